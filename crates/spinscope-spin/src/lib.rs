@@ -1,0 +1,36 @@
+//! The thin wasm-side adapter every spinscope component uses.
+//!
+//! It wraps exactly the host calls the components need, so their imports stay
+//! minimal and the local host (`host/`) knows what to provide:
+//!
+//! - [`kv`]: `wasi:keyvalue/store` (open, get, set, delete, exists) and
+//!   `wasi:keyvalue/atomics` (increment, compare-and-swap);
+//! - [`vars`]: application variables over `wasi:config/store`;
+//! - [`outbound`]: concurrent outgoing HTTP with a deadline over
+//!   `wasi:http/outgoing-handler` (spin-sdk's `send` cannot time out);
+//! - [`time`] and [`random_bytes`]: clocks and randomness.
+//!
+//! Only built for `wasm32-wasip2`.
+
+pub mod kv;
+pub mod outbound;
+pub mod time;
+pub mod vars;
+
+/// Bindings for `spinscope:platform/platform` (../../wit). Everything is
+/// generated, but a component imports only the functions it actually calls.
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "spinscope:platform/platform",
+        generate_all,
+    });
+}
+
+/// `N` cryptographically secure random bytes from `wasi:random`.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    // The host returns exactly the requested length.
+    out.copy_from_slice(&wasi::random::random::get_random_bytes(N as u64)[..N]);
+    out
+}

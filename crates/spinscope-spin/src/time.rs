@@ -1,0 +1,14 @@
+//! Clocks.
+
+use wasi::clocks::{monotonic_clock, wall_clock};
+
+/// Wall-clock time in milliseconds since the Unix epoch.
+pub fn now_unix_ms() -> u64 {
+    let now = wall_clock::now();
+    now.seconds * 1000 + u64::from(now.nanoseconds) / 1_000_000
+}
+
+/// Monotonic clock in nanoseconds, for measuring durations; its origin is arbitrary.
+pub fn monotonic_ns() -> u64 {
+    monotonic_clock::now()
+}

@@ -1,0 +1,24 @@
+//! The key-value layout, versioned: every key spinscope writes starts with
+//! [`PREFIX`]. Changing the meaning of a key means a new version segment.
+
+/// Common prefix of every key spinscope stores.
+pub const PREFIX: &str = "spinscope:v1:";
+
+/// Shard `n` of the metrics aggregate (see `metrics::aggregate`).
+pub fn metrics_shard(n: u32) -> String {
+    format!("{PREFIX}metrics:shard:{n}")
+}
+
+/// One MCP session record.
+pub fn session(id: &str) -> String {
+    format!("{PREFIX}session:{id}")
+}
+
+/// Cached tool-name → component map of the gateway.
+pub const TOOL_MAP: &str = "spinscope:v1:toolmap";
+/// Unix milliseconds at which the app was first seen started (startup probe).
+pub const STARTED_AT: &str = "spinscope:v1:app:started_at";
+/// Cached readiness report.
+pub const READY_CACHE: &str = "spinscope:v1:ready:cache";
+/// Prefix of the throw-away keys the readiness `kv` check writes.
+pub const PROBE_PREFIX: &str = "spinscope:v1:probe:";

@@ -1,0 +1,11 @@
+//! Pure logic of spinscope, free of Spin and WASI so it tests natively:
+//! MCP/JSON-RPC types, the metric catalog and its encoders, argument
+//! redaction, W3C trace context and the log line formats. The components in
+//! `components/` are thin adapters around this crate.
+
+pub mod keys;
+pub mod log;
+pub mod mcp;
+pub mod metrics;
+pub mod redact;
+pub mod trace;

@@ -1,0 +1,491 @@
+//! W3C Trace Context (<https://www.w3.org/TR/trace-context/>): parsing and
+//! forwarding of `traceparent` / `tracestate`.
+//!
+//! This module has no randomness of its own: callers pass random bytes for new
+//! trace and span ids.
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// The `sampled` bit of `trace-flags`.
+pub const FLAG_SAMPLED: u8 = 0x01;
+/// Longest `tracestate` kept, in characters (the spec's propagation minimum).
+pub const MAX_TRACESTATE_CHARS: usize = 512;
+/// Most list members a `tracestate` may carry.
+pub const MAX_TRACESTATE_MEMBERS: usize = 32;
+
+/// A parsed `traceparent` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceParent {
+    /// Version as received (`0x00`, or a future version we parsed leniently).
+    pub version: u8,
+    pub trace_id: [u8; 16],
+    /// The caller's span id (`parent-id` in the spec).
+    pub parent_id: [u8; 8],
+    pub flags: u8,
+}
+
+/// Length of a version-00 header: `vv-` + 32 + `-` + 16 + `-` + 2.
+const TRACEPARENT_LEN: usize = 55;
+
+impl TraceParent {
+    /// Parses a `traceparent` value per the spec; `None` when invalid.
+    ///
+    /// Version `00` must be exactly 55 chars of lowercase hex and dashes.
+    /// Higher versions (not `ff`) may be longer, provided the 55-char prefix
+    /// parses and is followed by `-`; only the sampled flag is kept from
+    /// them, since the meaning of their other flags is unknown.
+    /// All-zero trace or span ids are invalid.
+    pub fn parse(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        if b.len() < TRACEPARENT_LEN {
+            return None;
+        }
+        let version = hex_byte(&b[0..2])?;
+        if version == 0xff {
+            return None;
+        }
+        let rest_ok = if version == 0 {
+            b.len() == TRACEPARENT_LEN
+        } else {
+            b.len() == TRACEPARENT_LEN || b[TRACEPARENT_LEN] == b'-'
+        };
+        if !rest_ok || b[2] != b'-' || b[35] != b'-' || b[52] != b'-' {
+            return None;
+        }
+        let trace_id: [u8; 16] = hex_array(&b[3..35])?;
+        let parent_id: [u8; 8] = hex_array(&b[36..52])?;
+        let mut flags = hex_byte(&b[53..55])?;
+        if is_zero(&trace_id) || is_zero(&parent_id) {
+            return None;
+        }
+        if version != 0 {
+            flags &= FLAG_SAMPLED;
+        }
+        Some(Self { version, trace_id, parent_id, flags })
+    }
+
+    pub fn sampled(&self) -> bool {
+        self.flags & FLAG_SAMPLED != 0
+    }
+
+    pub fn trace_id_hex(&self) -> String {
+        hex(&self.trace_id)
+    }
+
+    /// The caller's span id (`parent-id`) as 16 lowercase hex chars.
+    pub fn span_id_hex(&self) -> String {
+        hex(&self.parent_id)
+    }
+}
+
+/// Always renders version `00`: the only version this code speaks, and the
+/// one the spec says to use when re-emitting a header of a higher version.
+impl fmt::Display for TraceParent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "00-{}-{}-{:02x}", hex(&self.trace_id), hex(&self.parent_id), self.flags)
+    }
+}
+
+/// A validated `tracestate` value, kept opaque: spinscope adds no entry of its
+/// own and forwards it as received (outer whitespace trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TraceState(String);
+
+impl TraceState {
+    /// `None` if the value is not a valid `tracestate`: over
+    /// [`MAX_TRACESTATE_CHARS`], over [`MAX_TRACESTATE_MEMBERS`] members, a
+    /// malformed `key=value` member, or a duplicate key. Empty members
+    /// (`a=1,,b=2`) are allowed by the spec; an all-empty value is dropped
+    /// since there is nothing to forward.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim_matches(is_ows);
+        if s.is_empty() || s.chars().count() > MAX_TRACESTATE_CHARS {
+            return None;
+        }
+        let mut keys: Vec<&str> = Vec::new();
+        for member in s.split(',') {
+            let member = member.trim_matches(is_ows);
+            if member.is_empty() {
+                continue;
+            }
+            let (key, value) = member.split_once('=')?;
+            if !valid_tracestate_key(key) || !valid_tracestate_value(value) || keys.contains(&key) {
+                return None;
+            }
+            keys.push(key);
+        }
+        if keys.is_empty() || keys.len() > MAX_TRACESTATE_MEMBERS {
+            return None;
+        }
+        Some(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Display for TraceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Optional whitespace around list members (spaces and tabs).
+fn is_ows(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// `simple-key` or `tenant-id@system-id`.
+fn valid_tracestate_key(key: &str) -> bool {
+    fn rest_ok(s: &[u8]) -> bool {
+        s.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'-' | b'*' | b'/'))
+    }
+    match key.split_once('@') {
+        None => {
+            // simple-key = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+            let b = key.as_bytes();
+            !b.is_empty() && b.len() <= 256 && b[0].is_ascii_lowercase() && rest_ok(&b[1..])
+        }
+        Some((tenant, system)) => {
+            // tenant-id = ( lcalpha / DIGIT ) 0*240( ... ); system-id = lcalpha 0*13( ... )
+            let (t, s) = (tenant.as_bytes(), system.as_bytes());
+            !t.is_empty()
+                && t.len() <= 241
+                && (t[0].is_ascii_lowercase() || t[0].is_ascii_digit())
+                && rest_ok(&t[1..])
+                && !s.is_empty()
+                && s.len() <= 14
+                && s[0].is_ascii_lowercase()
+                && rest_ok(&s[1..])
+        }
+    }
+}
+
+/// value = 0*255(chr) nblk-chr; chr = %x20 / nblk-chr;
+/// nblk-chr = %x21-2B / %x2D-3C / %x3E-7E (printable ASCII but `,` and `=`).
+fn valid_tracestate_value(value: &str) -> bool {
+    let b = value.as_bytes();
+    !b.is_empty()
+        && b.len() <= 256
+        && b[b.len() - 1] != b' '
+        && b.iter().all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
+}
+
+/// The trace context of one request as seen by this server.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TraceContext {
+    pub trace_id: [u8; 16],
+    /// This server's span.
+    pub span_id: [u8; 8],
+    /// The caller's span, when the trace came from upstream.
+    pub parent_span_id: Option<[u8; 8]>,
+    pub flags: u8,
+    /// Validated `tracestate` to forward with the trace.
+    pub tracestate: Option<String>,
+}
+
+impl TraceContext {
+    /// Context for an incoming request. Sources, first valid wins:
+    /// 1. the HTTP `traceparent` header (with the HTTP `tracestate`);
+    /// 2. `params._meta.traceparent` / `tracestate` (`meta` is the `_meta`
+    ///    object), where MCP clients put trace context;
+    /// 3. a new, sampled trace with its id from `random[0..16]`.
+    ///
+    /// `tracestate` is only taken from the same source as the `traceparent`
+    /// it belongs to, and dropped if invalid. The server's own span id is
+    /// always new, from `random[16..24]`.
+    pub fn from_incoming(
+        header_traceparent: Option<&str>,
+        header_tracestate: Option<&str>,
+        meta: Option<&Value>,
+        random: &[u8; 24],
+    ) -> Self {
+        let span_id = nonzero(random[16..24].try_into().expect("8 bytes"));
+        let meta_str = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str);
+
+        let from_header = header_traceparent
+            .and_then(|h| TraceParent::parse(h.trim_matches(is_ows)))
+            .map(|tp| (tp, header_tracestate));
+        let from_meta = || {
+            meta_str("traceparent")
+                .and_then(|h| TraceParent::parse(h.trim_matches(is_ows)))
+                .map(|tp| (tp, meta_str("tracestate")))
+        };
+
+        match from_header.or_else(from_meta) {
+            Some((parent, state)) => Self {
+                trace_id: parent.trace_id,
+                span_id,
+                parent_span_id: Some(parent.parent_id),
+                flags: parent.flags,
+                tracestate: state.and_then(TraceState::parse).map(TraceState::into_string),
+            },
+            None => Self {
+                trace_id: nonzero(random[0..16].try_into().expect("16 bytes")),
+                span_id,
+                parent_span_id: None,
+                flags: FLAG_SAMPLED,
+                tracestate: None,
+            },
+        }
+    }
+
+    /// A child span (e.g. the call to a tool component) in the same trace.
+    pub fn child(&self, random8: &[u8; 8]) -> TraceContext {
+        TraceContext {
+            trace_id: self.trace_id,
+            span_id: nonzero(*random8),
+            parent_span_id: Some(self.span_id),
+            flags: self.flags,
+            tracestate: self.tracestate.clone(),
+        }
+    }
+
+    /// The `traceparent` value to forward downstream (this span as parent).
+    pub fn traceparent(&self) -> String {
+        self.to_traceparent().to_string()
+    }
+
+    /// This span as a [`TraceParent`].
+    pub fn to_traceparent(&self) -> TraceParent {
+        TraceParent { version: 0, trace_id: self.trace_id, parent_id: self.span_id, flags: self.flags }
+    }
+
+    pub fn sampled(&self) -> bool {
+        self.flags & FLAG_SAMPLED != 0
+    }
+
+    pub fn trace_id_hex(&self) -> String {
+        hex(&self.trace_id)
+    }
+
+    pub fn span_id_hex(&self) -> String {
+        hex(&self.span_id)
+    }
+
+    pub fn parent_span_id_hex(&self) -> Option<String> {
+        self.parent_span_id.as_ref().map(|p| hex(p))
+    }
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    s
+}
+
+/// Value of one lowercase hex digit (uppercase is invalid in traceparent).
+fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+fn hex_byte(pair: &[u8]) -> Option<u8> {
+    Some(hex_digit(pair[0])? << 4 | hex_digit(pair[1])?)
+}
+
+fn hex_array<const N: usize>(s: &[u8]) -> Option<[u8; N]> {
+    debug_assert_eq!(s.len(), 2 * N);
+    let mut out = [0u8; N];
+    for (i, pair) in s.chunks_exact(2).enumerate() {
+        out[i] = hex_byte(pair)?;
+    }
+    Some(out)
+}
+
+fn is_zero(b: &[u8]) -> bool {
+    b.iter().all(|&x| x == 0)
+}
+
+/// All-zero ids are invalid; should the random source ever return zeros,
+/// flip the last bit rather than emit an id every receiver would reject.
+fn nonzero<const N: usize>(mut id: [u8; N]) -> [u8; N] {
+    if is_zero(&id) {
+        id[N - 1] = 1;
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    fn random() -> [u8; 24] {
+        let mut r = [0u8; 24];
+        for (i, b) in r.iter_mut().enumerate() {
+            *b = i as u8 + 1;
+        }
+        r
+    }
+
+    #[test]
+    fn parses_and_round_trips_version_00() {
+        let tp = TraceParent::parse(TP).unwrap();
+        assert_eq!(tp.version, 0);
+        assert_eq!(tp.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(tp.span_id_hex(), "00f067aa0ba902b7");
+        assert!(tp.sampled());
+        assert_eq!(tp.to_string(), TP);
+        let unsampled = TraceParent::parse(&TP.replace("-01", "-00")).unwrap();
+        assert!(!unsampled.sampled());
+        // Unknown flags of version 00 are kept as received.
+        assert_eq!(TraceParent::parse(&TP.replace("-01", "-03")).unwrap().flags, 3);
+    }
+
+    #[test]
+    fn rejects_malformed_version_00() {
+        let bad = [
+            "",
+            "00",
+            &TP.to_uppercase(),                                              // uppercase hex
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",       // uppercase trace id
+            &format!("{TP}-extra"),                                          // v00 must be exactly 55
+            &format!("{TP} "),                                               // trailing garbage
+            &TP[..54],                                                       // too short
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",       // zero trace id
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",       // zero span id
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",       // version ff
+            "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",       // wrong separator
+            "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",       // non-hex
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x",       // non-hex flags
+            "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",       // non-hex version
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",        // short flags
+            "00-4bf92f3577b34da6a3ce929d0e0e47361-0f067aa0ba902b7-01",       // shifted dash
+        ];
+        for s in bad {
+            assert_eq!(TraceParent::parse(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn future_versions_are_parsed_leniently() {
+        let v = "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff";
+        let tp = TraceParent::parse(v).unwrap();
+        assert_eq!(tp.version, 0xcc);
+        assert_eq!(tp.flags, FLAG_SAMPLED, "only the sampled bit is known");
+        assert_eq!(tp.to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        assert!(TraceParent::parse(&format!("{v}-what-the-future-will-be")).is_some());
+        // Extra data must be a new `-` field.
+        assert!(TraceParent::parse(&format!("{v}x")).is_none());
+        assert!(TraceParent::parse(&v[..54]).is_none());
+    }
+
+    #[test]
+    fn tracestate_validation() {
+        let ok = ["rojo=00f067aa0ba902b7", "congo=t61rcWkgMzE, rojo=00f067aa0ba902b7", "a=1,,b=2",
+            "tenant1@vendor=x", "a*b/c_d-e=v v", " \tfoo=bar\t "];
+        for s in ok {
+            assert!(TraceState::parse(s).is_some(), "{s:?}");
+        }
+        assert_eq!(TraceState::parse(" foo=bar ").unwrap().as_str(), "foo=bar");
+        let bad = ["", " , ", "foo", "Foo=bar", "1abc=x", "foo=", "foo=bar ", "foo=b,ar=",
+            "foo=a=b", "a=1,a=2", "foo=bär", "t@=x", "@v=x", "t@Vendor=x", "t@vendor123456789=x"];
+        for s in bad {
+            assert!(TraceState::parse(s).is_none(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn tracestate_limits() {
+        let members: Vec<String> = (0..32).map(|i| format!("k{i}=v")).collect();
+        assert!(TraceState::parse(&members.join(",")).is_some());
+        let members: Vec<String> = (0..33).map(|i| format!("k{i}=v")).collect();
+        assert!(TraceState::parse(&members.join(",")).is_none());
+        let long = format!("a={}", "x".repeat(MAX_TRACESTATE_CHARS - 2));
+        assert!(TraceState::parse(&long).is_none(), "value over 256");
+        let near: Vec<String> = (0..3).map(|i| format!("k{i}={}", "x".repeat(200))).collect();
+        assert!(TraceState::parse(&near.join(",")).is_none(), "over 512 chars");
+        let fits: Vec<String> = (0..2).map(|i| format!("k{i}={}", "x".repeat(250))).collect();
+        assert!(TraceState::parse(&fits.join(",")).is_some());
+    }
+
+    #[test]
+    fn header_wins_over_meta() {
+        let meta = json!({"traceparent": "00-11111111111111111111111111111111-2222222222222222-00",
+                          "tracestate": "meta=1"});
+        let ctx = TraceContext::from_incoming(Some(TP), Some("hdr=1"), Some(&meta), &random());
+        assert_eq!(ctx.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(ctx.parent_span_id_hex().as_deref(), Some("00f067aa0ba902b7"));
+        assert_eq!(ctx.span_id_hex(), "1112131415161718");
+        assert_eq!(ctx.tracestate.as_deref(), Some("hdr=1"));
+        assert!(ctx.sampled());
+    }
+
+    #[test]
+    fn meta_used_when_header_missing_or_invalid() {
+        let meta = json!({"traceparent": "00-11111111111111111111111111111111-2222222222222222-00",
+                          "tracestate": "meta=1"});
+        for header in [None, Some("garbage")] {
+            let ctx = TraceContext::from_incoming(header, Some("hdr=1"), Some(&meta), &random());
+            assert_eq!(ctx.trace_id_hex(), "11111111111111111111111111111111");
+            assert_eq!(ctx.parent_span_id, Some([0x22; 8]));
+            assert!(!ctx.sampled(), "flags come from the parent");
+            assert_eq!(ctx.tracestate.as_deref(), Some("meta=1"), "state from the same source");
+        }
+    }
+
+    #[test]
+    fn new_trace_when_nothing_valid() {
+        let meta = json!({"traceparent": 42, "tracestate": "meta=1"});
+        let ctx = TraceContext::from_incoming(Some("00-bad"), Some("hdr=1"), Some(&meta), &random());
+        assert_eq!(ctx.trace_id_hex(), "0102030405060708090a0b0c0d0e0f10");
+        assert_eq!(ctx.span_id_hex(), "1112131415161718");
+        assert_eq!(ctx.parent_span_id, None);
+        assert_eq!(ctx.flags, FLAG_SAMPLED);
+        assert_eq!(ctx.tracestate, None, "tracestate without a valid traceparent is ignored");
+        let none = TraceContext::from_incoming(None, None, None, &random());
+        assert_eq!(none, ctx);
+    }
+
+    #[test]
+    fn invalid_tracestate_dropped_but_trace_kept() {
+        let ctx = TraceContext::from_incoming(Some(TP), Some("Invalid Key=1"), None, &random());
+        assert_eq!(ctx.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(ctx.tracestate, None);
+    }
+
+    #[test]
+    fn header_whitespace_is_tolerated() {
+        let ctx = TraceContext::from_incoming(Some(&format!(" {TP}\t")), None, None, &random());
+        assert_eq!(ctx.parent_span_id_hex().as_deref(), Some("00f067aa0ba902b7"));
+    }
+
+    #[test]
+    fn zero_random_bytes_still_give_valid_ids() {
+        let ctx = TraceContext::from_incoming(None, None, None, &[0; 24]);
+        assert!(TraceParent::parse(&ctx.traceparent()).is_some(), "{}", ctx.traceparent());
+        let child = ctx.child(&[0; 8]);
+        assert!(TraceParent::parse(&child.traceparent()).is_some());
+    }
+
+    #[test]
+    fn child_and_forwarding() {
+        let ctx = TraceContext::from_incoming(Some(TP), Some("a=b"), None, &random());
+        assert_eq!(ctx.traceparent(), "00-4bf92f3577b34da6a3ce929d0e0e4736-1112131415161718-01");
+        let child = ctx.child(&[0xab; 8]);
+        assert_eq!(child.trace_id, ctx.trace_id);
+        assert_eq!(child.parent_span_id, Some(ctx.span_id));
+        assert_eq!(child.span_id, [0xab; 8]);
+        assert_eq!(child.tracestate.as_deref(), Some("a=b"));
+        assert_eq!(child.traceparent(), "00-4bf92f3577b34da6a3ce929d0e0e4736-abababababababab-01");
+    }
+}

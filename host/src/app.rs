@@ -1,0 +1,193 @@
+//! An application loaded from its manifest: compiled components, routes,
+//! stores and variables, and how one request runs in a fresh instance.
+
+use crate::kv::{RuntimeConfig, StoreManager};
+use crate::logs::{ComponentLog, Which};
+use crate::manifest::{Manifest, RouteDecl};
+use crate::outbound::AllowedHost;
+use crate::routes::Router;
+use crate::state::HostState;
+use crate::variables::Variables;
+use anyhow::{anyhow, Context, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::p2::WasiHttpView;
+
+pub struct App {
+    pub name: String,
+    pub components: HashMap<String, Arc<ComponentRuntime>>,
+    pub router: Router,
+    pub stores: StoreManager,
+}
+
+/// A component compiled once and pre-linked (`ProxyPre`), with what its
+/// manifest grants it.
+pub struct ComponentRuntime {
+    pub id: String,
+    pub pre: ProxyPre<HostState>,
+    pub allowed_hosts: Vec<AllowedHost>,
+    pub key_value_stores: Vec<String>,
+    pub config: BTreeMap<String, String>,
+    pub environment: Vec<(String, String)>,
+    pub stdout: ComponentLog,
+    pub stderr: ComponentLog,
+}
+
+pub struct LoadOptions {
+    pub manifest: PathBuf,
+    pub runtime_config: Option<PathBuf>,
+    /// Where `.spin/` state lives (SQLite store, logs, compile cache).
+    pub state_dir: Option<PathBuf>,
+    pub log_dir: Option<PathBuf>,
+}
+
+pub fn engine() -> Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    Ok(Engine::new(&config)?)
+}
+
+impl App {
+    pub async fn load(engine: &Engine, opts: &LoadOptions) -> Result<Arc<App>> {
+        let (manifest, base_dir) = Manifest::load(&opts.manifest)?;
+        let state_dir = opts.state_dir.clone().unwrap_or_else(|| base_dir.join(".spin"));
+        let log_dir = opts.log_dir.clone().unwrap_or_else(|| state_dir.join("logs"));
+        let runtime_config = match &opts.runtime_config {
+            Some(path) => RuntimeConfig::load(path)?,
+            None => RuntimeConfig::default(),
+        };
+        let variables = Variables::resolve(&manifest.variables, |k| std::env::var(k).ok())?;
+
+        let mut linker: Linker<HostState> = Linker::new(engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        crate::kv::wasi::add_to_linker(&mut linker)?;
+
+        let mut components = HashMap::new();
+        for (id, decl) in &manifest.component {
+            let source = base_dir.join(&decl.source);
+            let component = load_component(engine, &source, &state_dir.join("cache"))
+                .with_context(|| format!("component '{id}': cannot load {}", source.display()))?;
+            let instance_pre = linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| {
+                format!("component '{id}' imports something this host does not provide")
+            })?;
+            let pre = ProxyPre::new(instance_pre)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("component '{id}' is not a wasi:http component"))?;
+            let allowed_hosts = decl
+                .allowed_outbound_hosts
+                .iter()
+                .map(|h| variables.expand(h).and_then(|h| AllowedHost::parse(&h)))
+                .collect::<Result<Vec<_>>>()
+                .with_context(|| format!("component '{id}': allowed_outbound_hosts"))?;
+            let runtime = ComponentRuntime {
+                id: id.clone(),
+                pre,
+                allowed_hosts,
+                key_value_stores: decl.key_value_stores.clone(),
+                config: variables.component_config(id, &decl.variables)?,
+                environment: decl.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                stdout: ComponentLog::open(Some(&log_dir), id, Which::Stdout)?,
+                stderr: ComponentLog::open(Some(&log_dir), id, Which::Stderr)?,
+            };
+            components.insert(id.clone(), Arc::new(runtime));
+        }
+
+        let mut router = Router::default();
+        for trigger in &manifest.trigger.http {
+            match &trigger.route {
+                RouteDecl::Path(route) => router.add(route, &trigger.component)?,
+                RouteDecl::Private { private: true } => {}
+                RouteDecl::Private { private: false } => {
+                    return Err(anyhow!("component '{}': route = {{ private = false }} is not a route", trigger.component))
+                }
+            }
+        }
+
+        let store_names = manifest.component.values().flat_map(|c| c.key_value_stores.clone());
+        let stores = StoreManager::open(store_names, &runtime_config, &state_dir, &base_dir).await?;
+
+        Ok(Arc::new(App { name: manifest.application.name, components, router, stores }))
+    }
+
+    /// Runs `req` in a fresh instance of `component` and returns its response.
+    /// A guest that traps or never answers yields a 500, as on Spin.
+    pub async fn invoke<B>(
+        self: &Arc<Self>,
+        component: &Arc<ComponentRuntime>,
+        req: hyper::Request<B>,
+    ) -> Result<hyper::Response<HyperOutgoingBody>, ErrorCode>
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<ErrorCode>,
+    {
+        let mut store = Store::new(component.pre.engine(), HostState::new(self.clone(), component.clone()));
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let prepared = (|| -> wasmtime::Result<_> {
+            let req = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
+            let out = store.data_mut().http().new_response_outparam(sender)?;
+            Ok((req, out))
+        })();
+        let (req, out) = prepared.map_err(|e| internal(&component.id, e))?;
+        let pre = component.pre.clone();
+        let id = component.id.clone();
+        // The instance runs in its own task so it may keep streaming the body
+        // after the head is sent; it is dropped (and its memory freed) after.
+        let task = tokio::task::spawn(async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await
+        });
+        match receiver.await {
+            Ok(result) => result,
+            Err(_) => {
+                let err = match task.await {
+                    Ok(Ok(())) => anyhow!("guest never set a response"),
+                    Ok(Err(e)) => e.into(),
+                    Err(e) => e.into(),
+                };
+                Err(internal(&id, err))
+            }
+        }
+    }
+}
+
+fn internal(component: &str, e: impl Into<anyhow::Error>) -> ErrorCode {
+    let e: anyhow::Error = e.into();
+    eprintln!("component '{component}' failed: {e:?}");
+    ErrorCode::InternalError(Some(format!("component '{component}' failed: {e}")))
+}
+
+/// Compiles a component, or loads it from the compile cache keyed by its
+/// bytes and the engine's compatibility hash (start-up in milliseconds
+/// instead of seconds).
+fn load_component(engine: &Engine, source: &Path, cache_dir: &Path) -> Result<Component> {
+    use std::hash::{Hash, Hasher};
+    let bytes = std::fs::read(source)?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let cached = cache_dir.join(format!("{:016x}.cwasm", hasher.finish()));
+    if cached.exists() {
+        // SAFETY: the file was written by `Component::serialize` of an engine
+        // with the same compatibility hash (it is in the file name).
+        if let Ok(c) = unsafe { Component::deserialize_file(engine, &cached) } {
+            return Ok(c);
+        }
+    }
+    let component = Component::new(engine, &bytes)?;
+    if std::fs::create_dir_all(cache_dir).is_ok() {
+        let tmp = cached.with_extension("tmp");
+        if let Ok(serialized) = component.serialize() {
+            if std::fs::write(&tmp, serialized).is_ok() {
+                let _ = std::fs::rename(&tmp, &cached);
+            }
+        }
+    }
+    Ok(component)
+}

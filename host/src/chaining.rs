@@ -1,0 +1,81 @@
+//! Outbound HTTP of a component: `http://<component>.spin.internal/...` runs
+//! that component in-process (Spin's service chaining); any other host is
+//! sent over the network only if `allowed_outbound_hosts` allows it, else
+//! the guest gets `HTTP-request-denied`, as on Spin.
+
+use crate::app::{App, ComponentRuntime};
+use std::sync::Arc;
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, IncomingResponse, OutgoingRequestConfig};
+use wasmtime_wasi_http::p2::{default_send_request, HttpResult, WasiHttpHooks};
+
+pub const CHAINING_SUFFIX: &str = ".spin.internal";
+
+pub struct Outbound {
+    pub app: Arc<App>,
+    pub component: Arc<ComponentRuntime>,
+}
+
+impl WasiHttpHooks for Outbound {
+    fn send_request(
+        &mut self,
+        request: hyper::Request<HyperOutgoingBody>,
+        config: OutgoingRequestConfig,
+    ) -> HttpResult<HostFutureIncomingResponse> {
+        let uri = request.uri();
+        let scheme = uri.scheme_str().unwrap_or("http").to_ascii_lowercase();
+        let host = uri.host().unwrap_or_default().to_ascii_lowercase();
+        let port = uri.port_u16().unwrap_or(if scheme == "https" { 443 } else { 80 });
+        let allowed = self.component.allowed_hosts.iter().any(|a| a.allows(&scheme, &host, port));
+        if !allowed {
+            eprintln!(
+                "component '{}' tried to send a request to {scheme}://{host}:{port}, which its allowed_outbound_hosts does not allow",
+                self.component.id
+            );
+            return Ok(HostFutureIncomingResponse::ready(Ok(Err(ErrorCode::HttpRequestDenied))));
+        }
+        let Some(target_id) = host.strip_suffix(CHAINING_SUFFIX) else {
+            return Ok(default_send_request(request, config));
+        };
+        let Some(target) = self.app.components.get(target_id).cloned() else {
+            eprintln!("component '{}' chained to unknown component '{target_id}'", self.component.id);
+            return Ok(HostFutureIncomingResponse::ready(Ok(Err(ErrorCode::DestinationNotFound))));
+        };
+        let app = self.app.clone();
+        let first_byte_timeout = config.first_byte_timeout;
+        let between_bytes_timeout = config.between_bytes_timeout;
+        let handle = wasmtime_wasi::runtime::spawn(async move {
+            let request = with_chaining_headers(request);
+            let response = tokio::time::timeout(first_byte_timeout, app.invoke(&target, request)).await;
+            Ok(match response {
+                Err(_elapsed) => Err(ErrorCode::ConnectionReadTimeout),
+                Ok(Err(code)) => Err(code),
+                Ok(Ok(resp)) => Ok(IncomingResponse { resp, worker: None, between_bytes_timeout }),
+            })
+        });
+        Ok(HostFutureIncomingResponse::pending(handle))
+    }
+}
+
+/// Chained requests carry the same `spin-*` headers an inbound one would,
+/// with the whole path as path info (a private component has no route).
+fn with_chaining_headers(mut request: hyper::Request<HyperOutgoingBody>) -> hyper::Request<HyperOutgoingBody> {
+    let full_url = request.uri().to_string();
+    let path = request.uri().path().to_string();
+    let headers = request.headers_mut();
+    for (name, value) in [
+        ("spin-full-url", full_url.as_str()),
+        ("spin-path-info", path.as_str()),
+        ("spin-matched-route", "/..."),
+        ("spin-component-route", ""),
+        ("spin-raw-component-route", "/..."),
+        ("spin-base-path", "/"),
+        ("spin-client-addr", "127.0.0.1:0"),
+    ] {
+        if let Ok(v) = http::HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    }
+    request
+}

@@ -1,0 +1,149 @@
+//! Key-value stores behind `wasi:keyvalue@0.2.0-draft2`, as Spin provides
+//! them: the `default` store is SQLite in `.spin/sqlite_key_value.db`, and a
+//! runtime config file can switch any store to Redis.
+
+mod redis_store;
+mod sqlite;
+pub mod wasi;
+
+use anyhow::{bail, Context, Result};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+pub use redis_store::RedisStore;
+pub use sqlite::SqliteStore;
+
+/// A store error, as the guest will see it.
+#[derive(Debug, Clone)]
+pub enum KvError {
+    NoSuchStore,
+    AccessDenied,
+    Other(String),
+}
+
+impl KvError {
+    pub fn other(e: impl std::fmt::Display) -> Self {
+        KvError::Other(e.to_string())
+    }
+}
+
+pub type KvResult<T> = std::result::Result<T, KvError>;
+
+/// One named store. Every call maps to one operation on the backend, with the
+/// backend's cost: on SQLite each write is a transaction (an fsync) behind the
+/// one connection's lock, exactly as on Spin.
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>>;
+    async fn set(&self, key: &str, value: &[u8]) -> KvResult<()>;
+    async fn delete(&self, key: &str) -> KvResult<()>;
+    async fn exists(&self, key: &str) -> KvResult<bool>;
+    async fn list_keys(&self) -> KvResult<Vec<String>>;
+    async fn increment(&self, key: &str, delta: i64) -> KvResult<i64>;
+    /// Writes `new` only if the key still holds `expected` (`None`: absent).
+    async fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> KvResult<bool>;
+    async fn get_many(&self, keys: Vec<String>) -> KvResult<Vec<(String, Option<Vec<u8>>)>>;
+    async fn set_many(&self, pairs: Vec<(String, Vec<u8>)>) -> KvResult<()>;
+    async fn delete_many(&self, keys: Vec<String>) -> KvResult<()>;
+}
+
+/// Runtime config (`--runtime-config-file`), Spin's format:
+/// `[key_value_store.NAME] type = "redis", url = "redis://..."` or
+/// `type = "spin"` with an optional `path` for SQLite.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct RuntimeConfig {
+    #[serde(default)]
+    pub key_value_store: HashMap<String, StoreConfig>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StoreConfig {
+    Redis { url: String },
+    Spin { path: Option<String> },
+}
+
+impl RuntimeConfig {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read runtime config {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid runtime config {}", path.display()))
+    }
+}
+
+/// The stores of an application, opened at start-up.
+pub struct StoreManager {
+    stores: HashMap<String, Arc<dyn Store>>,
+}
+
+impl StoreManager {
+    /// Opens every store a component names: `default` is SQLite in the state
+    /// dir unless the runtime config says otherwise; any other name must be
+    /// configured, as on Spin.
+    pub async fn open(
+        names: impl IntoIterator<Item = String>,
+        config: &RuntimeConfig,
+        state_dir: &Path,
+        base_dir: &Path,
+    ) -> Result<Self> {
+        let mut stores: HashMap<String, Arc<dyn Store>> = HashMap::new();
+        let mut sqlite_by_path: HashMap<std::path::PathBuf, Arc<SqliteStore>> = HashMap::new();
+        for name in names {
+            if stores.contains_key(&name) {
+                continue;
+            }
+            let store: Arc<dyn Store> = match config.key_value_store.get(&name) {
+                Some(StoreConfig::Redis { url }) => Arc::new(
+                    RedisStore::connect(url)
+                        .await
+                        .with_context(|| format!("key-value store '{name}': cannot connect to {url}"))?,
+                ),
+                Some(StoreConfig::Spin { path }) => {
+                    let path = match path {
+                        Some(p) => base_dir.join(p),
+                        None => state_dir.join("sqlite_key_value.db"),
+                    };
+                    sqlite_store(&mut sqlite_by_path, &path, &name)?
+                }
+                None if name == "default" => {
+                    sqlite_store(&mut sqlite_by_path, &state_dir.join("sqlite_key_value.db"), &name)?
+                }
+                None => bail!(
+                    "key-value store '{name}' is used by a component but not defined in the runtime config"
+                ),
+            };
+            stores.insert(name, store);
+        }
+        Ok(Self { stores })
+    }
+
+    pub fn get(&self, name: &str) -> Option<Arc<dyn Store>> {
+        self.stores.get(name).cloned()
+    }
+
+    pub fn describe(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.stores.keys().cloned().collect();
+        names.sort();
+        names
+    }
+}
+
+/// One SQLite file holds several stores (a `store` column), behind one
+/// connection and one lock, like Spin's.
+fn sqlite_store(
+    by_path: &mut HashMap<std::path::PathBuf, Arc<SqliteStore>>,
+    path: &Path,
+    name: &str,
+) -> Result<Arc<dyn Store>> {
+    let shared = match by_path.get(path) {
+        Some(s) => s.clone(),
+        None => {
+            let s = Arc::new(SqliteStore::open_file(path)?);
+            by_path.insert(path.to_path_buf(), s.clone());
+            s
+        }
+    };
+    Ok(Arc::new(shared.named(name)))
+}
