@@ -120,7 +120,8 @@ pub fn send(
 /// [`SendFailure::Timeout`]; bodies are cut at `max_response_bytes`.
 ///
 /// Request bodies are written one request at a time (they are small: tool
-/// arguments); the waiting for responses is what overlaps.
+/// arguments); the waiting for responses is what overlaps. Redirects are not
+/// followed.
 pub fn send_all(
     requests: Vec<Outgoing>,
     timeout: Duration,
@@ -220,12 +221,17 @@ fn start(request: Outgoing, deadline: u64) -> Result<FutureIncomingResponse, Sen
     // body stream once it is sending, so a larger body would never fit otherwise.
     let future = outgoing_handler::handle(outgoing, Some(options))
         .map_err(|code| SendFailure::Http(describe(&code)))?;
-    write_body(body, &request.body, deadline)?;
-    Ok(future)
+    match write_body(body, &request.body, deadline) {
+        Err(SendFailure::Timeout) => Err(SendFailure::Timeout),
+        // A closed body stream usually means the host already refused the
+        // request (denied, no such component); the response says why, or is
+        // a legitimate early response, so let it decide.
+        Ok(()) | Err(_) => Ok(future),
+    }
 }
 
 fn write_body(body: OutgoingBody, data: &[u8], deadline: u64) -> Result<(), SendFailure> {
-    {
+    if !data.is_empty() {
         // The stream is a child of the body: it must be gone before `finish`.
         let stream = body
             .write()
@@ -244,7 +250,9 @@ fn write_all(stream: &OutputStream, mut data: &[u8], deadline: u64) -> Result<()
             wait(&stream.subscribe(), deadline)?;
             continue;
         }
-        let n = data.len().min(usize::try_from(permitted).unwrap_or(usize::MAX));
+        let n = data
+            .len()
+            .min(usize::try_from(permitted).unwrap_or(usize::MAX));
         stream.write(&data[..n]).map_err(failed)?;
         data = &data[n..];
     }
@@ -447,61 +455,63 @@ fn stream_error(e: StreamError) -> String {
 /// A `wasi:http` error code as its WIT name, plus its payload when it says something.
 fn describe(code: &ErrorCode) -> String {
     use ErrorCode as E;
-    let opt = |v: &Option<String>| v.as_deref().map(|s| format!(": {s}")).unwrap_or_default();
-    let num = |v: Option<u64>| v.map(|n| format!(" ({n})")).unwrap_or_default();
-    let field = |p: &types::FieldSizePayload| opt(&p.field_name) + &num(p.field_size.map(u64::from));
-    let name = match code {
-        E::DnsTimeout => "dns-timeout",
-        E::DnsError(p) => return format!("dns-error{}", opt(&p.rcode)),
-        E::DestinationNotFound => "destination-not-found",
-        E::DestinationUnavailable => "destination-unavailable",
-        E::DestinationIpProhibited => "destination-ip-prohibited",
-        E::DestinationIpUnroutable => "destination-ip-unroutable",
-        E::ConnectionRefused => "connection-refused",
-        E::ConnectionTerminated => "connection-terminated",
-        E::ConnectionTimeout => "connection-timeout",
-        E::ConnectionReadTimeout => "connection-read-timeout",
-        E::ConnectionWriteTimeout => "connection-write-timeout",
-        E::ConnectionLimitReached => "connection-limit-reached",
-        E::TlsProtocolError => "tls-protocol-error",
-        E::TlsCertificateError => "tls-certificate-error",
-        E::TlsAlertReceived(p) => return format!("tls-alert-received{}", opt(&p.alert_message)),
-        E::HttpRequestDenied => "http-request-denied",
-        E::HttpRequestLengthRequired => "http-request-length-required",
-        E::HttpRequestBodySize(n) => return format!("http-request-body-size{}", num(*n)),
-        E::HttpRequestMethodInvalid => "http-request-method-invalid",
-        E::HttpRequestUriInvalid => "http-request-uri-invalid",
-        E::HttpRequestUriTooLong => "http-request-uri-too-long",
-        E::HttpRequestHeaderSectionSize(n) => {
-            return format!("http-request-header-section-size{}", num(n.map(u64::from)))
-        }
-        E::HttpRequestHeaderSize(p) => {
-            return format!("http-request-header-size{}", p.as_ref().map(field).unwrap_or_default())
-        }
-        E::HttpRequestTrailerSectionSize(n) => {
-            return format!("http-request-trailer-section-size{}", num(n.map(u64::from)))
-        }
-        E::HttpRequestTrailerSize(p) => return format!("http-request-trailer-size{}", field(p)),
-        E::HttpResponseIncomplete => "http-response-incomplete",
-        E::HttpResponseHeaderSectionSize(n) => {
-            return format!("http-response-header-section-size{}", num(n.map(u64::from)))
-        }
-        E::HttpResponseHeaderSize(p) => return format!("http-response-header-size{}", field(p)),
-        E::HttpResponseBodySize(n) => return format!("http-response-body-size{}", num(*n)),
-        E::HttpResponseTrailerSectionSize(n) => {
-            return format!("http-response-trailer-section-size{}", num(n.map(u64::from)))
-        }
-        E::HttpResponseTrailerSize(p) => return format!("http-response-trailer-size{}", field(p)),
-        E::HttpResponseTransferCoding(c) => {
-            return format!("http-response-transfer-coding{}", opt(c))
-        }
-        E::HttpResponseContentCoding(c) => return format!("http-response-content-coding{}", opt(c)),
-        E::HttpResponseTimeout => "http-response-timeout",
-        E::HttpUpgradeFailed => "http-upgrade-failed",
-        E::HttpProtocolError => "http-protocol-error",
-        E::LoopDetected => "loop-detected",
-        E::ConfigurationError => "configuration-error",
-        E::InternalError(msg) => return format!("internal-error{}", opt(msg)),
+    let size = |n: Option<u64>| n.map(|n| n.to_string());
+    let field = |p: &types::FieldSizePayload| match (&p.field_name, p.field_size) {
+        (Some(name), Some(n)) => Some(format!("{name}: {n}")),
+        (Some(name), None) => Some(name.clone()),
+        (None, n) => size(n.map(u64::from)),
     };
-    name.to_owned()
+    let (name, detail) = match code {
+        E::DnsTimeout => ("dns-timeout", None),
+        E::DnsError(p) => ("dns-error", p.rcode.clone()),
+        E::DestinationNotFound => ("destination-not-found", None),
+        E::DestinationUnavailable => ("destination-unavailable", None),
+        E::DestinationIpProhibited => ("destination-ip-prohibited", None),
+        E::DestinationIpUnroutable => ("destination-ip-unroutable", None),
+        E::ConnectionRefused => ("connection-refused", None),
+        E::ConnectionTerminated => ("connection-terminated", None),
+        E::ConnectionTimeout => ("connection-timeout", None),
+        E::ConnectionReadTimeout => ("connection-read-timeout", None),
+        E::ConnectionWriteTimeout => ("connection-write-timeout", None),
+        E::ConnectionLimitReached => ("connection-limit-reached", None),
+        E::TlsProtocolError => ("tls-protocol-error", None),
+        E::TlsCertificateError => ("tls-certificate-error", None),
+        E::TlsAlertReceived(p) => ("tls-alert-received", p.alert_message.clone()),
+        E::HttpRequestDenied => ("http-request-denied", None),
+        E::HttpRequestLengthRequired => ("http-request-length-required", None),
+        E::HttpRequestBodySize(n) => ("http-request-body-size", size(*n)),
+        E::HttpRequestMethodInvalid => ("http-request-method-invalid", None),
+        E::HttpRequestUriInvalid => ("http-request-uri-invalid", None),
+        E::HttpRequestUriTooLong => ("http-request-uri-too-long", None),
+        E::HttpRequestHeaderSectionSize(n) => {
+            ("http-request-header-section-size", size(n.map(u64::from)))
+        }
+        E::HttpRequestHeaderSize(p) => ("http-request-header-size", p.as_ref().and_then(field)),
+        E::HttpRequestTrailerSectionSize(n) => {
+            ("http-request-trailer-section-size", size(n.map(u64::from)))
+        }
+        E::HttpRequestTrailerSize(p) => ("http-request-trailer-size", field(p)),
+        E::HttpResponseIncomplete => ("http-response-incomplete", None),
+        E::HttpResponseHeaderSectionSize(n) => {
+            ("http-response-header-section-size", size(n.map(u64::from)))
+        }
+        E::HttpResponseHeaderSize(p) => ("http-response-header-size", field(p)),
+        E::HttpResponseBodySize(n) => ("http-response-body-size", size(*n)),
+        E::HttpResponseTrailerSectionSize(n) => {
+            ("http-response-trailer-section-size", size(n.map(u64::from)))
+        }
+        E::HttpResponseTrailerSize(p) => ("http-response-trailer-size", field(p)),
+        E::HttpResponseTransferCoding(c) => ("http-response-transfer-coding", c.clone()),
+        E::HttpResponseContentCoding(c) => ("http-response-content-coding", c.clone()),
+        E::HttpResponseTimeout => ("http-response-timeout", None),
+        E::HttpUpgradeFailed => ("http-upgrade-failed", None),
+        E::HttpProtocolError => ("http-protocol-error", None),
+        E::LoopDetected => ("loop-detected", None),
+        E::ConfigurationError => ("configuration-error", None),
+        E::InternalError(msg) => ("internal-error", msg.clone()),
+    };
+    match detail {
+        Some(detail) => format!("{name} ({detail})"),
+        None => name.to_owned(),
+    }
 }

@@ -22,3 +22,7 @@ pub const STARTED_AT: &str = "spinscope:v1:app:started_at";
 pub const READY_CACHE: &str = "spinscope:v1:ready:cache";
 /// Prefix of the throw-away keys the readiness `kv` check writes.
 pub const PROBE_PREFIX: &str = "spinscope:v1:probe:";
+
+/// Recordings that could not be written (contention or store errors), as a
+/// `wasi:keyvalue` atomic counter (8-byte LE on SQLite, decimal on Redis).
+pub const METRICS_RECORD_FAILURES: &str = "spinscope:v1:metrics:record_failures";

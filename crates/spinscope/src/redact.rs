@@ -71,7 +71,10 @@ impl RedactionPolicy {
     pub fn is_sensitive(&self, key: &str) -> bool {
         let key = key.to_lowercase();
         DEFAULT_SENSITIVE.iter().any(|frag| key.contains(frag))
-            || self.extra_keys.iter().any(|frag| key.contains(frag.as_str()))
+            || self
+                .extra_keys
+                .iter()
+                .any(|frag| key.contains(frag.as_str()))
     }
 }
 
@@ -99,7 +102,9 @@ pub fn redact_value(value: &Value, policy: &RedactionPolicy) -> Value {
             }
             Value::Object(out)
         }
-        Value::Array(items) => Value::Array(items.iter().map(|v| redact_value(v, policy)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| redact_value(v, policy)).collect())
+        }
         Value::String(s) => Value::String(cut_string(s)),
         other => other.clone(),
     }
@@ -154,7 +159,10 @@ mod tests {
             "grid": [[{"apiKey": "k1"}], [[{"deep": {"PASSWORD": "p1"}}]]],
         }));
         for secret in ["t1", "k1", "p1"] {
-            assert!(!out.contains(&format!("\"{secret}\"")), "{secret} leaked: {out}");
+            assert!(
+                !out.contains(&format!("\"{secret}\"")),
+                "{secret} leaked: {out}"
+            );
         }
         assert_eq!(out.matches(REDACTED).count(), 3, "{out}");
         assert!(out.contains(r#""name":"ok""#));
@@ -169,7 +177,14 @@ mod tests {
     #[test]
     fn key_names_match_case_insensitively_as_substrings() {
         let p = RedactionPolicy::default();
-        for k in ["apiKey", "X-Token", "PASSWORD", "client_secret", "Keyring", "monkey"] {
+        for k in [
+            "apiKey",
+            "X-Token",
+            "PASSWORD",
+            "client_secret",
+            "Keyring",
+            "monkey",
+        ] {
             assert!(p.is_sensitive(k), "{k}");
         }
         for k in ["url", "text", "name", "pass", "tok"] {
@@ -196,7 +211,10 @@ mod tests {
             r#"{"Authorization":"<redacted>","Set-Cookie":"<redacted>","q":"ok","token":"<redacted>"}"#
         );
         // An empty list is just the defaults; it must not redact everything.
-        assert_eq!(RedactionPolicy::from_comma_separated(""), RedactionPolicy::default());
+        assert_eq!(
+            RedactionPolicy::from_comma_separated(""),
+            RedactionPolicy::default()
+        );
     }
 
     #[test]
@@ -204,7 +222,10 @@ mod tests {
         let exact = "a".repeat(MAX_STRING_CHARS);
         assert_eq!(redact(json!(exact.clone())), format!("\"{exact}\""));
         let long = "b".repeat(MAX_STRING_CHARS + 1);
-        let expected = format!("\"{}{STRING_TRUNCATION_MARK}\"", "b".repeat(MAX_STRING_CHARS));
+        let expected = format!(
+            "\"{}{STRING_TRUNCATION_MARK}\"",
+            "b".repeat(MAX_STRING_CHARS)
+        );
         assert_eq!(redact(json!(long)), expected);
     }
 
@@ -224,8 +245,9 @@ mod tests {
 
     #[test]
     fn total_text_is_capped_at_1000_chars_with_marker() {
-        let args: Map<String, Value> =
-            (0..20).map(|i| (format!("k{i:02}"), json!("v".repeat(150)))).collect();
+        let args: Map<String, Value> = (0..20)
+            .map(|i| (format!("k{i:02}"), json!("v".repeat(150))))
+            .collect();
         let out = redact(Value::Object(args));
         assert_eq!(out.chars().count(), MAX_ARGUMENTS_CHARS);
         assert!(out.ends_with(ARGUMENTS_TRUNCATION_MARK));
@@ -234,7 +256,14 @@ mod tests {
 
     #[test]
     fn total_cap_respects_char_boundaries() {
-        let args = json!(["🦀".repeat(150), "日本".repeat(90), "é".repeat(199), "ü".repeat(200), "ß".repeat(200)]);
+        let args = json!([
+            "🦀".repeat(150),
+            "日本".repeat(90),
+            "é".repeat(199),
+            "ü".repeat(200),
+            "ß".repeat(300),
+            "😀".repeat(300)
+        ]);
         let out = redact(args);
         assert_eq!(out.chars().count(), MAX_ARGUMENTS_CHARS);
         assert!(out.ends_with(ARGUMENTS_TRUNCATION_MARK));
@@ -243,7 +272,10 @@ mod tests {
     #[test]
     fn short_text_is_untouched_and_scalars_pass_through() {
         assert_eq!(redact(json!({})), "{}");
-        assert_eq!(redact(json!({"n": 1.5, "b": true, "z": null})), r#"{"b":true,"n":1.5,"z":null}"#);
+        assert_eq!(
+            redact(json!({"n": 1.5, "b": true, "z": null})),
+            r#"{"b":true,"n":1.5,"z":null}"#
+        );
     }
 
     #[test]

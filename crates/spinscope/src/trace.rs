@@ -63,7 +63,12 @@ impl TraceParent {
         if version != 0 {
             flags &= FLAG_SAMPLED;
         }
-        Some(Self { version, trace_id, parent_id, flags })
+        Some(Self {
+            version,
+            trace_id,
+            parent_id,
+            flags,
+        })
     }
 
     pub fn sampled(&self) -> bool {
@@ -84,7 +89,13 @@ impl TraceParent {
 /// one the spec says to use when re-emitting a header of a higher version.
 impl fmt::Display for TraceParent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "00-{}-{}-{:02x}", hex(&self.trace_id), hex(&self.parent_id), self.flags)
+        write!(
+            f,
+            "00-{}-{}-{:02x}",
+            hex(&self.trace_id),
+            hex(&self.parent_id),
+            self.flags
+        )
     }
 }
 
@@ -145,8 +156,9 @@ fn is_ows(c: char) -> bool {
 /// `simple-key` or `tenant-id@system-id`.
 fn valid_tracestate_key(key: &str) -> bool {
     fn rest_ok(s: &[u8]) -> bool {
-        s.iter()
-            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'-' | b'*' | b'/'))
+        s.iter().all(|&c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'-' | b'*' | b'/')
+        })
     }
     match key.split_once('@') {
         None => {
@@ -176,7 +188,8 @@ fn valid_tracestate_value(value: &str) -> bool {
     !b.is_empty()
         && b.len() <= 256
         && b[b.len() - 1] != b' '
-        && b.iter().all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
+        && b.iter()
+            .all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
 }
 
 /// The trace context of one request as seen by this server.
@@ -226,7 +239,9 @@ impl TraceContext {
                 span_id,
                 parent_span_id: Some(parent.parent_id),
                 flags: parent.flags,
-                tracestate: state.and_then(TraceState::parse).map(TraceState::into_string),
+                tracestate: state
+                    .and_then(TraceState::parse)
+                    .map(TraceState::into_string),
             },
             None => Self {
                 trace_id: nonzero(random[0..16].try_into().expect("16 bytes")),
@@ -256,7 +271,12 @@ impl TraceContext {
 
     /// This span as a [`TraceParent`].
     pub fn to_traceparent(&self) -> TraceParent {
-        TraceParent { version: 0, trace_id: self.trace_id, parent_id: self.span_id, flags: self.flags }
+        TraceParent {
+            version: 0,
+            trace_id: self.trace_id,
+            parent_id: self.span_id,
+            flags: self.flags,
+        }
     }
 
     pub fn sampled(&self) -> bool {
@@ -348,7 +368,10 @@ mod tests {
         let unsampled = TraceParent::parse(&TP.replace("-01", "-00")).unwrap();
         assert!(!unsampled.sampled());
         // Unknown flags of version 00 are kept as received.
-        assert_eq!(TraceParent::parse(&TP.replace("-01", "-03")).unwrap().flags, 3);
+        assert_eq!(
+            TraceParent::parse(&TP.replace("-01", "-03")).unwrap().flags,
+            3
+        );
     }
 
     #[test]
@@ -356,20 +379,20 @@ mod tests {
         let bad = [
             "",
             "00",
-            &TP.to_uppercase(),                                              // uppercase hex
-            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",       // uppercase trace id
-            &format!("{TP}-extra"),                                          // v00 must be exactly 55
-            &format!("{TP} "),                                               // trailing garbage
-            &TP[..54],                                                       // too short
-            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",       // zero trace id
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",       // zero span id
-            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",       // version ff
-            "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",       // wrong separator
-            "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",       // non-hex
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x",       // non-hex flags
-            "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",       // non-hex version
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",        // short flags
-            "00-4bf92f3577b34da6a3ce929d0e0e47361-0f067aa0ba902b7-01",       // shifted dash
+            &TP.to_uppercase(), // uppercase hex
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", // uppercase trace id
+            &format!("{TP}-extra"), // v00 must be exactly 55
+            &format!("{TP} "),  // trailing garbage
+            &TP[..54],          // too short
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01", // zero trace id
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", // zero span id
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // version ff
+            "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // wrong separator
+            "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01", // non-hex
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x", // non-hex flags
+            "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // non-hex version
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1", // short flags
+            "00-4bf92f3577b34da6a3ce929d0e0e47361-0f067aa0ba902b7-01", // shifted dash
         ];
         for s in bad {
             assert_eq!(TraceParent::parse(s), None, "{s:?}");
@@ -382,7 +405,10 @@ mod tests {
         let tp = TraceParent::parse(v).unwrap();
         assert_eq!(tp.version, 0xcc);
         assert_eq!(tp.flags, FLAG_SAMPLED, "only the sampled bit is known");
-        assert_eq!(tp.to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        assert_eq!(
+            tp.to_string(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        );
         assert!(TraceParent::parse(&format!("{v}-what-the-future-will-be")).is_some());
         // Extra data must be a new `-` field.
         assert!(TraceParent::parse(&format!("{v}x")).is_none());
@@ -391,14 +417,37 @@ mod tests {
 
     #[test]
     fn tracestate_validation() {
-        let ok = ["rojo=00f067aa0ba902b7", "congo=t61rcWkgMzE, rojo=00f067aa0ba902b7", "a=1,,b=2",
-            "tenant1@vendor=x", "a*b/c_d-e=v v", " \tfoo=bar\t "];
+        let ok = [
+            "rojo=00f067aa0ba902b7",
+            "congo=t61rcWkgMzE, rojo=00f067aa0ba902b7",
+            "a=1,,b=2",
+            "tenant1@vendor=x",
+            "t@vendor12345678=x",
+            "foo=bar ",
+            "a*b/c_d-e=v v",
+            " \tfoo=bar\t ",
+        ];
         for s in ok {
             assert!(TraceState::parse(s).is_some(), "{s:?}");
         }
         assert_eq!(TraceState::parse(" foo=bar ").unwrap().as_str(), "foo=bar");
-        let bad = ["", " , ", "foo", "Foo=bar", "1abc=x", "foo=", "foo=bar ", "foo=b,ar=",
-            "foo=a=b", "a=1,a=2", "foo=bär", "t@=x", "@v=x", "t@Vendor=x", "t@vendor123456789=x"];
+        let bad = [
+            "",
+            " , ",
+            "foo",
+            "Foo=bar",
+            "1abc=x",
+            "foo=",
+            "foo=b\u{7f}",
+            "foo=b,ar=",
+            "foo=a=b",
+            "a=1,a=2",
+            "foo=bär",
+            "t@=x",
+            "@v=x",
+            "t@Vendor=x",
+            "t@vendor123456789=x",
+        ];
         for s in bad {
             assert!(TraceState::parse(s).is_none(), "{s:?}");
         }
@@ -412,9 +461,16 @@ mod tests {
         assert!(TraceState::parse(&members.join(",")).is_none());
         let long = format!("a={}", "x".repeat(MAX_TRACESTATE_CHARS - 2));
         assert!(TraceState::parse(&long).is_none(), "value over 256");
-        let near: Vec<String> = (0..3).map(|i| format!("k{i}={}", "x".repeat(200))).collect();
-        assert!(TraceState::parse(&near.join(",")).is_none(), "over 512 chars");
-        let fits: Vec<String> = (0..2).map(|i| format!("k{i}={}", "x".repeat(250))).collect();
+        let near: Vec<String> = (0..3)
+            .map(|i| format!("k{i}={}", "x".repeat(200)))
+            .collect();
+        assert!(
+            TraceState::parse(&near.join(",")).is_none(),
+            "over 512 chars"
+        );
+        let fits: Vec<String> = (0..2)
+            .map(|i| format!("k{i}={}", "x".repeat(250)))
+            .collect();
         assert!(TraceState::parse(&fits.join(",")).is_some());
     }
 
@@ -424,7 +480,10 @@ mod tests {
                           "tracestate": "meta=1"});
         let ctx = TraceContext::from_incoming(Some(TP), Some("hdr=1"), Some(&meta), &random());
         assert_eq!(ctx.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
-        assert_eq!(ctx.parent_span_id_hex().as_deref(), Some("00f067aa0ba902b7"));
+        assert_eq!(
+            ctx.parent_span_id_hex().as_deref(),
+            Some("00f067aa0ba902b7")
+        );
         assert_eq!(ctx.span_id_hex(), "1112131415161718");
         assert_eq!(ctx.tracestate.as_deref(), Some("hdr=1"));
         assert!(ctx.sampled());
@@ -439,19 +498,27 @@ mod tests {
             assert_eq!(ctx.trace_id_hex(), "11111111111111111111111111111111");
             assert_eq!(ctx.parent_span_id, Some([0x22; 8]));
             assert!(!ctx.sampled(), "flags come from the parent");
-            assert_eq!(ctx.tracestate.as_deref(), Some("meta=1"), "state from the same source");
+            assert_eq!(
+                ctx.tracestate.as_deref(),
+                Some("meta=1"),
+                "state from the same source"
+            );
         }
     }
 
     #[test]
     fn new_trace_when_nothing_valid() {
         let meta = json!({"traceparent": 42, "tracestate": "meta=1"});
-        let ctx = TraceContext::from_incoming(Some("00-bad"), Some("hdr=1"), Some(&meta), &random());
+        let ctx =
+            TraceContext::from_incoming(Some("00-bad"), Some("hdr=1"), Some(&meta), &random());
         assert_eq!(ctx.trace_id_hex(), "0102030405060708090a0b0c0d0e0f10");
         assert_eq!(ctx.span_id_hex(), "1112131415161718");
         assert_eq!(ctx.parent_span_id, None);
         assert_eq!(ctx.flags, FLAG_SAMPLED);
-        assert_eq!(ctx.tracestate, None, "tracestate without a valid traceparent is ignored");
+        assert_eq!(
+            ctx.tracestate, None,
+            "tracestate without a valid traceparent is ignored"
+        );
         let none = TraceContext::from_incoming(None, None, None, &random());
         assert_eq!(none, ctx);
     }
@@ -466,13 +533,20 @@ mod tests {
     #[test]
     fn header_whitespace_is_tolerated() {
         let ctx = TraceContext::from_incoming(Some(&format!(" {TP}\t")), None, None, &random());
-        assert_eq!(ctx.parent_span_id_hex().as_deref(), Some("00f067aa0ba902b7"));
+        assert_eq!(
+            ctx.parent_span_id_hex().as_deref(),
+            Some("00f067aa0ba902b7")
+        );
     }
 
     #[test]
     fn zero_random_bytes_still_give_valid_ids() {
         let ctx = TraceContext::from_incoming(None, None, None, &[0; 24]);
-        assert!(TraceParent::parse(&ctx.traceparent()).is_some(), "{}", ctx.traceparent());
+        assert!(
+            TraceParent::parse(&ctx.traceparent()).is_some(),
+            "{}",
+            ctx.traceparent()
+        );
         let child = ctx.child(&[0; 8]);
         assert!(TraceParent::parse(&child.traceparent()).is_some());
     }
@@ -480,12 +554,18 @@ mod tests {
     #[test]
     fn child_and_forwarding() {
         let ctx = TraceContext::from_incoming(Some(TP), Some("a=b"), None, &random());
-        assert_eq!(ctx.traceparent(), "00-4bf92f3577b34da6a3ce929d0e0e4736-1112131415161718-01");
+        assert_eq!(
+            ctx.traceparent(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-1112131415161718-01"
+        );
         let child = ctx.child(&[0xab; 8]);
         assert_eq!(child.trace_id, ctx.trace_id);
         assert_eq!(child.parent_span_id, Some(ctx.span_id));
         assert_eq!(child.span_id, [0xab; 8]);
         assert_eq!(child.tracestate.as_deref(), Some("a=b"));
-        assert_eq!(child.traceparent(), "00-4bf92f3577b34da6a3ce929d0e0e4736-abababababababab-01");
+        assert_eq!(
+            child.traceparent(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-abababababababab-01"
+        );
     }
 }

@@ -1,1 +1,323 @@
-//! End-to-end tests live in `tests/`; this crate only hosts them.
+//! Support for the end-to-end tests: start the local host on a free loopback
+//! port with a manifest, capture what it prints, talk HTTP to it, and run a
+//! real `redis-server` when a test needs one. The components are the real
+//! `.wasm` files built by `make build` (see the Makefile).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
+}
+
+pub fn host_binary() -> PathBuf {
+    let bin = target_dir().join("release/spinscope-host");
+    assert!(bin.exists(), "{} is missing: run `make build` first", bin.display());
+    bin
+}
+
+/// A fresh, empty directory under the system temp dir.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("spinscope-e2e-{}-{tag}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Everything the host printed, line by line.
+#[derive(Clone, Default)]
+pub struct Output(Arc<Mutex<Vec<String>>>);
+
+impl Output {
+    pub fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+    pub fn text(&self) -> String {
+        self.lines().join("\n")
+    }
+}
+
+pub struct HostBuilder {
+    manifest: PathBuf,
+    env: Vec<(String, String)>,
+    runtime_config: Option<PathBuf>,
+    state_dir: PathBuf,
+}
+
+impl HostBuilder {
+    pub fn new(manifest: impl AsRef<Path>) -> Self {
+        let manifest = workspace_root().join(manifest.as_ref());
+        Self { manifest, env: Vec::new(), runtime_config: None, state_dir: temp_dir("state") }
+    }
+    /// The app's own `spin.toml`, plus the test-only `faults` component
+    /// (private route), keeping only `components` when given (so a test can
+    /// run before every component exists). Written to a temp manifest with
+    /// absolute `source` paths.
+    pub fn app(components: Option<&[&str]>) -> Self {
+        let root = workspace_root();
+        let text = std::fs::read_to_string(root.join("spin.toml")).unwrap();
+        let mut doc: toml::Table = text.parse().unwrap();
+        let keep = |id: &str| components.map_or(true, |c| c.contains(&id) || id == "faults");
+        let target = target_dir().join("wasm32-wasip2/release");
+        if let Some(toml::Value::Table(comps)) = doc.get_mut("component") {
+            comps.retain(|id, _| keep(id));
+            let mut faults = toml::Table::new();
+            faults.insert("source".into(), "faults.wasm".into());
+            comps.insert("faults".into(), toml::Value::Table(faults));
+            for (_, comp) in comps.iter_mut() {
+                let comp = comp.as_table_mut().unwrap();
+                let file = std::path::Path::new(comp["source"].as_str().unwrap()).file_name().unwrap().to_owned();
+                comp.insert("source".into(), target.join(file).display().to_string().into());
+                comp.remove("build");
+            }
+        }
+        if let Some(toml::Value::Table(triggers)) = doc.get_mut("trigger") {
+            if let Some(toml::Value::Array(http)) = triggers.get_mut("http") {
+                http.retain(|t| keep(t["component"].as_str().unwrap()));
+                let mut t = toml::Table::new();
+                let mut private = toml::Table::new();
+                private.insert("private".into(), true.into());
+                t.insert("route".into(), toml::Value::Table(private));
+                t.insert("component".into(), "faults".into());
+                http.push(toml::Value::Table(t));
+            }
+        }
+        let dir = temp_dir("manifest");
+        let path = dir.join("spin.toml");
+        std::fs::write(&path, toml::to_string(&doc).unwrap()).unwrap();
+        Self::new(path)
+    }
+
+    pub fn var(mut self, name: &str, value: &str) -> Self {
+        self.env.push((format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()), value.to_string()));
+        self
+    }
+    pub fn state_dir(mut self, dir: &Path) -> Self {
+        self.state_dir = dir.to_path_buf();
+        self
+    }
+    pub fn redis(mut self, redis: &RedisServer) -> Self {
+        let path = self.state_dir.join("runtime-config.toml");
+        std::fs::write(&path, format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n", redis.url())).unwrap();
+        self.runtime_config = Some(path);
+        self
+    }
+    pub fn start(self) -> Host {
+        self.try_start().unwrap_or_else(|e| panic!("host did not start: {e}"))
+    }
+
+    /// Starts the host and waits for its "Serving" line; on failure returns
+    /// what it printed.
+    pub fn try_start(self) -> Result<Host, String> {
+        let mut cmd = Command::new(host_binary());
+        cmd.arg("up")
+            .arg("-f")
+            .arg(&self.manifest)
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--state-dir")
+            .arg(&self.state_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
+        if let Some(rc) = &self.runtime_config {
+            cmd.arg("--runtime-config-file").arg(rc);
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().map_err(|e| e.to_string())?;
+        let stdout = Output::default();
+        let stderr = Output::default();
+        let (tx, rx) = std::sync::mpsc::channel();
+        pump(child.stdout.take().unwrap(), stdout.clone(), Some(tx));
+        pump(child.stderr.take().unwrap(), stderr.clone(), None);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(url) => {
+                    return Ok(Host { child, url, stdout, stderr, state_dir: self.state_dir });
+                }
+                Err(_) => {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        std::thread::sleep(Duration::from_millis(100));
+                        return Err(format!("host exited with {status}: {}\n{}", stderr.text(), stdout.text()));
+                    }
+                    if Instant::now() > deadline {
+                        let _ = child.kill();
+                        return Err(format!("host did not print its URL in time: {}", stderr.text()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn pump(stream: impl Read + Send + 'static, into: Output, url: Option<std::sync::mpsc::Sender<String>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if let (Some(tx), Some(rest)) = (&url, line.strip_prefix("Serving ")) {
+                let _ = tx.send(rest.trim().to_string());
+            }
+            into.0.lock().unwrap().push(line);
+        }
+    });
+}
+
+/// A running host; killed on drop.
+pub struct Host {
+    child: Child,
+    pub url: String,
+    pub stdout: Output,
+    pub stderr: Output,
+    pub state_dir: PathBuf,
+}
+
+impl Host {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+    pub fn get(&self, path: &str) -> Reply {
+        request("GET", &self.url(path), &[], None)
+    }
+    pub fn post(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        request("POST", &self.url(path), headers, Some(body.as_bytes()))
+    }
+    pub fn stop(mut self) -> PathBuf {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.state_dir.clone()
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new().timeout(Duration::from_secs(120)).build()
+}
+
+/// One HTTP request; any status is a `Reply`, only transport errors panic.
+pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
+    thread_local!(static AGENT: ureq::Agent = agent());
+    let mut req = AGENT.with(|a| a.request(method, url));
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    let result = match body {
+        Some(b) => req.send_bytes(b),
+        None => req.call(),
+    };
+    let resp = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = resp.status();
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .flat_map(|n| resp.all(&n).into_iter().map(|v| (n.clone(), v.to_string())).collect::<Vec<_>>())
+        .collect();
+    let mut bytes = Vec::new();
+    resp.into_reader().take(64 << 20).read_to_end(&mut bytes).unwrap();
+    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A real `redis-server` (Debian's package) on a free loopback port.
+pub struct RedisServer {
+    child: Child,
+    port: u16,
+}
+
+impl RedisServer {
+    pub fn start() -> RedisServer {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server not found: `make test` installs it (apt-get install redis-server)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        RedisServer { child, port }
+    }
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+    /// Runs one command (RESP) and returns the raw reply text.
+    pub fn command(&self, args: &[&str]) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let mut cmd = format!("*{}\r\n", args.len());
+        for a in args {
+            cmd.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        s.write_all(cmd.as_bytes()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 65536];
+        let n = s.read(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `per_thread` requests on each of `threads` threads at once.
+pub fn concurrently<T: Send + 'static>(threads: usize, per_thread: usize, f: impl Fn(usize) -> T + Send + Sync + 'static) -> Vec<T> {
+    let f = Arc::new(f);
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let f = f.clone();
+            std::thread::spawn(move || (0..per_thread).map(|i| f(t * per_thread + i)).collect::<Vec<T>>())
+        })
+        .collect();
+    handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+}

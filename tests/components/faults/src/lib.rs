@@ -1,0 +1,165 @@
+//! `faults`: a test-only tool component that misbehaves on purpose, so the
+//! gateway's handling of each failure mode can be exercised end to end.
+//!
+//! It follows the tool contract (`GET /` lists the tools, `POST /<tool-name>`
+//! with the arguments object calls one, unknown tools get 404 with an
+//! `isError` `CallToolResult`) and breaks it only where a tool says so:
+//!
+//! | tool           | behaviour                                                              |
+//! |----------------|------------------------------------------------------------------------|
+//! | `slow`         | sleeps `ms` milliseconds (default 60000), then answers                 |
+//! | `failing`      | HTTP 500 with a text body                                              |
+//! | `broken`       | 200 with a body that is not JSON                                       |
+//! | `trapping`     | panics, so the instance traps                                          |
+//! | `huge`         | a valid result whose text is `bytes` bytes long (default 2 MiB)        |
+//! | `echo`         | the arguments, as JSON text and as `structuredContent`                 |
+//! | `echo_headers` | the request's `traceparent` and `tracestate` as `structuredContent`    |
+//! | `not_a_result` | 200 with valid JSON that is not a `CallToolResult`                     |
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http_component;
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    let tool = req.path().rsplit('/').next().unwrap_or_default();
+    match req.method() {
+        Method::Get if tool.is_empty() => json_response(200, &tools()),
+        Method::Post => call(tool, &req),
+        _ => json_response(405, &error_result("use GET / or POST /<tool-name>".into())),
+    }
+}
+
+fn tools() -> Value {
+    let no_args = json!({"type": "object", "properties": {}});
+    let tool = |name: &str, description: &str, input: &Value| json!({"name": name, "description": description, "inputSchema": input});
+    json!([
+        tool(
+            "slow",
+            "Sleeps `ms` milliseconds (default 60000), then answers.",
+            &json!({
+                "type": "object",
+                "properties": {"ms": {"type": "integer", "minimum": 0}},
+            })
+        ),
+        tool("failing", "Answers HTTP 500.", &no_args),
+        tool(
+            "broken",
+            "Answers 200 with a body that is not JSON.",
+            &no_args
+        ),
+        tool("trapping", "Panics: the instance traps.", &no_args),
+        tool(
+            "huge",
+            "A result whose text is `bytes` bytes long (default 2 MiB).",
+            &json!({
+                "type": "object",
+                "properties": {"bytes": {"type": "integer", "minimum": 0}},
+            })
+        ),
+        tool("echo", "Returns its arguments.", &json!({"type": "object"})),
+        tool(
+            "echo_headers",
+            "Returns the traceparent and tracestate it received.",
+            &no_args
+        ),
+        tool(
+            "not_a_result",
+            "Answers 200 with JSON that is not a CallToolResult.",
+            &no_args
+        ),
+    ])
+}
+
+fn call(tool: &str, req: &Request) -> Response {
+    let result = match tool {
+        "slow" => args(tool, req.body()).map(|a: SlowArgs| slow(a.ms)),
+        "failing" => {
+            return Response::builder()
+                .status(500)
+                .header("content-type", "text/plain")
+                .body("deliberate failure")
+                .build()
+        }
+        "broken" => {
+            return Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(r#"{"content": [{"type": "text", "te"#)
+                .build()
+        }
+        "trapping" => panic!("deliberate trap"),
+        "huge" => args(tool, req.body()).map(|a: HugeArgs| text_result("x".repeat(a.bytes))),
+        "echo" => args::<Value>(tool, req.body()).map(structured_result),
+        "echo_headers" => {
+            let header = |name| req.header(name).and_then(|v| v.as_str()).map(str::to_owned);
+            Ok(structured_result(json!({
+                "traceparent": header("traceparent"),
+                "tracestate": header("tracestate"),
+            })))
+        }
+        "not_a_result" => Ok(json!({"hello": 1})),
+        _ => return json_response(404, &error_result(format!("unknown tool {tool:?}"))),
+    };
+    json_response(200, &result.unwrap_or_else(error_result))
+}
+
+#[derive(Deserialize)]
+struct SlowArgs {
+    #[serde(default = "default_slow_ms")]
+    ms: u64,
+}
+
+fn default_slow_ms() -> u64 {
+    60_000
+}
+
+#[derive(Deserialize)]
+struct HugeArgs {
+    #[serde(default = "default_huge_bytes")]
+    bytes: usize,
+}
+
+fn default_huge_bytes() -> usize {
+    2 * 1024 * 1024
+}
+
+fn slow(ms: u64) -> Value {
+    wasi::clocks::monotonic_clock::subscribe_duration(ms.saturating_mul(1_000_000)).block();
+    text_result(format!("slept {ms} ms"))
+}
+
+/// Parses the arguments object; an empty body counts as `{}`.
+fn args<T: for<'de> Deserialize<'de>>(tool: &str, body: &[u8]) -> Result<T, String> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| format!("invalid arguments for {tool}: {e}"))
+}
+
+fn text_result(text: String) -> Value {
+    json!({"content": [{"type": "text", "text": text}], "isError": false})
+}
+
+fn structured_result(value: Value) -> Value {
+    json!({
+        "content": [{"type": "text", "text": value.to_string()}],
+        "structuredContent": value,
+        "isError": false,
+    })
+}
+
+fn error_result(message: String) -> Value {
+    json!({"content": [{"type": "text", "text": message}], "isError": true})
+}
+
+fn json_response(status: u16, body: &Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .build()
+}
