@@ -223,7 +223,7 @@ impl Exchange {
     fn initialize(&mut self, id: &RequestId, params: Option<&Value>) -> Reply {
         let params = match mcp::parse_initialize_params(params) {
             Ok(p) => p,
-            Err(e) => return self.rpc_error_from(200, e.with_id(id.clone())),
+            Err(e) => return self.rpc_error_from(200, e.with_id(Some(id.clone()))),
         };
         let version = mcp::negotiate(&params.protocol_version);
         let session_id = sessions::new_id(random_bytes::<16>());
@@ -290,7 +290,7 @@ impl Exchange {
                 self.obs.mcp_outcome_success = true;
                 Reply::json(200, &mcp::success(id, result))
             }
-            Err(e) => self.rpc_error_from(200, e.with_id(id.clone())),
+            Err(e) => self.rpc_error_from(200, e.with_id(Some(id.clone()))),
         }
     }
 
@@ -316,8 +316,9 @@ impl Exchange {
                 .field("kept_by", dup.kept.as_str());
             self.log.emit(line);
         }
+        let ttl = self.config.tool_map_ttl;
         if let Ok(store) = self.store() {
-            tools::save_map(store, &discovery.map, cached, self.config.tool_map_ttl);
+            tools::save_map(store, &discovery.map, cached, ttl);
         }
         discovery.map
     }
@@ -343,7 +344,7 @@ impl Exchange {
             None => self.discover(cached.as_ref()),
         };
         let Some(entry) = map.find(&call.name).cloned() else {
-            self.obs.gen_ai_tool_name = Some(spinscope::metrics::OTHER.to_string());
+            self.obs.gen_ai_tool_name = Some("_other".to_string());
             return Err(mcp::unknown_tool(&call.name));
         };
         self.obs.gen_ai_tool_name = Some(entry.tool.name.clone());

@@ -321,3 +321,79 @@ pub fn concurrently<T: Send + 'static>(threads: usize, per_thread: usize, f: imp
         .collect();
     handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
 }
+
+/// A minimal MCP client over Streamable HTTP, as SDKs speak it.
+pub struct Mcp<'a> {
+    pub host: &'a Host,
+    pub session: Option<String>,
+    pub protocol_version: Option<String>,
+    next_id: i64,
+}
+
+impl<'a> Mcp<'a> {
+    pub fn new(host: &'a Host) -> Self {
+        Mcp { host, session: None, protocol_version: None, next_id: 1 }
+    }
+
+    /// `initialize` + `notifications/initialized`; returns the initialize reply.
+    pub fn connect(host: &'a Host) -> (Self, Reply) {
+        let mut mcp = Mcp::new(host);
+        let reply = mcp.request("initialize", serde_json::json!({
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "e2e", "version": "1"}
+        }));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        mcp.session = Some(reply.header("mcp-session-id").expect("session id").to_string());
+        mcp.protocol_version = Some(reply.json()["result"]["protocolVersion"].as_str().unwrap().to_string());
+        let ack = mcp.notify("notifications/initialized");
+        assert_eq!(ack.status, 202, "{}", ack.body);
+        (mcp, reply)
+    }
+
+    pub fn headers(&self) -> Vec<(String, String)> {
+        let mut h = vec![
+            ("content-type".to_string(), "application/json".to_string()),
+            ("accept".to_string(), "application/json, text/event-stream".to_string()),
+        ];
+        if let Some(s) = &self.session {
+            h.push(("mcp-session-id".into(), s.clone()));
+        }
+        if let Some(v) = &self.protocol_version {
+            h.push(("mcp-protocol-version".into(), v.clone()));
+        }
+        h
+    }
+
+    pub fn post_raw(&self, body: &str, extra: &[(&str, &str)]) -> Reply {
+        let owned = self.headers();
+        let mut headers: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        headers.extend_from_slice(extra);
+        self.host.post("/mcp", &headers, body)
+    }
+
+    pub fn request(&mut self, method: &str, params: serde_json::Value) -> Reply {
+        let id = self.next_id;
+        self.next_id += 1;
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.post_raw(&body.to_string(), &[])
+    }
+
+    pub fn notify(&self, method: &str) -> Reply {
+        self.post_raw(&serde_json::json!({"jsonrpc": "2.0", "method": method}).to_string(), &[])
+    }
+
+    /// `tools/call`, asserting a JSON-RPC result; returns the CallToolResult.
+    pub fn call_tool(&mut self, name: &str, arguments: serde_json::Value) -> serde_json::Value {
+        let reply = self.request("tools/call", serde_json::json!({"name": name, "arguments": arguments}));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let json = reply.json();
+        assert!(json.get("error").is_none(), "{json}");
+        json["result"].clone()
+    }
+}
+
+/// The text of a CallToolResult's first text item.
+pub fn result_text(result: &serde_json::Value) -> String {
+    result["content"][0]["text"].as_str().unwrap_or_default().to_string()
+}
