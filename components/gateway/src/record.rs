@@ -6,7 +6,10 @@
 //! and racing requests lose nothing. The exporter merges the shards.
 
 use spinscope::config::Config;
-use spinscope_spin::kv::Store;
+use spinscope::keys;
+use spinscope::metrics::{self, catalog, Limits, Recorder, Snapshot};
+use spinscope_spin::kv::{Store, UpdateOutcome};
+use spinscope_spin::random_bytes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToolOutcome {
@@ -43,4 +46,76 @@ pub struct Observations {
     pub rejected_payload: bool,
 }
 
-pub fn flush(_obs: &Observations, _config: &Config, _store: Option<&Store>) -> Result<(), String> { Ok(()) }
+/// Compare-and-swap attempts before a recording is counted as failed.
+const MAX_ATTEMPTS: u32 = 16;
+const ROUTE: &str = "/mcp";
+
+fn to_recorder(obs: &Observations, config: &Config) -> Recorder {
+    let mut rec = Recorder::new();
+    if let Some((method, status, duration, req_bytes, resp_bytes)) = &obs.http {
+        let method = metrics::bounded(method, ["GET", "POST", "DELETE", "HEAD", "OPTIONS", "PUT", "PATCH"]);
+        let status = status.to_string();
+        rec.inc(&catalog::HTTP_REQUESTS_TOTAL, &[ROUTE, method, &status], 1);
+        rec.observe(&catalog::HTTP_REQUEST_DURATION_SECONDS, &[ROUTE, method], *duration);
+        rec.observe(&catalog::HTTP_REQUEST_SIZE_BYTES, &[ROUTE, method], *req_bytes as f64);
+        rec.observe(&catalog::HTTP_RESPONSE_SIZE_BYTES, &[ROUTE, method], *resp_bytes as f64);
+        if let Some(mcp_method) = &obs.mcp_method {
+            let mcp_method = metrics::bounded(mcp_method, metrics::MCP_METHODS.iter().copied());
+            let outcome = if obs.mcp_outcome_success && obs.error_type.as_deref().map_or(true, |e| e == "tool_error") {
+                "success"
+            } else {
+                "error"
+            };
+            rec.inc(&catalog::MCP_REQUESTS_TOTAL, &[mcp_method, outcome], 1);
+            let tool = obs.gen_ai_tool_name.as_deref().unwrap_or("");
+            let error_type = obs.error_type.as_deref().unwrap_or("");
+            rec.observe(&catalog::MCP_SERVER_OPERATION_DURATION_SECONDS, &[mcp_method, tool, error_type], *duration);
+        }
+    }
+    if let Some((tool, component, outcome, duration)) = &obs.tool {
+        rec.inc(&catalog::TOOL_CALLS_TOTAL, &[tool, component, outcome.as_str()], 1);
+        rec.observe(&catalog::TOOL_CALL_DURATION_SECONDS, &[tool, component], *duration);
+    }
+    for component in &obs.discovery_failures {
+        let component = metrics::bounded(component, config.tool_components.iter().map(String::as_str));
+        rec.inc(&catalog::TOOL_DISCOVERY_FAILURES_TOTAL, &[component], 1);
+    }
+    if obs.sessions_created > 0 {
+        rec.inc(&catalog::SESSIONS_CREATED_TOTAL, &[], obs.sessions_created);
+    }
+    if obs.sessions_active_delta != 0 {
+        rec.gauge_add(&catalog::SESSIONS_ACTIVE, &[], obs.sessions_active_delta);
+    }
+    if obs.output_truncated > 0 {
+        rec.inc(&catalog::OUTPUT_TRUNCATED_TOTAL, &[], obs.output_truncated);
+    }
+    if obs.rejected_payload {
+        rec.inc(&catalog::REJECTED_TOTAL, &["payload"], 1);
+    }
+    rec
+}
+
+/// Adds the observations to one shard. A failure is returned for the log,
+/// and counted (one increment) when the store still takes writes.
+pub fn flush(obs: &Observations, config: &Config, store: Option<&Store>) -> Result<(), String> {
+    let Some(store) = store else {
+        return Err("key-value store unavailable".into());
+    };
+    let recorder = to_recorder(obs, config);
+    let limits = Limits { max_series_per_metric: config.metrics_max_series_per_metric };
+    let [r0, r1, r2, r3] = random_bytes::<4>();
+    let shard = u32::from_le_bytes([r0, r1, r2, r3]) % config.metrics_shards;
+    let key = keys::metrics_shard(shard);
+    let outcome = store.update(&key, MAX_ATTEMPTS, |current| {
+        let mut snapshot = current.and_then(|b| Snapshot::decode(b).ok()).unwrap_or_default();
+        snapshot.apply(&recorder, &limits);
+        Some(snapshot.encode())
+    });
+    let failure = match outcome {
+        Ok(UpdateOutcome::Written { .. }) | Ok(UpdateOutcome::Unchanged) => return Ok(()),
+        Ok(UpdateOutcome::Contended { attempts }) => format!("shard {shard} contended for {attempts} attempts"),
+        Err(e) => e.to_string(),
+    };
+    let _ = store.increment(keys::METRICS_RECORD_FAILURES, 1);
+    Err(failure)
+}

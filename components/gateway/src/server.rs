@@ -344,7 +344,7 @@ impl Exchange {
             None => self.discover(cached.as_ref()),
         };
         let Some(entry) = map.find(&call.name).cloned() else {
-            self.obs.gen_ai_tool_name = Some("_other".to_string());
+            self.obs.gen_ai_tool_name = Some(spinscope::metrics::OTHER.to_string());
             return Err(mcp::unknown_tool(&call.name));
         };
         self.obs.gen_ai_tool_name = Some(entry.tool.name.clone());
@@ -378,7 +378,7 @@ impl Exchange {
         };
         self.log.emit(base(self, Level::Debug, "Tool invocation started").field("arguments", logged_arguments.as_str()));
 
-        let mut request = Outgoing::post(tools::component_url(component, &format!("/{tool}")), arguments.to_string())
+        let mut request = Outgoing::post(tools::tool_url(component, tool), arguments.to_string())
             .header("content-type", "application/json")
             .header("traceparent", span.traceparent())
             .header("x-request-id", self.request_id.as_str());

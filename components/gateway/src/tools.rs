@@ -22,6 +22,19 @@ pub fn component_url(component: &str, path: &str) -> String {
     format!("http://{component}.spin.internal{path}")
 }
 
+/// The URL that calls `tool`: its name percent-encoded as one path segment.
+pub fn tool_url(component: &str, tool: &str) -> String {
+    let mut path = String::from("/");
+    for b in tool.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            path.push(b as char);
+        } else {
+            path.push_str(&format!("%{b:02X}"));
+        }
+    }
+    component_url(component, &path)
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ToolEntry {
     pub component: String,

@@ -1,86 +1,99 @@
 //! Liveness (`GET /health/live`) and startup (`GET /health/startup`) probes.
 //!
-//! Liveness never touches the store or another component, so a slow
-//! dependency can never get the app restarted. Startup answers 200 once the
-//! app is initialised: every variable parses, the store answers, and the
-//! app's start time is recorded in the store (first writer wins).
+//! Liveness never touches the store, the variables or another component, so
+//! a slow or broken dependency can never get the app restarted. Startup
+//! answers 200 once the app is initialised: every variable resolves and
+//! parses, the store answers, and the app's start time is recorded in the
+//! store (`keys::STARTED_AT`, first writer wins); 503 with the reasons before
+//! that. See docs/probes.md.
+//!
+//! Auth: probes stay open (the kubelet has no API key); when API keys come
+//! (a later issue) they do not apply here.
 
 use serde_json::json;
-use spin_sdk::http::{IntoResponse, Request, Response};
+use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
-use spinscope::config::Config;
 use spinscope::keys;
+use spinscope::log::rfc3339_ms;
+use spinscope::probe::{self, elapsed_ms};
 use spinscope_spin::{kv, time, vars};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-fn json_response(status: u16, body: serde_json::Value) -> Response {
+fn json_response(status: u16, body: &serde_json::Value, head: bool) -> Response {
     Response::builder()
         .status(status)
         .header("content-type", "application/json")
         .header("cache-control", "no-store")
-        .body(body.to_string())
+        .body(if head { String::new() } else { body.to_string() })
         .build()
 }
 
 #[http_component]
 fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
-    if *req.method() != spin_sdk::http::Method::Get && *req.method() != spin_sdk::http::Method::Head {
-        return Ok(Response::builder().status(405).header("allow", "GET, HEAD").body(()).build());
+    let head = *req.method() == Method::Head;
+    if *req.method() != Method::Get && !head {
+        let body = json!({"status": "error", "message": format!("method {} not allowed; use GET or HEAD", req.method())});
+        let mut response = json_response(405, &body, false);
+        response.set_header("allow", "GET, HEAD");
+        return Ok(response);
     }
     let now = time::now_unix_ms();
-    Ok(match req.path() {
-        "/health/live" => json_response(
-            200,
-            json!({"status": "ok", "timestamp": spinscope::log::rfc3339_ms(now), "version": VERSION}),
-        ),
+    let (status, body) = match req.path() {
+        "/health/live" => (200, json!({"status": "ok", "timestamp": rfc3339_ms(now), "version": VERSION})),
         "/health/startup" => startup(now),
-        other => json_response(404, json!({"status": "error", "message": format!("no probe at {other}")})),
-    })
+        other => (404, json!({"status": "error", "message": format!("no probe at {other}")})),
+    };
+    Ok(json_response(status, &body, head))
 }
 
-fn startup(now: u64) -> Response {
+fn startup(now: u64) -> (u16, serde_json::Value) {
     let began = time::monotonic_ns();
-    let mut reasons = Vec::new();
-    if let Err(errors) = Config::from_lookup(|name| vars::get(name).ok().flatten()) {
-        reasons.extend(errors.iter().map(|e| e.to_string()));
-    }
-    let started_at = match record_start(now) {
-        Ok(at) => Some(at),
+    let loaded = probe::load_config(|name| vars::get(name).map_err(|e| e.to_string()));
+    let mut reasons: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
+    // The start time is recorded only once the app is initialised; before
+    // that the store is still asked, so its failure is reported too.
+    let started_at = match start_time(now, reasons.is_empty()) {
+        Ok(at) => at,
         Err(e) => {
             reasons.push(format!("key-value store: {e}"));
             None
         }
     };
-    let duration_ms = (time::monotonic_ns() - began) as f64 / 1e6;
+    let duration_ms = elapsed_ms(began, time::monotonic_ns());
     let mut body = json!({
         "status": if reasons.is_empty() { "ok" } else { "starting" },
-        "timestamp": spinscope::log::rfc3339_ms(now),
+        "timestamp": rfc3339_ms(now),
         "version": VERSION,
+        "started_at": started_at.map(rfc3339_ms),
+        "startup_duration": format!("{duration_ms:.3}ms"),
         "startup_duration_ms": duration_ms,
-        "started_at": started_at.map(spinscope::log::rfc3339_ms),
     });
     if reasons.is_empty() {
-        json_response(200, body)
+        (200, body)
     } else {
+        let variables: Vec<&str> = loaded.problems.iter().map(|p| p.variable.as_str()).collect();
         body["reasons"] = json!(reasons);
-        json_response(503, body)
+        body["variables"] = json!(variables);
+        (503, body)
     }
 }
 
-/// Records the app's start time once (compare-and-swap on an absent key, so
-/// concurrent first probes agree) and returns the recorded time.
-fn record_start(now: u64) -> Result<u64, kv::KvError> {
+/// The app's recorded start time. With `record`, records `now` if there is
+/// none (compare-and-swap on an absent or unreadable value, so concurrent
+/// first probes agree on one time); without, only reads it (which still
+/// proves the store answers).
+fn start_time(now: u64, record: bool) -> Result<Option<u64>, kv::KvError> {
     let store = kv::Store::open_default()?;
-    if let Some(bytes) = store.get(keys::STARTED_AT)? {
-        if let Some(at) = std::str::from_utf8(&bytes).ok().and_then(|s| s.parse().ok()) {
-            return Ok(at);
-        }
+    if let Some(at) = store.get(keys::STARTED_AT)?.as_deref().and_then(probe::decode_started_at) {
+        return Ok(Some(at));
     }
-    store.update(keys::STARTED_AT, 5, |current| match current {
+    if !record {
+        return Ok(None);
+    }
+    store.update(keys::STARTED_AT, 5, |current| match current.and_then(probe::decode_started_at) {
         Some(_) => None,
-        None => Some(now.to_string().into_bytes()),
+        None => Some(probe::encode_started_at(now)),
     })?;
-    let bytes = store.get(keys::STARTED_AT)?.unwrap_or_default();
-    Ok(std::str::from_utf8(&bytes).ok().and_then(|s| s.parse().ok()).unwrap_or(now))
+    Ok(Some(store.get(keys::STARTED_AT)?.as_deref().and_then(probe::decode_started_at).unwrap_or(now)))
 }

@@ -8,5 +8,6 @@ pub mod keys;
 pub mod log;
 pub mod mcp;
 pub mod metrics;
+pub mod probe;
 pub mod redact;
 pub mod trace;

@@ -167,7 +167,7 @@ fn tools_list_pages_with_next_cursor() {
             None => break,
         }
     }
-    assert_eq!(names.len(), 13, "{names:?}");
+    assert_eq!(names.len(), 14, "{names:?}");
     let bad = mcp.request("tools/list", json!({"cursor": "garbage"}));
     assert_eq!(bad.json()["error"]["code"], -32602);
 }

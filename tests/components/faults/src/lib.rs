@@ -31,6 +31,10 @@ fn handle(req: Request) -> Response {
     }
 }
 
+/// Quotes, backslashes, a line feed and non-ASCII: what a metrics encoder
+/// must escape when a tool name becomes a label value.
+pub const HOSTILE_NAME: &str = "hostile \"quoted\" \\back\\slash\nnew line ✓ ünïcødé";
+
 fn tools() -> Value {
     let no_args = json!({"type": "object", "properties": {}});
     let tool = |name: &str, description: &str, input: &Value| json!({"name": name, "description": description, "inputSchema": input});
@@ -67,6 +71,11 @@ fn tools() -> Value {
         tool(
             "not_a_result",
             "Answers 200 with JSON that is not a CallToolResult.",
+            &no_args
+        ),
+        tool(
+            HOSTILE_NAME,
+            "A tool whose name is hostile to label encoders; calling it fails.",
             &no_args
         ),
     ])

@@ -1,0 +1,71 @@
+//! The exporter (`GET /metrics`): merges the metric shard records from the
+//! key-value store and renders them as Prometheus text 0.0.4 (default),
+//! OpenMetrics 1.0 (when `Accept` asks for `application/openmetrics-text`)
+//! or JSON (`?format=json`).
+
+use spin_sdk::http::{IntoResponse, Method, Request, Response};
+use spin_sdk::http_component;
+use spinscope::config::Config;
+use spinscope::keys;
+use spinscope::metrics::{self, catalog, RenderContext, Snapshot};
+use spinscope_spin::{kv, vars};
+
+fn text(status: u16, body: String) -> Response {
+    Response::builder().status(status).header("content-type", "text/plain; charset=utf-8").body(body).build()
+}
+
+#[http_component]
+fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
+    if !matches!(req.method(), Method::Get | Method::Head) {
+        return Ok(Response::builder().status(405).header("allow", "GET, HEAD").body(()).build());
+    }
+    let config = match Config::from_lookup(|name| vars::get(name).ok().flatten()) {
+        Ok(c) => c,
+        Err(errors) => {
+            let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+            return Ok(text(500, format!("metrics exporter misconfigured: {message}\n")));
+        }
+    };
+    // A store that cannot be read is a failed scrape (Prometheus records it
+    // in `up`), never a page of zeros.
+    let snapshot = match collect(&config) {
+        Ok(s) => s,
+        Err(e) => return Ok(text(503, format!("metrics store unavailable: {e}\n"))),
+    };
+    let context = RenderContext { version: env!("CARGO_PKG_VERSION").to_string() };
+    let wants_json = req.query().split('&').any(|p| p == "format=json");
+    let accept = req.header("accept").and_then(|h| h.as_str()).unwrap_or_default();
+    let (content_type, body) = if wants_json {
+        ("application/json", metrics::render_json(&snapshot, &context).to_string())
+    } else if accept.contains("application/openmetrics-text") {
+        (metrics::OPENMETRICS_CONTENT_TYPE, metrics::render_openmetrics(&snapshot, &context))
+    } else {
+        (metrics::PROMETHEUS_CONTENT_TYPE, metrics::render_prometheus(&snapshot, &context))
+    };
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", content_type)
+        .header("cache-control", "no-store")
+        .body(body)
+        .build())
+}
+
+/// Reads every shard (one `get` each: Spin's Redis `get-many` is not to be
+/// relied on) and merges them, plus the counter of failed recordings.
+fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
+    let store = kv::Store::open_default()?;
+    let mut merged = Snapshot::new();
+    for shard in 0..config.metrics_shards {
+        if let Some(bytes) = store.get(&keys::metrics_shard(shard))? {
+            match Snapshot::decode(&bytes) {
+                Ok(s) => merged.merge(&s),
+                Err(e) => eprintln!("skipping metrics shard {shard}: {e}"),
+            }
+        }
+    }
+    if let Some(bytes) = store.get(keys::METRICS_RECORD_FAILURES)? {
+        let failures = metrics::decode_counter(&bytes).unwrap_or(0).max(0) as u64;
+        merged.add_counter(&catalog::METRICS_RECORD_FAILURES_TOTAL, &[], failures);
+    }
+    Ok(merged)
+}

@@ -1,0 +1,158 @@
+//! The one place every metric is defined: name, type, help, labels,
+//! buckets. The gateway records through these definitions and the exporter
+//! renders from them; nothing else spells a metric name.
+
+/// Common prefix of every exported metric name.
+pub const PREFIX: &str = "spinscope_";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Histogram => "histogram",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    None,
+    Seconds,
+    Bytes,
+}
+
+#[derive(Debug)]
+pub struct MetricDef {
+    /// Name without [`PREFIX`]; counters end in `_total`.
+    pub name: &'static str,
+    pub kind: Kind,
+    pub help: &'static str,
+    pub labels: &'static [&'static str],
+    /// Upper bounds of the histogram buckets (without `+Inf`).
+    pub buckets: &'static [f64],
+    pub unit: Unit,
+}
+
+impl MetricDef {
+    pub fn full_name(&self) -> String {
+        format!("{PREFIX}{}", self.name)
+    }
+}
+
+/// Prometheus' default latency buckets, in seconds.
+pub const HTTP_DURATION_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+/// Body sizes from 64 B to 4 MiB.
+pub const SIZE_BUCKETS: &[f64] = &[64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0];
+/// The explicit bucket boundaries the OpenTelemetry MCP semantic
+/// conventions recommend for `mcp.server.operation.duration`.
+pub const MCP_DURATION_BUCKETS: &[f64] =
+    &[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0];
+
+macro_rules! metric {
+    ($id:ident, $name:literal, $kind:ident, $unit:ident, $help:literal, [$($label:literal),*], $buckets:expr) => {
+        pub static $id: MetricDef = MetricDef {
+            name: $name,
+            kind: Kind::$kind,
+            help: $help,
+            labels: &[$($label),*],
+            buckets: $buckets,
+            unit: Unit::$unit,
+        };
+    };
+}
+
+metric!(HTTP_REQUESTS_TOTAL, "http_requests_total", Counter, None,
+    "HTTP requests served, by route, method and status code.", ["route", "method", "status"], &[]);
+metric!(HTTP_REQUEST_DURATION_SECONDS, "http_request_duration_seconds", Histogram, Seconds,
+    "Time to answer an HTTP request, in seconds.", ["route", "method"], HTTP_DURATION_BUCKETS);
+metric!(HTTP_REQUEST_SIZE_BYTES, "http_request_size_bytes", Histogram, Bytes,
+    "Size of HTTP request bodies, in bytes.", ["route", "method"], SIZE_BUCKETS);
+metric!(HTTP_RESPONSE_SIZE_BYTES, "http_response_size_bytes", Histogram, Bytes,
+    "Size of HTTP response bodies, in bytes.", ["route", "method"], SIZE_BUCKETS);
+metric!(MCP_REQUESTS_TOTAL, "mcp_requests_total", Counter, None,
+    "MCP messages handled, by JSON-RPC method and outcome (success or error).", ["method", "outcome"], &[]);
+metric!(MCP_SERVER_OPERATION_DURATION_SECONDS, "mcp_server_operation_duration_seconds", Histogram, Seconds,
+    "Duration of MCP server operations (OpenTelemetry mcp.server.operation.duration), in seconds.",
+    ["mcp_method_name", "gen_ai_tool_name", "error_type"], MCP_DURATION_BUCKETS);
+metric!(TOOL_CALLS_TOTAL, "tool_calls_total", Counter, None,
+    "Tool calls, by tool, component and outcome (success, error or timeout).", ["tool", "component", "outcome"], &[]);
+metric!(TOOL_CALL_DURATION_SECONDS, "tool_call_duration_seconds", Histogram, Seconds,
+    "Duration of tool calls, in seconds.", ["tool", "component"], MCP_DURATION_BUCKETS);
+metric!(TOOL_DISCOVERY_FAILURES_TOTAL, "tool_discovery_failures_total", Counter, None,
+    "Tool components that failed to list their tools.", ["component"], &[]);
+metric!(REJECTED_TOTAL, "rejected_total", Counter, None,
+    "Requests rejected before doing work, by reason (unauthorized, payload, concurrency, rate_limit).", ["reason"], &[]);
+metric!(IN_FLIGHT_REQUESTS, "in_flight_requests", Gauge, None,
+    "Gateway requests being handled right now.", [], &[]);
+metric!(SESSIONS_ACTIVE, "sessions_active", Gauge, None,
+    "MCP sessions created and not yet ended or found expired.", [], &[]);
+metric!(SESSIONS_CREATED_TOTAL, "sessions_created_total", Counter, None,
+    "MCP sessions created.", [], &[]);
+metric!(OUTPUT_TRUNCATED_TOTAL, "output_truncated_total", Counter, None,
+    "Tool results whose output hit max_output_bytes and was truncated.", [], &[]);
+metric!(BUILD_INFO, "build_info", Gauge, None,
+    "Always 1; the version label tells which spinscope is running.", ["version"], &[]);
+metric!(METRICS_SERIES_DROPPED_TOTAL, "metrics_series_dropped_total", Counter, None,
+    "New series refused by the per-metric series cap, by metric.", ["metric"], &[]);
+metric!(METRICS_RECORD_FAILURES_TOTAL, "metrics_record_failures_total", Counter, None,
+    "Requests whose metrics could not be written to the store.", [], &[]);
+
+static ALL: [&MetricDef; 17] = [
+    &HTTP_REQUESTS_TOTAL,
+    &HTTP_REQUEST_DURATION_SECONDS,
+    &HTTP_REQUEST_SIZE_BYTES,
+    &HTTP_RESPONSE_SIZE_BYTES,
+    &MCP_REQUESTS_TOTAL,
+    &MCP_SERVER_OPERATION_DURATION_SECONDS,
+    &TOOL_CALLS_TOTAL,
+    &TOOL_CALL_DURATION_SECONDS,
+    &TOOL_DISCOVERY_FAILURES_TOTAL,
+    &REJECTED_TOTAL,
+    &IN_FLIGHT_REQUESTS,
+    &SESSIONS_ACTIVE,
+    &SESSIONS_CREATED_TOTAL,
+    &OUTPUT_TRUNCATED_TOTAL,
+    &BUILD_INFO,
+    &METRICS_SERIES_DROPPED_TOTAL,
+    &METRICS_RECORD_FAILURES_TOTAL,
+];
+
+/// Every metric, in exposition order.
+pub fn all() -> &'static [&'static MetricDef] {
+    &ALL
+}
+
+/// A metric by its name without the prefix.
+pub fn by_name(name: &str) -> Option<&'static MetricDef> {
+    ALL.iter().copied().find(|m| m.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_prometheus_conventions() {
+        let mut seen = std::collections::HashSet::new();
+        for m in all() {
+            assert!(seen.insert(m.name), "{} defined twice", m.name);
+            assert!(m.name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", m.name);
+            assert_eq!(m.kind == Kind::Counter, m.name.ends_with("_total"), "{}", m.name);
+            match m.unit {
+                Unit::Seconds => assert!(m.name.ends_with("_seconds")),
+                Unit::Bytes => assert!(m.name.ends_with("_bytes")),
+                Unit::None => {}
+            }
+            assert_eq!(m.kind == Kind::Histogram, !m.buckets.is_empty(), "{}", m.name);
+            assert!(m.buckets.windows(2).all(|w| w[0] < w[1]), "{}", m.name);
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Metrics end to end: calls through the real gateway, scraped from the
+//! real exporter, counted exactly, under concurrency, across two hosts
+//! sharing Redis, and valid for a strict parser and for `promtool`.
+
+use serde_json::json;
+use spinscope::metrics::parse::{parse, Exposition};
+use spinscope_e2e::*;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const HOSTILE: &str = "hostile \"quoted\" \\back\\slash\nnew line ✓ ünïcødé";
+
+fn app() -> HostBuilder {
+    HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"])).var("tool_components", "text-tools,calc,faults")
+}
+
+fn scrape(host: &Host) -> Exposition {
+    let r = host.get("/metrics");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+    parse(&r.body).unwrap_or_else(|e| panic!("invalid exposition: {e}\n{}", r.body))
+}
+
+fn value(e: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
+    e.value(name, labels).unwrap_or(0.0)
+}
+
+/// Metrics are written after each response: wait until `done` holds.
+fn scrape_until(host: &Host, done: impl Fn(&Exposition) -> bool) -> Exposition {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let e = scrape(host);
+        if done(&e) || Instant::now() > deadline {
+            return e;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn promtool_check(text: &str) {
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool not found: `make test` installs Debian's prometheus package");
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn call(mcp: &mut Mcp, name: &str, args: serde_json::Value) {
+    let r = mcp.request("tools/call", json!({"name": name, "arguments": args}));
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn every_count_is_exact_after_mixed_calls() {
+    let host = app().var("tool_timeout_ms", "1000").var("max_request_bytes", "65536").start();
+    let (mut mcp, _) = Mcp::connect(&host); // 2 HTTP requests: initialize, initialized
+    for i in 0..5 {
+        call(&mut mcp, "word_count", json!({"text": format!("call {i}")}));
+    }
+    for _ in 0..3 {
+        call(&mut mcp, "failing", json!({}));
+    }
+    call(&mut mcp, "slow", json!({"ms": 5000}));
+    call(&mut mcp, "calculate", json!({"expression": "1+1"}));
+    let unknown = mcp.request("tools/call", json!({"name": "nope", "arguments": {}}));
+    assert_eq!(unknown.json()["error"]["code"], -32602);
+    let discover = mcp.request("server/discover", json!({}));
+    assert_eq!(discover.json()["error"]["code"], -32601);
+    mcp.request("ping", json!({}));
+    let too_big = mcp.post_raw(&"x".repeat(70_000), &[]);
+    assert_eq!(too_big.status, 413);
+    // 2 + 10 tool calls + unknown + discover + ping + 413 = 16 requests to /mcp
+    let total_requests = 16.0;
+
+    let e = scrape_until(&host, |e| value(e, "spinscope_http_requests_total", &[]) >= total_requests);
+    assert_eq!(value(&e, "spinscope_http_requests_total", &[("route", "/mcp")]), total_requests);
+    assert_eq!(value(&e, "spinscope_http_requests_total", &[("status", "413")]), 1.0);
+    assert_eq!(value(&e, "spinscope_http_requests_total", &[("status", "202")]), 1.0);
+    assert_eq!(value(&e, "spinscope_http_request_duration_seconds_count", &[("route", "/mcp")]), total_requests);
+
+    let calls = |tool: &str, outcome: &str| value(&e, "spinscope_tool_calls_total", &[("tool", tool), ("outcome", outcome)]);
+    assert_eq!(calls("word_count", "success"), 5.0);
+    assert_eq!(calls("failing", "error"), 3.0);
+    assert_eq!(calls("slow", "timeout"), 1.0);
+    assert_eq!(calls("calculate", "success"), 1.0);
+    assert_eq!(value(&e, "spinscope_tool_calls_total", &[]), 10.0);
+    assert_eq!(value(&e, "spinscope_tool_call_duration_seconds_count", &[("tool", "word_count")]), 5.0);
+    assert_eq!(
+        value(&e, "spinscope_tool_call_duration_seconds_bucket", &[("tool", "slow"), ("le", "0.5")]),
+        0.0,
+        "the timed-out call took about a second"
+    );
+
+    let mcp_count = |method: &str, outcome: &str| value(&e, "spinscope_mcp_requests_total", &[("method", method), ("outcome", outcome)]);
+    assert_eq!(mcp_count("tools/call", "success"), 10.0);
+    assert_eq!(mcp_count("tools/call", "error"), 1.0);
+    assert_eq!(mcp_count("_other", "error"), 1.0, "server/discover is bounded to _other");
+    assert_eq!(mcp_count("initialize", "success"), 1.0);
+    assert_eq!(mcp_count("ping", "success"), 1.0);
+    let op = |labels: &[(&str, &str)]| value(&e, "spinscope_mcp_server_operation_duration_seconds_count", labels);
+    assert_eq!(op(&[("mcp_method_name", "tools/call"), ("gen_ai_tool_name", "failing"), ("error_type", "tool_error")]), 3.0);
+    assert_eq!(op(&[("mcp_method_name", "tools/call"), ("gen_ai_tool_name", "_other"), ("error_type", "-32602")]), 1.0);
+    assert_eq!(op(&[("mcp_method_name", "tools/call"), ("gen_ai_tool_name", "word_count"), ("error_type", "")]), 5.0);
+
+    assert_eq!(value(&e, "spinscope_rejected_total", &[("reason", "payload")]), 1.0);
+    assert_eq!(value(&e, "spinscope_sessions_created_total", &[]), 1.0);
+    assert_eq!(value(&e, "spinscope_sessions_active", &[]), 1.0);
+    assert_eq!(value(&e, "spinscope_metrics_record_failures_total", &[]), 0.0);
+    assert_eq!(value(&e, "spinscope_build_info", &[]), 1.0);
+
+    // The JSON view agrees.
+    let j = host.get("/metrics?format=json").json();
+    assert_eq!(j["tool_calls_total"], json!({"success": 6, "error": 3, "timeout": 1}));
+    assert_eq!(j["tools"]["failing"]["error"], 3);
+    assert_eq!(j["rejected_total"]["payload"], 1);
+    assert_eq!(j["sessions_active"], 1);
+    assert_eq!(j["tool_call_duration_seconds_count"], 10);
+
+    // OpenMetrics on request.
+    let om = request("GET", &host.url("/metrics"), &[("accept", "application/openmetrics-text; version=1.0.0")], None);
+    assert!(om.header("content-type").unwrap().starts_with("application/openmetrics-text"));
+    assert!(om.body.ends_with("# EOF\n"));
+    assert!(om.body.contains("# TYPE spinscope_tool_calls counter\n"));
+
+    promtool_check(&host.get("/metrics").body);
+}
+
+#[test]
+fn five_hundred_concurrent_calls_lose_nothing() {
+    let host = app().start();
+    let (mcp, _) = Mcp::connect(&host);
+    let headers = mcp.headers();
+    let url = host.url("/mcp");
+    let statuses = concurrently(50, 10, move |i| {
+        let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let body = json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":{"name":"sha256","arguments":{"text": i.to_string()}}});
+        request("POST", &url, &h, Some(body.to_string().as_bytes())).status
+    });
+    assert!(statuses.iter().all(|s| *s == 200));
+    let e = scrape_until(&host, |e| value(e, "spinscope_tool_calls_total", &[]) >= 500.0);
+    assert_eq!(value(&e, "spinscope_tool_calls_total", &[("tool", "sha256"), ("outcome", "success")]), 500.0);
+    assert_eq!(value(&e, "spinscope_tool_call_duration_seconds_count", &[]), 500.0);
+    assert_eq!(value(&e, "spinscope_http_requests_total", &[]), 502.0);
+    assert_eq!(value(&e, "spinscope_metrics_record_failures_total", &[]), 0.0);
+}
+
+#[test]
+fn two_hosts_sharing_redis_add_to_the_same_numbers() {
+    let redis = RedisServer::start();
+    let a = app().redis(&redis).start();
+    let b = app().redis(&redis).start();
+    let run = |host: &Host, n: usize| {
+        let (mcp, _) = Mcp::connect(host);
+        let headers = mcp.headers();
+        let url = host.url("/mcp");
+        concurrently(16, n / 16, move |i| {
+            let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let body = json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":{"name":"word_count","arguments":{"text":"a b c"}}});
+            request("POST", &url, &h, Some(body.to_string().as_bytes())).status
+        })
+    };
+    let (ra, rb) = std::thread::scope(|s| {
+        let ta = s.spawn(|| run(&a, 160));
+        let tb = s.spawn(|| run(&b, 160));
+        (ta.join().unwrap(), tb.join().unwrap())
+    });
+    assert!(ra.iter().chain(&rb).all(|s| *s == 200));
+    let e = scrape_until(&a, |e| value(e, "spinscope_tool_calls_total", &[]) >= 320.0);
+    assert_eq!(value(&e, "spinscope_tool_calls_total", &[("tool", "word_count")]), 320.0);
+    assert_eq!(value(&e, "spinscope_sessions_created_total", &[]), 2.0);
+    let from_b = scrape(&b);
+    assert_eq!(value(&from_b, "spinscope_tool_calls_total", &[("tool", "word_count")]), 320.0);
+}
+
+#[test]
+fn hostile_tool_names_keep_the_exposition_valid() {
+    let host = app().start();
+    let (mut mcp, _) = Mcp::connect(&host);
+    let r = mcp.request("tools/call", json!({"name": HOSTILE, "arguments": {}}));
+    assert_eq!(r.json()["result"]["isError"], json!(true), "{}", r.body);
+    // A name the gateway does not know is bounded, not recorded.
+    let long_unknown = format!("{}\"\n\\", "z".repeat(10 * 1024));
+    mcp.request("tools/call", json!({"name": long_unknown, "arguments": {}}));
+    let e = scrape_until(&host, |e| value(e, "spinscope_tool_calls_total", &[]) >= 1.0);
+    assert_eq!(value(&e, "spinscope_tool_calls_total", &[("tool", HOSTILE), ("outcome", "error")]), 1.0);
+    let body = host.get("/metrics").body;
+    assert!(!body.contains("zzzzzzzzzz"), "unknown client-sent names must not become labels");
+    promtool_check(&body);
+    let om = request("GET", &host.url("/metrics"), &[("accept", "application/openmetrics-text")], None);
+    assert!(om.body.ends_with("# EOF\n"));
+    let j = host.get("/metrics?format=json").json();
+    assert_eq!(j["tools"][HOSTILE]["error"], 1);
+}
+
+#[test]
+fn the_series_cap_drops_and_counts() {
+    let host = app().var("metrics_max_series_per_metric", "2").var("metrics_shards", "1").start();
+    let (mut mcp, _) = Mcp::connect(&host);
+    for tool in ["word_count", "sha256", "calculate"] {
+        let args = if tool == "calculate" { json!({"expression": "1"}) } else { json!({"text": "x"}) };
+        call(&mut mcp, tool, args);
+    }
+    let e = scrape_until(&host, |e| value(e, "spinscope_metrics_series_dropped_total", &[("metric", "tool_calls_total")]) >= 1.0);
+    assert_eq!(e.family("spinscope_tool_calls_total").unwrap().samples.len(), 2);
+    assert_eq!(value(&e, "spinscope_metrics_series_dropped_total", &[("metric", "tool_calls_total")]), 1.0);
+}
+
+#[test]
+fn recording_off_records_nothing_and_a_dead_store_fails_the_scrape() {
+    let host = app().var("metrics_enabled", "false").start();
+    let (mut mcp, _) = Mcp::connect(&host);
+    call(&mut mcp, "word_count", json!({"text": "x"}));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(value(&scrape(&host), "spinscope_tool_calls_total", &[]), 0.0);
+    drop(host);
+
+    let redis = RedisServer::start();
+    let host = app().redis(&redis).start();
+    let (mut mcp, _) = Mcp::connect(&host);
+    call(&mut mcp, "word_count", json!({"text": "x"}));
+    redis.stop();
+    let scrape = host.get("/metrics");
+    assert_eq!(scrape.status, 503, "{}", scrape.body);
+    assert!(scrape.body.contains("unavailable"));
+}
