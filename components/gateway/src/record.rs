@@ -6,10 +6,9 @@
 //! and racing requests lose nothing. The exporter merges the shards.
 
 use spinscope::config::Config;
-use spinscope::keys;
-use spinscope::metrics::{self, catalog, Limits, Recorder, Snapshot};
-use spinscope_spin::kv::{Store, UpdateOutcome};
-use spinscope_spin::random_bytes;
+use spinscope::metrics::{self, catalog, Recorder};
+use spinscope_spin::kv::Store;
+use spinscope_spin::metrics_sink;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToolOutcome {
@@ -43,11 +42,10 @@ pub struct Observations {
     pub sessions_active_delta: i64,
     pub output_truncated: u64,
     pub discovery_failures: Vec<String>,
-    pub rejected_payload: bool,
+    /// Why the request was rejected before doing work, if it was.
+    pub rejected: Option<&'static str>,
 }
 
-/// Compare-and-swap attempts before a recording is counted as failed.
-const MAX_ATTEMPTS: u32 = 16;
 const ROUTE: &str = "/mcp";
 
 fn to_recorder(obs: &Observations, config: &Config) -> Recorder {
@@ -89,33 +87,16 @@ fn to_recorder(obs: &Observations, config: &Config) -> Recorder {
     if obs.output_truncated > 0 {
         rec.inc(&catalog::OUTPUT_TRUNCATED_TOTAL, &[], obs.output_truncated);
     }
-    if obs.rejected_payload {
-        rec.inc(&catalog::REJECTED_TOTAL, &["payload"], 1);
+    if let Some(reason) = obs.rejected {
+        rec.inc(&catalog::REJECTED_TOTAL, &[reason], 1);
     }
     rec
 }
 
-/// Adds the observations to one shard. A failure is returned for the log,
-/// and counted (one increment) when the store still takes writes.
+/// Adds the observations to one shard (see `spinscope_spin::metrics_sink`).
 pub fn flush(obs: &Observations, config: &Config, store: Option<&Store>) -> Result<(), String> {
     let Some(store) = store else {
         return Err("key-value store unavailable".into());
     };
-    let recorder = to_recorder(obs, config);
-    let limits = Limits { max_series_per_metric: config.metrics_max_series_per_metric };
-    let [r0, r1, r2, r3] = random_bytes::<4>();
-    let shard = u32::from_le_bytes([r0, r1, r2, r3]) % config.metrics_shards;
-    let key = keys::metrics_shard(shard);
-    let outcome = store.update(&key, MAX_ATTEMPTS, |current| {
-        let mut snapshot = current.and_then(|b| Snapshot::decode(b).ok()).unwrap_or_default();
-        snapshot.apply(&recorder, &limits);
-        Some(snapshot.encode())
-    });
-    let failure = match outcome {
-        Ok(UpdateOutcome::Written { .. }) | Ok(UpdateOutcome::Unchanged) => return Ok(()),
-        Ok(UpdateOutcome::Contended { attempts }) => format!("shard {shard} contended for {attempts} attempts"),
-        Err(e) => e.to_string(),
-    };
-    let _ = store.increment(keys::METRICS_RECORD_FAILURES, 1);
-    Err(failure)
+    metrics_sink::record(store, &to_recorder(obs, config), config)
 }

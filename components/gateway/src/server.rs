@@ -10,12 +10,14 @@ use crate::Reply;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use spin_sdk::http::{IncomingRequest, Method};
+use spinscope::auth::{Caller, TokenBucket};
 use spinscope::config::{Config, ConfigError};
+use spinscope::keys;
 use spinscope::log::Level;
 use spinscope::mcp::{self, Incoming, RequestId, RpcError};
 use spinscope::redact::{redact_arguments, RedactionPolicy};
 use spinscope::trace::TraceContext;
-use spinscope_spin::kv::Store;
+use spinscope_spin::kv::{Store, UpdateOutcome};
 use spinscope_spin::outbound::{self, Outgoing, SendFailure};
 use spinscope_spin::{random_bytes, time};
 
@@ -38,6 +40,10 @@ pub struct Exchange {
     session: Option<Session>,
     request_bytes: usize,
     obs: Observations,
+    /// The authenticated tenant (`None` in open mode).
+    tenant: Option<String>,
+    /// The in-flight window this request holds a slot in, to release on exit.
+    in_flight_slot: Option<u64>,
 }
 
 impl Exchange {
@@ -67,6 +73,8 @@ impl Exchange {
             session: None,
             request_bytes: 0,
             obs: Observations::default(),
+            tenant: None,
+            in_flight_slot: None,
         }
     }
 
@@ -96,6 +104,22 @@ impl Exchange {
                 return self.rpc_error(403, None, mcp::INVALID_REQUEST, &format!("origin {origin} is not allowed"));
             }
         }
+        let caller = self.config.api_keys.authenticate(self.header("authorization"), self.header("x-api-key"));
+        if !caller.allowed() {
+            self.obs.rejected = Some("unauthorized");
+            let line = self
+                .log
+                .line(Level::Warn, TARGET_GATEWAY, "Request without a valid API key")
+                .field("reason", if caller == Caller::Missing { "missing" } else { "invalid" });
+            self.log.emit(line);
+            return self
+                .rpc_error(401, None, mcp::INVALID_REQUEST, "a valid API key is required (Authorization: Bearer <key> or X-API-Key)")
+                .header("www-authenticate", "Bearer realm=\"spinscope\"");
+        }
+        self.tenant = caller.tenant().map(str::to_string);
+        if let Err(reply) = self.admit() {
+            return reply;
+        }
         match method {
             Method::Post => self.post(request).await,
             Method::Delete => self.delete(),
@@ -104,11 +128,83 @@ impl Exchange {
         }
     }
 
+    /// The gateway-wide concurrency limit and the tenant's rate limit.
+    fn admit(&mut self) -> Result<(), Reply> {
+        let now = time::now_unix_ms();
+        if self.config.max_concurrency > 0 {
+            let minute = now / 60_000;
+            let max = self.config.max_concurrency as i64;
+            let admitted = match self.store() {
+                Err(e) => Err(e),
+                Ok(store) => match store.increment(&keys::in_flight(minute), 1) {
+                    Err(e) => Err(e.to_string()),
+                    Ok(_) => {
+                        let in_flight = spinscope_spin::metrics_sink::in_flight(store, now);
+                        if in_flight > max {
+                            let _ = store.increment(&keys::in_flight(minute), -1);
+                            Ok(false)
+                        } else {
+                            Ok(true)
+                        }
+                    }
+                },
+            };
+            match admitted {
+                Ok(true) => self.in_flight_slot = Some(minute),
+                Ok(false) => {
+                    self.obs.rejected = Some("concurrency");
+                    return Err(self
+                        .rpc_error(429, None, mcp::INTERNAL_ERROR, &format!("more than {max} requests in flight; retry shortly"))
+                        .header("retry-after", "1"));
+                }
+                // The limit cannot be kept without the store; serve rather than refuse.
+                Err(e) => {
+                    let line = self.log.line(Level::Warn, TARGET_GATEWAY, "Concurrency limit not checked").field("error", e.as_str());
+                    self.log.emit(line);
+                }
+            }
+        }
+        if self.config.rate_limit_per_minute > 0 {
+            let (per_minute, burst) = (self.config.rate_limit_per_minute, self.config.rate_limit_burst);
+            let key = keys::rate_limit(self.tenant.as_deref().unwrap_or("-"));
+            let mut retry_after = None;
+            let outcome = match self.store() {
+                Err(e) => Err(e),
+                Ok(store) => store
+                    .update(&key, 16, |current| {
+                        let bucket = current.and_then(|b| serde_json::from_slice::<TokenBucket>(b).ok());
+                        match TokenBucket::take(bucket, now, per_minute, burst) {
+                            Ok(next) => Some(serde_json::to_vec(&next).expect("bucket serializes")),
+                            Err(secs) => {
+                                retry_after = Some(secs);
+                                None
+                            }
+                        }
+                    })
+                    .map_err(|e| e.to_string()),
+            };
+            match (outcome, retry_after) {
+                (Ok(UpdateOutcome::Unchanged), Some(secs)) => {
+                    self.obs.rejected = Some("rate_limit");
+                    return Err(self
+                        .rpc_error(429, None, mcp::INTERNAL_ERROR, &format!("rate limit of {per_minute} requests a minute reached"))
+                        .header("retry-after", secs.to_string()));
+                }
+                (Ok(_), _) => {}
+                (Err(e), _) => {
+                    let line = self.log.line(Level::Warn, TARGET_GATEWAY, "Rate limit not checked").field("error", e.as_str());
+                    self.log.emit(line);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Reads the body, refusing it (413) as soon as it passes the limit.
     async fn read_body(&mut self, request: IncomingRequest) -> Result<Vec<u8>, Reply> {
         let max = self.config.max_request_bytes;
         let too_large = |this: &mut Self| {
-            this.obs.rejected_payload = true;
+            this.obs.rejected = Some("payload");
             this.rpc_error(413, None, mcp::INVALID_REQUEST, &format!("request body exceeds the limit of {max} bytes"))
         };
         if let Some(len) = self.header("content-length").and_then(|v| v.trim().parse::<usize>().ok()) {
@@ -206,6 +302,10 @@ impl Exchange {
                 self.obs.sessions_active_delta -= 1;
                 Err(self.rpc_error(404, id, SESSION_NOT_FOUND, "session expired: send initialize to start a new one"))
             }
+            // Another tenant's session does not exist for this caller.
+            Ok(Lookup::Active(session)) if session.tenant != self.tenant => {
+                Err(self.rpc_error(404, id, SESSION_NOT_FOUND, "session not found: send initialize to start a new one"))
+            }
             Ok(Lookup::Active(mut session)) => {
                 if let Ok(store) = self.store() {
                     if let Err(e) = sessions::touch(store, &session_id, &mut session, now, idle) {
@@ -233,7 +333,7 @@ impl Exchange {
             last_seen_ms: now,
             protocol_version: version.to_string(),
             client: params.client_name.clone(),
-            tenant: None,
+            tenant: self.tenant.clone(),
         };
         let created = match self.store() {
             Ok(store) => sessions::create(store, &session_id, &session).map_err(|e| e.to_string()),
@@ -261,8 +361,15 @@ impl Exchange {
         let Some(session_id) = self.header(mcp::SESSION_ID_HEADER).map(str::to_string) else {
             return self.rpc_error(400, None, mcp::INVALID_REQUEST, "missing MCP-Session-Id header");
         };
+        let now = time::now_unix_ms();
+        let idle = self.config.session_idle_timeout;
+        let tenant = self.tenant.clone();
         let deleted = match self.store() {
-            Ok(store) => sessions::delete(store, &session_id).map_err(|e| e.to_string()),
+            Ok(store) => match sessions::lookup(store, &session_id, now, idle) {
+                Ok(Lookup::Active(s)) if s.tenant == tenant => sessions::delete(store, &session_id).map_err(|e| e.to_string()),
+                Ok(_) => Ok(false),
+                Err(e) => Err(e.to_string()),
+            },
             Err(e) => Err(e),
         };
         match deleted {
@@ -374,7 +481,7 @@ impl Exchange {
                 .field("component_id", component)
                 .field("tool_span_id", span.span_id_hex())
                 .field("session_id", this.session_id.as_deref().unwrap_or("-"))
-                .field("tenant", "-")
+                .field("tenant", this.tenant.as_deref().unwrap_or("-"))
         };
         self.log.emit(base(self, Level::Debug, "Tool invocation started").field("arguments", logged_arguments.as_str()));
 
@@ -477,15 +584,18 @@ impl Exchange {
             "/mcp",
             status,
             (duration_s * 1e3).round() as u64,
-            None,
+            self.tenant.as_deref(),
         );
         println!("{line}");
+        if let Some(minute) = self.in_flight_slot.take() {
+            if let Ok(store) = self.store() {
+                let _ = store.increment(&keys::in_flight(minute), -1);
+            }
+        }
         if !self.config.metrics_enabled {
             return;
         }
         self.obs.http = Some((self.http_method.clone(), status, duration_s, self.request_bytes, response_bytes));
-        let known_tools: Vec<String> = Vec::new();
-        let _ = known_tools;
         let store = match self.store() {
             Ok(_) => self.store.take().and_then(Result::ok),
             Err(_) => None,

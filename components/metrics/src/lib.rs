@@ -7,8 +7,33 @@ use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
 use spinscope::config::Config;
 use spinscope::keys;
-use spinscope::metrics::{self, catalog, RenderContext, Snapshot};
-use spinscope_spin::{kv, vars};
+use spinscope::metrics::{self, catalog, Recorder, RenderContext, Snapshot};
+use spinscope_spin::{kv, metrics_sink, time, vars};
+
+fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.header(name).and_then(|h| h.as_str())
+}
+
+/// Open mode only: the active sessions, for ad-hoc inspection. Never in the
+/// Prometheus formats (session ids would be unbounded labels).
+fn sessions() -> serde_json::Value {
+    let Ok(store) = kv::Store::open_default() else { return serde_json::json!([]) };
+    let keys = store.keys_with_prefix(keys::SESSION_PREFIX).unwrap_or_default();
+    let list: Vec<serde_json::Value> = keys
+        .iter()
+        .filter_map(|k| {
+            let record: serde_json::Value = serde_json::from_slice(&store.get(k).ok()??).ok()?;
+            Some(serde_json::json!({
+                "id": k.trim_start_matches(keys::SESSION_PREFIX),
+                "created_ms": record["created_ms"],
+                "last_seen_ms": record["last_seen_ms"],
+                "protocol_version": record["protocol_version"],
+                "client": record["client"],
+            }))
+        })
+        .collect();
+    serde_json::Value::Array(list)
+}
 
 fn text(status: u16, body: String) -> Response {
     Response::builder().status(status).header("content-type", "text/plain; charset=utf-8").body(body).build()
@@ -26,6 +51,24 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             return Ok(text(500, format!("metrics exporter misconfigured: {message}\n")));
         }
     };
+    // With API keys configured, a scrape needs one too; it then shows only
+    // app-wide aggregates (never per-tenant or per-session data).
+    let caller = config.api_keys.authenticate(header(&req, "authorization"), header(&req, "x-api-key"));
+    if !caller.allowed() {
+        let mut rejected = Recorder::new();
+        rejected.inc(&catalog::REJECTED_TOTAL, &["unauthorized"], 1);
+        if let Ok(store) = kv::Store::open_default() {
+            if let Err(e) = metrics_sink::record(&store, &rejected, &config) {
+                eprintln!("could not count the rejected scrape: {e}");
+            }
+        }
+        return Ok(Response::builder()
+            .status(401)
+            .header("content-type", "application/json")
+            .header("www-authenticate", "Bearer realm=\"spinscope\"")
+            .body(serde_json::json!({"error": "unauthorized", "message": "a valid API key is required"}).to_string())
+            .build());
+    }
     // A store that cannot be read is a failed scrape (Prometheus records it
     // in `up`), never a page of zeros.
     let snapshot = match collect(&config) {
@@ -36,7 +79,11 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let wants_json = req.query().split('&').any(|p| p == "format=json");
     let accept = req.header("accept").and_then(|h| h.as_str()).unwrap_or_default();
     let (content_type, body) = if wants_json {
-        ("application/json", metrics::render_json(&snapshot, &context).to_string())
+        let mut json = metrics::render_json(&snapshot, &context);
+        if config.api_keys.is_open() {
+            json["sessions"] = sessions();
+        }
+        ("application/json", json.to_string())
     } else if accept.contains("application/openmetrics-text") {
         (metrics::OPENMETRICS_CONTENT_TYPE, metrics::render_openmetrics(&snapshot, &context))
     } else {
@@ -63,6 +110,7 @@ fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
             }
         }
     }
+    merged.set_gauge(&catalog::IN_FLIGHT_REQUESTS, &[], metrics_sink::in_flight(&store, time::now_unix_ms()));
     if let Some(bytes) = store.get(keys::METRICS_RECORD_FAILURES)? {
         let failures = metrics::decode_counter(&bytes).unwrap_or(0).max(0) as u64;
         merged.add_counter(&catalog::METRICS_RECORD_FAILURES_TOTAL, &[], failures);

@@ -56,6 +56,21 @@ impl Store {
 
     /// Atomically adds `delta` to the integer at `key` (missing counts as 0)
     /// and returns the new value.
+    /// Every key starting with `prefix` (`list-keys`, all pages). Only for
+    /// inspection endpoints: it reads the whole key space.
+    pub fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.bucket.list_keys(cursor.as_deref())?;
+            out.extend(page.keys.into_iter().filter(|k| k.starts_with(prefix)));
+            match page.cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(out),
+            }
+        }
+    }
+
     pub fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
         Ok(atomics::increment(&self.bucket, key, delta)?)
     }

@@ -13,6 +13,7 @@
 //! Only built for `wasm32-wasip2`.
 
 pub mod kv;
+pub mod metrics_sink;
 pub mod outbound;
 pub mod time;
 pub mod vars;

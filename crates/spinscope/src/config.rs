@@ -33,6 +33,14 @@ pub struct Config {
     pub max_output_bytes: usize,
     /// Tools per `tools/list` page before `nextCursor` (`tools_page_size`).
     pub tools_page_size: usize,
+    /// API keys (`api_keys`, secret); empty means open mode.
+    pub api_keys: crate::auth::ApiKeys,
+    /// Gateway-wide limit of requests in flight; 0 is off (`max_concurrency`).
+    pub max_concurrency: u64,
+    /// Per-tenant requests a minute; 0 is off (`rate_limit_per_minute`).
+    pub rate_limit_per_minute: u32,
+    /// Burst size of the rate limit (`rate_limit_burst`; default: a minute's worth).
+    pub rate_limit_burst: u32,
 }
 
 /// A variable that does not parse.
@@ -79,6 +87,13 @@ impl Config {
         let max_request_bytes = number("max_request_bytes", 1 << 20, 64, 1 << 30) as usize;
         let max_output_bytes = number("max_output_bytes", 1 << 20, 64, 1 << 30) as usize;
         let tools_page_size = number("tools_page_size", 100, 1, 10_000) as usize;
+        let max_concurrency = number("max_concurrency", 0, 0, 1_000_000);
+        let rate_limit_per_minute = number("rate_limit_per_minute", 0, 0, 10_000_000) as u32;
+        // 0: a minute's worth of requests.
+        let rate_limit_burst = match number("rate_limit_burst", 0, 0, 10_000_000) as u32 {
+            0 => rate_limit_per_minute,
+            n => n,
+        };
 
         let mut flag = |name: &'static str, default: bool| -> bool {
             match get(name).as_deref() {
@@ -124,6 +139,13 @@ impl Config {
                 LogFormat::default()
             }),
         };
+        let api_keys = match get("api_keys") {
+            None => crate::auth::ApiKeys::default(),
+            Some(spec) => crate::auth::ApiKeys::parse(&spec).unwrap_or_else(|e| {
+                errors.push(ConfigError { variable: "api_keys", message: e });
+                crate::auth::ApiKeys::default()
+            }),
+        };
         let list = |name: &str| -> Vec<String> {
             get(name)
                 .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
@@ -147,6 +169,10 @@ impl Config {
             max_request_bytes,
             max_output_bytes,
             tools_page_size,
+            api_keys,
+            max_concurrency,
+            rate_limit_per_minute,
+            rate_limit_burst,
         };
         if errors.is_empty() {
             Ok(config)

@@ -11,7 +11,7 @@ pub fn metrics_shard(n: u32) -> String {
 
 /// One MCP session record.
 pub fn session(id: &str) -> String {
-    format!("{PREFIX}session:{id}")
+    format!("{SESSION_PREFIX}{id}")
 }
 
 /// Cached tool-name → component map of the gateway.
@@ -26,3 +26,18 @@ pub const PROBE_PREFIX: &str = "spinscope:v1:probe:";
 /// Recordings that could not be written (contention or store errors), as a
 /// `wasi:keyvalue` atomic counter (8-byte LE on SQLite, decimal on Redis).
 pub const METRICS_RECORD_FAILURES: &str = "spinscope:v1:metrics:record_failures";
+
+/// Gateway requests in flight that started in unix minute `minute` (an
+/// atomic counter). Readers add the current and the previous minute, so a
+/// slot leaked by a crashed instance stops counting within two minutes.
+pub fn in_flight(minute: u64) -> String {
+    format!("{PREFIX}inflight:{minute}")
+}
+
+/// Token bucket of one tenant's rate limit (`-` in open mode).
+pub fn rate_limit(tenant: &str) -> String {
+    format!("{PREFIX}ratelimit:{tenant}")
+}
+
+/// Prefix of the session records, for listing them.
+pub const SESSION_PREFIX: &str = "spinscope:v1:session:";

@@ -3,6 +3,7 @@
 //! redaction, W3C trace context and the log line formats. The components in
 //! `components/` are thin adapters around this crate.
 
+pub mod auth;
 pub mod config;
 pub mod keys;
 pub mod log;

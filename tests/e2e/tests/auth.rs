@@ -1,0 +1,210 @@
+//! API keys, tenants, limits and rejections, end to end.
+
+use serde_json::json;
+use spinscope::auth::hash_key;
+use spinscope::metrics::parse::parse;
+use spinscope_e2e::*;
+use std::time::{Duration, Instant};
+
+const KEY_A: &str = "key-for-acme-0123456789";
+const KEY_B: &str = "key-for-globex-9876543210";
+
+fn api_keys() -> String {
+    format!("acme:{},globex:{}", hash_key(KEY_A), hash_key(KEY_B))
+}
+
+fn app() -> HostBuilder {
+    HostBuilder::app(None).var("tool_components", "text-tools,calc,faults")
+}
+
+fn init_body() -> String {
+    json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}).to_string()
+}
+
+fn call_route(host: &Host, route: &str, key: Option<&str>) -> Reply {
+    let auth = key.map(|k| format!("Bearer {k}"));
+    let mut headers: Vec<(&str, &str)> = vec![("content-type", "application/json"), ("accept", "application/json, text/event-stream")];
+    if let Some(a) = &auth {
+        headers.push(("authorization", a));
+    }
+    if route == "/mcp" {
+        request("POST", &host.url(route), &headers, Some(init_body().as_bytes()))
+    } else {
+        request("GET", &host.url(route), &headers, None)
+    }
+}
+
+const OPEN_ROUTES: &[&str] = &["/health/live", "/health/startup", "/health/ready", "/ready"];
+const PROTECTED_ROUTES: &[&str] = &["/mcp", "/metrics", "/health", "/health/detailed"];
+
+fn metric(host: &Host, key: Option<&str>, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let r = call_route(host, "/metrics", key);
+    assert_eq!(r.status, 200, "{}", r.body);
+    parse(&r.body).unwrap().value(name, labels).unwrap_or(0.0)
+}
+
+fn wait_for(mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(Instant::now() < deadline, "condition not reached in time");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn every_route_in_open_mode_needs_no_key() {
+    let host = app().start();
+    for route in OPEN_ROUTES.iter().chain(PROTECTED_ROUTES) {
+        for key in [None, Some("wrong"), Some(KEY_A)] {
+            let r = call_route(&host, route, key);
+            assert_eq!(r.status, 200, "{route} with {key:?}: {}", r.body);
+        }
+    }
+}
+
+#[test]
+fn every_route_in_auth_mode_follows_the_matrix() {
+    let host = app().var("api_keys", &api_keys()).start();
+    let mut unauthorized = 0.0;
+    for route in OPEN_ROUTES {
+        for key in [None, Some("wrong"), Some(KEY_B), Some(KEY_A)] {
+            assert_eq!(call_route(&host, route, key).status, 200, "{route} must stay open ({key:?})");
+        }
+    }
+    for route in PROTECTED_ROUTES {
+        for (key, expected) in [(None, 401), (Some("wrong"), 401), (Some(KEY_B), 200), (Some(KEY_A), 200)] {
+            let r = call_route(&host, route, key);
+            assert_eq!(r.status, expected, "{route} with {key:?}: {}", r.body);
+            if expected == 401 {
+                unauthorized += 1.0;
+                assert!(r.header("www-authenticate").unwrap().starts_with("Bearer"), "{route}");
+                let _: serde_json::Value = r.json();
+            }
+        }
+    }
+    // X-API-Key works too.
+    let r = request("GET", &host.url("/metrics"), &[("x-api-key", KEY_B)], None);
+    assert_eq!(r.status, 200);
+    wait_for(|| metric(&host, Some(KEY_A), "spinscope_rejected_total", &[("reason", "unauthorized")]) >= unauthorized);
+    assert_eq!(metric(&host, Some(KEY_A), "spinscope_rejected_total", &[("reason", "unauthorized")]), unauthorized);
+}
+
+#[test]
+fn sessions_belong_to_their_tenant_and_scrapes_reveal_no_tenant_data() {
+    let host = app().var("api_keys", &api_keys()).var("log_level", "trace").start();
+    let (mut acme, _) = {
+        let mut mcp = Mcp::new(&host);
+        let auth = format!("Bearer {KEY_A}");
+        let r = mcp.post_raw(&init_body(), &[("authorization", &auth)]);
+        assert_eq!(r.status, 200, "{}", r.body);
+        mcp.session = Some(r.header("mcp-session-id").unwrap().to_string());
+        (mcp, r)
+    };
+    let ping = r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#;
+    let auth_a = format!("Bearer {KEY_A}");
+    let auth_b = format!("Bearer {KEY_B}");
+    assert_eq!(acme.post_raw(ping, &[("authorization", &auth_a)]).status, 200);
+    // The same session id from the other tenant: as if it did not exist.
+    let stolen = acme.post_raw(ping, &[("authorization", &auth_b)]);
+    assert_eq!(stolen.status, 404, "{}", stolen.body);
+    let owned = acme.headers();
+    let mut h: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    h.push(("authorization", &auth_b));
+    assert_eq!(request("DELETE", &host.url("/mcp"), &h, None).status, 404, "cannot end another tenant's session");
+    assert_eq!(acme.post_raw(ping, &[("authorization", &auth_a)]).status, 200, "still alive for its owner");
+
+    let r = acme.post_raw(
+        &json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"word_count","arguments":{"text":"x"}}}).to_string(),
+        &[("authorization", &auth_a)],
+    );
+    assert_eq!(r.status, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    // The tenant is in the logs...
+    assert!(host.stdout.lines().iter().any(|l| l.contains("tenant=acme") && l.contains("dur_ms=")), "access log tenant");
+    assert!(host.stdout.text().contains("tenant=\"acme\""), "invocation log tenant");
+    // ...but never a key or a key hash.
+    let everything = format!("{}\n{}", host.stdout.text(), host.stderr.text());
+    for secret in [KEY_A.to_string(), KEY_B.to_string(), hash_key(KEY_A), hash_key(KEY_B)] {
+        assert!(!everything.contains(&secret), "a key or its hash reached the logs");
+    }
+
+    // Under auth, scrapes are global aggregates only.
+    let session = acme.session.clone().unwrap();
+    let text = call_route(&host, "/metrics", Some(KEY_B)).body;
+    assert!(!text.contains(&session) && !text.contains("acme") && !text.contains("tenant"));
+    let json = request("GET", &host.url("/metrics?format=json"), &[("authorization", &auth_b)], None).json();
+    assert!(json.get("sessions").is_none(), "{json}");
+    assert!(!json.to_string().contains(&session));
+}
+
+#[test]
+fn open_mode_json_lists_sessions_but_prometheus_never_does() {
+    let host = app().start();
+    let (mcp, _) = Mcp::connect(&host);
+    let session = mcp.session.clone().unwrap();
+    let json = host.get("/metrics?format=json").json();
+    let ids: Vec<&str> = json["sessions"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&session.as_str()), "{json}");
+    assert!(!host.get("/metrics").body.contains(&session));
+}
+
+#[test]
+fn body_limit_is_exact() {
+    let limit = 2048;
+    let host = app().var("max_request_bytes", &limit.to_string()).start();
+    let (mcp, _) = Mcp::connect(&host);
+    let base = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    let at_limit = format!("{base}{}", " ".repeat(limit - base.len()));
+    assert_eq!(at_limit.len(), limit);
+    assert_eq!(mcp.post_raw(&at_limit, &[]).status, 200);
+    let over = format!("{at_limit} ");
+    let r = mcp.post_raw(&over, &[]);
+    assert_eq!(r.status, 413);
+    assert!(r.body.contains("2048"));
+    wait_for(|| metric(&host, None, "spinscope_rejected_total", &[("reason", "payload")]) >= 1.0);
+    assert_eq!(metric(&host, None, "spinscope_rejected_total", &[("reason", "payload")]), 1.0);
+}
+
+#[test]
+fn a_burst_above_max_concurrency_gets_429_and_the_gauge_returns_to_zero() {
+    let host = app().var("max_concurrency", "2").start();
+    let (mcp, _) = Mcp::connect(&host);
+    let headers = mcp.headers();
+    let url = host.url("/mcp");
+    let replies = concurrently(8, 1, move |i| {
+        let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let body = json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":{"name":"slow","arguments":{"ms":1500}}});
+        request("POST", &url, &h, Some(body.to_string().as_bytes()))
+    });
+    let refused = replies.iter().filter(|r| r.status == 429).count();
+    let served = replies.iter().filter(|r| r.status == 200).count();
+    assert_eq!(refused + served, 8);
+    assert!(served >= 1 && served <= 2, "at most 2 in flight: served {served}");
+    assert!(refused >= 6);
+    assert!(replies.iter().filter(|r| r.status == 429).all(|r| r.header("retry-after").is_some()));
+    wait_for(|| metric(&host, None, "spinscope_rejected_total", &[("reason", "concurrency")]) >= refused as f64);
+    assert_eq!(metric(&host, None, "spinscope_rejected_total", &[("reason", "concurrency")]), refused as f64);
+    wait_for(|| metric(&host, None, "spinscope_in_flight_requests", &[]) == 0.0);
+    // Capacity is back.
+    assert_eq!(mcp.post_raw(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, &[]).status, 200);
+}
+
+#[test]
+fn the_rate_limit_is_enforced_per_tenant_and_refills() {
+    let host = app().var("api_keys", &api_keys()).var("rate_limit_per_minute", "600").var("rate_limit_burst", "3").start();
+    let auth_a = format!("Bearer {KEY_A}");
+    let auth_b = format!("Bearer {KEY_B}");
+    let get = |auth: &str| request("GET", &host.url("/mcp"), &[("authorization", auth)], None).status;
+    // GET /mcp is 405 once admitted: three tokens, then 429.
+    assert_eq!([get(&auth_a), get(&auth_a), get(&auth_a)], [405, 405, 405]);
+    let limited = request("GET", &host.url("/mcp"), &[("authorization", &auth_a)], None);
+    assert_eq!(limited.status, 429);
+    assert!(limited.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+    assert_eq!(get(&auth_b), 405, "another tenant has its own bucket");
+    // 600 a minute = one token every 100 ms.
+    std::thread::sleep(Duration::from_millis(350));
+    assert_eq!(get(&auth_a), 405, "refilled");
+    wait_for(|| metric(&host, Some(KEY_B), "spinscope_rejected_total", &[("reason", "rate_limit")]) >= 1.0);
+    // The scrapes above were not rate limited (only the gateway is).
+    assert_eq!(metric(&host, Some(KEY_B), "spinscope_rejected_total", &[("reason", "rate_limit")]), 1.0);
+}
