@@ -10,6 +10,7 @@
 mod record;
 mod server;
 mod sessions;
+mod spans;
 mod telemetry;
 mod tools;
 

@@ -42,6 +42,7 @@ pub struct Observations {
     pub sessions_active_delta: i64,
     pub output_truncated: u64,
     pub discovery_failures: Vec<String>,
+    pub trace_export_failures: u64,
     /// Why the request was rejected before doing work, if it was.
     pub rejected: Option<&'static str>,
 }
@@ -86,6 +87,9 @@ fn to_recorder(obs: &Observations, config: &Config) -> Recorder {
     }
     if obs.output_truncated > 0 {
         rec.inc(&catalog::OUTPUT_TRUNCATED_TOTAL, &[], obs.output_truncated);
+    }
+    if obs.trace_export_failures > 0 {
+        rec.inc(&catalog::TRACE_EXPORT_FAILURES_TOTAL, &[], obs.trace_export_failures);
     }
     if let Some(reason) = obs.rejected {
         rec.inc(&catalog::REJECTED_TOTAL, &[reason], 1);

@@ -4,6 +4,7 @@
 
 use crate::record::{Observations, ToolOutcome};
 use crate::sessions::{self, Lookup, Session};
+use crate::spans::{SpanFacts, ToolCallSpan};
 use crate::telemetry::{Logger, TARGET_GATEWAY, TARGET_INVOCATION};
 use crate::tools::{self, ToolMap};
 use crate::Reply;
@@ -44,6 +45,8 @@ pub struct Exchange {
     tenant: Option<String>,
     /// The in-flight window this request holds a slot in, to release on exit.
     in_flight_slot: Option<u64>,
+    began_unix_ms: u64,
+    facts: SpanFacts,
 }
 
 impl Exchange {
@@ -75,6 +78,8 @@ impl Exchange {
             obs: Observations::default(),
             tenant: None,
             in_flight_slot: None,
+            began_unix_ms: time::now_unix_ms(),
+            facts: SpanFacts::default(),
         }
     }
 
@@ -251,6 +256,7 @@ impl Exchange {
         match message {
             Incoming::Request { id, method, params } => {
                 self.obs.mcp_method = Some(method.clone());
+                self.facts.rpc_id = Some(id.to_string());
                 if method == "initialize" {
                     return self.initialize(&id, params.as_ref());
                 }
@@ -314,6 +320,7 @@ impl Exchange {
                     }
                 }
                 self.session_id = Some(session_id);
+                self.facts.protocol_version = Some(session.protocol_version.clone());
                 self.session = Some(session);
                 Ok(())
             }
@@ -345,6 +352,7 @@ impl Exchange {
         self.obs.sessions_created += 1;
         self.obs.sessions_active_delta += 1;
         self.session_id = Some(session_id.clone());
+        self.facts.protocol_version = Some(version.to_string());
         let line = self
             .log
             .line(Level::Info, TARGET_GATEWAY, "Session created")
@@ -539,8 +547,17 @@ impl Exchange {
             self.log.emit(line);
         }
 
-        let duration_ms = (time::monotonic_ns() - started_ns) as f64 / 1e6;
+        let ended_ns = time::monotonic_ns();
+        let duration_ms = (ended_ns - started_ns) as f64 / 1e6;
         self.obs.tool = Some((tool.to_string(), component.to_string(), outcome, duration_ms / 1e3));
+        self.facts.tool_call = Some(ToolCallSpan {
+            context: span.clone(),
+            component: component.to_string(),
+            start_offset_ns: started_ns.saturating_sub(self.began_ns),
+            end_offset_ns: ended_ns.saturating_sub(self.began_ns),
+            outcome: outcome.as_str(),
+            error: error.clone(),
+        });
         if outcome == ToolOutcome::Error || outcome == ToolOutcome::Timeout {
             self.obs.error_type = Some("tool_error".into());
         }
@@ -566,11 +583,13 @@ impl Exchange {
 
     fn rpc_error(&mut self, http_status: u16, id: Option<&RequestId>, code: i64, message: &str) -> Reply {
         self.obs.error_type = Some(code.to_string());
+        self.facts.rpc_error_code = Some(code);
         Reply::json(http_status, &mcp::error(id, code, message, None))
     }
 
     fn rpc_error_from(&mut self, http_status: u16, e: RpcError) -> Reply {
         self.obs.error_type = Some(e.code.to_string());
+        self.facts.rpc_error_code = Some(e.code);
         Reply::json(http_status, &e.to_response())
     }
 
@@ -592,6 +611,7 @@ impl Exchange {
                 let _ = store.increment(&keys::in_flight(minute), -1);
             }
         }
+        self.export_spans(status, duration_s);
         if !self.config.metrics_enabled {
             return;
         }
@@ -602,6 +622,46 @@ impl Exchange {
         };
         if let Err(e) = crate::record::flush(&self.obs, &self.config, store.as_ref()) {
             let line = self.log.line(Level::Warn, TARGET_GATEWAY, "Metrics not recorded").field("error", e.as_str());
+            self.log.emit(line);
+        }
+    }
+}
+
+impl Exchange {
+    /// Sends this request's spans to the collector, if export is on and the
+    /// trace is sampled. A collector that is down costs this one request,
+    /// is logged at `warn` and counted; the client has its answer already.
+    fn export_spans(&mut self, status: u16, duration_s: f64) {
+        let Some(endpoint) = self.config.otlp_traces_endpoint.clone() else { return };
+        let parent_sampled = self.trace.parent_span_id.map(|_| self.trace.sampled());
+        if !spinscope::otlp::sampled(parent_sampled, &self.trace.trace_id, self.config.otlp_sampling_ratio) {
+            return;
+        }
+        self.facts.mcp_method = self.obs.mcp_method.clone();
+        self.facts.session_id = self.session_id.clone();
+        self.facts.tool = self.obs.gen_ai_tool_name.clone();
+        self.facts.error_type = self.obs.error_type.clone();
+        let spans = crate::spans::build(
+            &self.trace,
+            &self.facts,
+            self.began_unix_ms * 1_000_000,
+            (duration_s * 1e9) as u64,
+            status,
+        );
+        let body = spinscope::otlp::export_request(&self.config.service_name, VERSION, &spans).to_string();
+        let request = Outgoing::post(endpoint.as_str(), body).header("content-type", "application/json");
+        let failure = match outbound::send(request, std::time::Duration::from_secs(2), 64 * 1024) {
+            Ok(r) if (200..300).contains(&r.status) => None,
+            Ok(r) => Some(format!("collector answered HTTP {}", r.status)),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(error) = failure {
+            self.obs.trace_export_failures += 1;
+            let line = self
+                .log
+                .line(Level::Warn, TARGET_GATEWAY, "Trace export failed")
+                .field("endpoint", endpoint.as_str())
+                .field("error", error.as_str());
             self.log.emit(line);
         }
     }

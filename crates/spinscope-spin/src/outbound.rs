@@ -185,11 +185,15 @@ pub fn send_all(
 /// Builds the request, hands it to the host and writes its body.
 fn start(request: Outgoing, deadline: u64) -> Result<FutureIncomingResponse, SendFailure> {
     let (scheme, authority, path_with_query) = split_url(&request.url)?;
-    let fields: Vec<(String, Vec<u8>)> = request
+    let mut fields: Vec<(String, Vec<u8>)> = request
         .headers
         .into_iter()
         .map(|(name, value)| (name, value.into_bytes()))
         .collect();
+    // The body is known in full: say how long it is rather than chunking it.
+    if !request.body.is_empty() && !fields.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length")) {
+        fields.push(("content-length".into(), request.body.len().to_string().into_bytes()));
+    }
     let headers = Fields::from_list(&fields).map_err(|e| {
         let names: Vec<&str> = fields.iter().map(|(name, _)| name.as_str()).collect();
         SendFailure::Invalid(format!("{} among headers {names:?}", header_error(&e)))

@@ -41,6 +41,13 @@ pub struct Config {
     pub rate_limit_per_minute: u32,
     /// Burst size of the rate limit (`rate_limit_burst`; default: a minute's worth).
     pub rate_limit_burst: u32,
+    /// OTLP/HTTP traces URL (`otlp_traces_endpoint`); `None`: export off.
+    pub otlp_traces_endpoint: Option<String>,
+    /// `service.name` of the exported spans (`service_name`).
+    pub service_name: String,
+    /// Share of new traces recorded, 0.0–1.0 (`otlp_sampling_ratio`); a
+    /// parent's sampled flag always wins.
+    pub otlp_sampling_ratio: f64,
 }
 
 /// A variable that does not parse.
@@ -146,6 +153,23 @@ impl Config {
                 crate::auth::ApiKeys::default()
             }),
         };
+        let otlp_traces_endpoint = get("otlp_traces_endpoint");
+        if let Some(url) = &otlp_traces_endpoint {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                errors.push(ConfigError { variable: "otlp_traces_endpoint", message: format!("{url:?} is not an http(s) URL") });
+            }
+        }
+        let otlp_sampling_ratio = match get("otlp_sampling_ratio") {
+            None => 1.0,
+            Some(v) => match v.parse::<f64>() {
+                Ok(r) if (0.0..=1.0).contains(&r) => r,
+                _ => {
+                    errors.push(ConfigError { variable: "otlp_sampling_ratio", message: format!("{v:?} is not a number from 0 to 1") });
+                    1.0
+                }
+            },
+        };
+        let service_name = get("service_name").unwrap_or_else(|| "spinscope".to_string());
         let list = |name: &str| -> Vec<String> {
             get(name)
                 .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
@@ -173,6 +197,9 @@ impl Config {
             max_concurrency,
             rate_limit_per_minute,
             rate_limit_burst,
+            otlp_traces_endpoint,
+            service_name,
+            otlp_sampling_ratio,
         };
         if errors.is_empty() {
             Ok(config)

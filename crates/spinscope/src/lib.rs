@@ -9,6 +9,7 @@ pub mod keys;
 pub mod log;
 pub mod mcp;
 pub mod metrics;
+pub mod otlp;
 pub mod probe;
 pub mod redact;
 pub mod trace;

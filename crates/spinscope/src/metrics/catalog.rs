@@ -105,7 +105,10 @@ metric!(METRICS_SERIES_DROPPED_TOTAL, "metrics_series_dropped_total", Counter, N
 metric!(METRICS_RECORD_FAILURES_TOTAL, "metrics_record_failures_total", Counter, None,
     "Requests whose metrics could not be written to the store.", [], &[]);
 
-static ALL: [&MetricDef; 17] = [
+metric!(TRACE_EXPORT_FAILURES_TOTAL, "trace_export_failures_total", Counter, None,
+    "Span batches the OTLP collector did not accept (down, refused, or an error status).", [], &[]);
+
+static ALL: [&MetricDef; 18] = [
     &HTTP_REQUESTS_TOTAL,
     &HTTP_REQUEST_DURATION_SECONDS,
     &HTTP_REQUEST_SIZE_BYTES,
@@ -123,6 +126,7 @@ static ALL: [&MetricDef; 17] = [
     &BUILD_INFO,
     &METRICS_SERIES_DROPPED_TOTAL,
     &METRICS_RECORD_FAILURES_TOTAL,
+    &TRACE_EXPORT_FAILURES_TOTAL,
 ];
 
 /// Every metric, in exposition order.

@@ -1,0 +1,332 @@
+//! Readiness and the health summaries (see docs/probes.md):
+//!
+//! - `GET /health/ready` and `GET /ready`: runs the `config`, `kv` and
+//!   `tools` checks; 200 when the app can serve, 503 naming what fails;
+//! - `GET /health`: the same verdict, with uptime and each check's status;
+//! - `GET /health/detailed`: the same plus figures per part (gateway
+//!   requests and errors, sessions, per-tool status and calls, store latency),
+//!   read from the metrics shards.
+//!
+//! Readiness results are cached in the store (`keys::READY_CACHE`) for
+//! `ready_cache_ttl_ms`, so frequent polling costs one store read;
+//! `?fresh=1` runs the checks anyway (and refreshes the cache).
+
+use serde_json::{json, Map, Value};
+use spin_sdk::http::{IntoResponse, Method, Request, Response};
+use spin_sdk::http_component;
+use spinscope::keys;
+use spinscope::log::rfc3339_ms;
+use spinscope::auth::ApiKeys;
+use spinscope::config::Config;
+use spinscope::metrics::{self, Recorder, Snapshot};
+use spinscope::probe::{self, elapsed_ms, Check, LoadedConfig, Report, Status, ToolProbe};
+use spinscope_spin::kv::{KvError, Store};
+use spinscope_spin::outbound::{self, Outgoing, SendFailure};
+use spinscope_spin::{metrics_sink, random_bytes, time, vars};
+use std::time::Duration;
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Upper bound on a tool component's metadata answer during readiness.
+const TOOLS_TIMEOUT_CAP: Duration = Duration::from_secs(2);
+const MAX_METADATA_BYTES: usize = 4 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Ready,
+    Summary,
+    Detailed,
+}
+
+fn json_response(status: u16, body: &Value, head: bool) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .body(if head { String::new() } else { body.to_string() })
+        .build()
+}
+
+/// The seam for API keys. docs/auth.md says `/health` and
+/// `/health/detailed` need a key in auth mode (401 with `WWW-Authenticate:
+/// Bearer`, counted as `rejected_total{reason="unauthorized"}`), while
+/// readiness stays open for the orchestrator. Returning `Some(response)`
+/// refuses the request.
+fn authorize(req: &Request, endpoint: Endpoint) -> Option<Response> {
+    if endpoint == Endpoint::Ready {
+        return None;
+    }
+    // Read on its own so a malformed value fails closed here, whatever the
+    // other variables say.
+    let spec = vars::get("api_keys").ok().flatten().unwrap_or_default();
+    let keys = match ApiKeys::parse(&spec) {
+        Ok(keys) => keys,
+        Err(e) => {
+            let body = json!({"status": "error", "message": format!("variable 'api_keys': {e}")});
+            return Some(json_response(503, &body, false));
+        }
+    };
+    let header = |name: &str| req.header(name).and_then(|h| h.as_str());
+    if keys.authenticate(header("authorization"), header("x-api-key")).allowed() {
+        return None;
+    }
+    let mut rejected = Recorder::new();
+    rejected.inc(&metrics::catalog::REJECTED_TOTAL, &["unauthorized"], 1);
+    if let (Ok(store), Ok(config)) = (Store::open_default(), Config::from_lookup(|n| vars::get(n).ok().flatten())) {
+        if let Err(e) = metrics_sink::record(&store, &rejected, &config) {
+            eprintln!("could not count the rejected request: {e}");
+        }
+    }
+    let body = json!({"status": "error", "message": "a valid API key is required (Authorization: Bearer <key> or X-API-Key)"});
+    let mut response = json_response(401, &body, false);
+    response.set_header("www-authenticate", "Bearer realm=\"spinscope\"");
+    Some(response)
+}
+
+#[http_component]
+fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
+    let head = *req.method() == Method::Head;
+    if *req.method() != Method::Get && !head {
+        let body = json!({"status": "error", "message": format!("method {} not allowed; use GET or HEAD", req.method())});
+        let mut response = json_response(405, &body, false);
+        response.set_header("allow", "GET, HEAD");
+        return Ok(response);
+    }
+    let endpoint = match req.path() {
+        "/health/ready" | "/ready" => Endpoint::Ready,
+        "/health" => Endpoint::Summary,
+        "/health/detailed" => Endpoint::Detailed,
+        other => {
+            let body = json!({"status": "error", "message": format!("no probe at {other}")});
+            return Ok(json_response(404, &body, head));
+        }
+    };
+    if let Some(refused) = authorize(&req, endpoint) {
+        return Ok(refused);
+    }
+
+    let now = time::now_unix_ms();
+    let config_began = time::monotonic_ns();
+    let loaded = probe::load_config(|name| vars::get(name).map_err(|e| e.to_string()));
+    let config_ms = elapsed_ms(config_began, time::monotonic_ns());
+    let store = Store::open_default();
+    let (report, cached) = readiness(&loaded, config_ms, &store, now, probe::wants_fresh(req.query()));
+    let required: &[&str] = if loaded.config.tools_required { &[probe::CHECK_TOOLS] } else { &[] };
+    let status = report.http_status(required);
+
+    let body = match endpoint {
+        Endpoint::Ready => {
+            let mut body = report.to_json(now, cached);
+            body["version"] = VERSION.into();
+            body
+        }
+        Endpoint::Summary => summary(&report, cached, &loaded, &store, now),
+        Endpoint::Detailed => {
+            let mut body = summary(&report, cached, &loaded, &store, now);
+            body["checks"] = report.checks_json();
+            body["parts"] = parts(&report, &loaded, &store);
+            body
+        }
+    };
+    Ok(json_response(status, &body, head))
+}
+
+/// The cached report if one is fresh (and `fresh` was not asked), else a
+/// new run of the checks, which then replaces the cache.
+fn readiness(
+    loaded: &LoadedConfig,
+    config_ms: f64,
+    store: &Result<Store, KvError>,
+    now: u64,
+    fresh: bool,
+) -> (Report, bool) {
+    let ttl_ms = loaded.config.ready_cache_ttl.as_millis() as u64;
+    if !fresh && ttl_ms > 0 {
+        // A store that fails here fails the `kv` check just below.
+        let cached = store
+            .as_ref()
+            .ok()
+            .and_then(|s| s.get(keys::READY_CACHE).ok().flatten())
+            .and_then(|bytes| Report::decode_cache(&bytes))
+            .filter(|r| r.fresh(now, ttl_ms));
+        if let Some(report) = cached {
+            return (report, true);
+        }
+    }
+    let mut report = Report::new(spinscope::trace::hex(&random_bytes::<8>()), now);
+    report.add(probe::CHECK_CONFIG, probe::config_check(loaded, config_ms));
+    report.add(probe::CHECK_KV, kv_check(store));
+    report.add(probe::CHECK_TOOLS, tools_check(loaded));
+    if ttl_ms > 0 {
+        if let Ok(store) = store {
+            // Best effort: a failed write only means the next probe runs the checks.
+            let _ = store.set(keys::READY_CACHE, &report.encode_cache());
+        }
+    }
+    (report, false)
+}
+
+/// `kv`: write, read back and delete a throw-away key.
+fn kv_check(store: &Result<Store, KvError>) -> Check {
+    let began = time::monotonic_ns();
+    let result = match store {
+        Ok(store) => round_trip(store),
+        Err(e) => Err(format!("open: {e}")),
+    };
+    let ms = elapsed_ms(began, time::monotonic_ns());
+    match result {
+        Ok(()) => Check::new(Status::Ok, ms, "probe key written, read back and deleted"),
+        Err(why) => Check::new(Status::Error, ms, why),
+    }
+}
+
+fn round_trip(store: &Store) -> Result<(), String> {
+    let key = format!("{}{}", keys::PROBE_PREFIX, spinscope::trace::hex(&random_bytes::<8>()));
+    let value = spinscope::trace::hex(&random_bytes::<16>()).into_bytes();
+    store.set(&key, &value).map_err(|e| format!("write: {e}"))?;
+    let read = store.get(&key);
+    // Delete even when the read failed, so probe keys do not pile up.
+    let deleted = store.delete(&key);
+    match read {
+        Err(e) => return Err(format!("read back: {e}")),
+        Ok(None) => return Err("read back: the key just written is missing".into()),
+        Ok(Some(v)) if v != value => return Err("read back: a different value than written".into()),
+        Ok(Some(_)) => {}
+    }
+    deleted.map_err(|e| format!("delete: {e}"))
+}
+
+/// `tools`: every tool component answers `GET /` with its tool list, all
+/// asked at once under one bounded deadline.
+fn tools_check(loaded: &LoadedConfig) -> Check {
+    let components = &loaded.config.tool_components;
+    let timeout = loaded.config.tool_timeout.min(TOOLS_TIMEOUT_CAP);
+    let began = time::monotonic_ns();
+    let requests = components
+        .iter()
+        .map(|c| Outgoing::get(format!("http://{c}.spin.internal/")).header("accept", "application/json"))
+        .collect();
+    let replies = outbound::send_all(requests, timeout, MAX_METADATA_BYTES);
+    let total_ms = elapsed_ms(began, time::monotonic_ns());
+    let probes: Vec<ToolProbe> = components
+        .iter()
+        .zip(replies)
+        .map(|(component, reply)| {
+            let (latency_ms, outcome) = match reply {
+                Ok(r) => (
+                    r.elapsed.as_secs_f64() * 1000.0,
+                    probe::classify_tool_reply(r.status, r.truncated, &r.body),
+                ),
+                // No reply: the time until the probe gave up on it (at most).
+                Err(SendFailure::Timeout) => (total_ms, Err(format!("no answer within {} ms", timeout.as_millis()))),
+                Err(e) => (total_ms, Err(e.to_string())),
+            };
+            ToolProbe { component: component.clone(), latency_ms, outcome }
+        })
+        .collect();
+    probe::tools_check(&probes, loaded.config.tools_required, total_ms)
+}
+
+/// `/health`: the verdict, uptime, and each check's status.
+fn summary(report: &Report, cached: bool, loaded: &LoadedConfig, store: &Result<Store, KvError>, now: u64) -> Value {
+    let started_at = store
+        .as_ref()
+        .ok()
+        .and_then(|s| start_time(s, now, loaded.problems.is_empty()).ok().flatten());
+    json!({
+        "status": report.status().as_str(),
+        "timestamp": rfc3339_ms(now),
+        "version": VERSION,
+        "started_at": started_at.map(rfc3339_ms),
+        "uptime_seconds": started_at.map(|at| now.saturating_sub(at) as f64 / 1000.0),
+        "checked_at": rfc3339_ms(report.checked_at_ms),
+        "cached": cached,
+        "check_id": report.id,
+        "failing": report.failing(),
+        "checks": report.statuses_json(),
+    })
+}
+
+/// The app's recorded start time (`keys::STARTED_AT`), recorded now if
+/// absent and `record` — exactly as the startup probe does (health component).
+fn start_time(store: &Store, now: u64, record: bool) -> Result<Option<u64>, KvError> {
+    if let Some(at) = store.get(keys::STARTED_AT)?.as_deref().and_then(probe::decode_started_at) {
+        return Ok(Some(at));
+    }
+    if !record {
+        return Ok(None);
+    }
+    store.update(keys::STARTED_AT, 5, |current| match current.and_then(probe::decode_started_at) {
+        Some(_) => None,
+        None => Some(probe::encode_started_at(now)),
+    })?;
+    Ok(Some(store.get(keys::STARTED_AT)?.as_deref().and_then(probe::decode_started_at).unwrap_or(now)))
+}
+
+/// `/health/detailed` figures per part: the gateway, each tool component
+/// (readiness status merged with its call counts), and the store.
+fn parts(report: &Report, loaded: &LoadedConfig, store: &Result<Store, KvError>) -> Value {
+    let began = time::monotonic_ns();
+    let mut snapshot = Snapshot::new();
+    let (mut read, mut unreadable) = (0u32, Vec::<u32>::new());
+    let mut record_failures = None;
+    if let Ok(store) = store {
+        for n in 0..loaded.config.metrics_shards {
+            match store.get(&keys::metrics_shard(n)) {
+                Ok(None) => read += 1,
+                Ok(Some(bytes)) => match Snapshot::decode(&bytes) {
+                    Ok(shard) => {
+                        snapshot.merge(&shard);
+                        read += 1;
+                    }
+                    Err(_) => unreadable.push(n),
+                },
+                Err(_) => unreadable.push(n),
+            }
+        }
+        record_failures = store
+            .get(keys::METRICS_RECORD_FAILURES)
+            .ok()
+            .map(|v| v.as_deref().and_then(metrics::decode_counter).unwrap_or(0));
+    }
+    let metrics_read_ms = elapsed_ms(began, time::monotonic_ns());
+    let mut figures = probe::figures(&snapshot, &loaded.config.tool_components);
+
+    // Per tool component: readiness status and latency, then the call figures.
+    let readiness = report
+        .checks
+        .get(probe::CHECK_TOOLS)
+        .and_then(|c| c.details.get("components"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(tools) = figures["tools"].as_object_mut() {
+        for (component, entry) in tools.iter_mut() {
+            let mut merged: Map<String, Value> = readiness
+                .get(component)
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_else(|| {
+                    let mut m = Map::new();
+                    m.insert("status".into(), "unknown".into());
+                    m.insert("message".into(), "not in tool_components; figures from earlier calls".into());
+                    m
+                });
+            if let Some(calls) = entry.as_object() {
+                merged.extend(calls.clone());
+            }
+            *entry = Value::Object(merged);
+        }
+    }
+    let kv = report.checks.get(probe::CHECK_KV);
+    figures["store"] = json!({
+        "status": kv.map(|c| c.status.as_str()).unwrap_or("error"),
+        "latency_ms": kv.map(|c| c.latency_ms),
+        "message": kv.map(|c| c.message.clone()),
+        "metrics_read_ms": metrics_read_ms,
+        "metrics_shards": loaded.config.metrics_shards,
+        "metrics_shards_read": read,
+        "metrics_shards_unreadable": unreadable,
+        "metrics_record_failures": record_failures,
+    });
+    figures
+}

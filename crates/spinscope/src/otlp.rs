@@ -1,0 +1,158 @@
+//! OpenTelemetry spans for the MCP view of a request, encoded as OTLP/HTTP
+//! JSON (`POST /v1/traces`, `application/json`).
+//!
+//! JSON rather than protobuf: every collector's OTLP/HTTP receiver takes
+//! both, JSON needs no protobuf code in a small Wasm component, and a test
+//! (or an operator with `tcpdump`) can read it. IDs are hex strings, as the
+//! OTLP JSON mapping requires.
+//!
+//! Spin already exports its own spans (HTTP, component execution, outbound
+//! requests) when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; these add only what
+//! Spin cannot know, named and attributed after the OpenTelemetry MCP
+//! semantic conventions.
+
+use crate::trace::hex;
+use serde_json::{json, Value};
+
+/// Span kinds of the OTLP data model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanKind {
+    Internal = 1,
+    Server = 2,
+    Client = 3,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttributeValue {
+    Str(String),
+    Int(i64),
+}
+
+#[derive(Debug, Clone)]
+pub struct Span {
+    pub trace_id: [u8; 16],
+    pub span_id: [u8; 8],
+    pub parent_span_id: Option<[u8; 8]>,
+    pub name: String,
+    pub kind: SpanKind,
+    pub start_unix_nanos: u64,
+    pub end_unix_nanos: u64,
+    pub attributes: Vec<(String, AttributeValue)>,
+    /// `Some(message)` marks the span as an error.
+    pub error: Option<String>,
+}
+
+impl Span {
+    pub fn attr(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.attributes.push((key.to_string(), AttributeValue::Str(value.into())));
+        self
+    }
+
+    pub fn attr_int(mut self, key: &str, value: i64) -> Self {
+        self.attributes.push((key.to_string(), AttributeValue::Int(value)));
+        self
+    }
+
+    fn to_json(&self) -> Value {
+        let attributes: Vec<Value> = self
+            .attributes
+            .iter()
+            .map(|(k, v)| match v {
+                AttributeValue::Str(s) => json!({"key": k, "value": {"stringValue": s}}),
+                // OTLP JSON carries 64-bit integers as strings.
+                AttributeValue::Int(i) => json!({"key": k, "value": {"intValue": i.to_string()}}),
+            })
+            .collect();
+        let mut span = json!({
+            "traceId": hex(&self.trace_id),
+            "spanId": hex(&self.span_id),
+            "name": self.name,
+            "kind": self.kind as i32,
+            "startTimeUnixNano": self.start_unix_nanos.to_string(),
+            "endTimeUnixNano": self.end_unix_nanos.to_string(),
+            "attributes": attributes,
+            "status": match &self.error {
+                Some(message) => json!({"code": 2, "message": message}),
+                None => json!({"code": 0}),
+            },
+        });
+        if let Some(parent) = self.parent_span_id {
+            span["parentSpanId"] = json!(hex(&parent));
+        }
+        span
+    }
+}
+
+/// One `ExportTraceServiceRequest` with all `spans` of `service_name`.
+pub fn export_request(service_name: &str, service_version: &str, spans: &[Span]) -> Value {
+    json!({
+        "resourceSpans": [{
+            "resource": {"attributes": [
+                {"key": "service.name", "value": {"stringValue": service_name}},
+                {"key": "service.version", "value": {"stringValue": service_version}},
+            ]},
+            "scopeSpans": [{
+                "scope": {"name": "spinscope", "version": service_version},
+                "spans": spans.iter().map(Span::to_json).collect::<Vec<_>>(),
+            }],
+        }],
+    })
+}
+
+/// Whether to record a trace: a parent's decision is honoured; a new trace
+/// is kept with probability `ratio`, decided from its (random) trace id so
+/// every service deciding the same way agrees.
+pub fn sampled(parent_sampled: Option<bool>, trace_id: &[u8; 16], ratio: f64) -> bool {
+    if let Some(decision) = parent_sampled {
+        return decision;
+    }
+    if ratio >= 1.0 {
+        return true;
+    }
+    if ratio <= 0.0 {
+        return false;
+    }
+    let low = u64::from_be_bytes(trace_id[8..].try_into().expect("8 bytes"));
+    (low as f64) < ratio * (u64::MAX as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_otlp_json() {
+        let span = Span {
+            trace_id: [0xab; 16],
+            span_id: [1; 8],
+            parent_span_id: Some([2; 8]),
+            name: "tools/call word_count".into(),
+            kind: SpanKind::Server,
+            start_unix_nanos: 10,
+            end_unix_nanos: 20,
+            attributes: vec![],
+            error: Some("boom".into()),
+        }
+        .attr("mcp.method.name", "tools/call")
+        .attr_int("rpc.response.status_code", -32602);
+        let req = export_request("spinscope", "1", &[span]);
+        let s = &req["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+        assert_eq!(s["traceId"], "abababababababababababababababab");
+        assert_eq!(s["parentSpanId"], "0202020202020202");
+        assert_eq!(s["kind"], 2);
+        assert_eq!(s["startTimeUnixNano"], "10");
+        assert_eq!(s["status"]["code"], 2);
+        assert_eq!(s["attributes"][1]["value"]["intValue"], "-32602");
+        assert_eq!(req["resourceSpans"][0]["resource"]["attributes"][0]["value"]["stringValue"], "spinscope");
+    }
+
+    #[test]
+    fn sampling_honours_the_parent_and_the_ratio() {
+        assert!(sampled(Some(true), &[0; 16], 0.0));
+        assert!(!sampled(Some(false), &[0; 16], 1.0));
+        assert!(sampled(None, &[0xff; 16], 1.0));
+        assert!(!sampled(None, &[0; 16], 0.0));
+        assert!(sampled(None, &[0; 16], 0.5));
+        assert!(!sampled(None, &[0xff; 16], 0.5));
+    }
+}

@@ -1,0 +1,180 @@
+//! Trace export end to end: a small OTLP/HTTP receiver on loopback gets the
+//! gateway's spans; ids, parents, names and attributes are checked.
+
+use serde_json::{json, Value};
+use spinscope_e2e::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Accepts `POST /v1/traces` and keeps each JSON body.
+struct Receiver {
+    port: u16,
+    bodies: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let keep = bodies.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let keep = keep.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    if let Ok(v) = serde_json::from_slice(&body) {
+                        keep.lock().unwrap().push(v);
+                    }
+                    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
+                });
+            }
+        });
+        Receiver { port, bodies }
+    }
+
+    fn spans(&self) -> Vec<Value> {
+        self.bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .flat_map(|b| b["resourceSpans"][0]["scopeSpans"][0]["spans"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+
+    fn wait_for(&self, name: &str, trace_id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(s) = self.spans().into_iter().find(|s| s["name"] == name && s["traceId"] == trace_id) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "no span {name} in trace {trace_id}: {:?}", self.spans());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn attr(span: &Value, key: &str) -> Value {
+    span["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["key"] == key)
+        .map(|a| a["value"].as_object().unwrap().values().next().unwrap().clone())
+        .unwrap_or(Value::Null)
+}
+
+fn app(endpoint_port: u16) -> HostBuilder {
+    HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"]))
+        .var("tool_components", "text-tools,calc,faults")
+        .var("otlp_collector_host", &format!("http://127.0.0.1:{endpoint_port}"))
+        .var("otlp_traces_endpoint", &format!("http://127.0.0.1:{endpoint_port}/v1/traces"))
+        .var("service_name", "spinscope-test")
+}
+
+fn call_with_trace(mcp: &Mcp, traceparent: &str, name: &str, args: Value) -> Reply {
+    let body = json!({"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name": name,"arguments": args}});
+    mcp.post_raw(&body.to_string(), &[("traceparent", traceparent)])
+}
+
+#[test]
+fn spans_reach_the_collector_with_mcp_names_parents_and_attributes() {
+    let receiver = Receiver::start();
+    let host = app(receiver.port).start();
+    let (mcp, _) = Mcp::connect(&host);
+    let trace = "5bd66ef5095369c7b0d1f8f4bd33716a";
+    let caller_span = "c532cb4098ac3dd2";
+    let reply = call_with_trace(&mcp, &format!("00-{trace}-{caller_span}-01"), "echo_headers", json!({}));
+    let seen_by_tool = reply.json()["result"]["structuredContent"]["traceparent"].as_str().unwrap().to_string();
+
+    let server = receiver.wait_for("tools/call echo_headers", trace);
+    assert_eq!(server["parentSpanId"], caller_span);
+    assert_eq!(server["kind"], 2);
+    assert_eq!(attr(&server, "mcp.method.name"), "tools/call");
+    assert_eq!(attr(&server, "gen_ai.tool.name"), "echo_headers");
+    assert_eq!(attr(&server, "gen_ai.operation.name"), "execute_tool");
+    assert_eq!(attr(&server, "mcp.session.id"), json!(mcp.session.clone().unwrap()));
+    assert_eq!(attr(&server, "mcp.protocol.version"), "2025-06-18");
+    assert_eq!(attr(&server, "jsonrpc.request.id"), "42");
+    assert_eq!(server["status"]["code"], 0);
+
+    let tool = receiver.wait_for("execute_tool echo_headers", trace);
+    assert_eq!(tool["parentSpanId"], server["spanId"]);
+    assert_eq!(tool["kind"], 3);
+    assert_eq!(seen_by_tool, format!("00-{trace}-{}-01", tool["spanId"].as_str().unwrap()), "the tool saw the tool span");
+    let start: u64 = tool["startTimeUnixNano"].as_str().unwrap().parse().unwrap();
+    let end: u64 = tool["endTimeUnixNano"].as_str().unwrap().parse().unwrap();
+    let server_start: u64 = server["startTimeUnixNano"].as_str().unwrap().parse().unwrap();
+    assert!(server_start <= start && start <= end);
+
+    let resource = &receiver.bodies.lock().unwrap()[0]["resourceSpans"][0]["resource"];
+    assert_eq!(resource["attributes"][0]["value"]["stringValue"], "spinscope-test");
+}
+
+#[test]
+fn errors_are_marked_and_unsampled_parents_are_honoured() {
+    let receiver = Receiver::start();
+    let host = app(receiver.port).start();
+    let (mcp, _) = Mcp::connect(&host);
+
+    let failing_trace = "11111111111111111111111111111111";
+    call_with_trace(&mcp, &format!("00-{failing_trace}-2222222222222222-01"), "failing", json!({}));
+    let server = receiver.wait_for("tools/call failing", failing_trace);
+    assert_eq!(attr(&server, "error.type"), "tool_error");
+    assert_eq!(server["status"]["code"], 2);
+    let tool = receiver.wait_for("execute_tool failing", failing_trace);
+    assert_eq!(attr(&tool, "error.type"), "tool_error");
+
+    let unknown_trace = "33333333333333333333333333333333";
+    call_with_trace(&mcp, &format!("00-{unknown_trace}-4444444444444444-01"), "no_such_tool", json!({}));
+    let server = receiver.wait_for("tools/call _other", unknown_trace);
+    assert_eq!(attr(&server, "error.type"), "-32602");
+    assert_eq!(attr(&server, "rpc.response.status_code"), "-32602");
+
+    // A parent that did not sample: nothing exported for its trace.
+    let quiet_trace = "55555555555555555555555555555555";
+    call_with_trace(&mcp, &format!("00-{quiet_trace}-6666666666666666-00"), "word_count", json!({"text": "x"}));
+    // A later sampled request proves the exporter ran after the quiet one.
+    let marker = "77777777777777777777777777777777";
+    call_with_trace(&mcp, &format!("00-{marker}-8888888888888888-01"), "word_count", json!({"text": "x"}));
+    receiver.wait_for("tools/call word_count", marker);
+    assert!(receiver.spans().iter().all(|s| s["traceId"] != quiet_trace));
+}
+
+#[test]
+fn a_collector_that_is_down_never_fails_the_call() {
+    let closed_port = free_port();
+    let host = app(closed_port).start();
+    let (mut mcp, _) = Mcp::connect(&host);
+    let result = mcp.call_tool("word_count", json!({"text": "still works"}));
+    assert_eq!(result["structuredContent"]["words"], 2);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = host.get("/metrics").body;
+        let e = spinscope::metrics::parse::parse(&text).unwrap();
+        if e.value("spinscope_trace_export_failures_total", &[]).unwrap_or(0.0) >= 3.0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "export failures not counted: {}", host.stdout.text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(host.stdout.lines().iter().any(|l| l.contains("level=warn") && l.contains("Trace export failed")));
+}
