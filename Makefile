@@ -4,8 +4,12 @@ LISTEN ?= 127.0.0.1:3000
 COMPONENTS := -p gateway -p metrics -p health -p ready -p text-tools -p calc
 TEST_COMPONENTS := -p probe -p faults
 HOST := target/release/spinscope-host
+# The native crates are always built together, so cargo resolves one feature
+# set for their shared dependencies (wasmtime above all) and never builds
+# them twice: `make up`, `make test` and `make bench` reuse each other's work.
+NATIVE := -p spinscope -p spinscope-host -p spinscope-e2e
 
-.PHONY: up build components test-components host test deps bench clean
+.PHONY: up build components host test deps bench clean
 
 ## Runs the app: with Spin when `spin` is on PATH, else with the local host.
 up:
@@ -17,27 +21,26 @@ up:
 		$(HOST) up -f spin.toml --listen $(LISTEN); \
 	fi
 
+# The test-only components are built with the others (one cargo call, one
+# feature resolution): they are small, and nothing is built twice.
 components:
-	rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
-	$(CARGO) build --release --target wasm32-wasip2 $(COMPONENTS)
-
-test-components:
+	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 	$(CARGO) build --release --target wasm32-wasip2 $(COMPONENTS) $(TEST_COMPONENTS)
 
 host:
-	$(CARGO) build --release -p spinscope-host
+	$(CARGO) build --release $(NATIVE)
 
-build: test-components host
+build: components host
 
 ## Installs what the tests need (wasm target, redis-server, prometheus), builds, tests.
 deps:
 	@bash scripts/install-deps.sh
 
 test: deps build
-	$(CARGO) test --release -p spinscope -p spinscope-host -p spinscope-e2e
+	$(CARGO) test --release $(NATIVE)
 
 bench: deps build
-	$(CARGO) run --release -p spinscope-e2e --bin bench
+	target/release/bench
 
 clean:
 	$(CARGO) clean
