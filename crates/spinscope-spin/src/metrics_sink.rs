@@ -6,9 +6,10 @@ use crate::kv::{Store, UpdateOutcome};
 use spinscope::config::Config;
 use spinscope::keys;
 use spinscope::metrics::{Limits, Recorder, Snapshot};
+use std::time::Duration;
 
 /// Compare-and-swap attempts before a recording is counted as failed.
-const MAX_ATTEMPTS: u32 = 16;
+const MAX_ATTEMPTS: u32 = 64;
 
 /// Adds `recorder` to a random shard. On failure the error is returned for
 /// the caller's log and counted with one increment when the store still
@@ -18,18 +19,30 @@ pub fn record(store: &Store, recorder: &Recorder, config: &Config) -> Result<(),
         return Ok(());
     }
     let limits = Limits { max_series_per_metric: config.metrics_max_series_per_metric };
-    let shard = u32::from_le_bytes(crate::random_bytes::<4>()) % config.metrics_shards.max(1);
-    let key = keys::metrics_shard(shard);
-    let outcome = store.update(&key, MAX_ATTEMPTS, |current| {
-        let mut snapshot = current.and_then(|b| Snapshot::decode(b).ok()).unwrap_or_default();
-        snapshot.apply(recorder, &limits);
-        Some(snapshot.encode())
-    });
-    let failure = match outcome {
-        Ok(UpdateOutcome::Written { .. }) | Ok(UpdateOutcome::Unchanged) => return Ok(()),
-        Ok(UpdateOutcome::Contended { attempts }) => format!("shard {shard} still contended after {attempts} attempts"),
-        Err(e) => e.to_string(),
-    };
+    let mut failure = String::new();
+    for attempt in 0..MAX_ATTEMPTS {
+        // A lost race moves on to another random shard after a short,
+        // growing, jittered pause, so writers spread out instead of
+        // colliding on the same record again.
+        if attempt > 0 {
+            let jitter = u64::from(crate::random_bytes::<1>()[0]) * 8; // 0–2 ms
+            crate::time::sleep(Duration::from_micros(jitter + 250 * u64::from(attempt.min(16))));
+        }
+        let shard = u32::from_le_bytes(crate::random_bytes::<4>()) % config.metrics_shards.max(1);
+        let outcome = store.update(&keys::metrics_shard(shard), 1, |current| {
+            let mut snapshot = current.and_then(|b| Snapshot::decode(b).ok()).unwrap_or_default();
+            snapshot.apply(recorder, &limits);
+            Some(snapshot.encode())
+        });
+        match outcome {
+            Ok(UpdateOutcome::Written { .. }) | Ok(UpdateOutcome::Unchanged) => return Ok(()),
+            Ok(UpdateOutcome::Contended { .. }) => failure = format!("shards still contended after {MAX_ATTEMPTS} attempts"),
+            Err(e) => {
+                failure = e.to_string();
+                break;
+            }
+        }
+    }
     let _ = store.increment(keys::METRICS_RECORD_FAILURES, 1);
     Err(failure)
 }

@@ -12,3 +12,9 @@ pub fn now_unix_ms() -> u64 {
 pub fn monotonic_ns() -> u64 {
     monotonic_clock::now()
 }
+
+/// Blocks this instance for `duration` (a short backoff; nothing else runs
+/// in a Spin instance meanwhile).
+pub fn sleep(duration: std::time::Duration) {
+    monotonic_clock::subscribe_duration(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)).block();
+}

@@ -179,6 +179,7 @@ fn two_hosts_sharing_redis_add_to_the_same_numbers() {
     let e = scrape_until(&a, |e| value(e, "spinscope_tool_calls_total", &[]) >= 320.0);
     assert_eq!(value(&e, "spinscope_tool_calls_total", &[("tool", "word_count")]), 320.0);
     assert_eq!(value(&e, "spinscope_sessions_created_total", &[]), 2.0);
+    assert_eq!(value(&e, "spinscope_metrics_record_failures_total", &[]), 0.0);
     let from_b = scrape(&b);
     assert_eq!(value(&from_b, "spinscope_tool_calls_total", &[("tool", "word_count")]), 320.0);
 }
