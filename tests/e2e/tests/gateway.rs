@@ -311,3 +311,52 @@ fn an_oversized_body_gets_413() {
     assert_eq!(r.status, 413);
     assert_eq!(mcp.post_raw(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, &[]).status, 200);
 }
+
+#[test]
+fn a_component_that_fails_to_list_is_logged_counted_and_the_rest_still_listed() {
+    let host = HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"]))
+        .var("tool_components", "text-tools,ghost,calc")
+        .start();
+    let (mut mcp, _) = Mcp::connect(&host);
+    let list = mcp.request("tools/list", json!({})).json();
+    let names: Vec<&str> = list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"word_count") && names.contains(&"calculate"), "{names:?}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let warn = host
+        .stdout
+        .lines()
+        .into_iter()
+        .map(|l| fields(&l))
+        .find(|f| f.get("msg").map(String::as_str) == Some("Tool component did not list its tools"))
+        .expect("warn line");
+    assert_eq!(warn["component_id"], "ghost");
+    assert_eq!(warn["level"], "warn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let e = spinscope::metrics::parse::parse(&host.get("/metrics").body).unwrap();
+        if e.value("spinscope_tool_discovery_failures_total", &[("component", "ghost")]) == Some(1.0) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "discovery failure not counted");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn duplicate_tool_names_are_an_error_and_the_first_component_keeps_them() {
+    let host = app().var("tool_components", "text-tools,calc,text-tools").start();
+    let (mut mcp, _) = Mcp::connect(&host);
+    let list = mcp.request("tools/list", json!({})).json();
+    let names: Vec<&str> = list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names.iter().filter(|n| **n == "word_count").count(), 1, "{names:?}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let dup = host
+        .stdout
+        .lines()
+        .into_iter()
+        .map(|l| fields(&l))
+        .find(|f| f.get("msg").map(String::as_str) == Some("Duplicate tool name: the first component keeps it"))
+        .expect("error line");
+    assert_eq!(dup["level"], "error");
+    assert_eq!(dup["kept_by"], "text-tools");
+}
