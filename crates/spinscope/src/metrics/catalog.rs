@@ -5,6 +5,7 @@
 /// Common prefix of every exported metric name.
 pub const PREFIX: &str = "spinscope_";
 
+/// The metric type, as in Prometheus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Counter,
@@ -13,6 +14,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The name in `# TYPE` lines.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Counter => "counter",
@@ -22,6 +24,7 @@ impl Kind {
     }
 }
 
+/// The base unit of a metric's values; the name ends with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
     None,
@@ -29,12 +32,26 @@ pub enum Unit {
     Bytes,
 }
 
-#[derive(Debug)]
+impl Unit {
+    /// The name in OpenMetrics `# UNIT` lines, if any.
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            Unit::None => None,
+            Unit::Seconds => Some("seconds"),
+            Unit::Bytes => Some("bytes"),
+        }
+    }
+}
+
+/// One metric family.
+#[derive(Debug, PartialEq)]
 pub struct MetricDef {
     /// Name without [`PREFIX`]; counters end in `_total`.
     pub name: &'static str,
     pub kind: Kind,
+    /// One line of help text.
     pub help: &'static str,
+    /// Label names, in the order callers pass values.
     pub labels: &'static [&'static str],
     /// Upper bounds of the histogram buckets (without `+Inf`).
     pub buckets: &'static [f64],
@@ -42,6 +59,7 @@ pub struct MetricDef {
 }
 
 impl MetricDef {
+    /// The exported name, with [`PREFIX`].
     pub fn full_name(&self) -> String {
         format!("{PREFIX}{}", self.name)
     }
@@ -52,7 +70,8 @@ pub const HTTP_DURATION_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 /// Body sizes from 64 B to 4 MiB.
 pub const SIZE_BUCKETS: &[f64] = &[64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0];
 /// The explicit bucket boundaries the OpenTelemetry MCP semantic
-/// conventions recommend for `mcp.server.operation.duration`.
+/// conventions recommend for `mcp.server.operation.duration` (semantic
+/// conventions `docs/gen-ai/mcp.md`, "Metric: mcp.server.operation.duration").
 pub const MCP_DURATION_BUCKETS: &[f64] =
     &[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0];
 
@@ -157,7 +176,18 @@ mod tests {
             }
             assert_eq!(m.kind == Kind::Histogram, !m.buckets.is_empty(), "{}", m.name);
             assert!(m.buckets.windows(2).all(|w| w[0] < w[1]), "{}", m.name);
+            assert!(m.labels.iter().all(|l| *l != "le" && !l.starts_with("__")), "{}", m.name);
+            assert!(!m.help.contains('\n'), "{}", m.name);
         }
+        assert_eq!(by_name("tool_calls_total"), Some(&TOOL_CALLS_TOTAL));
+        assert_eq!(by_name("spinscope_tool_calls_total"), None);
+    }
+
+    #[test]
+    fn mcp_buckets_are_the_semantic_conventions_ones() {
+        assert_eq!(MCP_DURATION_BUCKETS, [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0]);
+        assert_eq!(MCP_SERVER_OPERATION_DURATION_SECONDS.buckets, MCP_DURATION_BUCKETS);
+        assert_eq!(TOOL_CALL_DURATION_SECONDS.buckets, MCP_DURATION_BUCKETS);
     }
 }
 

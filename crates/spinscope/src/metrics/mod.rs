@@ -1,7 +1,13 @@
 //! Metrics: the catalog ([`catalog`]), a request's observations
 //! ([`Recorder`]), the shard record and merged view ([`Snapshot`]), the
-//! encoders (Prometheus text, OpenMetrics, JSON) and a strict parser of the
-//! Prometheus text format ([`parse`]) that the tests validate output with.
+//! encoders (Prometheus text and OpenMetrics in [`text`], JSON in [`json`])
+//! and a strict parser of both text formats ([`parse`]) that the tests
+//! validate output with.
+//!
+//! The flow: a request records into a [`Recorder`]; at its end the gateway
+//! decodes one shard record, [`Snapshot::apply`]s the recorder and writes the
+//! [`Snapshot::encode`]d result back with one compare-and-swap; the exporter
+//! [`Snapshot::decode`]s and [`Snapshot::merge`]s every shard and renders.
 
 pub mod catalog;
 pub mod json;
@@ -10,7 +16,7 @@ mod recorder;
 mod snapshot;
 pub mod text;
 
-pub use json::render_json;
+pub use json::{render_json, render_json_text};
 pub use recorder::Recorder;
 pub use snapshot::{ApplyReport, DecodeError, Histogram, Limits, SeriesValue, Snapshot};
 pub use text::{render_openmetrics, render_prometheus, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
@@ -31,9 +37,12 @@ pub fn bounded<'a>(value: &'a str, known: impl IntoIterator<Item = &'a str>) -> 
     }
 }
 
-/// What the exporter adds around the snapshot.
-#[derive(Debug, Clone)]
+/// What the exporter adds around the snapshot. The values kept outside the
+/// shards (requests in flight, failed recordings) are put into the merged
+/// snapshot itself with [`Snapshot::set_gauge`] and [`Snapshot::add_counter`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderContext {
+    /// The `version` label of `spinscope_build_info`.
     pub version: String,
 }
 
@@ -44,30 +53,29 @@ impl Default for RenderContext {
 }
 
 /// Reads a counter written by `wasi:keyvalue` `atomics.increment`: Spin's
-/// SQLite store keeps 8 bytes little-endian, its Redis store decimal text.
-/// An 8-byte value is read as little-endian (decimal text of exactly eight
-/// digits would be a counter above ten million on Redis, and reads wrong:
-/// the readers here only see counters far below that, and the ambiguity is
-/// Spin's own).
+/// SQLite store keeps it as 8 bytes little-endian, its Redis store as
+/// decimal text. Eight bytes that read as a decimal integer are taken as
+/// text: as little-endian their last byte would be an ASCII digit, so the
+/// counter would be above 3.4e18, which no counter here reaches, while eight
+/// digits on Redis are merely above ten million. `None` when the bytes are
+/// neither.
 pub fn decode_counter(bytes: &[u8]) -> Option<i64> {
-    if bytes.len() == 8 && !bytes.iter().all(|b| b.is_ascii_digit() || *b == b'-') {
-        return Some(i64::from_le_bytes(bytes.try_into().ok()?));
-    }
-    std::str::from_utf8(bytes).ok()?.trim().parse().ok()
+    let text = std::str::from_utf8(bytes).ok().and_then(|s| s.parse::<i64>().ok());
+    text.or_else(|| Some(i64::from_le_bytes(bytes.try_into().ok()?)))
 }
 
-/// A snapshot of `series` tool-call series (counters and histograms), for
-/// benchmarks of the encoders.
+/// A snapshot of `series` tool-call series, half counters and half
+/// histograms, for the encoders' benchmark (`tests/e2e/src/bin/bench.rs`)
+/// and tests.
 pub fn bench_snapshot(series: usize) -> Snapshot {
     let mut snapshot = Snapshot::new();
-    let limits = Limits { max_series_per_metric: usize::MAX };
     let mut recorder = Recorder::new();
     for i in 0..series / 2 {
         let tool = format!("tool_{i}");
         recorder.inc(&catalog::TOOL_CALLS_TOTAL, &[&tool, "bench", "success"], 3);
         recorder.observe(&catalog::TOOL_CALL_DURATION_SECONDS, &[&tool, "bench"], 0.042);
     }
-    snapshot.apply(&recorder, &limits);
+    snapshot.apply(&recorder, &Limits::UNLIMITED);
     snapshot
 }
 
@@ -77,12 +85,21 @@ mod tests {
 
     #[test]
     fn counters_in_both_encodings() {
+        // SQLite: 8 bytes little-endian.
         assert_eq!(decode_counter(&42i64.to_le_bytes()), Some(42));
         assert_eq!(decode_counter(&(-3i64).to_le_bytes()), Some(-3));
+        assert_eq!(decode_counter(&0i64.to_le_bytes()), Some(0));
+        assert_eq!(decode_counter(&[0x2a, 0, 0, 0, 0, 0, 0, 0]), Some(42));
+        // Redis: decimal text, eight digits included.
         assert_eq!(decode_counter(b"642"), Some(642));
         assert_eq!(decode_counter(b"-7"), Some(-7));
+        assert_eq!(decode_counter(b"12345678"), Some(12_345_678));
+        assert_eq!(decode_counter(b"-1234567"), Some(-1_234_567));
+        // Neither.
         assert_eq!(decode_counter(b"nope"), None);
         assert_eq!(decode_counter(b""), None);
+        assert_eq!(decode_counter(&[1, 2, 3]), None);
+        assert_eq!(decode_counter(b"99999999999999999999"), None);
     }
 
     #[test]
@@ -95,8 +112,17 @@ mod tests {
     fn ten_thousand_series_render_and_parse() {
         let s = bench_snapshot(10_000);
         assert_eq!(s.len(), 10_000);
-        let text = render_prometheus(&s, &RenderContext::default());
+        let context = RenderContext::default();
+        let text = render_prometheus(&s, &context);
         let parsed = parse::parse(&text).unwrap();
-        assert_eq!(parsed.value("spinscope_tool_calls_total", &[("tool", "tool_9"), ("outcome", "success")]), Some(3.0));
+        let labels = [("tool", "tool_9"), ("outcome", "success")];
+        assert_eq!(parsed.value("spinscope_tool_calls_total", &labels), Some(3.0));
+        assert_eq!(parsed.value("spinscope_tool_calls_total", &[]), Some(15_000.0));
+        assert_eq!(parsed.value("spinscope_tool_call_duration_seconds_count", &[]), Some(5_000.0));
+        let om = parse::parse_openmetrics(&render_openmetrics(&s, &context)).unwrap();
+        assert_eq!(om.value("spinscope_tool_calls_total", &labels), Some(3.0));
+        let json: serde_json::Value = serde_json::from_str(&render_json_text(&s, &context, &Default::default())).unwrap();
+        assert_eq!(json["series"].as_array().unwrap().len(), 10_000);
+        assert_eq!(json["tool_calls_total"]["success"], 15_000);
     }
 }

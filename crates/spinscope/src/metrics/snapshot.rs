@@ -1,22 +1,45 @@
 //! The aggregate of many series: what one shard record holds, and what the
 //! exporter renders after merging all shards.
 //!
-//! Encoding (version 1, JSON): `{"v":1,"series":[{"m":NAME,"l":[LABEL VALUES],
-//! "c":COUNTER | "g":GAUGE | "h":[[BUCKET COUNTS...,+INF],SUM_MICROS,COUNT]}]}`.
-//! Series are identified by metric name and the label values in catalog
-//! order, so label values need no escaping inside keys. Bucket counts are
-//! stored per bucket (not cumulative); sums in integer micro-units.
+//! Encoding (version 1, JSON):
+//!
+//! ```text
+//! {"v":1,"series":[
+//!   {"m":"tool_calls_total","l":["wordcount","text-tools","success"],"c":5},
+//!   {"m":"sessions_active","l":[],"g":-1},
+//!   {"m":"tool_call_duration_seconds","l":["wordcount","text-tools"],"h":[[0,2,0,...,1],400030000,3]}
+//! ]}
+//! ```
+//!
+//! A series is identified by its metric name (without the `spinscope_`
+//! prefix) and its label values in catalog order, so label values need no
+//! escaping inside keys. `c` is a counter (u64), `g` a gauge (i64, the sum of
+//! the deltas), `h` a histogram: the count of each bucket of the catalog plus
+//! one for `+Inf` (per bucket, not cumulative, so merging is addition), the
+//! sum in integer micro-units (exact under addition, unlike floats) and the
+//! count. Series of metrics this version does not know, or whose shape no
+//! longer matches the catalog, are skipped when decoding, so a record written
+//! by an older or newer spinscope still reads.
 
 use super::catalog::{self, Kind, MetricDef};
 use super::recorder::{Observation, Recorder};
-use serde_json::{json, Value};
+use serde::Deserialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
-#[derive(Debug, Clone, PartialEq)]
+/// Version of the record encoding; a different one is a [`DecodeError`].
+const VERSION: u64 = 1;
+
+/// One histogram series.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Histogram {
-    /// One count per bucket of the catalog, plus one for `+Inf`.
+    /// One count per bucket of the catalog, plus one for `+Inf`; each bucket
+    /// counts only the observations that fell in it (not cumulative).
     pub buckets: Vec<u64>,
+    /// Sum of the observations in millionths of the base unit.
     pub sum_micros: i64,
+    /// Number of observations; always the sum of `buckets`.
     pub count: u64,
 }
 
@@ -26,29 +49,58 @@ impl Histogram {
     }
 
     fn observe(&mut self, metric: &MetricDef, value: f64) {
-        let index = metric.buckets.iter().position(|b| value <= *b).unwrap_or(metric.buckets.len());
+        // Upper bounds are inclusive (`le`), as in Prometheus.
+        let index = metric.buckets.partition_point(|bound| *bound < value);
         self.buckets[index] += 1;
+        // `as` saturates, so even absurd values cannot wrap the sum.
         self.sum_micros = self.sum_micros.saturating_add((value * 1e6).round() as i64);
         self.count += 1;
     }
 
+    fn add(&mut self, other: &Histogram) {
+        for (a, b) in self.buckets.iter_mut().zip(&other.buckets) {
+            *a = a.saturating_add(*b);
+        }
+        self.sum_micros = self.sum_micros.saturating_add(other.sum_micros);
+        self.count = self.count.saturating_add(other.count);
+    }
+
+    /// The sum of the observations in the base unit.
     pub fn sum(&self) -> f64 {
         self.sum_micros as f64 / 1e6
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// The value of one series.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SeriesValue {
     Counter(u64),
     Gauge(i64),
     Histogram(Histogram),
 }
 
+impl SeriesValue {
+    fn zero(metric: &MetricDef) -> Self {
+        match metric.kind {
+            Kind::Counter => SeriesValue::Counter(0),
+            Kind::Gauge => SeriesValue::Gauge(0),
+            Kind::Histogram => SeriesValue::Histogram(Histogram::new(metric)),
+        }
+    }
+}
+
 /// Bounds on what a snapshot may hold.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// New series of one metric beyond this are dropped (and counted).
+    /// New series of one metric beyond this are dropped (and counted in
+    /// `metrics_series_dropped_total`). It bounds one shard record: the
+    /// merged view of N shards may hold up to N times as many.
     pub max_series_per_metric: usize,
+}
+
+impl Limits {
+    /// No cap (for values the exporter sets itself, and benchmarks).
+    pub const UNLIMITED: Limits = Limits { max_series_per_metric: usize::MAX };
 }
 
 impl Default for Limits {
@@ -57,12 +109,17 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Default, Clone, PartialEq)]
+/// What [`Snapshot::apply`] could not do.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ApplyReport {
+    /// Observations refused because their series was new and its metric
+    /// already had `max_series_per_metric` series.
     pub dropped: u64,
 }
 
-#[derive(Debug)]
+/// A shard record that could not be read at all (not JSON, or another
+/// encoding version). Unknown series inside a readable record are no error.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError(pub String);
 
 impl std::fmt::Display for DecodeError {
@@ -73,9 +130,13 @@ impl std::fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
+/// Metric name (without prefix) and label values in catalog order. Ordering
+/// by name first keeps each metric's series contiguous, sorted by label
+/// values, which is the exposition order.
 type Key = (&'static str, Vec<String>);
 
-#[derive(Debug, Default, Clone, PartialEq)]
+/// Series → value, in a deterministic order.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     series: BTreeMap<Key, SeriesValue>,
 }
@@ -85,6 +146,7 @@ impl Snapshot {
         Self::default()
     }
 
+    /// Number of series.
     pub fn len(&self) -> usize {
         self.series.len()
     }
@@ -93,43 +155,43 @@ impl Snapshot {
         self.series.is_empty()
     }
 
-    fn series_of(&self, metric: &str) -> usize {
-        self.series.keys().filter(|(m, _)| *m == metric).count()
+    /// Whether `metric` already has `limit` series (reads at most `limit`).
+    fn is_full(&self, metric: &MetricDef, limit: usize) -> bool {
+        match limit {
+            0 => true,
+            usize::MAX => false,
+            _ => self.series(metric).nth(limit - 1).is_some(),
+        }
     }
 
-    /// Entry for a series, or `None` when it is new and its metric is full.
+    /// The series, created at zero when new, or `None` when it is new and
+    /// its metric is full. The caller has checked kind and label count.
     fn entry(&mut self, metric: &'static MetricDef, labels: &[String], limits: &Limits) -> Option<&mut SeriesValue> {
         let key = (metric.name, labels.to_vec());
         if !self.series.contains_key(&key) {
+            // The drop counter has one series per metric: it cannot grow
+            // without bound, and it must never drop itself.
             let exempt = metric.name == catalog::METRICS_SERIES_DROPPED_TOTAL.name;
-            if !exempt && self.series_of(metric.name) >= limits.max_series_per_metric {
+            if !exempt && self.is_full(metric, limits.max_series_per_metric) {
                 return None;
             }
-            let value = match metric.kind {
-                Kind::Counter => SeriesValue::Counter(0),
-                Kind::Gauge => SeriesValue::Gauge(0),
-                Kind::Histogram => SeriesValue::Histogram(Histogram::new(metric)),
-            };
-            self.series.insert(key.clone(), value);
         }
-        self.series.get_mut(&key)
+        Some(self.series.entry(key).or_insert_with(|| SeriesValue::zero(metric)))
     }
 
-    /// Adds a recorder's observations; series refused by the cap are counted
-    /// in `metrics_series_dropped_total{metric}`.
+    /// Adds a recorder's observations. A new series beyond
+    /// `limits.max_series_per_metric` is dropped and counted in
+    /// `metrics_series_dropped_total{metric}`.
     pub fn apply(&mut self, recorder: &Recorder, limits: &Limits) -> ApplyReport {
         let mut report = ApplyReport::default();
         for observation in &recorder.observations {
-            let (metric, labels) = match observation {
-                Observation::Add { metric, labels, .. }
-                | Observation::GaugeAdd { metric, labels, .. }
-                | Observation::Observe { metric, labels, .. } => (*metric, labels),
-            };
-            let Some(entry) = self.entry(metric, labels, limits) else {
+            let metric = observation.metric();
+            let Some(entry) = self.entry(metric, observation.labels(), limits) else {
                 report.dropped += 1;
                 self.add_counter(&catalog::METRICS_SERIES_DROPPED_TOTAL, &[metric.name], 1);
                 continue;
             };
+            // The recorder only accepts observations matching the kind.
             match (observation, entry) {
                 (Observation::Add { delta, .. }, SeriesValue::Counter(c)) => *c = c.saturating_add(*delta),
                 (Observation::GaugeAdd { delta, .. }, SeriesValue::Gauge(g)) => *g = g.saturating_add(*delta),
@@ -140,56 +202,70 @@ impl Snapshot {
         report
     }
 
-    /// Adds to a counter directly (the exporter uses it for values kept
-    /// outside the shards).
+    /// Adds to a counter directly, without cap (the exporter uses it for
+    /// values kept outside the shards). Ignored when `metric` is not a
+    /// counter or `labels` does not match its label names.
     pub fn add_counter(&mut self, metric: &'static MetricDef, labels: &[&str], delta: u64) {
+        if metric.kind != Kind::Counter || metric.labels.len() != labels.len() {
+            return;
+        }
         let labels: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
-        let unlimited = Limits { max_series_per_metric: usize::MAX };
-        if let Some(SeriesValue::Counter(c)) = self.entry(metric, &labels, &unlimited) {
+        if let Some(SeriesValue::Counter(c)) = self.entry(metric, &labels, &Limits::UNLIMITED) {
             *c = c.saturating_add(delta);
         }
     }
 
-    /// Sets a gauge directly.
+    /// Sets a gauge directly, without cap (the exporter sets the in-flight
+    /// gauge from its own counters). Ignored like [`Snapshot::add_counter`].
     pub fn set_gauge(&mut self, metric: &'static MetricDef, labels: &[&str], value: i64) {
+        if metric.kind != Kind::Gauge || metric.labels.len() != labels.len() {
+            return;
+        }
         let labels: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
-        let unlimited = Limits { max_series_per_metric: usize::MAX };
-        if let Some(SeriesValue::Gauge(g)) = self.entry(metric, &labels, &unlimited) {
+        if let Some(SeriesValue::Gauge(g)) = self.entry(metric, &labels, &Limits::UNLIMITED) {
             *g = value;
         }
     }
 
-    /// Adds another snapshot (another shard) into this one.
+    /// Adds another snapshot (another shard) into this one: counters, gauge
+    /// deltas and histogram buckets add up. No cap: each shard is capped.
     pub fn merge(&mut self, other: &Snapshot) {
         for (key, value) in &other.series {
-            match (self.series.get_mut(key), value) {
-                (None, v) => {
-                    self.series.insert(key.clone(), v.clone());
-                }
-                (Some(SeriesValue::Counter(a)), SeriesValue::Counter(b)) => *a = a.saturating_add(*b),
-                (Some(SeriesValue::Gauge(a)), SeriesValue::Gauge(b)) => *a = a.saturating_add(*b),
-                (Some(SeriesValue::Histogram(a)), SeriesValue::Histogram(b)) if a.buckets.len() == b.buckets.len() => {
-                    for (x, y) in a.buckets.iter_mut().zip(&b.buckets) {
-                        *x = x.saturating_add(*y);
-                    }
-                    a.sum_micros = a.sum_micros.saturating_add(b.sum_micros);
-                    a.count = a.count.saturating_add(b.count);
-                }
+            let Some(mine) = self.series.get_mut(key) else {
+                self.series.insert(key.clone(), value.clone());
+                continue;
+            };
+            match (mine, value) {
+                (SeriesValue::Counter(a), SeriesValue::Counter(b)) => *a = a.saturating_add(*b),
+                (SeriesValue::Gauge(a), SeriesValue::Gauge(b)) => *a = a.saturating_add(*b),
+                // Decoding guarantees the catalog's bucket count on both sides.
+                (SeriesValue::Histogram(a), SeriesValue::Histogram(b)) if a.buckets.len() == b.buckets.len() => a.add(b),
                 _ => {}
             }
         }
     }
 
-    /// Series of one metric, in stable (label value) order.
+    /// Series of one metric, sorted by label values.
     pub fn series(&self, metric: &MetricDef) -> impl Iterator<Item = (&[String], &SeriesValue)> {
         let name = metric.name;
-        self.series.iter().filter(move |((m, _), _)| *m == name).map(|((_, l), v)| (l.as_slice(), v))
+        // An empty label list sorts first among the metric's keys.
+        let start: Key = (name, Vec::new());
+        self.series
+            .range((Bound::Included(start), Bound::Unbounded))
+            .take_while(move |((m, _), _)| *m == name)
+            .map(|((_, labels), value)| (labels.as_slice(), value))
+    }
+
+    fn get(&self, metric: &MetricDef, labels: &[&str]) -> Option<&SeriesValue> {
+        // Compare in place rather than build an owned key.
+        self.series(metric)
+            .find(|(l, _)| l.len() == labels.len() && l.iter().zip(labels).all(|(a, b)| a == b))
+            .map(|(_, v)| v)
     }
 
     /// A counter's value (0 when absent).
     pub fn counter(&self, metric: &MetricDef, labels: &[&str]) -> u64 {
-        let key: Key = (metric.name, labels.iter().map(|l| l.to_string()).collect());
-        match self.series.get(&key) {
+        match self.get(metric, labels) {
             Some(SeriesValue::Counter(c)) => *c,
             _ => 0,
         }
@@ -197,46 +273,72 @@ impl Snapshot {
 
     /// A gauge's value (0 when absent).
     pub fn gauge(&self, metric: &MetricDef, labels: &[&str]) -> i64 {
-        let key: Key = (metric.name, labels.iter().map(|l| l.to_string()).collect());
-        match self.series.get(&key) {
+        match self.get(metric, labels) {
             Some(SeriesValue::Gauge(g)) => *g,
             _ => 0,
         }
     }
 
+    /// A histogram series, if it exists.
+    pub fn histogram(&self, metric: &MetricDef, labels: &[&str]) -> Option<&Histogram> {
+        match self.get(metric, labels) {
+            Some(SeriesValue::Histogram(h)) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The shard record (see the module documentation). Written by hand:
+    /// it runs on every recorded request, and building a `serde_json::Value`
+    /// tree first costs several times more.
     pub fn encode(&self) -> Vec<u8> {
-        let series: Vec<Value> = self
-            .series
-            .iter()
-            .map(|((m, l), v)| match v {
-                SeriesValue::Counter(c) => json!({"m": m, "l": l, "c": c}),
-                SeriesValue::Gauge(g) => json!({"m": m, "l": l, "g": g}),
-                SeriesValue::Histogram(h) => json!({"m": m, "l": l, "h": [h.buckets, h.sum_micros, h.count]}),
-            })
-            .collect();
-        serde_json::to_vec(&json!({"v": 1, "series": series})).expect("snapshot serializes")
+        let mut out = Vec::with_capacity(32 + self.series.len() * 96);
+        out.extend_from_slice(b"{\"v\":1,\"series\":[");
+        for (i, ((name, labels), value)) in self.series.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"m\":");
+            push_json_str(&mut out, name);
+            out.extend_from_slice(b",\"l\":[");
+            for (j, label) in labels.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                push_json_str(&mut out, label);
+            }
+            out.extend_from_slice(b"],");
+            match value {
+                SeriesValue::Counter(c) => push_fmt(&mut out, format_args!("\"c\":{c}")),
+                SeriesValue::Gauge(g) => push_fmt(&mut out, format_args!("\"g\":{g}")),
+                SeriesValue::Histogram(h) => {
+                    out.extend_from_slice(b"\"h\":[[");
+                    for (k, n) in h.buckets.iter().enumerate() {
+                        if k > 0 {
+                            out.push(b',');
+                        }
+                        push_fmt(&mut out, format_args!("{n}"));
+                    }
+                    push_fmt(&mut out, format_args!("],{},{}]", h.sum_micros, h.count));
+                }
+            }
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
+        out
     }
 
     /// Decodes a shard record. Series of metrics this version does not know,
-    /// or whose shape no longer matches the catalog, are skipped.
+    /// or whose shape no longer matches the catalog (label count, kind,
+    /// bucket count, buckets not adding up to the count), are skipped one by
+    /// one, so a bad series never costs the rest of the shard.
     pub fn decode(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
-        let doc: Value = serde_json::from_slice(bytes).map_err(|e| DecodeError(e.to_string()))?;
-        if doc["v"] != 1 {
-            return Err(DecodeError(format!("unsupported version {}", doc["v"])));
+        let record: RawRecord = serde_json::from_slice(bytes).map_err(|e| DecodeError(e.to_string()))?;
+        if record.v != VERSION {
+            return Err(DecodeError(format!("unsupported version {}", record.v)));
         }
-        let list = doc["series"].as_array().ok_or_else(|| DecodeError("no series list".into()))?;
         let mut snapshot = Snapshot::new();
-        for item in list {
-            let Some(metric) = item["m"].as_str().and_then(catalog::by_name) else { continue };
-            let Some(labels) = item["l"].as_array() else { continue };
-            let labels: Option<Vec<String>> = labels.iter().map(|l| l.as_str().map(str::to_string)).collect();
-            let Some(labels) = labels.filter(|l| l.len() == metric.labels.len()) else { continue };
-            let value = match metric.kind {
-                Kind::Counter => item["c"].as_u64().map(SeriesValue::Counter),
-                Kind::Gauge => item["g"].as_i64().map(SeriesValue::Gauge),
-                Kind::Histogram => decode_histogram(metric, &item["h"]).map(SeriesValue::Histogram),
-            };
-            if let Some(value) = value {
+        for item in &record.series {
+            if let Some((metric, labels, value)) = decode_series(item) {
                 snapshot.series.insert((metric.name, labels), value);
             }
         }
@@ -244,11 +346,47 @@ impl Snapshot {
     }
 }
 
-fn decode_histogram(metric: &MetricDef, value: &Value) -> Option<Histogram> {
-    let parts = value.as_array()?;
-    let buckets: Option<Vec<u64>> = parts.first()?.as_array()?.iter().map(Value::as_u64).collect();
-    let buckets = buckets.filter(|b| b.len() == metric.buckets.len() + 1)?;
-    Some(Histogram { buckets, sum_micros: parts.get(1)?.as_i64()?, count: parts.get(2)?.as_u64()? })
+/// The record as read; each series is checked against the catalog after.
+#[derive(Deserialize)]
+struct RawRecord {
+    v: u64,
+    series: Vec<Value>,
+}
+
+fn decode_series(item: &Value) -> Option<(&'static MetricDef, Vec<String>, SeriesValue)> {
+    let metric = catalog::by_name(item.get("m")?.as_str()?)?;
+    let labels: Vec<String> =
+        item.get("l")?.as_array()?.iter().map(|l| l.as_str().map(str::to_string)).collect::<Option<_>>()?;
+    if labels.len() != metric.labels.len() {
+        return None;
+    }
+    let value = match metric.kind {
+        Kind::Counter => SeriesValue::Counter(item.get("c")?.as_u64()?),
+        Kind::Gauge => SeriesValue::Gauge(item.get("g")?.as_i64()?),
+        Kind::Histogram => {
+            let [buckets, sum_micros, count] = item.get("h")?.as_array()?.as_slice() else { return None };
+            let buckets: Vec<u64> = buckets.as_array()?.iter().map(Value::as_u64).collect::<Option<_>>()?;
+            let count = count.as_u64()?;
+            // The text formats need the +Inf bucket to equal the count.
+            let consistent = buckets.iter().try_fold(0u64, |a, b| a.checked_add(*b)) == Some(count);
+            if buckets.len() != metric.buckets.len() + 1 || !consistent {
+                return None;
+            }
+            SeriesValue::Histogram(Histogram { buckets, sum_micros: sum_micros.as_i64()?, count })
+        }
+    };
+    Some((metric, labels, value))
+}
+
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    // serde_json escapes exactly as JSON requires; writing into a Vec
+    // cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+fn push_fmt(out: &mut Vec<u8>, args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = out.write_fmt(args);
 }
 
 #[cfg(test)]
@@ -268,19 +406,77 @@ mod tests {
     #[test]
     fn apply_encode_decode_merge() {
         let mut a = Snapshot::new();
-        a.apply(&recorder(), &Limits::default());
+        assert_eq!(a.apply(&recorder(), &Limits::default()), ApplyReport { dropped: 0 });
         let decoded = Snapshot::decode(&a.encode()).unwrap();
         assert_eq!(decoded, a);
         let mut merged = decoded.clone();
         merged.merge(&a);
         assert_eq!(merged.counter(&TOOL_CALLS_TOTAL, &["sha256", "text-tools", "success"]), 4);
         assert_eq!(merged.gauge(&SESSIONS_ACTIVE, &[]), 2);
-        let (_, h) = merged.series(&TOOL_CALL_DURATION_SECONDS).next().unwrap();
-        let SeriesValue::Histogram(h) = h else { panic!() };
+        let h = merged.histogram(&TOOL_CALL_DURATION_SECONDS, &["sha256", "text-tools"]).unwrap();
         assert_eq!(h.count, 4);
         assert_eq!(h.buckets[1], 2, "0.015 falls in le=0.02");
         assert_eq!(*h.buckets.last().unwrap(), 2, "400 s falls in +Inf");
+        assert_eq!(h.buckets.iter().sum::<u64>(), 4);
         assert_eq!(h.sum_micros, 2 * 400_015_000);
+    }
+
+    #[test]
+    fn the_encoding_is_the_documented_one() {
+        let mut r = Recorder::new();
+        r.inc(&REJECTED_TOTAL, &["pay\"load"], 3);
+        r.gauge_add(&SESSIONS_ACTIVE, &[], -2);
+        r.observe(&HTTP_REQUEST_SIZE_BYTES, &["/mcp", "POST"], 100.0);
+        let mut s = Snapshot::new();
+        s.apply(&r, &Limits::default());
+        assert_eq!(
+            String::from_utf8(s.encode()).unwrap(),
+            concat!(
+                r#"{"v":1,"series":["#,
+                r#"{"m":"http_request_size_bytes","l":["/mcp","POST"],"h":[[0,1,0,0,0,0,0,0,0,0],100000000,1]},"#,
+                r#"{"m":"rejected_total","l":["pay\"load"],"c":3},"#,
+                r#"{"m":"sessions_active","l":[],"g":-2}"#,
+                r#"]}"#
+            )
+        );
+        assert_eq!(Snapshot::new().encode(), br#"{"v":1,"series":[]}"#);
+        assert_eq!(Snapshot::decode(br#"{"v":1,"series":[]}"#).unwrap(), Snapshot::new());
+    }
+
+    #[test]
+    fn bucket_bounds_are_inclusive() {
+        let mut r = Recorder::new();
+        for v in [0.0, 0.005, 0.0050001, 10.0, 10.5] {
+            r.observe(&HTTP_REQUEST_DURATION_SECONDS, &["/", "GET"], v);
+        }
+        let mut s = Snapshot::new();
+        s.apply(&r, &Limits::default());
+        let h = s.histogram(&HTTP_REQUEST_DURATION_SECONDS, &["/", "GET"]).unwrap();
+        // le=0.005 holds 0 and 0.005; le=0.01 the next; le=10 holds 10; +Inf 10.5.
+        assert_eq!(h.buckets, [2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
+        assert_eq!(h.sum_micros, 20_510_000);
+    }
+
+    #[test]
+    fn merging_two_shards() {
+        let mut a = Snapshot::new();
+        let mut ra = Recorder::new();
+        ra.inc(&TOOL_CALLS_TOTAL, &["a", "c", "success"], 1);
+        ra.gauge_add(&SESSIONS_ACTIVE, &[], 3);
+        a.apply(&ra, &Limits::default());
+        let mut b = Snapshot::new();
+        let mut rb = Recorder::new();
+        rb.inc(&TOOL_CALLS_TOTAL, &["a", "c", "success"], 2);
+        rb.inc(&TOOL_CALLS_TOTAL, &["b", "c", "error"], 5);
+        rb.gauge_add(&SESSIONS_ACTIVE, &[], -1);
+        b.apply(&rb, &Limits::default());
+        a.merge(&b);
+        assert_eq!(a.len(), 3);
+        assert_eq!(a.counter(&TOOL_CALLS_TOTAL, &["a", "c", "success"]), 3);
+        assert_eq!(a.counter(&TOOL_CALLS_TOTAL, &["b", "c", "error"]), 5);
+        assert_eq!(a.gauge(&SESSIONS_ACTIVE, &[]), 2);
+        let order: Vec<_> = a.series(&TOOL_CALLS_TOTAL).map(|(l, _)| l[0].as_str()).collect();
+        assert_eq!(order, ["a", "b"]);
     }
 
     #[test]
@@ -288,34 +484,54 @@ mod tests {
         let mut s = Snapshot::new();
         let limits = Limits { max_series_per_metric: 2 };
         let mut r = Recorder::new();
-        for tool in ["a", "b", "c", "d"] {
+        for tool in ["a", "b", "c", "d", "a"] {
             r.inc(&TOOL_CALLS_TOTAL, &[tool, "x", "success"], 1);
         }
         let report = s.apply(&r, &limits);
         assert_eq!(report.dropped, 2);
         assert_eq!(s.series(&TOOL_CALLS_TOTAL).count(), 2);
+        assert_eq!(s.counter(&TOOL_CALLS_TOTAL, &["a", "x", "success"]), 2, "existing series still count");
         assert_eq!(s.counter(&METRICS_SERIES_DROPPED_TOTAL, &["tool_calls_total"]), 2);
+        // The drop counter itself is exempt, even at a cap of zero.
+        let mut r = Recorder::new();
+        r.inc(&SESSIONS_CREATED_TOTAL, &[], 1);
+        r.inc(&OUTPUT_TRUNCATED_TOTAL, &[], 1);
+        let mut s = Snapshot::new();
+        assert_eq!(s.apply(&r, &Limits { max_series_per_metric: 0 }).dropped, 2);
+        assert_eq!(s.series(&METRICS_SERIES_DROPPED_TOTAL).count(), 2);
     }
 
     #[test]
     fn unknown_metrics_and_shapes_are_skipped() {
-        let raw = br#"{"v":1,"series":[{"m":"from_the_future_total","l":[],"c":1},
+        let raw = br#"{"v":1,"series":[{"m":"from_the_future_total","l":[],"c":1,"x":{"y":[]}},
             {"m":"tool_call_duration_seconds","l":["a","b"],"h":[[1,2],3,3]},
-            {"m":"sessions_created_total","l":[],"c":5}]}"#;
+            {"m":"tool_call_duration_seconds","l":["a","c"],"h":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0,1],3,2]},
+            {"m":"tool_calls_total","l":["a"],"c":1},
+            {"m":"tool_calls_total","l":["a","b",3],"c":1},
+            {"m":"tool_calls_total","l":["a","b","c"],"c":-1},
+            {"m":"sessions_active","l":[],"c":1},
+            {"m":"sessions_created_total","c":1},
+            {"l":[],"c":1},
+            {"m":"sessions_created_total","l":[],"c":5}],"extra":true}"#;
         let s = Snapshot::decode(raw).unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(s.counter(&SESSIONS_CREATED_TOTAL, &[]), 5);
-        assert!(Snapshot::decode(b"{\"v\":2}").is_err());
+        assert!(Snapshot::decode(br#"{"v":2,"series":[]}"#).is_err());
         assert!(Snapshot::decode(b"garbage").is_err());
+        assert!(Snapshot::decode(b"").is_err());
     }
 
     #[test]
-    fn wrong_label_counts_are_ignored() {
-        let mut r = Recorder::new();
-        // Only in release: debug builds assert.
-        if !cfg!(debug_assertions) {
-            r.inc(&TOOL_CALLS_TOTAL, &["only-one"], 1);
-        }
-        assert!(r.is_empty());
+    fn direct_writes_check_kind_and_labels() {
+        let mut s = Snapshot::new();
+        s.add_counter(&TOOL_CALLS_TOTAL, &[], 1);
+        s.add_counter(&SESSIONS_ACTIVE, &[], 1);
+        s.set_gauge(&TOOL_CALL_DURATION_SECONDS, &["a", "b"], 1);
+        assert!(s.is_empty());
+        s.set_gauge(&IN_FLIGHT_REQUESTS, &[], 4);
+        s.set_gauge(&IN_FLIGHT_REQUESTS, &[], 2);
+        s.add_counter(&METRICS_RECORD_FAILURES_TOTAL, &[], 3);
+        assert_eq!(s.gauge(&IN_FLIGHT_REQUESTS, &[]), 2);
+        assert_eq!(s.counter(&METRICS_RECORD_FAILURES_TOTAL, &[]), 3);
     }
 }

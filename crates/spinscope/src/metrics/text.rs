@@ -1,146 +1,26 @@
 //! The text exposition formats: Prometheus 0.0.4 and OpenMetrics 1.0.
+//!
+//! Every catalog family is rendered, in catalog order, with its metadata even
+//! when it has no series (a family without labels then shows one sample at
+//! 0, so dashboards see a zero rather than no data); series are sorted by
+//! label values. Everything goes into one `String` sized up front: label
+//! values are escaped straight into it, and a histogram's label set is
+//! escaped once per series, not once per bucket line.
 
 use super::catalog::{self, Kind, MetricDef, PREFIX};
-use super::snapshot::{SeriesValue, Snapshot};
+use super::snapshot::{Histogram, SeriesValue, Snapshot};
 use super::RenderContext;
 use std::fmt::Write;
 
+/// Content type of [`render_prometheus`].
 pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// Content type of [`render_openmetrics`].
 pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
     Prometheus,
     OpenMetrics,
-}
-
-/// Label values: backslash, double quote and line feed escaped.
-fn escape_label(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-}
-
-/// HELP text: backslash and line feed escaped.
-fn escape_help(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('\n', "\\n")
-}
-
-fn float(value: f64) -> String {
-    if value.is_infinite() {
-        if value > 0.0 { "+Inf".into() } else { "-Inf".into() }
-    } else if value.is_nan() {
-        "NaN".into()
-    } else {
-        format!("{value}")
-    }
-}
-
-fn labels(out: &mut String, names: &[&str], values: &[String], le: Option<&str>) {
-    if names.is_empty() && le.is_none() {
-        return;
-    }
-    out.push('{');
-    let mut first = true;
-    for (name, value) in names.iter().zip(values) {
-        if !first {
-            out.push(',');
-        }
-        first = false;
-        out.push_str(name);
-        out.push_str("=\"");
-        escape_label(out, value);
-        out.push('"');
-    }
-    if let Some(le) = le {
-        if !first {
-            out.push(',');
-        }
-        out.push_str("le=\"");
-        out.push_str(le);
-        out.push('"');
-    }
-    out.push('}');
-}
-
-fn family(out: &mut String, metric: &MetricDef, snapshot: &Snapshot, format: Format) {
-    let name = metric.full_name();
-    // OpenMetrics names a counter family without `_total`.
-    let family_name = match (format, metric.kind) {
-        (Format::OpenMetrics, Kind::Counter) => name.trim_end_matches("_total").to_string(),
-        _ => name.clone(),
-    };
-    let _ = writeln!(out, "# HELP {family_name} {}", escape_help(metric.help));
-    let _ = writeln!(out, "# TYPE {family_name} {}", metric.kind.as_str());
-    if format == Format::OpenMetrics {
-        match metric.unit {
-            catalog::Unit::Seconds => {
-                let _ = writeln!(out, "# UNIT {family_name} seconds");
-            }
-            catalog::Unit::Bytes => {
-                let _ = writeln!(out, "# UNIT {family_name} bytes");
-            }
-            catalog::Unit::None => {}
-        }
-    }
-    let mut any = false;
-    for (values, value) in snapshot.series(metric) {
-        any = true;
-        match value {
-            SeriesValue::Counter(c) => {
-                out.push_str(&name);
-                labels(out, metric.labels, values, None);
-                let _ = writeln!(out, " {c}");
-            }
-            SeriesValue::Gauge(g) => {
-                out.push_str(&name);
-                labels(out, metric.labels, values, None);
-                let _ = writeln!(out, " {g}");
-            }
-            SeriesValue::Histogram(h) => {
-                let mut cumulative = 0u64;
-                for (i, count) in h.buckets.iter().enumerate() {
-                    cumulative += count;
-                    let le = metric.buckets.get(i).map(|b| float(*b)).unwrap_or_else(|| "+Inf".into());
-                    out.push_str(&name);
-                    out.push_str("_bucket");
-                    labels(out, metric.labels, values, Some(&le));
-                    let _ = writeln!(out, " {cumulative}");
-                }
-                out.push_str(&name);
-                out.push_str("_sum");
-                labels(out, metric.labels, values, None);
-                let _ = writeln!(out, " {}", float(h.sum()));
-                out.push_str(&name);
-                out.push_str("_count");
-                labels(out, metric.labels, values, None);
-                let _ = writeln!(out, " {}", h.count);
-            }
-        }
-    }
-    // A family without labels always has its one sample.
-    if !any && metric.labels.is_empty() && metric.kind != Kind::Histogram {
-        let _ = writeln!(out, "{name} 0");
-    }
-}
-
-fn render(snapshot: &Snapshot, context: &RenderContext, format: Format) -> String {
-    let mut snapshot = snapshot.clone();
-    snapshot.set_gauge(&catalog::BUILD_INFO, &[context.version.as_str()], 1);
-    let mut out = String::with_capacity(256 + snapshot.len() * 160);
-    for metric in catalog::all() {
-        family(&mut out, metric, &snapshot, format);
-    }
-    if format == Format::OpenMetrics {
-        out.push_str("# EOF\n");
-    }
-    debug_assert!(out.lines().all(|l| l.starts_with('#') || l.starts_with(PREFIX)));
-    out
 }
 
 /// Prometheus text format 0.0.4.
@@ -148,23 +28,222 @@ pub fn render_prometheus(snapshot: &Snapshot, context: &RenderContext) -> String
     render(snapshot, context, Format::Prometheus)
 }
 
-/// OpenMetrics 1.0 text (no `_created` samples).
+/// OpenMetrics 1.0 text: counter families named without `_total` (their
+/// samples keep it), `# UNIT` for seconds and bytes, canonical `le` values,
+/// no `_created` samples, and a final `# EOF`.
 pub fn render_openmetrics(snapshot: &Snapshot, context: &RenderContext) -> String {
     render(snapshot, context, Format::OpenMetrics)
+}
+
+fn render(snapshot: &Snapshot, context: &RenderContext, format: Format) -> String {
+    // About 80 bytes per counter line; histograms have ~15 lines per series.
+    let mut out = String::with_capacity(4096 + snapshot.len() * 640);
+    let mut scratch = String::new();
+    for metric in catalog::all() {
+        family(&mut out, &mut scratch, metric, snapshot, context, format);
+    }
+    if format == Format::OpenMetrics {
+        out.push_str("# EOF\n");
+    }
+    out
+}
+
+/// Escapes a label value (Prometheus and OpenMetrics alike) or, with
+/// `quote` false, Prometheus HELP text, which leaves `"` alone.
+fn escape_into(out: &mut String, value: &str, quote: bool) {
+    // Copy unescaped runs whole; most values have nothing to escape.
+    let mut start = 0;
+    for (i, c) in value.char_indices() {
+        let escaped = match c {
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '"' if quote => "\\\"",
+            _ => continue,
+        };
+        out.push_str(&value[start..i]);
+        out.push_str(escaped);
+        start = i + 1;
+    }
+    out.push_str(&value[start..]);
+}
+
+/// A bucket bound as a label value. Prometheus takes any float; OpenMetrics
+/// asks for its canonical rendering: Go's shortest `%g` (exponent form below
+/// 1e-4 and from 1e6) with `.0` added when there is no point or exponent.
+fn le_value(bound: f64, format: Format) -> String {
+    if bound == f64::INFINITY {
+        return "+Inf".into();
+    }
+    if format == Format::Prometheus {
+        return format!("{bound}");
+    }
+    let scientific = format!("{bound:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    if bound != 0.0 && !(-4..6).contains(&exponent) {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs())
+    } else {
+        let mut plain = format!("{bound}");
+        if !plain.contains('.') {
+            plain.push_str(".0");
+        }
+        plain
+    }
+}
+
+/// Writes `name{labels,extra}` (braces only when there is a label).
+fn sample_start(out: &mut String, name: &str, suffix: &str, labels: &str, extra: Option<(&str, &str)>) {
+    out.push_str(PREFIX);
+    out.push_str(name);
+    out.push_str(suffix);
+    if labels.is_empty() && extra.is_none() {
+        return;
+    }
+    out.push('{');
+    out.push_str(labels);
+    if let Some((name, value)) = extra {
+        if !labels.is_empty() {
+            out.push(',');
+        }
+        out.push_str(name);
+        out.push_str("=\"");
+        out.push_str(value);
+        out.push('"');
+    }
+    out.push('}');
+}
+
+/// `a="x",b="y"` for one series, into `scratch`.
+fn label_set(scratch: &mut String, names: &[&str], values: &[String]) {
+    scratch.clear();
+    for (i, (name, value)) in names.iter().zip(values).enumerate() {
+        if i > 0 {
+            scratch.push(',');
+        }
+        scratch.push_str(name);
+        scratch.push_str("=\"");
+        escape_into(scratch, value, true);
+        scratch.push('"');
+    }
+}
+
+fn metadata(out: &mut String, metric: &MetricDef, format: Format) {
+    let name = metric.name;
+    let kind = metric.kind.as_str();
+    let help = |out: &mut String, family: &str| {
+        let _ = write!(out, "# HELP {PREFIX}{family} ");
+        escape_into(out, metric.help, format == Format::OpenMetrics);
+        out.push('\n');
+    };
+    match format {
+        Format::Prometheus => {
+            help(out, name);
+            let _ = writeln!(out, "# TYPE {PREFIX}{name} {kind}");
+        }
+        Format::OpenMetrics => {
+            // The family of a counter is named without `_total`; the
+            // order TYPE, UNIT, HELP is the one the specification asks for.
+            let family = match metric.kind {
+                Kind::Counter => name.strip_suffix("_total").unwrap_or(name),
+                _ => name,
+            };
+            let _ = writeln!(out, "# TYPE {PREFIX}{family} {kind}");
+            if let Some(unit) = metric.unit.as_str() {
+                let _ = writeln!(out, "# UNIT {PREFIX}{family} {unit}");
+            }
+            help(out, family);
+        }
+    }
+}
+
+fn histogram(out: &mut String, name: &str, labels: &str, le: &[String], h: &Histogram, format: Format) {
+    let mut cumulative = 0u64;
+    for (bound, count) in le.iter().zip(&h.buckets) {
+        cumulative = cumulative.saturating_add(*count);
+        sample_start(out, name, "_bucket", labels, Some(("le", bound)));
+        let _ = writeln!(out, " {cumulative}");
+    }
+    sample_start(out, name, "_sum", labels, None);
+    let _ = write!(out, " {}", h.sum());
+    // OpenMetrics wants floats to look like floats.
+    if format == Format::OpenMetrics && h.sum_micros % 1_000_000 == 0 {
+        out.push_str(".0");
+    }
+    out.push('\n');
+    sample_start(out, name, "_count", labels, None);
+    // Decoding guarantees the buckets add up to the count, so the +Inf
+    // bucket above equals this.
+    let _ = writeln!(out, " {}", h.count);
+}
+
+fn family(
+    out: &mut String,
+    scratch: &mut String,
+    metric: &'static MetricDef,
+    snapshot: &Snapshot,
+    context: &RenderContext,
+    format: Format,
+) {
+    metadata(out, metric, format);
+    let name = metric.name;
+    // Rendered from the context, never from the shards.
+    if std::ptr::eq(metric, &catalog::BUILD_INFO) {
+        label_set(scratch, metric.labels, std::slice::from_ref(&context.version));
+        sample_start(out, name, "", scratch, None);
+        out.push_str(" 1\n");
+        return;
+    }
+    let le: Vec<String> = if metric.kind == Kind::Histogram {
+        metric.buckets.iter().chain([&f64::INFINITY]).map(|b| le_value(*b, format)).collect()
+    } else {
+        Vec::new()
+    };
+    let mut any = false;
+    for (values, value) in snapshot.series(metric) {
+        any = true;
+        label_set(scratch, metric.labels, values);
+        match value {
+            SeriesValue::Counter(c) => {
+                sample_start(out, name, "", scratch, None);
+                let _ = writeln!(out, " {c}");
+            }
+            SeriesValue::Gauge(g) => {
+                sample_start(out, name, "", scratch, None);
+                let _ = writeln!(out, " {g}");
+            }
+            SeriesValue::Histogram(h) => histogram(out, name, scratch, &le, h, format),
+        }
+    }
+    // A family without labels always has its one series.
+    if !any && metric.labels.is_empty() {
+        match metric.kind {
+            Kind::Counter | Kind::Gauge => {
+                sample_start(out, name, "", "", None);
+                out.push_str(" 0\n");
+            }
+            Kind::Histogram => {
+                let zero = Histogram { buckets: vec![0; le.len()], sum_micros: 0, count: 0 };
+                histogram(out, name, "", &le, &zero, format);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::metrics::catalog::*;
-    use crate::metrics::{Limits, Recorder};
+    use crate::metrics::{parse, Limits, Recorder};
 
+    /// A counter with labels, a gauge, and a histogram with 2 observations.
     fn small() -> Snapshot {
         let mut r = Recorder::new();
         r.inc(&REJECTED_TOTAL, &["payload"], 3);
         r.gauge_add(&SESSIONS_ACTIVE, &[], 2);
         r.observe(&HTTP_REQUEST_DURATION_SECONDS, &["/mcp", "POST"], 0.003);
         r.observe(&HTTP_REQUEST_DURATION_SECONDS, &["/mcp", "POST"], 0.2);
+        r.observe(&HTTP_REQUEST_SIZE_BYTES, &["/mcp", "POST"], 2_000_000.0);
         let mut s = Snapshot::new();
         s.apply(&r, &Limits::default());
         s
@@ -174,8 +253,15 @@ mod tests {
         RenderContext { version: "1.2.3".into() }
     }
 
+    /// The lines of one family: its metadata and samples.
     fn block<'a>(text: &'a str, family: &str) -> Vec<&'a str> {
-        text.lines().filter(|l| l.contains(family)).collect()
+        text.lines()
+            .filter(|l| {
+                let name = l.strip_prefix("# ").map_or(*l, |m| m.split(' ').nth(1).unwrap_or(""));
+                let name = name.split(['{', ' ']).next().unwrap();
+                name == family || ["_total", "_bucket", "_sum", "_count"].iter().any(|s| name.strip_suffix(s) == Some(family))
+            })
+            .collect()
     }
 
     #[test]
@@ -218,27 +304,133 @@ mod tests {
                 "spinscope_http_request_duration_seconds_count{route=\"/mcp\",method=\"POST\"} 2",
             ]
         );
-        assert!(text.contains("spinscope_build_info{version=\"1.2.3\"} 1\n"));
-        assert!(text.contains("spinscope_sessions_created_total 0\n"));
-        assert!(text.contains("# TYPE spinscope_tool_calls_total counter\n"));
+        assert_eq!(
+            block(&text, "spinscope_http_request_size_bytes")[2..],
+            [
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"64\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"256\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"1024\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"4096\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"16384\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"65536\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"262144\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"1048576\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"4194304\"} 1",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"+Inf\"} 1",
+                "spinscope_http_request_size_bytes_sum{route=\"/mcp\",method=\"POST\"} 2000000",
+                "spinscope_http_request_size_bytes_count{route=\"/mcp\",method=\"POST\"} 1",
+            ]
+        );
+        // Families without series: metadata only, or a 0 sample when unlabelled.
+        assert_eq!(
+            block(&text, "spinscope_tool_calls_total"),
+            [
+                "# HELP spinscope_tool_calls_total Tool calls, by tool, component and outcome (success, error or timeout).",
+                "# TYPE spinscope_tool_calls_total counter",
+            ]
+        );
+        assert!(text.contains("\n# TYPE spinscope_sessions_created_total counter\nspinscope_sessions_created_total 0\n"));
+        assert!(text.contains("\n# TYPE spinscope_in_flight_requests gauge\nspinscope_in_flight_requests 0\n"));
+        assert!(text.contains("\n# TYPE spinscope_build_info gauge\nspinscope_build_info{version=\"1.2.3\"} 1\n"));
+        assert_eq!(text.matches("# TYPE ").count(), catalog::all().len());
+        assert_eq!(text.matches("# HELP ").count(), catalog::all().len());
+        assert!(text.starts_with("# HELP spinscope_http_requests_total ") && text.ends_with(" 0\n"));
+        parse::parse(&text).unwrap();
     }
 
     #[test]
-    fn openmetrics_names_counter_families_without_total_and_ends_with_eof() {
+    fn openmetrics_matches_hand_checked_output() {
         let text = render_openmetrics(&small(), &ctx());
-        assert!(text.contains("# TYPE spinscope_rejected counter\nspinscope_rejected_total{reason=\"payload\"} 3\n"), "{text}");
-        assert!(text.contains("# UNIT spinscope_http_request_duration_seconds seconds\n"));
-        assert!(text.ends_with("# EOF\n"));
+        assert!(
+            text.contains(concat!(
+                "# TYPE spinscope_rejected counter\n",
+                "# HELP spinscope_rejected Requests rejected before doing work, by reason (unauthorized, payload, concurrency, rate_limit).\n",
+                "spinscope_rejected_total{reason=\"payload\"} 3\n",
+                "# TYPE spinscope_in_flight_requests gauge\n",
+            )),
+            "{text}"
+        );
+        assert!(text.contains(concat!(
+            "# TYPE spinscope_sessions_active gauge\n",
+            "# HELP spinscope_sessions_active MCP sessions created and not yet ended or found expired.\n",
+            "spinscope_sessions_active 2\n",
+        )));
+        assert_eq!(
+            block(&text, "spinscope_http_request_size_bytes"),
+            [
+                "# TYPE spinscope_http_request_size_bytes histogram",
+                "# UNIT spinscope_http_request_size_bytes bytes",
+                "# HELP spinscope_http_request_size_bytes Size of HTTP request bodies, in bytes.",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"64.0\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"256.0\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"1024.0\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"4096.0\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"16384.0\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"65536.0\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"262144.0\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"1.048576e+06\"} 0",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"4.194304e+06\"} 1",
+                "spinscope_http_request_size_bytes_bucket{route=\"/mcp\",method=\"POST\",le=\"+Inf\"} 1",
+                "spinscope_http_request_size_bytes_sum{route=\"/mcp\",method=\"POST\"} 2000000.0",
+                "spinscope_http_request_size_bytes_count{route=\"/mcp\",method=\"POST\"} 1",
+            ]
+        );
+        assert!(text.contains("le=\"0.005\"} 1\n"));
+        assert!(text.contains("le=\"1.0\"} 2\n"));
+        assert!(text.contains("_sum{route=\"/mcp\",method=\"POST\"} 0.203\n"));
+        assert!(text.contains("\n# TYPE spinscope_sessions_created counter\n# HELP spinscope_sessions_created MCP sessions created.\nspinscope_sessions_created_total 0\n"));
+        assert!(text.ends_with("spinscope_build_info{version=\"1.2.3\"} 1\n# TYPE spinscope_metrics_series_dropped counter\n# HELP spinscope_metrics_series_dropped New series refused by the per-metric series cap, by metric.\n# TYPE spinscope_metrics_record_failures counter\n# HELP spinscope_metrics_record_failures Requests whose metrics could not be written to the store.\nspinscope_metrics_record_failures_total 0\n# TYPE spinscope_trace_export_failures counter\n# HELP spinscope_trace_export_failures Span batches the OTLP collector did not accept (down, refused, or an error status).\nspinscope_trace_export_failures_total 0\n# EOF\n"), "{text}");
         assert!(!text.lines().any(|l| l.split(['{', ' ']).next().unwrap().ends_with("_created")));
+        parse::parse_openmetrics(&text).unwrap();
+    }
+
+    #[test]
+    fn canonical_openmetrics_numbers() {
+        // The examples of the OpenMetrics 1.0 specification.
+        let om = |v| le_value(v, Format::OpenMetrics);
+        for (v, want) in [
+            (0.0, "0.0"),
+            (0.001, "0.001"),
+            (0.95, "0.95"),
+            (1.0, "1.0"),
+            (1.7, "1.7"),
+            (10.0, "10.0"),
+            (1e-10, "1e-10"),
+            (1e-9, "1e-09"),
+            (1e-5, "1e-05"),
+            (1e-4, "0.0001"),
+            (100000.0, "100000.0"),
+            (1e6, "1e+06"),
+            (1e10, "1e+10"),
+            (1.1e23, "1.1e+23"),
+            (f64::INFINITY, "+Inf"),
+        ] {
+            assert_eq!(om(v), want, "{v}");
+        }
+        assert_eq!(le_value(1.0, Format::Prometheus), "1");
+        assert_eq!(le_value(0.025, Format::Prometheus), "0.025");
     }
 
     #[test]
     fn hostile_label_values_are_escaped() {
         let mut r = Recorder::new();
         r.inc(&TOOL_CALLS_TOTAL, &["a\"b\\c\nd", "ünï", "success"], 1);
+        r.inc(&TOOL_CALLS_TOTAL, &["\\n", "\"\"", "\r\t"], 1);
         let mut s = Snapshot::new();
         s.apply(&r, &Limits::default());
-        let text = render_prometheus(&s, &ctx());
-        assert!(text.contains(r#"spinscope_tool_calls_total{tool="a\"b\\c\nd",component="ünï",outcome="success"} 1"#), "{text}");
+        let text = render_prometheus(&s, &RenderContext { version: "v\"1\n".into() });
+        assert!(text.contains("spinscope_tool_calls_total{tool=\"a\\\"b\\\\c\\nd\",component=\"ünï\",outcome=\"success\"} 1\n"), "{text}");
+        assert!(text.contains("spinscope_tool_calls_total{tool=\"\\\\n\",component=\"\\\"\\\"\",outcome=\"\r\t\"} 1\n"), "{text}");
+        assert!(text.contains("spinscope_build_info{version=\"v\\\"1\\n\"} 1\n"));
+    }
+
+    #[test]
+    fn help_escaping_differs_between_the_formats() {
+        let mut out = String::new();
+        escape_into(&mut out, "say \"hi\"\\\nbye", false);
+        assert_eq!(out, "say \"hi\"\\\\\\nbye");
+        out.clear();
+        escape_into(&mut out, "say \"hi\"\\\nbye", true);
+        assert_eq!(out, "say \\\"hi\\\"\\\\\\nbye");
     }
 }
