@@ -1,0 +1,420 @@
+//! The operations kit in `ops/`, checked mechanically and against a real
+//! Prometheus: every metric name and label in the dashboard and the rules
+//! exists in the catalog, promtool accepts the configs and the alert unit
+//! tests pass, and Debian's `prometheus`, run with the shipped scrape config
+//! against the app on loopback, stores exactly the calls made.
+
+use serde_json::{json, Value};
+use spinscope::auth::hash_key;
+use spinscope::metrics::catalog::{self, Kind};
+use spinscope_e2e::*;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use yaml_rust2::{Yaml, YamlLoader};
+
+fn ops(path: &str) -> PathBuf {
+    workspace_root().join("ops").join(path)
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every `expr` of a rule file, with the rule's name (`record` or `alert`).
+fn rule_exprs(file: &str) -> Vec<(String, String)> {
+    let docs = YamlLoader::load_from_str(&read(&ops(file))).unwrap();
+    let mut out = Vec::new();
+    for group in docs[0]["groups"].as_vec().expect("groups") {
+        for rule in group["rules"].as_vec().expect("rules") {
+            let name = rule["record"].as_str().or(rule["alert"].as_str()).expect("record or alert");
+            out.push((name.to_string(), rule["expr"].as_str().expect("expr").to_string()));
+        }
+    }
+    out
+}
+
+/// Every query of the dashboard, with its panel's title.
+fn dashboard_exprs() -> Vec<(String, String)> {
+    let dash: Value = serde_json::from_str(&read(&ops("grafana/spinscope.json"))).unwrap();
+    let mut out = Vec::new();
+    for panel in dash["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().into_iter().flatten() {
+            out.push((panel["title"].as_str().unwrap().to_string(), target["expr"].as_str().unwrap().to_string()));
+        }
+    }
+    for var in dash["templating"]["list"].as_array().unwrap() {
+        if let Some(q) = var["query"]["query"].as_str() {
+            out.push((format!("variable {}", var["name"]), q.to_string()));
+        }
+    }
+    out
+}
+
+/// Grafana's variables, as the dashboard would fill them in for one app.
+fn grafana_to_promql(expr: &str) -> String {
+    expr.replace("$__rate_interval", "1m").replace("$job", "spinscope").replace("$tool", ".*")
+}
+
+/// The labels a series name may carry: the catalog's, `le` on buckets, and
+/// the target labels Prometheus adds.
+fn labels_of(series: &str) -> Option<BTreeSet<String>> {
+    let name = series.strip_prefix("spinscope_")?;
+    let mut labels: BTreeSet<String> = ["job", "instance"].iter().map(|s| s.to_string()).collect();
+    if let Some(def) = catalog::by_name(name) {
+        if def.kind != Kind::Histogram {
+            labels.extend(def.labels.iter().map(|s| s.to_string()));
+            return Some(labels);
+        }
+    }
+    for suffix in ["_bucket", "_sum", "_count"] {
+        if let Some(def) = name.strip_suffix(suffix).and_then(catalog::by_name) {
+            if def.kind == Kind::Histogram {
+                labels.extend(def.labels.iter().map(|s| s.to_string()));
+                if suffix == "_bucket" {
+                    labels.insert("le".into());
+                }
+                return Some(labels);
+            }
+        }
+    }
+    None
+}
+
+fn identifiers(expr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_string = false;
+    for c in expr.chars() {
+        if c == '"' {
+            in_string = !in_string;
+        }
+        if !in_string && (c.is_ascii_alphanumeric() || c == '_' || c == ':') {
+            cur.push(c);
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Checks one expression: every `spinscope_…` name is a catalog series,
+/// every `spinscope:…` name a recording rule, and every label used in a
+/// selector or in `by (…)` belongs to a metric of the expression.
+fn check_expr(context: &str, expr: &str, recorded: &BTreeSet<String>) -> Result<(), String> {
+    let mut allowed: BTreeSet<String> = BTreeSet::new();
+    let mut metrics = 0;
+    // Recording rules keep their `by` labels (checked at their definition);
+    // `up` and `probe_success` are Prometheus' own: no label check on those.
+    let mut opaque = false;
+    for id in identifiers(expr) {
+        if id.starts_with("spinscope_") {
+            let labels = labels_of(&id).ok_or_else(|| format!("{context}: `{id}` is not in the catalog: {expr}"))?;
+            allowed.extend(labels);
+            metrics += 1;
+        } else if id.starts_with("spinscope:") {
+            if !recorded.contains(&id) {
+                return Err(format!("{context}: `{id}` is not a recording rule in ops/prometheus/rules.yml"));
+            }
+            opaque = true;
+        } else if id == "up" || id == "probe_success" {
+            opaque = true;
+        }
+    }
+    if opaque {
+        return Ok(());
+    }
+    if metrics == 0 {
+        return Err(format!("{context}: no spinscope metric in `{expr}`"));
+    }
+    // Label names: `name=`, `name=~`, `name!=`, `name!~` in selectors, and `by (a, b)`.
+    let mut used = Vec::new();
+    for selector in expr.split('{').skip(1) {
+        let body = selector.split('}').next().unwrap();
+        for matcher in body.split(',') {
+            let name = matcher.split(['=', '!']).next().unwrap().trim();
+            if !name.is_empty() {
+                used.push(name.to_string());
+            }
+        }
+    }
+    for part in expr.split("by (").skip(1) {
+        used.extend(part.split(')').next().unwrap().split(',').map(|s| s.trim().to_string()));
+    }
+    for label in used {
+        if !allowed.contains(&label) {
+            return Err(format!("{context}: label `{label}` is on none of its metrics: {expr}"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn every_metric_and_label_in_the_dashboard_and_rules_is_in_the_catalog() {
+    let records = rule_exprs("prometheus/rules.yml");
+    let recorded: BTreeSet<String> = records.iter().map(|(n, _)| n.clone()).collect();
+    let mut checked = 0;
+    let mut errors = Vec::new();
+    for (name, expr) in records.iter().chain(&rule_exprs("prometheus/alerts.yml")) {
+        errors.extend(check_expr(name, expr, &recorded).err());
+        checked += 1;
+    }
+    for (title, expr) in dashboard_exprs() {
+        errors.extend(check_expr(&title, &expr, &recorded).err());
+        checked += 1;
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    assert!(checked > 30, "only {checked} expressions found");
+
+    // The checker itself catches what it should.
+    assert!(check_expr("t", "rate(spinscope_tool_calls[5m])", &recorded).is_err());
+    assert!(check_expr("t", "sum by (route) (rate(spinscope_tool_calls_total[5m]))", &recorded).is_err());
+    assert!(check_expr("t", "spinscope_tool_call_duration_seconds_bucket{le=\"1\", tool=\"x\"}", &recorded).is_ok());
+    assert!(check_expr("t", "spinscope_sessions_active_bucket", &recorded).is_err());
+    assert!(check_expr("t", "spinscope:nope > 1", &recorded).is_err());
+}
+
+#[test]
+fn the_dashboard_covers_what_an_operator_asks_first() {
+    let all: Vec<String> = dashboard_exprs().into_iter().map(|(_, e)| e).collect();
+    let uses = |needle: &str| all.iter().any(|e| e.contains(needle));
+    for needle in [
+        "spinscope_http_requests_total",
+        "status=~\"4..|5..\"",
+        "spinscope_tool_calls_total",
+        "histogram_quantile(0.95, sum by (tool, le) (rate(spinscope_tool_call_duration_seconds_bucket",
+        "spinscope_rejected_total",
+        "spinscope_in_flight_requests",
+        "spinscope_sessions_active",
+    ] {
+        assert!(uses(needle), "no dashboard query uses {needle}");
+    }
+}
+
+fn promtool(args: &[&str]) {
+    let out = Command::new("promtool")
+        .args(args)
+        .output()
+        .expect("promtool not found: `make test` installs Debian's prometheus package");
+    assert!(
+        out.status.success(),
+        "promtool {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn promtool_accepts_the_rules_the_configs_and_the_alert_unit_tests() {
+    let dir = ops("prometheus");
+    let rules = dir.join("rules.yml").display().to_string();
+    let alerts = dir.join("alerts.yml").display().to_string();
+    promtool(&["check", "rules", &rules, &alerts]);
+    promtool(&["test", "rules", &dir.join("tests/alerts_test.yml").display().to_string()]);
+    promtool(&["check", "config", &dir.join("prometheus.yml").display().to_string()]);
+
+    // The Kubernetes config names in-cluster paths: point them at the repo's
+    // rule files and a key file so that promtool can follow them.
+    let tmp = temp_dir("promtool");
+    let key = tmp.join("key");
+    std::fs::write(&key, "a-key").unwrap();
+    let k8s = read(&dir.join("prometheus-kubernetes.yml"))
+        .replace("/etc/prometheus/spinscope/", &format!("{}/", dir.display()))
+        .replace("/etc/prometheus/secrets/spinscope-scrape-key/key", &key.display().to_string());
+    let k8s_path = tmp.join("prometheus-kubernetes.yml");
+    std::fs::write(&k8s_path, k8s).unwrap();
+    promtool(&["check", "config", &k8s_path.display().to_string()]);
+    let _ = std::fs::remove_dir_all(tmp);
+}
+
+/// Debian's `prometheus`, serving on loopback with a throw-away data
+/// directory; stopped and cleaned up on drop.
+struct Prometheus {
+    child: Child,
+    url: String,
+    dir: PathBuf,
+}
+
+impl Prometheus {
+    /// The shipped `prometheus.yml` and rule files, pointed at `target` and
+    /// sped up (scrapes and rule evaluations every second).
+    fn start(target: &str, files: &[(&str, &str)], edit: impl Fn(String) -> String) -> Prometheus {
+        let dir = temp_dir("prometheus");
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let config = read(&ops("prometheus/prometheus.yml"))
+            .replace("127.0.0.1:3000", target)
+            .replace("scrape_interval: 15s", "scrape_interval: 1s")
+            .replace("evaluation_interval: 15s", "evaluation_interval: 1s");
+        std::fs::write(dir.join("prometheus.yml"), edit(config)).unwrap();
+        for rules in ["rules.yml", "alerts.yml"] {
+            let text = read(&ops("prometheus").join(rules)).replace("interval: 30s", "interval: 1s");
+            std::fs::write(dir.join(rules), text).unwrap();
+        }
+        let port = free_port();
+        let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
+            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("prometheus not found: `make test` installs Debian's prometheus package");
+        let prom = Prometheus { child, url: format!("http://127.0.0.1:{port}"), dir };
+        prom.wait_for("Prometheus ready", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && request("GET", &prom.api("/-/ready"), &[], None).status == 200
+        });
+        prom
+    }
+
+    fn api(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
+    }
+
+    fn wait_for(&self, what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; prometheus log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// An instant query; panics unless Prometheus answers `success`.
+    fn query(&self, promql: &str) -> Vec<Value> {
+        let url = format!("{}/api/v1/query?query={}", self.url, encode(promql));
+        let reply = request("GET", &url, &[], None);
+        let body = reply.json();
+        assert_eq!(body["status"], "success", "query `{promql}` failed: {}", reply.body);
+        body["data"]["result"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The value of a query that returns one series (0 when it returns none).
+    fn scalar(&self, promql: &str) -> f64 {
+        let result = self.query(promql);
+        assert!(result.len() <= 1, "`{promql}` returned {} series", result.len());
+        result.first().map_or(0.0, |s| s["value"][1].as_str().unwrap().parse().unwrap())
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn host_port(host: &Host) -> String {
+    host.url("").trim_start_matches("http://").trim_end_matches('/').to_string()
+}
+
+#[test]
+fn prometheus_stores_exactly_the_calls_made_and_loads_every_rule() {
+    let host = HostBuilder::app(None)
+        .var("tool_components", "text-tools,calc,faults")
+        .var("max_request_bytes", "4096")
+        .start();
+    let prom = Prometheus::start(&host_port(&host), &[], |c| c);
+
+    let (mut mcp, _) = Mcp::connect(&host);
+    for i in 0..7 {
+        mcp.call_tool("word_count", json!({"text": format!("call number {i}")}));
+    }
+    for _ in 0..3 {
+        let result = mcp.call_tool("failing", json!({}));
+        assert_eq!(result["isError"], true, "{result}");
+    }
+    mcp.call_tool("calculate", json!({"expression": "6*7"}));
+    let big = "x".repeat(5000);
+    assert_eq!(mcp.post_raw(&big, &[]).status, 413);
+
+    // Prometheus scrapes every second: wait until it has seen all 11 calls.
+    let total = "sum(spinscope_tool_calls_total{job=\"spinscope\"})";
+    prom.wait_for("11 tool calls in Prometheus", || prom.scalar(total) == 11.0);
+    let by = |tool: &str, outcome: &str| {
+        prom.scalar(&format!("sum(spinscope_tool_calls_total{{job=\"spinscope\", tool=\"{tool}\", outcome=\"{outcome}\"}})"))
+    };
+    assert_eq!(by("word_count", "success"), 7.0);
+    assert_eq!(by("failing", "error"), 3.0);
+    assert_eq!(by("calculate", "success"), 1.0);
+    assert_eq!(prom.scalar("sum(spinscope_rejected_total{reason=\"payload\"})"), 1.0);
+    assert_eq!(prom.scalar("sum(spinscope_sessions_created_total)"), 1.0);
+    assert_eq!(prom.scalar("sum(spinscope_tool_call_duration_seconds_count{tool=\"word_count\"})"), 7.0);
+    assert_eq!(prom.scalar("up{job=\"spinscope\"}"), 1.0);
+
+    // Every rule loads and evaluates without error.
+    prom.wait_for("every rule evaluated", || {
+        let rules = request("GET", &prom.api("/api/v1/rules"), &[], None).json();
+        let all: Vec<&Value> = rules["data"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["rules"].as_array().unwrap())
+            .collect();
+        let errors: Vec<String> = all.iter().filter(|r| r["health"] == "err").map(|r| r.to_string()).collect();
+        assert!(errors.is_empty(), "rules failing: {errors:?}");
+        all.len() == 18 && all.iter().all(|r| r["health"] == "ok")
+    });
+    // The recording rules produce series for what was called.
+    prom.wait_for("the recording rules to see the calls", || {
+        !prom.query("spinscope:tool_calls:rate5m{tool=\"failing\", outcome=\"error\"}").is_empty()
+            && !prom.query("spinscope:tool_error_ratio:rate5m{tool=\"word_count\"}").is_empty()
+            && !prom.query("spinscope:tool_error_ratio:rate5m{tool=\"failing\"}").is_empty()
+    });
+
+    // Every dashboard query runs, and each panel shows data after this traffic
+    // (a second scrape is needed for rate()).
+    std::thread::sleep(Duration::from_secs(2));
+    let dash: Value = serde_json::from_str(&read(&ops("grafana/spinscope.json"))).unwrap();
+    for panel in dash["panels"].as_array().unwrap() {
+        let Some(targets) = panel["targets"].as_array() else { continue };
+        let series: usize = targets.iter().map(|t| prom.query(&grafana_to_promql(t["expr"].as_str().unwrap())).len()).sum();
+        assert!(series > 0, "panel {} shows no data", panel["title"]);
+    }
+    drop(prom);
+}
+
+#[test]
+fn prometheus_scrapes_with_an_api_key_when_auth_is_on() {
+    let key = "monitoring-key-0123456789abcdef";
+    let host = HostBuilder::app(None)
+        .var("tool_components", "text-tools,calc")
+        .var("api_keys", &format!("monitoring:{}", hash_key(key)))
+        .start();
+    // The key file sits next to the config, as the comment in prometheus.yml says.
+    let prom = Prometheus::start(&host_port(&host), &[("spinscope.key", key)], |config| {
+        config
+            .replace("    # authorization:", "    authorization:")
+            .replace("    #   type: Bearer", "      type: Bearer")
+            .replace("    #   credentials_file: spinscope.key", "      credentials_file: spinscope.key")
+    });
+    assert!(read(&prom.dir.join("prometheus.yml")).contains("\n    authorization:\n      type: Bearer\n"));
+
+    // A client without a key is refused and counted; Prometheus, with it, is not.
+    assert_eq!(host.post("/mcp", &[("content-type", "application/json")], "{}").status, 401);
+    prom.wait_for("an authorized scrape", || {
+        prom.scalar("up{job=\"spinscope\"}") == 1.0
+            && prom.scalar("sum(spinscope_rejected_total{reason=\"unauthorized\"})") == 1.0
+    });
+    drop(prom);
+}
