@@ -418,3 +418,48 @@ fn prometheus_scrapes_with_an_api_key_when_auth_is_on() {
     });
     drop(prom);
 }
+
+/// The backticked names in the first column of the table under `heading`
+/// in docs/operations.md.
+fn documented_fields(heading: &str) -> BTreeSet<String> {
+    let doc = read(&workspace_root().join("docs/operations.md"));
+    let section = doc.split(heading).nth(1).unwrap_or_else(|| panic!("no {heading} in docs/operations.md"));
+    let section = section.split("\n### ").next().unwrap().split("\n## ").next().unwrap();
+    section
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .flat_map(|l| {
+            let cell = l.split('|').nth(1).unwrap();
+            cell.split('`').skip(1).step_by(2).map(str::to_string).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn the_log_reference_names_exactly_the_fields_the_gateway_writes() {
+    let host = HostBuilder::app(None)
+        .var("tool_components", "text-tools,calc,faults")
+        .var("log_level", "debug")
+        .var("tool_timeout_ms", "300")
+        .start();
+    let (mut mcp, _) = Mcp::connect(&host);
+    mcp.call_tool("word_count", json!({"text": "hello world", "api_token": "s3cret-value"}));
+    mcp.call_tool("failing", json!({}));
+    mcp.call_tool("slow", json!({"ms": 2000}));
+
+    let lines = host.stdout.lines();
+    let parsed: Vec<Vec<(String, String)>> = lines.iter().map(|l| spinscope::log::parse_logfmt(l)).collect();
+    let keys = |pick: &dyn Fn(&[(String, String)]) -> bool| -> BTreeSet<String> {
+        parsed.iter().filter(|f| pick(f)).flat_map(|f| f.iter().map(|(k, _)| k.clone())).collect()
+    };
+    let has = |f: &[(String, String)], k: &str, v: &str| f.iter().any(|(a, b)| a == k && b == v);
+    let access = keys(&|f| f.iter().any(|(k, _)| k == "dur_ms"));
+    let invocation = keys(&|f| has(f, "target", "spinscope::invocation"));
+    assert_eq!(access, documented_fields("### Access log"), "access log fields vs docs/operations.md");
+    assert_eq!(invocation, documented_fields("### Invocation log"), "invocation log fields vs docs/operations.md");
+    for msg in ["Tool invocation started", "Tool invocation completed successfully", "Tool invocation failed"] {
+        assert!(parsed.iter().any(|f| has(f, "msg", msg)), "no `{msg}` line");
+    }
+    assert!(parsed.iter().any(|f| has(f, "outcome", "timeout")), "no timeout line");
+    assert!(!host.stdout.text().contains("s3cret-value"), "a secret argument reached the log");
+}

@@ -193,17 +193,17 @@ mod tests {
 
 #[cfg(test)]
 mod docs {
-    /// The metric reference in docs/metrics.md lists exactly the catalog.
+    /// The metric reference in docs/operations.md lists exactly the catalog.
     #[test]
     fn the_reference_matches_the_catalog() {
-        let doc = include_str!("../../../../docs/metrics.md");
+        let doc = include_str!("../../../../docs/operations.md");
         let listed: Vec<&str> = doc
             .lines()
             .filter_map(|l| l.strip_prefix("| `spinscope_"))
             .filter_map(|l| l.split('`').next())
             .collect();
         let catalog: Vec<&str> = super::all().iter().map(|m| m.name).collect();
-        assert_eq!(listed, catalog, "docs/metrics.md and the catalog disagree");
+        assert_eq!(listed, catalog, "docs/operations.md and the catalog disagree");
         for m in super::all() {
             let row = doc.lines().find(|l| l.starts_with(&format!("| `spinscope_{}`", m.name))).unwrap();
             assert!(row.contains(&format!("| {} |", m.kind.as_str())), "{row}");
