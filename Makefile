@@ -8,6 +8,9 @@ HOST := target/release/spinscope-host
 # set for their shared dependencies (wasmtime above all) and never builds
 # them twice: `make up`, `make test` and `make bench` reuse each other's work.
 NATIVE := -p spinscope -p spinscope-host -p spinscope-e2e
+# The example tools' pure modules have native unit tests; their crates are
+# cdylibs for Spin, so only their test harnesses are built natively.
+TOOL_UNIT_TESTS := -p calc -p text-tools
 
 .PHONY: up build components host test deps bench clean
 
@@ -38,6 +41,7 @@ deps:
 
 test: deps build
 	$(CARGO) test --release $(NATIVE)
+	$(CARGO) test --release --lib $(TOOL_UNIT_TESTS)
 
 bench: deps build
 	target/release/bench

@@ -21,6 +21,7 @@ use wasmtime_wasi_http::p2::WasiHttpView;
 
 pub struct App {
     pub name: String,
+    pub version: Option<String>,
     pub components: HashMap<String, Arc<ComponentRuntime>>,
     pub router: Router,
     pub stores: StoreManager,
@@ -113,7 +114,7 @@ impl App {
         let store_names = manifest.component.values().flat_map(|c| c.key_value_stores.clone());
         let stores = StoreManager::open(store_names, &runtime_config, &state_dir, &base_dir).await?;
 
-        Ok(Arc::new(App { name: manifest.application.name, components, router, stores }))
+        Ok(Arc::new(App { name: manifest.application.name, version: manifest.application.version, components, router, stores }))
     }
 
     /// Runs `req` in a fresh instance of `component` and returns its response.

@@ -103,6 +103,7 @@ async fn run() -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    println!("App: {} {}", app.name, app.version.as_deref().unwrap_or(""));
     println!("Serving http://{addr}");
     println!("Available Routes:");
     for route in app.router.routes() {

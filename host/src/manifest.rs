@@ -35,9 +35,13 @@ pub struct VariableDecl {
     pub default: Option<String>,
     #[serde(default)]
     pub required: bool,
+    // Accepted as Spin accepts them; the local host gives them no behaviour
+    // (it never prints variable values, secret or not).
     #[serde(default)]
+    #[allow(dead_code)]
     pub secret: bool,
     #[serde(default)]
+    #[allow(dead_code)]
     pub description: Option<String>,
 }
 
@@ -50,6 +54,7 @@ pub struct Triggers {
 #[derive(Debug, Deserialize)]
 pub struct HttpTrigger {
     #[serde(default)]
+    #[allow(dead_code)] // accepted as Spin accepts it; routes are keyed by component
     pub id: Option<String>,
     pub route: RouteDecl,
     pub component: String,

@@ -1,22 +1,7 @@
 //! `calc`: an example tool component (`calculate`, `statistics`).
 //!
-//! # The tool contract (FTL's)
-//!
-//! A tool component is a Spin HTTP component the gateway reaches by service
-//! chaining, e.g. `http://calc.spin.internal/calculate`. It answers:
-//!
-//! - `GET /` with a JSON array of tool metadata: `name`, `title`,
-//!   `description`, `inputSchema`, optional `outputSchema`, `annotations`;
-//! - `POST /<tool-name>`, the body being the arguments JSON object, with
-//!   `200` and an MCP `CallToolResult`: `content: [{"type": "text", "text": ...}]`,
-//!   optional `structuredContent` (an object matching `outputSchema`), `isError`.
-//!
-//! An unknown tool gets `404` with a `CallToolResult` whose `isError` is true.
-//! Bad arguments get `200` with `isError: true` and a readable message, so the
-//! model can correct its call. The tool name is the last segment of the request
-//! path, which works however the component is reached (chained or routed);
-//! `spin-path-info` alone would not. A `traceparent` header may come with the
-//! request; tools are free to ignore it.
+//! It follows the tool contract (FTL's) that `spinscope-tool` implements and
+//! docs/tools.md describes.
 //!
 //! The arithmetic lives in [`expr`] and [`stats`], which do not touch Spin and
 //! are unit-tested natively.
@@ -26,28 +11,13 @@ mod stats;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
+use spinscope_tool::{args, error_result, serve, structured_result};
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    let tool = req.path().rsplit('/').next().unwrap_or_default();
-    match req.method() {
-        Method::Get if tool.is_empty() || is_base_path(&req) => json_response(200, &tools()),
-        Method::Post => match call(tool, req.body()) {
-            Some(result) => json_response(200, &result),
-            None => json_response(404, &error_result(format!("unknown tool {tool:?}"))),
-        },
-        _ => json_response(405, &error_result("use GET / or POST /<tool-name>".into())),
-    }
-}
-
-/// Whether the request is for the component's base path when it is routed
-/// under a prefix, e.g. `GET /calc` for route `/calc/...`.
-fn is_base_path(req: &Request) -> bool {
-    req.header("spin-path-info")
-        .and_then(|v| v.as_str())
-        .is_some_and(|info| info.is_empty() || info == "/")
+    serve(&req, tools, call)
 }
 
 fn tools() -> Value {
@@ -137,34 +107,7 @@ fn statistics(numbers: &[f64]) -> Result<Value, String> {
     if !summary.is_finite() {
         return Err("the numbers are too large to summarize".into());
     }
-    let value = json!(summary);
-    Ok(json!({
-        "content": [{"type": "text", "text": value.to_string()}],
-        "structuredContent": value,
-        "isError": false,
-    }))
-}
-
-/// Parses the arguments object; an empty body counts as `{}`.
-fn args<T: for<'de> Deserialize<'de>>(tool: &str, body: &[u8]) -> Result<T, String> {
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    };
-    serde_json::from_slice(body).map_err(|e| format!("invalid arguments for {tool}: {e}"))
-}
-
-fn error_result(message: String) -> Value {
-    json!({"content": [{"type": "text", "text": message}], "isError": true})
-}
-
-fn json_response(status: u16, body: &Value) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .build()
+    Ok(structured_result(json!(summary)))
 }
 
 #[cfg(test)]

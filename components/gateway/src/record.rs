@@ -6,6 +6,7 @@
 //! and racing requests lose nothing. The exporter merges the shards.
 
 use spinscope::config::Config;
+use spinscope::metrics::activity::Note;
 use spinscope::metrics::{self, catalog, Recorder};
 use spinscope_spin::kv::Store;
 use spinscope_spin::metrics_sink;
@@ -45,6 +46,8 @@ pub struct Observations {
     pub trace_export_failures: u64,
     /// Why the request was rejected before doing work, if it was.
     pub rejected: Option<&'static str>,
+    /// What the request did for its session and tenant (not for rejections).
+    pub activity: Option<Note>,
 }
 
 const ROUTE: &str = "/mcp";
@@ -93,6 +96,9 @@ fn to_recorder(obs: &Observations, config: &Config) -> Recorder {
     }
     if let Some(reason) = obs.rejected {
         rec.inc(&catalog::REJECTED_TOTAL, &[reason], 1);
+    }
+    if let Some(note) = &obs.activity {
+        rec.note(note.clone());
     }
     rec
 }

@@ -15,6 +15,7 @@ use spinscope::auth::{Caller, TokenBucket};
 use spinscope::config::{Config, ConfigError};
 use spinscope::keys;
 use spinscope::log::Level;
+use spinscope::metrics::activity::Note;
 use spinscope::mcp::{self, Incoming, RequestId, RpcError};
 use spinscope::redact::{redact_arguments, RedactionPolicy};
 use spinscope::trace::TraceContext;
@@ -616,6 +617,16 @@ impl Exchange {
             return;
         }
         self.obs.http = Some((self.http_method.clone(), status, duration_s, self.request_bytes, response_bytes));
+        if self.obs.rejected.is_none() {
+            let tool_failed = matches!(&self.obs.tool, Some((_, _, outcome, _)) if *outcome != ToolOutcome::Success);
+            self.obs.activity = Some(Note {
+                tenant: self.tenant.clone().unwrap_or_else(|| "-".into()),
+                session: self.session_id.clone(),
+                tool_call: self.obs.tool.is_some(),
+                error: status >= 400 || self.obs.error_type.is_some() || tool_failed,
+                at_ms: time::now_unix_ms(),
+            });
+        }
         let store = match self.store() {
             Ok(_) => self.store.take().and_then(Result::ok),
             Err(_) => None,

@@ -13,10 +13,9 @@
 use serde_json::json;
 use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
-use spinscope::keys;
 use spinscope::log::rfc3339_ms;
 use spinscope::probe::{self, elapsed_ms};
-use spinscope_spin::{kv, time, vars};
+use spinscope_spin::{kv, startup, time, vars};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -53,7 +52,8 @@ fn startup(now: u64) -> (u16, serde_json::Value) {
     let mut reasons: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
     // The start time is recorded only once the app is initialised; before
     // that the store is still asked, so its failure is reported too.
-    let started_at = match start_time(now, reasons.is_empty()) {
+    let started = kv::Store::open_default().and_then(|store| startup::started_at(&store, now, reasons.is_empty()));
+    let started_at = match started {
         Ok(at) => at,
         Err(e) => {
             reasons.push(format!("key-value store: {e}"));
@@ -79,21 +79,3 @@ fn startup(now: u64) -> (u16, serde_json::Value) {
     }
 }
 
-/// The app's recorded start time. With `record`, records `now` if there is
-/// none (compare-and-swap on an absent or unreadable value, so concurrent
-/// first probes agree on one time); without, only reads it (which still
-/// proves the store answers).
-fn start_time(now: u64, record: bool) -> Result<Option<u64>, kv::KvError> {
-    let store = kv::Store::open_default()?;
-    if let Some(at) = store.get(keys::STARTED_AT)?.as_deref().and_then(probe::decode_started_at) {
-        return Ok(Some(at));
-    }
-    if !record {
-        return Ok(None);
-    }
-    store.update(keys::STARTED_AT, 5, |current| match current.and_then(probe::decode_started_at) {
-        Some(_) => None,
-        None => Some(probe::encode_started_at(now)),
-    })?;
-    Ok(Some(store.get(keys::STARTED_AT)?.as_deref().and_then(probe::decode_started_at).unwrap_or(now)))
-}

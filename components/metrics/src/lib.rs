@@ -14,25 +14,16 @@ fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.header(name).and_then(|h| h.as_str())
 }
 
-/// Open mode only: the active sessions, for ad-hoc inspection. Never in the
-/// Prometheus formats (session ids would be unbounded labels).
-fn sessions() -> serde_json::Value {
-    let Ok(store) = kv::Store::open_default() else { return serde_json::json!([]) };
+/// The live session records (`(id, record)`), for the open-mode JSON.
+fn session_records() -> Vec<(String, serde_json::Value)> {
+    let Ok(store) = kv::Store::open_default() else { return Vec::new() };
     let keys = store.keys_with_prefix(keys::SESSION_PREFIX).unwrap_or_default();
-    let list: Vec<serde_json::Value> = keys
-        .iter()
+    keys.iter()
         .filter_map(|k| {
-            let record: serde_json::Value = serde_json::from_slice(&store.get(k).ok()??).ok()?;
-            Some(serde_json::json!({
-                "id": k.trim_start_matches(keys::SESSION_PREFIX),
-                "created_ms": record["created_ms"],
-                "last_seen_ms": record["last_seen_ms"],
-                "protocol_version": record["protocol_version"],
-                "client": record["client"],
-            }))
+            let record = serde_json::from_slice(&store.get(k).ok()??).ok()?;
+            Some((k.trim_start_matches(keys::SESSION_PREFIX).to_string(), record))
         })
-        .collect();
-    serde_json::Value::Array(list)
+        .collect()
 }
 
 fn text(status: u16, body: String) -> Response {
@@ -79,11 +70,15 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let wants_json = req.query().split('&').any(|p| p == "format=json");
     let accept = req.header("accept").and_then(|h| h.as_str()).unwrap_or_default();
     let (content_type, body) = if wants_json {
-        let mut json = metrics::render_json(&snapshot, &context);
+        // Open mode only: sessions (with their call counts) and tenants.
+        // Never in the Prometheus formats (unbounded labels), never under
+        // auth (one tenant must not see another's activity).
+        let mut extra = serde_json::Map::new();
         if config.api_keys.is_open() {
-            json["sessions"] = sessions();
+            extra.insert("sessions".into(), snapshot.activity().sessions_json(&session_records()));
+            extra.insert("tenants".into(), snapshot.activity().tenants_json());
         }
-        ("application/json", json.to_string())
+        ("application/json", metrics::render_json_text(&snapshot, &context, &extra))
     } else if accept.contains("application/openmetrics-text") {
         (metrics::OPENMETRICS_CONTENT_TYPE, metrics::render_openmetrics(&snapshot, &context))
     } else {
@@ -97,23 +92,20 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         .build())
 }
 
-/// Reads every shard (one `get` each: Spin's Redis `get-many` is not to be
-/// relied on) and merges them, plus the counter of failed recordings.
+/// Every shard merged (see `metrics_sink::collect`), with the in-flight
+/// gauge and the counter of failed recordings. A store error fails the
+/// scrape (503): partial numbers would look like counter resets.
 fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
     let store = kv::Store::open_default()?;
-    let mut merged = Snapshot::new();
-    for shard in 0..config.metrics_shards {
-        if let Some(bytes) = store.get(&keys::metrics_shard(shard))? {
-            match Snapshot::decode(&bytes) {
-                Ok(s) => merged.merge(&s),
-                Err(e) => eprintln!("skipping metrics shard {shard}: {e}"),
-            }
-        }
+    let collected = metrics_sink::collect(&store, config.metrics_shards);
+    if let Some(e) = collected.store_error {
+        return Err(e);
     }
+    for (shard, reason) in &collected.unreadable {
+        eprintln!("skipping metrics shard {shard}: {reason}");
+    }
+    let mut merged = collected.snapshot;
     merged.set_gauge(&catalog::IN_FLIGHT_REQUESTS, &[], metrics_sink::in_flight(&store, time::now_unix_ms()));
-    if let Some(bytes) = store.get(keys::METRICS_RECORD_FAILURES)? {
-        let failures = metrics::decode_counter(&bytes).unwrap_or(0).max(0) as u64;
-        merged.add_counter(&catalog::METRICS_RECORD_FAILURES_TOTAL, &[], failures);
-    }
+    merged.add_counter(&catalog::METRICS_RECORD_FAILURES_TOTAL, &[], collected.record_failures.unwrap_or(0));
     Ok(merged)
 }

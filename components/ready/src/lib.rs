@@ -18,11 +18,11 @@ use spinscope::keys;
 use spinscope::log::rfc3339_ms;
 use spinscope::auth::ApiKeys;
 use spinscope::config::Config;
-use spinscope::metrics::{self, Recorder, Snapshot};
+use spinscope::metrics::{self, Recorder};
 use spinscope::probe::{self, elapsed_ms, Check, LoadedConfig, Report, Status, ToolProbe};
 use spinscope_spin::kv::{KvError, Store};
 use spinscope_spin::outbound::{self, Outgoing, SendFailure};
-use spinscope_spin::{metrics_sink, random_bytes, time, vars};
+use spinscope_spin::{metrics_sink, random_bytes, startup, time, vars};
 use std::time::Duration;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -231,7 +231,7 @@ fn summary(report: &Report, cached: bool, loaded: &LoadedConfig, store: &Result<
     let started_at = store
         .as_ref()
         .ok()
-        .and_then(|s| start_time(s, now, loaded.problems.is_empty()).ok().flatten());
+        .and_then(|s| startup::started_at(s, now, loaded.problems.is_empty()).ok().flatten());
     json!({
         "status": report.status().as_str(),
         "timestamp": rfc3339_ms(now),
@@ -246,50 +246,18 @@ fn summary(report: &Report, cached: bool, loaded: &LoadedConfig, store: &Result<
     })
 }
 
-/// The app's recorded start time (`keys::STARTED_AT`), recorded now if
-/// absent and `record` — exactly as the startup probe does (health component).
-fn start_time(store: &Store, now: u64, record: bool) -> Result<Option<u64>, KvError> {
-    if let Some(at) = store.get(keys::STARTED_AT)?.as_deref().and_then(probe::decode_started_at) {
-        return Ok(Some(at));
-    }
-    if !record {
-        return Ok(None);
-    }
-    store.update(keys::STARTED_AT, 5, |current| match current.and_then(probe::decode_started_at) {
-        Some(_) => None,
-        None => Some(probe::encode_started_at(now)),
-    })?;
-    Ok(Some(store.get(keys::STARTED_AT)?.as_deref().and_then(probe::decode_started_at).unwrap_or(now)))
-}
-
 /// `/health/detailed` figures per part: the gateway, each tool component
 /// (readiness status merged with its call counts), and the store.
 fn parts(report: &Report, loaded: &LoadedConfig, store: &Result<Store, KvError>) -> Value {
     let began = time::monotonic_ns();
-    let mut snapshot = Snapshot::new();
-    let (mut read, mut unreadable) = (0u32, Vec::<u32>::new());
-    let mut record_failures = None;
-    if let Ok(store) = store {
-        for n in 0..loaded.config.metrics_shards {
-            match store.get(&keys::metrics_shard(n)) {
-                Ok(None) => read += 1,
-                Ok(Some(bytes)) => match Snapshot::decode(&bytes) {
-                    Ok(shard) => {
-                        snapshot.merge(&shard);
-                        read += 1;
-                    }
-                    Err(_) => unreadable.push(n),
-                },
-                Err(_) => unreadable.push(n),
-            }
-        }
-        record_failures = store
-            .get(keys::METRICS_RECORD_FAILURES)
-            .ok()
-            .map(|v| v.as_deref().and_then(metrics::decode_counter).unwrap_or(0));
-    }
+    let collected = match store {
+        Ok(store) => metrics_sink::collect(store, loaded.config.metrics_shards),
+        Err(_) => metrics_sink::Collected::default(),
+    };
+    let snapshot = &collected.snapshot;
+    let unreadable: Vec<u32> = collected.unreadable.iter().map(|(n, _)| *n).collect();
     let metrics_read_ms = elapsed_ms(began, time::monotonic_ns());
-    let mut figures = probe::figures(&snapshot, &loaded.config.tool_components);
+    let mut figures = probe::figures(snapshot, &loaded.config.tool_components);
 
     // Per tool component: readiness status and latency, then the call figures.
     let readiness = report
@@ -324,9 +292,9 @@ fn parts(report: &Report, loaded: &LoadedConfig, store: &Result<Store, KvError>)
         "message": kv.map(|c| c.message.clone()),
         "metrics_read_ms": metrics_read_ms,
         "metrics_shards": loaded.config.metrics_shards,
-        "metrics_shards_read": read,
+        "metrics_shards_read": collected.shards_read,
         "metrics_shards_unreadable": unreadable,
-        "metrics_record_failures": record_failures,
+        "metrics_record_failures": collected.record_failures,
     });
     figures
 }

@@ -1,52 +1,22 @@
 //! `text-tools`: an example tool component (`word_count`, `sha256`, `change_case`).
 //!
-//! # The tool contract (FTL's)
-//!
-//! A tool component is a Spin HTTP component the gateway reaches by service
-//! chaining, e.g. `http://text-tools.spin.internal/word_count`. It answers:
-//!
-//! - `GET /` with a JSON array of tool metadata: `name`, `title`,
-//!   `description`, `inputSchema`, optional `outputSchema`, `annotations`;
-//! - `POST /<tool-name>`, the body being the arguments JSON object, with
-//!   `200` and an MCP `CallToolResult`: `content: [{"type": "text", "text": ...}]`,
-//!   optional `structuredContent` (an object matching `outputSchema`), `isError`.
-//!
-//! An unknown tool gets `404` with a `CallToolResult` whose `isError` is true.
-//! Bad arguments get `200` with `isError: true` and a readable message, so the
-//! model can correct its call. The tool name is the last segment of the request
-//! path, which works however the component is reached (chained or routed);
-//! `spin-path-info` alone would not. A `traceparent` header may come with the
-//! request; tools are free to ignore it.
+//! It follows the tool contract (FTL's) that `spinscope-tool` implements and
+//! docs/tools.md describes.
 
 mod case;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
+use spinscope_tool::{args, error_result, serve, structured_result, text_result};
 
 use case::Case;
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    let tool = req.path().rsplit('/').next().unwrap_or_default();
-    match req.method() {
-        Method::Get if tool.is_empty() || is_base_path(&req) => json_response(200, &tools()),
-        Method::Post => match call(tool, req.body()) {
-            Some(result) => json_response(200, &result),
-            None => json_response(404, &error_result(format!("unknown tool {tool:?}"))),
-        },
-        _ => json_response(405, &error_result("use GET / or POST /<tool-name>".into())),
-    }
-}
-
-/// Whether the request is for the component's base path when it is routed
-/// under a prefix, e.g. `GET /text-tools` for route `/text-tools/...`.
-fn is_base_path(req: &Request) -> bool {
-    req.header("spin-path-info")
-        .and_then(|v| v.as_str())
-        .is_some_and(|info| info.is_empty() || info == "/")
+    serve(&req, tools, call)
 }
 
 fn tools() -> Value {
@@ -133,42 +103,6 @@ fn sha256_hex(text: &str) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
-}
-
-/// Parses the arguments object; an empty body counts as `{}`.
-fn args<T: for<'de> Deserialize<'de>>(tool: &str, body: &[u8]) -> Result<T, String> {
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    };
-    serde_json::from_slice(body).map_err(|e| format!("invalid arguments for {tool}: {e}"))
-}
-
-fn text_result(text: String) -> Value {
-    json!({"content": [{"type": "text", "text": text}], "isError": false})
-}
-
-/// A result whose text content is the JSON of its structured content, for
-/// clients that only read `content`.
-fn structured_result(value: Value) -> Value {
-    json!({
-        "content": [{"type": "text", "text": value.to_string()}],
-        "structuredContent": value,
-        "isError": false,
-    })
-}
-
-fn error_result(message: String) -> Value {
-    json!({"content": [{"type": "text", "text": message}], "isError": true})
-}
-
-fn json_response(status: u16, body: &Value) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .build()
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@
 //! - [`vars`]: application variables over `wasi:config/store`;
 //! - [`outbound`]: concurrent outgoing HTTP with a deadline over
 //!   `wasi:http/outgoing-handler` (spin-sdk's `send` cannot time out);
+//! - [`metrics_sink`]: the metric shard records, written and read;
+//! - [`startup`]: the app's recorded start time;
 //! - [`time`] and [`random_bytes`]: clocks and randomness.
 //!
 //! Only built for `wasm32-wasip2`.
@@ -15,6 +17,7 @@
 pub mod kv;
 pub mod metrics_sink;
 pub mod outbound;
+pub mod startup;
 pub mod time;
 pub mod vars;
 

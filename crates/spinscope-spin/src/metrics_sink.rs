@@ -1,11 +1,13 @@
-//! Writing a request's metric observations: one compare-and-swap on one of
-//! the shard records (see docs/metrics.md), shared by every component that
-//! records (the gateway, and the exporter for its own rejections).
+//! The metric shard records in the store (see docs/metrics.md): writing a
+//! request's observations with one compare-and-swap on one shard (the
+//! gateway, and the exporter for its own rejections), and reading them all
+//! back (the exporter, and the detailed health view).
 
-use crate::kv::{Store, UpdateOutcome};
+use crate::kv::{KvError, Store, UpdateOutcome};
 use spinscope::config::Config;
 use spinscope::keys;
-use spinscope::metrics::{Limits, Recorder, Snapshot};
+use spinscope::metrics::activity::ActivityLimits;
+use spinscope::metrics::{self, Limits, Recorder, Snapshot};
 use std::time::Duration;
 
 /// Compare-and-swap attempts before a recording is counted as failed.
@@ -18,7 +20,10 @@ pub fn record(store: &Store, recorder: &Recorder, config: &Config) -> Result<(),
     if recorder.is_empty() {
         return Ok(());
     }
-    let limits = Limits { max_series_per_metric: config.metrics_max_series_per_metric };
+    let limits = Limits {
+        max_series_per_metric: config.metrics_max_series_per_metric,
+        activity: ActivityLimits { session_ttl_ms: config.session_idle_timeout.as_millis() as u64, ..ActivityLimits::default() },
+    };
     let mut failure = String::new();
     for attempt in 0..MAX_ATTEMPTS {
         // A lost race moves on to another random shard after a short,
@@ -53,7 +58,51 @@ pub fn in_flight(store: &Store, now_ms: u64) -> i64 {
     [minute, minute.saturating_sub(1)]
         .iter()
         .filter_map(|m| store.get(&keys::in_flight(*m)).ok().flatten())
-        .filter_map(|b| spinscope::metrics::decode_counter(&b))
+        .filter_map(|b| metrics::decode_counter(&b))
         .sum::<i64>()
         .max(0)
+}
+
+/// Every shard merged, and what reading them met.
+#[derive(Default)]
+pub struct Collected {
+    pub snapshot: Snapshot,
+    /// Shards read (an absent shard counts: nothing recorded there yet).
+    pub shards_read: u32,
+    /// Shards that could not be read or decoded, with the reason.
+    pub unreadable: Vec<(u32, String)>,
+    /// The first store error met, if any: the numbers are then incomplete.
+    pub store_error: Option<KvError>,
+    /// The counter of failed recordings, when it could be read.
+    pub record_failures: Option<u64>,
+}
+
+/// Reads every shard with one `get` each (Spin's Redis `get-many` is not to
+/// be relied on) and merges them, plus the counter of failed recordings.
+/// Counters written by `increment` are read in either backend's encoding.
+pub fn collect(store: &Store, shards: u32) -> Collected {
+    let mut out = Collected::default();
+    for shard in 0..shards {
+        match store.get(&keys::metrics_shard(shard)) {
+            Ok(None) => out.shards_read += 1,
+            Ok(Some(bytes)) => match Snapshot::decode(&bytes) {
+                Ok(s) => {
+                    out.snapshot.merge(&s);
+                    out.shards_read += 1;
+                }
+                Err(e) => out.unreadable.push((shard, e.to_string())),
+            },
+            Err(e) => {
+                out.unreadable.push((shard, e.to_string()));
+                out.store_error.get_or_insert(e);
+            }
+        }
+    }
+    match store.get(keys::METRICS_RECORD_FAILURES) {
+        Ok(value) => out.record_failures = Some(value.as_deref().and_then(metrics::decode_counter).unwrap_or(0).max(0) as u64),
+        Err(e) => {
+            out.store_error.get_or_insert(e);
+        }
+    }
+    out
 }

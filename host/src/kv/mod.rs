@@ -15,17 +15,14 @@ use std::sync::Arc;
 pub use redis_store::RedisStore;
 pub use sqlite::SqliteStore;
 
-/// A store error, as the guest will see it.
+/// A backend failure, which the guest sees as `error::other(message)`
+/// (opening a store the component may not use is refused in `wasi.rs`).
 #[derive(Debug, Clone)]
-pub enum KvError {
-    NoSuchStore,
-    AccessDenied,
-    Other(String),
-}
+pub struct KvError(pub String);
 
 impl KvError {
     pub fn other(e: impl std::fmt::Display) -> Self {
-        KvError::Other(e.to_string())
+        KvError(e.to_string())
     }
 }
 

@@ -106,7 +106,7 @@ impl Store for SqliteStore {
             tx.commit()?;
             Ok(Ok(new))
         })?;
-        result.map_err(|()| KvError::Other(format!("key '{key}' does not hold a counter")))
+        result.map_err(|()| KvError(format!("key '{key}' does not hold a counter")))
     }
 
     async fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> KvResult<bool> {

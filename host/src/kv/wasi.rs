@@ -34,11 +34,7 @@ pub struct Cas {
 
 impl From<KvError> for store::Error {
     fn from(e: KvError) -> Self {
-        match e {
-            KvError::NoSuchStore => store::Error::NoSuchStore,
-            KvError::AccessDenied => store::Error::AccessDenied,
-            KvError::Other(m) => store::Error::Other(m),
-        }
+        store::Error::Other(e.0)
     }
 }
 

@@ -133,19 +133,41 @@ fn sessions_belong_to_their_tenant_and_scrapes_reveal_no_tenant_data() {
     let text = call_route(&host, "/metrics", Some(KEY_B)).body;
     assert!(!text.contains(&session) && !text.contains("acme") && !text.contains("tenant"));
     let json = request("GET", &host.url("/metrics?format=json"), &[("authorization", &auth_b)], None).json();
-    assert!(json.get("sessions").is_none(), "{json}");
-    assert!(!json.to_string().contains(&session));
+    assert!(json.get("sessions").is_none() && json.get("tenants").is_none(), "{json}");
+    assert!(!json.to_string().contains(&session) && !json.to_string().contains("acme"), "{json}");
 }
 
 #[test]
-fn open_mode_json_lists_sessions_but_prometheus_never_does() {
+fn open_mode_json_lists_sessions_with_their_calls_but_prometheus_never_does() {
     let host = app().start();
-    let (mcp, _) = Mcp::connect(&host);
-    let session = mcp.session.clone().unwrap();
-    let json = host.get("/metrics?format=json").json();
-    let ids: Vec<&str> = json["sessions"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
-    assert!(ids.contains(&session.as_str()), "{json}");
-    assert!(!host.get("/metrics").body.contains(&session));
+    let (mut busy, _) = Mcp::connect(&host);
+    let (idle, _) = Mcp::connect(&host);
+    for i in 0..3 {
+        busy.call_tool("word_count", json!({"text": format!("call {i}")}));
+    }
+    busy.call_tool("failing", json!({}));
+    busy.request("ping", json!({}));
+    let (busy_id, idle_id) = (busy.session.clone().unwrap(), idle.session.clone().unwrap());
+    // Metrics are written after each response: wait for the last one.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let json = loop {
+        let json = host.get("/metrics?format=json").json();
+        if json["tenants"]["-"]["requests"] == 9 || Instant::now() > deadline {
+            break json;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let sessions = json["sessions"].as_array().unwrap();
+    let find = |id: &str| sessions.iter().find(|s| s["id"] == id).unwrap_or_else(|| panic!("{id} not listed: {json}"));
+    // initialize, initialized, 4 tools/call, ping
+    assert_eq!(find(&busy_id)["requests"], 7, "{json}");
+    assert_eq!(find(&busy_id)["calls"], 4, "{json}");
+    assert_eq!(find(&idle_id)["calls"], 0, "{json}");
+    assert_eq!(find(&busy_id)["protocol_version"], "2025-06-18");
+    // 9 requests in open mode (tenant "-"), 4 tool calls, 1 of them failed.
+    assert_eq!(json["tenants"], json!({"-": {"requests": 9, "tool_calls": 4, "errors": 1}}), "{json}");
+    let text = host.get("/metrics").body;
+    assert!(!text.contains(&busy_id) && !text.contains(&idle_id));
 }
 
 #[test]

@@ -186,6 +186,29 @@ pub fn tool_error_result(message: &str) -> Value {
     json!({ "content": [{ "type": "text", "text": message }], "isError": true })
 }
 
+/// A successful `CallToolResult` with one text item (what tool components
+/// answer; see `spinscope-tool`).
+pub fn text_result(text: String) -> Value {
+    json!({ "content": [{ "type": "text", "text": text }], "isError": false })
+}
+
+/// A successful `CallToolResult` whose text item is the JSON of its
+/// `structuredContent`, for clients that only read `content`.
+pub fn structured_result(value: Value) -> Value {
+    json!({
+        "content": [{ "type": "text", "text": value.to_string() }],
+        "structuredContent": value,
+        "isError": false,
+    })
+}
+
+/// Parses a tool's arguments object as a tool component receives it (the
+/// raw `POST` body); an empty body counts as `{}`.
+pub fn parse_tool_arguments<T: serde::de::DeserializeOwned>(tool: &str, body: &[u8]) -> Result<T, String> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    serde_json::from_slice(body).map_err(|e| format!("invalid arguments for {tool}: {e}"))
+}
+
 /// Checks that a tool component's answer is a `CallToolResult`: an object
 /// with a `content` array of typed items (text items need a string `text`),
 /// an optional boolean `isError` and an optional object `structuredContent`.
@@ -474,5 +497,24 @@ mod tests {
         assert!(parse_call_tool_result(b"{}")
             .unwrap_err()
             .contains("content"));
+    }
+
+    #[derive(Deserialize)]
+    struct TextArgs {
+        text: String,
+    }
+
+    #[test]
+    fn tool_side_arguments_and_results() {
+        let empty: Value = parse_tool_arguments("t", b"  ").unwrap();
+        assert_eq!(empty, json!({}));
+        let err = parse_tool_arguments::<TextArgs>("word_count", b"{\"text\": 3}").err().unwrap();
+        assert!(err.starts_with("invalid arguments for word_count:"), "{err}");
+        assert_eq!(parse_tool_arguments::<TextArgs>("t", b"{\"text\":\"a\"}").unwrap().text, "a");
+        let s = structured_result(json!({"n": 1}));
+        assert_eq!(validate_call_tool_result(&s), Ok(()));
+        assert_eq!(s["content"][0]["text"], "{\"n\":1}");
+        assert_eq!(validate_call_tool_result(&text_result("x".into())), Ok(()));
+        assert_eq!(tool_error_result("no")["isError"], true);
     }
 }

@@ -9,6 +9,7 @@
 //! [`Snapshot::encode`]d result back with one compare-and-swap; the exporter
 //! [`Snapshot::decode`]s and [`Snapshot::merge`]s every shard and renders.
 
+pub mod activity;
 pub mod catalog;
 pub mod json;
 pub mod parse;

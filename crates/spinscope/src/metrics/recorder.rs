@@ -2,6 +2,7 @@
 //! record in one store write at the end of the request (see
 //! [`Snapshot::apply`](super::Snapshot::apply)).
 
+use super::activity::Note;
 use super::catalog::{Kind, MetricDef};
 
 /// One recorded observation, labels in the metric's catalog order.
@@ -37,6 +38,8 @@ impl Observation {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Recorder {
     pub(crate) observations: Vec<Observation>,
+    /// Per-session and per-tenant activity (see [`super::activity`]).
+    pub(crate) notes: Vec<Note>,
 }
 
 fn fits(metric: &MetricDef, labels: &[&str], kind: Kind) -> bool {
@@ -88,13 +91,18 @@ impl Recorder {
         }
     }
 
+    /// Records what the request did for its session and tenant.
+    pub fn note(&mut self, note: Note) {
+        self.notes.push(note);
+    }
+
     /// Number of observations recorded.
     pub fn len(&self) -> usize {
         self.observations.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.observations.is_empty()
+        self.observations.is_empty() && self.notes.is_empty()
     }
 }
 

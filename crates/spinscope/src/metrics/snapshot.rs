@@ -21,6 +21,7 @@
 //! longer matches the catalog, are skipped when decoding, so a record written
 //! by an older or newer spinscope still reads.
 
+use super::activity::{Activity, ActivityLimits, RawActivity};
 use super::catalog::{self, Kind, MetricDef};
 use super::recorder::{Observation, Recorder};
 use serde::Deserialize;
@@ -96,16 +97,21 @@ pub struct Limits {
     /// `metrics_series_dropped_total`). It bounds one shard record: the
     /// merged view of N shards may hold up to N times as many.
     pub max_series_per_metric: usize,
+    /// Bounds on the per-session and per-tenant activity.
+    pub activity: ActivityLimits,
 }
 
 impl Limits {
     /// No cap (for values the exporter sets itself, and benchmarks).
-    pub const UNLIMITED: Limits = Limits { max_series_per_metric: usize::MAX };
+    pub const UNLIMITED: Limits = Limits {
+        max_series_per_metric: usize::MAX,
+        activity: ActivityLimits { max_sessions: usize::MAX, session_ttl_ms: u64::MAX, max_tenants: usize::MAX },
+    };
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_series_per_metric: 1000 }
+        Limits { max_series_per_metric: 1000, activity: ActivityLimits::default() }
     }
 }
 
@@ -139,6 +145,7 @@ type Key = (&'static str, Vec<String>);
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     series: BTreeMap<Key, SeriesValue>,
+    activity: Activity,
 }
 
 impl Snapshot {
@@ -152,7 +159,13 @@ impl Snapshot {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.series.is_empty()
+        self.series.is_empty() && self.activity.is_empty()
+    }
+
+    /// Requests and tool calls per session and per tenant (see
+    /// [`super::activity`]); never rendered in the Prometheus formats.
+    pub fn activity(&self) -> &Activity {
+        &self.activity
     }
 
     /// Whether `metric` already has `limit` series (reads at most `limit`).
@@ -199,6 +212,9 @@ impl Snapshot {
                 _ => {}
             }
         }
+        for note in &recorder.notes {
+            self.activity.note(note, &limits.activity);
+        }
         report
     }
 
@@ -243,6 +259,7 @@ impl Snapshot {
                 _ => {}
             }
         }
+        self.activity.merge(&other.activity);
     }
 
     /// Series of one metric, sorted by label values.
@@ -323,7 +340,9 @@ impl Snapshot {
             }
             out.push(b'}');
         }
-        out.extend_from_slice(b"]}");
+        out.push(b']');
+        self.activity.encode_into(&mut out);
+        out.push(b'}');
         out
     }
 
@@ -342,6 +361,7 @@ impl Snapshot {
                 snapshot.series.insert((metric.name, labels), value);
             }
         }
+        snapshot.activity = record.activity.map(Activity::from).unwrap_or_default();
         Ok(snapshot)
     }
 }
@@ -351,6 +371,8 @@ impl Snapshot {
 struct RawRecord {
     v: u64,
     series: Vec<Value>,
+    #[serde(default)]
+    activity: Option<RawActivity>,
 }
 
 fn decode_series(item: &Value) -> Option<(&'static MetricDef, Vec<String>, SeriesValue)> {
@@ -482,7 +504,7 @@ mod tests {
     #[test]
     fn the_cap_drops_new_series_and_counts_them() {
         let mut s = Snapshot::new();
-        let limits = Limits { max_series_per_metric: 2 };
+        let limits = Limits { max_series_per_metric: 2, ..Limits::default() };
         let mut r = Recorder::new();
         for tool in ["a", "b", "c", "d", "a"] {
             r.inc(&TOOL_CALLS_TOTAL, &[tool, "x", "success"], 1);
@@ -497,7 +519,7 @@ mod tests {
         r.inc(&SESSIONS_CREATED_TOTAL, &[], 1);
         r.inc(&OUTPUT_TRUNCATED_TOTAL, &[], 1);
         let mut s = Snapshot::new();
-        assert_eq!(s.apply(&r, &Limits { max_series_per_metric: 0 }).dropped, 2);
+        assert_eq!(s.apply(&r, &Limits { max_series_per_metric: 0, ..Limits::default() }).dropped, 2);
         assert_eq!(s.series(&METRICS_SERIES_DROPPED_TOTAL).count(), 2);
     }
 
@@ -533,5 +555,28 @@ mod tests {
         s.add_counter(&METRICS_RECORD_FAILURES_TOTAL, &[], 3);
         assert_eq!(s.gauge(&IN_FLIGHT_REQUESTS, &[]), 2);
         assert_eq!(s.counter(&METRICS_RECORD_FAILURES_TOTAL, &[]), 3);
+    }
+
+    #[test]
+    fn activity_travels_in_the_record_and_old_records_still_read() {
+        use crate::metrics::activity::Note;
+        let mut r = recorder();
+        r.note(Note { tenant: "acme".into(), session: Some("ab\"c".into()), tool_call: true, error: false, at_ms: 5 });
+        let mut s = Snapshot::new();
+        s.apply(&r, &Limits::default());
+        let bytes = s.encode();
+        let decoded = Snapshot::decode(&bytes).unwrap();
+        assert_eq!(decoded, s);
+        assert_eq!(decoded.activity().sessions["ab\"c"].tool_calls, 1);
+        assert_eq!(decoded.activity().tenants["acme"].requests, 1);
+        // A record without the field (an older gateway) has no activity.
+        let plain = br#"{"v":1,"series":[{"m":"sessions_created_total","l":[],"c":2}]}"#;
+        let old = Snapshot::decode(plain).unwrap();
+        assert!(old.activity().is_empty());
+        assert_eq!(old.counter(&SESSIONS_CREATED_TOTAL, &[]), 2);
+        // A record with only activity is not empty.
+        let mut only = Recorder::new();
+        only.note(Note { tenant: "-".into(), session: None, tool_call: false, error: false, at_ms: 1 });
+        assert!(!only.is_empty());
     }
 }

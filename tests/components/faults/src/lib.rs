@@ -18,16 +18,16 @@
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
+use spinscope_tool::{args, error_result, json_response, method_not_allowed, route, structured_result, text_result, unknown_tool, Route};
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    let tool = req.path().rsplit('/').next().unwrap_or_default();
-    match req.method() {
-        Method::Get if tool.is_empty() => json_response(200, &tools()),
-        Method::Post => call(tool, &req),
-        _ => json_response(405, &error_result("use GET / or POST /<tool-name>".into())),
+    match route(&req) {
+        Route::List => json_response(200, &tools()),
+        Route::Call(tool) => call(tool, &req),
+        Route::Other => method_not_allowed(),
     }
 }
 
@@ -109,7 +109,7 @@ fn call(tool: &str, req: &Request) -> Response {
             })))
         }
         "not_a_result" => Ok(json!({"hello": 1})),
-        _ => return json_response(404, &error_result(format!("unknown tool {tool:?}"))),
+        _ => return unknown_tool(tool),
     };
     json_response(200, &result.unwrap_or_else(error_result))
 }
@@ -139,36 +139,3 @@ fn slow(ms: u64) -> Value {
     text_result(format!("slept {ms} ms"))
 }
 
-/// Parses the arguments object; an empty body counts as `{}`.
-fn args<T: for<'de> Deserialize<'de>>(tool: &str, body: &[u8]) -> Result<T, String> {
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    };
-    serde_json::from_slice(body).map_err(|e| format!("invalid arguments for {tool}: {e}"))
-}
-
-fn text_result(text: String) -> Value {
-    json!({"content": [{"type": "text", "text": text}], "isError": false})
-}
-
-fn structured_result(value: Value) -> Value {
-    json!({
-        "content": [{"type": "text", "text": value.to_string()}],
-        "structuredContent": value,
-        "isError": false,
-    })
-}
-
-fn error_result(message: String) -> Value {
-    json!({"content": [{"type": "text", "text": message}], "isError": true})
-}
-
-fn json_response(status: u16, body: &Value) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .build()
-}

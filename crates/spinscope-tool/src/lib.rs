@@ -1,0 +1,91 @@
+//! The tool-component contract (FTL's), for Spin components written in Rust.
+//!
+//! A tool component is a Spin HTTP component the gateway reaches by service
+//! chaining, e.g. `http://calc.spin.internal/calculate`. It answers:
+//!
+//! - `GET /` with a JSON array of tool metadata: `name`, `title`,
+//!   `description`, `inputSchema`, optional `outputSchema`, `annotations`;
+//! - `POST /<tool-name>`, the body being the arguments JSON object, with
+//!   `200` and an MCP `CallToolResult`: `content: [{"type": "text", "text": ...}]`,
+//!   optional `structuredContent` (an object matching `outputSchema`), `isError`.
+//!
+//! An unknown tool gets `404` with a `CallToolResult` whose `isError` is true.
+//! Bad arguments get `200` with `isError: true` and a readable message, so the
+//! model can correct its call. The tool name is the last segment of the request
+//! path, which works however the component is reached (chained or routed);
+//! `spin-path-info` alone would not. A `traceparent` header may come with the
+//! request; tools are free to ignore it. See docs/tools.md.
+
+use serde_json::Value;
+use spin_sdk::http::{Method, Request, Response};
+
+/// What a request asks of a tool component.
+pub enum Route<'a> {
+    /// `GET /`: the tool list.
+    List,
+    /// `POST /<tool-name>`.
+    Call(&'a str),
+    /// Anything else (answered 405 by [`serve`]).
+    Other,
+}
+
+/// Reads the contract's route from a request.
+pub fn route(req: &Request) -> Route<'_> {
+    let tool = req.path().rsplit('/').next().unwrap_or_default();
+    match req.method() {
+        Method::Get if tool.is_empty() || is_base_path(req) => Route::List,
+        Method::Post => Route::Call(tool),
+        _ => Route::Other,
+    }
+}
+
+/// Whether the request is for the component's base path when it is routed
+/// under a prefix, e.g. `GET /calc` for route `/calc/...`.
+fn is_base_path(req: &Request) -> bool {
+    req.header("spin-path-info")
+        .and_then(|v| v.as_str())
+        .is_some_and(|info| info.is_empty() || info == "/")
+}
+
+/// Serves the contract: `list` answers `GET /`; `call` runs a tool on its raw
+/// arguments and returns its `CallToolResult`, or `None` for an unknown tool.
+pub fn serve(
+    req: &Request,
+    list: impl FnOnce() -> Value,
+    call: impl FnOnce(&str, &[u8]) -> Option<Value>,
+) -> Response {
+    match route(req) {
+        Route::List => json_response(200, &list()),
+        Route::Call(tool) => match call(tool, req.body()) {
+            Some(result) => json_response(200, &result),
+            None => unknown_tool(tool),
+        },
+        Route::Other => method_not_allowed(),
+    }
+}
+
+/// `404` with an `isError` result.
+pub fn unknown_tool(tool: &str) -> Response {
+    json_response(404, &error_result(format!("unknown tool {tool:?}")))
+}
+
+/// `405` with an `isError` result naming the two allowed forms.
+pub fn method_not_allowed() -> Response {
+    json_response(405, &error_result("use GET / or POST /<tool-name>".into()))
+}
+
+pub use spinscope::mcp::{parse_tool_arguments as args, structured_result, text_result};
+
+/// A failed result the model can read.
+pub fn error_result(message: String) -> Value {
+    spinscope::mcp::tool_error_result(&message)
+}
+
+/// A JSON response.
+pub fn json_response(status: u16, body: &Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .build()
+}
