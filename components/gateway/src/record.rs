@@ -105,8 +105,6 @@ fn to_recorder(obs: &Observations, config: &Config) -> Recorder {
 
 /// Adds the observations to one shard (see `spinscope_spin::metrics_sink`).
 pub fn flush(obs: &Observations, config: &Config, store: Option<&Store>) -> Result<(), String> {
-    let Some(store) = store else {
-        return Err("key-value store unavailable".into());
-    };
-    metrics_sink::record(store, &to_recorder(obs, config), config)
+    let store = metrics_sink::metrics_store(config, store).map_err(|e| format!("metrics store '{}': {e}", config.metrics_store))?;
+    metrics_sink::record(&store, &to_recorder(obs, config), config)
 }

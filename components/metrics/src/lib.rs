@@ -48,7 +48,7 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     if !caller.allowed() {
         let mut rejected = Recorder::new();
         rejected.inc(&catalog::REJECTED_TOTAL, &["unauthorized"], 1);
-        if let Ok(store) = kv::Store::open_default() {
+        if let Ok(store) = metrics_sink::metrics_store(&config, None) {
             if let Err(e) = metrics_sink::record(&store, &rejected, &config) {
                 eprintln!("could not count the rejected scrape: {e}");
             }
@@ -97,7 +97,8 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
 /// scrape (503): partial numbers would look like counter resets.
 fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
     let store = kv::Store::open_default()?;
-    let collected = metrics_sink::collect(&store, config.metrics_shards);
+    let metrics_store = metrics_sink::metrics_store(config, Some(&store))?;
+    let collected = metrics_sink::collect(&metrics_store, config.metrics_shards);
     if let Some(e) = collected.store_error {
         return Err(e);
     }

@@ -71,8 +71,9 @@ fn authorize(req: &Request, endpoint: Endpoint) -> Option<Response> {
     }
     let mut rejected = Recorder::new();
     rejected.inc(&metrics::catalog::REJECTED_TOTAL, &["unauthorized"], 1);
-    if let (Ok(store), Ok(config)) = (Store::open_default(), Config::from_lookup(|n| vars::get(n).ok().flatten())) {
-        if let Err(e) = metrics_sink::record(&store, &rejected, &config) {
+    if let Ok(config) = Config::from_lookup(|n| vars::get(n).ok().flatten()) {
+        let recorded = metrics_sink::metrics_store(&config, None).map_err(|e| e.to_string());
+        if let Err(e) = recorded.and_then(|store| metrics_sink::record(&store, &rejected, &config)) {
             eprintln!("could not count the rejected request: {e}");
         }
     }
@@ -251,7 +252,10 @@ fn summary(report: &Report, cached: bool, loaded: &LoadedConfig, store: &Result<
 fn parts(report: &Report, loaded: &LoadedConfig, store: &Result<Store, KvError>) -> Value {
     let began = time::monotonic_ns();
     let collected = match store {
-        Ok(store) => metrics_sink::collect(store, loaded.config.metrics_shards),
+        Ok(store) => match metrics_sink::metrics_store(&loaded.config, Some(store)) {
+            Ok(metrics) => metrics_sink::collect(&metrics, loaded.config.metrics_shards),
+            Err(e) => metrics_sink::Collected { store_error: Some(e), ..Default::default() },
+        },
         Err(_) => metrics_sink::Collected::default(),
     };
     let snapshot = &collected.snapshot;

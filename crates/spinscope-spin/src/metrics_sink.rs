@@ -10,6 +10,31 @@ use spinscope::metrics::activity::ActivityLimits;
 use spinscope::metrics::{self, Limits, Recorder, Snapshot};
 use std::time::Duration;
 
+/// The store holding the metric shards (`metrics_store`): usually the
+/// default store, which the caller has open already.
+pub enum MetricsStore<'a> {
+    Shared(&'a Store),
+    Own(Store),
+}
+
+impl std::ops::Deref for MetricsStore<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        match self {
+            MetricsStore::Shared(store) => store,
+            MetricsStore::Own(store) => store,
+        }
+    }
+}
+
+/// Opens the metrics store, reusing `default` when it is the default store.
+pub fn metrics_store<'a>(config: &Config, default: Option<&'a Store>) -> Result<MetricsStore<'a>, KvError> {
+    match default {
+        Some(store) if config.metrics_store == "default" => Ok(MetricsStore::Shared(store)),
+        _ => Store::open(&config.metrics_store).map(MetricsStore::Own),
+    }
+}
+
 /// Compare-and-swap attempts before a recording is counted as failed.
 const MAX_ATTEMPTS: u32 = 64;
 

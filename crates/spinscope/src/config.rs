@@ -21,6 +21,9 @@ pub struct Config {
     pub validate_tool_arguments: bool,
     /// Metric recording on/off (`metrics_enabled`), for benchmarks.
     pub metrics_enabled: bool,
+    /// Key-value store label holding the metric shards (`metrics_store`):
+    /// `default`, or e.g. an in-memory store for speed (docs/deployment.md).
+    pub metrics_store: String,
     pub metrics_shards: u32,
     pub metrics_max_series_per_metric: usize,
     pub tool_map_ttl: Duration,
@@ -117,6 +120,16 @@ impl Config {
         let metrics_enabled = flag("metrics_enabled", true);
         let tools_required = flag("tools_required", false);
 
+        // Spin store labels: letters, digits, '_' and '-'.
+        let metrics_store = match get("metrics_store") {
+            None => "default".to_string(),
+            Some(label) if is_component_id(&label) => label,
+            Some(label) => {
+                errors.push(ConfigError { variable: "metrics_store", message: format!("{label:?} is not a store label") });
+                "default".to_string()
+            }
+        };
+
         let tool_components = match get("tool_components") {
             None => Vec::new(),
             Some(list) => {
@@ -185,6 +198,7 @@ impl Config {
             allowed_origins: list("allowed_origins"),
             validate_tool_arguments,
             metrics_enabled,
+            metrics_store,
             metrics_shards,
             metrics_max_series_per_metric: max_series,
             tool_map_ttl: Duration::from_millis(tool_map_ttl_ms),

@@ -48,7 +48,7 @@ pub trait Store: Send + Sync {
 
 /// Runtime config (`--runtime-config-file`), Spin's format:
 /// `[key_value_store.NAME] type = "redis", url = "redis://..."` or
-/// `type = "spin"` with an optional `path` for SQLite.
+/// `type = "spin"` with an optional `path` for SQLite (in memory without).
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct RuntimeConfig {
     #[serde(default)]
@@ -97,13 +97,11 @@ impl StoreManager {
                         .await
                         .with_context(|| format!("key-value store '{name}': cannot connect to {url}"))?,
                 ),
-                Some(StoreConfig::Spin { path }) => {
-                    let path = match path {
-                        Some(p) => base_dir.join(p),
-                        None => state_dir.join("sqlite_key_value.db"),
-                    };
-                    sqlite_store(&mut sqlite_by_path, &path, &name)?
-                }
+                // As on Spin: a `spin` store with a path is a SQLite file
+                // (relative to the runtime config), without one it is an
+                // in-memory SQLite database, gone when the process ends.
+                Some(StoreConfig::Spin { path: Some(p) }) => sqlite_store(&mut sqlite_by_path, &base_dir.join(p), &name)?,
+                Some(StoreConfig::Spin { path: None }) => Arc::new(SqliteStore::open_memory(&name)?),
                 None if name == "default" => {
                     sqlite_store(&mut sqlite_by_path, &state_dir.join("sqlite_key_value.db"), &name)?
                 }

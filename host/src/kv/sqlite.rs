@@ -25,6 +25,16 @@ impl SqliteStore {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let conn = Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        Self::with_schema(conn, "default")
+    }
+
+    /// An in-memory database (Spin's `type = "spin"` without a `path`): the
+    /// same schema and lock, no fsync, nothing kept after the process.
+    pub fn open_memory(name: &str) -> Result<Self> {
+        Self::with_schema(Connection::open_in_memory()?, name)
+    }
+
+    fn with_schema(conn: Connection, name: &str) -> Result<Self> {
         conn.execute(
             "CREATE TABLE IF NOT EXISTS spin_key_value (
                 store TEXT NOT NULL,
@@ -34,7 +44,7 @@ impl SqliteStore {
             )",
             [],
         )?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), name: "default".into() })
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), name: name.into() })
     }
 
     /// A view of the same file for another store name.

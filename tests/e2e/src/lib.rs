@@ -50,14 +50,15 @@ impl Output {
 pub struct HostBuilder {
     manifest: PathBuf,
     env: Vec<(String, String)>,
-    runtime_config: Option<PathBuf>,
+    /// Runtime config sections (Spin's format), written at start.
+    runtime_config: String,
     state_dir: PathBuf,
 }
 
 impl HostBuilder {
     pub fn new(manifest: impl AsRef<Path>) -> Self {
         let manifest = workspace_root().join(manifest.as_ref());
-        Self { manifest, env: Vec::new(), runtime_config: None, state_dir: temp_dir("state") }
+        Self { manifest, env: Vec::new(), runtime_config: String::new(), state_dir: temp_dir("state") }
     }
     /// The app's own `spin.toml`, plus the test-only `faults` component
     /// (private route), keeping only `components` when given (so a test can
@@ -107,10 +108,30 @@ impl HostBuilder {
         self
     }
     pub fn redis(mut self, redis: &RedisServer) -> Self {
-        let path = self.state_dir.join("runtime-config.toml");
-        std::fs::write(&path, format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n", redis.url())).unwrap();
-        self.runtime_config = Some(path);
+        self.runtime_config += &format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n", redis.url());
         self
+    }
+
+    /// The metric shards in a store of their own, in memory (Spin's
+    /// `type = "spin"` without a path): every component that opens the
+    /// default store may open `metrics` too, and `metrics_store` names it.
+    pub fn metrics_in_memory(mut self) -> Self {
+        let text = std::fs::read_to_string(&self.manifest).unwrap();
+        let mut doc: toml::Table = text.parse().unwrap();
+        if let Some(toml::Value::Table(comps)) = doc.get_mut("component") {
+            for (_, comp) in comps.iter_mut() {
+                if let Some(toml::Value::Array(stores)) = comp.as_table_mut().unwrap().get_mut("key_value_stores") {
+                    if stores.iter().any(|s| s.as_str() == Some("default")) {
+                        stores.push("metrics".into());
+                    }
+                }
+            }
+        }
+        let dir = temp_dir("manifest");
+        self.manifest = dir.join("spin.toml");
+        std::fs::write(&self.manifest, toml::to_string(&doc).unwrap()).unwrap();
+        self.runtime_config += "[key_value_store.metrics]\ntype = \"spin\"\n";
+        self.var("metrics_store", "metrics")
     }
     pub fn start(self) -> Host {
         self.try_start().unwrap_or_else(|e| panic!("host did not start: {e}"))
@@ -130,8 +151,10 @@ impl HostBuilder {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .stdin(Stdio::null());
-        if let Some(rc) = &self.runtime_config {
-            cmd.arg("--runtime-config-file").arg(rc);
+        if !self.runtime_config.is_empty() {
+            let path = self.state_dir.join("runtime-config.toml");
+            std::fs::write(&path, &self.runtime_config).map_err(|e| e.to_string())?;
+            cmd.arg("--runtime-config-file").arg(path);
         }
         for (k, v) in &self.env {
             cmd.env(k, v);

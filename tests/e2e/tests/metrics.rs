@@ -156,6 +156,40 @@ fn five_hundred_concurrent_calls_lose_nothing() {
 }
 
 #[test]
+fn an_in_memory_metrics_store_counts_exactly_and_writes_nothing_to_disk() {
+    let host = HostBuilder::app(None).var("tool_components", "text-tools,calc").metrics_in_memory().start();
+    let (mcp, _) = Mcp::connect(&host);
+    let headers = mcp.headers();
+    let url = host.url("/mcp");
+    let statuses = concurrently(32, 8, move |i| {
+        let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let body = json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":{"name":"sha256","arguments":{"text": i.to_string()}}});
+        request("POST", &url, &h, Some(body.to_string().as_bytes())).status
+    });
+    assert!(statuses.iter().all(|s| *s == 200));
+    let e = scrape_until(&host, |e| value(e, "spinscope_tool_calls_total", &[]) >= 256.0);
+    assert_eq!(value(&e, "spinscope_tool_calls_total", &[("tool", "sha256"), ("outcome", "success")]), 256.0);
+    assert_eq!(value(&e, "spinscope_http_requests_total", &[]), 258.0);
+    assert_eq!(value(&e, "spinscope_metrics_record_failures_total", &[]), 0.0);
+    // The detailed health view reads the same store.
+    let detailed = host.get("/health/detailed").json();
+    assert_eq!(detailed["parts"]["store"]["metrics_shards_unreadable"], json!([]), "{detailed}");
+    assert_eq!(detailed["parts"]["gateway"]["http_requests"], 258, "{detailed}");
+    // Sessions stay in the default store on disk; the shards never go there.
+    let state = host.stop();
+    let db = rusqlite::Connection::open(state.join("sqlite_key_value.db")).unwrap();
+    let keys: Vec<String> = db
+        .prepare("SELECT key FROM spin_key_value")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(keys.iter().any(|k| k.starts_with("spinscope:v1:session:")), "{keys:?}");
+    assert!(!keys.iter().any(|k| k.contains(":metrics:")), "{keys:?}");
+}
+
+#[test]
 fn two_hosts_sharing_redis_add_to_the_same_numbers() {
     let redis = RedisServer::start();
     let a = app().redis(&redis).start();
