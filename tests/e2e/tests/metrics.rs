@@ -136,18 +136,24 @@ fn every_count_is_exact_after_mixed_calls() {
     promtool_check(&host.get("/metrics").body);
 }
 
-#[test]
-fn five_hundred_concurrent_calls_lose_nothing() {
-    let host = app().start();
-    let (mcp, _) = Mcp::connect(&host);
+/// One session, then `threads` × `per_thread` concurrent `sha256` calls,
+/// each answered 200.
+fn concurrent_sha256_calls(host: &Host, threads: usize, per_thread: usize) {
+    let (mcp, _) = Mcp::connect(host);
     let headers = mcp.headers();
     let url = host.url("/mcp");
-    let statuses = concurrently(50, 10, move |i| {
+    let statuses = concurrently(threads, per_thread, move |i| {
         let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let body = json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":{"name":"sha256","arguments":{"text": i.to_string()}}});
         request("POST", &url, &h, Some(body.to_string().as_bytes())).status
     });
     assert!(statuses.iter().all(|s| *s == 200));
+}
+
+#[test]
+fn five_hundred_concurrent_calls_lose_nothing() {
+    let host = app().start();
+    concurrent_sha256_calls(&host, 50, 10);
     let e = scrape_until(&host, |e| value(e, "spinscope_tool_calls_total", &[]) >= 500.0);
     assert_eq!(value(&e, "spinscope_tool_calls_total", &[("tool", "sha256"), ("outcome", "success")]), 500.0);
     assert_eq!(value(&e, "spinscope_tool_call_duration_seconds_count", &[]), 500.0);
@@ -158,15 +164,7 @@ fn five_hundred_concurrent_calls_lose_nothing() {
 #[test]
 fn an_in_memory_metrics_store_counts_exactly_and_writes_nothing_to_disk() {
     let host = HostBuilder::app(None).var("tool_components", "text-tools,calc").metrics_in_memory().start();
-    let (mcp, _) = Mcp::connect(&host);
-    let headers = mcp.headers();
-    let url = host.url("/mcp");
-    let statuses = concurrently(32, 8, move |i| {
-        let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let body = json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":{"name":"sha256","arguments":{"text": i.to_string()}}});
-        request("POST", &url, &h, Some(body.to_string().as_bytes())).status
-    });
-    assert!(statuses.iter().all(|s| *s == 200));
+    concurrent_sha256_calls(&host, 32, 8);
     let e = scrape_until(&host, |e| value(e, "spinscope_tool_calls_total", &[]) >= 256.0);
     assert_eq!(value(&e, "spinscope_tool_calls_total", &[("tool", "sha256"), ("outcome", "success")]), 256.0);
     assert_eq!(value(&e, "spinscope_http_requests_total", &[]), 258.0);
