@@ -11,32 +11,21 @@
 //! (a later issue) they do not apply here.
 
 use serde_json::json;
-use spin_sdk::http::{IntoResponse, Method, Request, Response};
+use spin_sdk::http::{IntoResponse, Request};
 use spin_sdk::http_component;
 use spinscope::log::rfc3339_ms;
 use spinscope::probe::{self, elapsed_ms};
+use spinscope_spin::probe_http::{get_or_head, json_response};
 use spinscope_spin::{kv, startup, time, vars};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-fn json_response(status: u16, body: &serde_json::Value, head: bool) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .header("cache-control", "no-store")
-        .body(if head { String::new() } else { body.to_string() })
-        .build()
-}
-
 #[http_component]
 fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
-    let head = *req.method() == Method::Head;
-    if *req.method() != Method::Get && !head {
-        let body = json!({"status": "error", "message": format!("method {} not allowed; use GET or HEAD", req.method())});
-        let mut response = json_response(405, &body, false);
-        response.set_header("allow", "GET, HEAD");
-        return Ok(response);
-    }
+    let head = match get_or_head(&req) {
+        Ok(head) => head,
+        Err(not_allowed) => return Ok(not_allowed),
+    };
     let now = time::now_unix_ms();
     let (status, body) = match req.path() {
         "/health/live" => (200, json!({"status": "ok", "timestamp": rfc3339_ms(now), "version": VERSION})),

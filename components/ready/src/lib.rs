@@ -12,7 +12,7 @@
 //! `?fresh=1` runs the checks anyway (and refreshes the cache).
 
 use serde_json::{json, Map, Value};
-use spin_sdk::http::{IntoResponse, Method, Request, Response};
+use spin_sdk::http::{IntoResponse, Request, Response};
 use spin_sdk::http_component;
 use spinscope::keys;
 use spinscope::log::rfc3339_ms;
@@ -22,6 +22,7 @@ use spinscope::metrics::{self, Recorder};
 use spinscope::probe::{self, elapsed_ms, Check, LoadedConfig, Report, Status, ToolProbe};
 use spinscope_spin::kv::{KvError, Store};
 use spinscope_spin::outbound::{self, Outgoing, SendFailure};
+use spinscope_spin::probe_http::{get_or_head, json_response};
 use spinscope_spin::{metrics_sink, random_bytes, startup, time, vars};
 use std::time::Duration;
 
@@ -35,15 +36,6 @@ enum Endpoint {
     Ready,
     Summary,
     Detailed,
-}
-
-fn json_response(status: u16, body: &Value, head: bool) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .header("cache-control", "no-store")
-        .body(if head { String::new() } else { body.to_string() })
-        .build()
 }
 
 /// The seam for API keys. docs/auth.md says `/health` and
@@ -85,13 +77,10 @@ fn authorize(req: &Request, endpoint: Endpoint) -> Option<Response> {
 
 #[http_component]
 fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
-    let head = *req.method() == Method::Head;
-    if *req.method() != Method::Get && !head {
-        let body = json!({"status": "error", "message": format!("method {} not allowed; use GET or HEAD", req.method())});
-        let mut response = json_response(405, &body, false);
-        response.set_header("allow", "GET, HEAD");
-        return Ok(response);
-    }
+    let head = match get_or_head(&req) {
+        Ok(head) => head,
+        Err(not_allowed) => return Ok(not_allowed),
+    };
     let endpoint = match req.path() {
         "/health/ready" | "/ready" => Endpoint::Ready,
         "/health" => Endpoint::Summary,

@@ -10,6 +10,7 @@
 //!   `wasi:http/outgoing-handler` (spin-sdk's `send` cannot time out);
 //! - [`metrics_sink`]: the metric shard records, written and read;
 //! - [`startup`]: the app's recorded start time;
+//! - [`probe_http`]: the probe components' JSON answers and method check;
 //! - [`time`] and [`random_bytes`]: clocks and randomness.
 //!
 //! Only built for `wasm32-wasip2`.
@@ -17,6 +18,7 @@
 pub mod kv;
 pub mod metrics_sink;
 pub mod outbound;
+pub mod probe_http;
 pub mod startup;
 pub mod time;
 pub mod vars;

@@ -1,0 +1,30 @@
+//! The HTTP shape the probe components (`health`, `ready`) share: JSON
+//! bodies that are never cached, `GET` and `HEAD` only.
+
+use serde_json::{json, Value};
+use spin_sdk::http::{Method, Request, Response};
+
+/// A JSON probe answer; with `head`, the same status and headers, no body.
+pub fn json_response(status: u16, body: &Value, head: bool) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .body(if head { String::new() } else { body.to_string() })
+        .build()
+}
+
+/// `Ok(head)` for `GET` (false) and `HEAD` (true); otherwise the 405 answer
+/// with `Allow`.
+pub fn get_or_head(req: &Request) -> Result<bool, Response> {
+    match req.method() {
+        Method::Get => Ok(false),
+        Method::Head => Ok(true),
+        other => {
+            let body = json!({"status": "error", "message": format!("method {other} not allowed; use GET or HEAD")});
+            let mut response = json_response(405, &body, false);
+            response.set_header("allow", "GET, HEAD");
+            Err(response)
+        }
+    }
+}
