@@ -11,7 +11,7 @@ use crate::Reply;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use spin_sdk::http::{IncomingRequest, Method};
-use spinscope::auth::{Caller, TokenBucket};
+use spinscope::auth::{Caller, RateWindow};
 use spinscope::config::{Config, ConfigError};
 use spinscope::keys;
 use spinscope::log::Level;
@@ -19,7 +19,7 @@ use spinscope::metrics::activity::Note;
 use spinscope::mcp::{self, Incoming, RequestId, RpcError};
 use spinscope::redact::{redact_arguments, RedactionPolicy};
 use spinscope::trace::TraceContext;
-use spinscope_spin::kv::{Store, UpdateOutcome};
+use spinscope_spin::kv::{KvError, Store};
 use spinscope_spin::outbound::{self, Outgoing, SendFailure};
 use spinscope_spin::{random_bytes, time};
 
@@ -171,33 +171,22 @@ impl Exchange {
             }
         }
         if self.config.rate_limit_per_minute > 0 {
-            let (per_minute, burst) = (self.config.rate_limit_per_minute, self.config.rate_limit_burst);
-            let key = keys::rate_limit(self.tenant.as_deref().unwrap_or("-"));
-            let mut retry_after = None;
-            let outcome = match self.store() {
+            let window = RateWindow::new(self.config.rate_limit_per_minute, self.config.rate_limit_burst);
+            let tenant = self.tenant.clone().unwrap_or_else(|| "-".to_string());
+            let decision = match self.store() {
                 Err(e) => Err(e),
-                Ok(store) => store
-                    .update(&key, 16, |current| {
-                        let bucket = current.and_then(|b| serde_json::from_slice::<TokenBucket>(b).ok());
-                        match TokenBucket::take(bucket, now, per_minute, burst) {
-                            Ok(next) => Some(serde_json::to_vec(&next).expect("bucket serializes")),
-                            Err(secs) => {
-                                retry_after = Some(secs);
-                                None
-                            }
-                        }
-                    })
-                    .map_err(|e| e.to_string()),
+                Ok(store) => rate_decision(store, &window, &tenant, now).map_err(|e| e.to_string()),
             };
-            match (outcome, retry_after) {
-                (Ok(UpdateOutcome::Unchanged), Some(secs)) => {
+            match decision {
+                Ok(Ok(())) => {}
+                Ok(Err(secs)) => {
                     self.obs.rejected = Some("rate_limit");
+                    let per_minute = self.config.rate_limit_per_minute;
                     return Err(self
                         .rpc_error(429, None, mcp::INTERNAL_ERROR, &format!("rate limit of {per_minute} requests a minute reached"))
                         .header("retry-after", secs.to_string()));
                 }
-                (Ok(_), _) => {}
-                (Err(e), _) => {
+                Err(e) => {
                     let line = self.log.line(Level::Warn, TARGET_GATEWAY, "Rate limit not checked").field("error", e.as_str());
                     self.log.emit(line);
                 }
@@ -748,4 +737,24 @@ fn limit_output(result: &mut Value, max: usize) -> Option<usize> {
         obj.remove("structuredContent");
     }
     Some(size)
+}
+
+/// Counts this request in its tenant's rate window and decides (see
+/// [`RateWindow`]): one `increment`, plus a `get` of the previous window
+/// when the count alone does not refuse. The first request of a window
+/// deletes the window before the previous one, which nothing reads again.
+fn rate_decision(store: &Store, window: &RateWindow, tenant: &str, now: u64) -> Result<Result<(), u64>, KvError> {
+    let index = window.index(now);
+    let current = store.increment(&keys::rate_limit(tenant, index), 1)?.max(0) as u64;
+    if current == 1 && index >= 2 {
+        let _ = store.delete(&keys::rate_limit(tenant, index - 2));
+    }
+    if current > window.limit {
+        return Ok(window.admit(now, 0, current));
+    }
+    let previous = match index.checked_sub(1) {
+        Some(prev) => store.get(&keys::rate_limit(tenant, prev))?.as_deref().and_then(spinscope::metrics::decode_counter),
+        None => None,
+    };
+    Ok(window.admit(now, previous.unwrap_or(0).max(0) as u64, current))
 }

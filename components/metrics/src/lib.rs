@@ -98,7 +98,7 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
 fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
     let store = kv::Store::open_default()?;
     let metrics_store = metrics_sink::metrics_store(config, Some(&store))?;
-    let collected = metrics_sink::collect(&metrics_store, config.metrics_shards);
+    let collected = metrics_sink::collect(&metrics_store, config);
     if let Some(e) = collected.store_error {
         return Err(e);
     }

@@ -242,7 +242,7 @@ fn parts(report: &Report, loaded: &LoadedConfig, store: &Result<Store, KvError>)
     let began = time::monotonic_ns();
     let collected = match store {
         Ok(store) => match metrics_sink::metrics_store(&loaded.config, Some(store)) {
-            Ok(metrics) => metrics_sink::collect(&metrics, loaded.config.metrics_shards),
+            Ok(metrics) => metrics_sink::collect(&metrics, &loaded.config),
             Err(e) => metrics_sink::Collected { store_error: Some(e), ..Default::default() },
         },
         Err(_) => metrics_sink::Collected::default(),

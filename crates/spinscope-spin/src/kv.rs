@@ -13,15 +13,29 @@ pub struct Store {
     bucket: store::Bucket,
 }
 
-/// What [`Store::update`] did.
+/// What [`Store::swap_existing`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UpdateOutcome {
-    /// The new value was swapped in on attempt number `attempts` (from 1).
-    Written { attempts: u32 },
-    /// The closure returned `None`: nothing was written.
-    Unchanged,
-    /// Every one of the `attempts` lost a race with another writer; nothing was written.
-    Contended { attempts: u32 },
+pub enum Swap {
+    /// The new value replaced the one `f` saw.
+    Written,
+    /// The key does not exist: nothing was written (see [`Store::swap_existing`]).
+    Absent,
+    /// `f` declined (returned `None`): nothing was written.
+    Declined,
+    /// Another writer got in first: nothing was written.
+    Lost,
+}
+
+/// How the store encodes the counters `increment` keeps, which tells what
+/// its compare-and-swap can be trusted with (docs/metrics.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// 8 bytes little-endian: Spin's SQLite store (files or in memory),
+    /// whose swap of an existing key is a sound `UPDATE ... WHERE value = old`.
+    LittleEndian,
+    /// Decimal text: Spin's Redis store, whose swap reports failure even
+    /// when applied and opens a connection each time: never to be used.
+    Decimal,
 }
 
 impl Store {
@@ -54,8 +68,6 @@ impl Store {
         Ok(self.bucket.exists(key)?)
     }
 
-    /// Atomically adds `delta` to the integer at `key` (missing counts as 0)
-    /// and returns the new value.
     /// Every key starting with `prefix` (`list-keys`, all pages). Only for
     /// inspection endpoints: it reads the whole key space.
     pub fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError> {
@@ -71,38 +83,56 @@ impl Store {
         }
     }
 
+    /// Atomically adds `delta` to the integer at `key` (missing counts as 0)
+    /// and returns the new value.
     pub fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
         Ok(atomics::increment(&self.bucket, key, delta)?)
     }
 
-    /// Read-modify-write of `key` by compare-and-swap.
+    /// One compare-and-swap of a key that exists: `f` sees the current
+    /// value and returns the new one (or `None` to write nothing).
     ///
-    /// `f` sees the current value (`None` if the key is missing) and returns
-    /// the value to write, or `None` to leave the key as it is. If another
-    /// writer got in between, `f` runs again on the newer value, up to
-    /// `max_attempts` times in all (at least once).
-    pub fn update(
-        &self,
-        key: &str,
-        max_attempts: u32,
-        mut f: impl FnMut(Option<&[u8]>) -> Option<Vec<u8>>,
-    ) -> Result<UpdateOutcome, KvError> {
-        let max_attempts = max_attempts.max(1);
-        let mut cas = atomics::Cas::new(&self.bucket, key)?;
-        for attempt in 1..=max_attempts {
-            let Some(new_value) = f(cas.current()?.as_deref()) else {
-                return Ok(UpdateOutcome::Unchanged);
-            };
-            match atomics::swap(cas, &new_value) {
-                Ok(()) => return Ok(UpdateOutcome::Written { attempts: attempt }),
-                // The failed swap hands back a handle that sees the newer value.
-                Err(atomics::CasError::CasFailed(newer)) => cas = newer,
-                Err(atomics::CasError::StoreError(e)) => return Err(e.into()),
-            }
+    /// A missing key is never swapped: on Spin's SQLite store a swap whose
+    /// old value was absent is an unconditional upsert, so two creators
+    /// would both "succeed" and one write would be lost. Create keys with
+    /// [`Store::claim`] instead. Only sound where [`Encoding::LittleEndian`].
+    pub fn swap_existing(&self, key: &str, f: impl FnOnce(&[u8]) -> Option<Vec<u8>>) -> Result<Swap, KvError> {
+        let cas = atomics::Cas::new(&self.bucket, key)?;
+        let Some(current) = cas.current()? else {
+            return Ok(Swap::Absent);
+        };
+        let Some(new_value) = f(&current) else {
+            return Ok(Swap::Declined);
+        };
+        match atomics::swap(cas, &new_value) {
+            Ok(()) => Ok(Swap::Written),
+            Err(atomics::CasError::CasFailed(_)) => Ok(Swap::Lost),
+            Err(atomics::CasError::StoreError(e)) => Err(e.into()),
         }
-        Ok(UpdateOutcome::Contended {
-            attempts: max_attempts,
-        })
+    }
+
+    /// Whether this caller is the first to claim `claim_key`: `increment`
+    /// is atomic on every Spin store, so of any number of concurrent
+    /// callers exactly one sees 1. The winner creates what the claim
+    /// guards; a winner that dies before doing so leaves it uncreated.
+    pub fn claim(&self, claim_key: &str) -> Result<bool, KvError> {
+        Ok(self.increment(claim_key, 1)? == 1)
+    }
+
+    /// The store's counter encoding, read from a marker counter
+    /// ([`spinscope::keys::STORE_ENCODING`]) that the first caller ever
+    /// creates: one `get` per call after that.
+    pub fn encoding(&self) -> Result<Encoding, KvError> {
+        let key = spinscope::keys::STORE_ENCODING;
+        let bytes = match self.get(key)? {
+            Some(bytes) => bytes,
+            None => {
+                self.increment(key, 1)?;
+                self.get(key)?.unwrap_or_default()
+            }
+        };
+        let decimal = !bytes.is_empty() && bytes.iter().all(|b| b.is_ascii_digit() || *b == b'-');
+        Ok(if decimal { Encoding::Decimal } else { Encoding::LittleEndian })
     }
 }
 

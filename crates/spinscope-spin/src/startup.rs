@@ -5,22 +5,22 @@ use crate::kv::{KvError, Store};
 use spinscope::{keys, probe};
 
 /// The recorded start time (unix ms). With `record`, records `now` when
-/// there is none, by compare-and-swap on an absent or unreadable value, so
-/// concurrent first probes agree on one time; without, only reads it (which
-/// still proves the store answers).
+/// there is none: only the first probe to claim [`keys::STARTED_AT_CLAIM`]
+/// writes it, so concurrent first probes agree on one time (a
+/// compare-and-swap on the absent key would let each of them win on Spin's
+/// SQLite store). Without `record`, only reads it (which still proves the
+/// store answers).
 pub fn started_at(store: &Store, now: u64, record: bool) -> Result<Option<u64>, KvError> {
-    let read = |store: &Store| -> Result<Option<u64>, KvError> {
-        Ok(store.get(keys::STARTED_AT)?.as_deref().and_then(probe::decode_started_at))
-    };
-    if let Some(at) = read(store)? {
+    if let Some(at) = store.get(keys::STARTED_AT)?.as_deref().and_then(probe::decode_started_at) {
         return Ok(Some(at));
     }
     if !record {
         return Ok(None);
     }
-    store.update(keys::STARTED_AT, 5, |current| match current.and_then(probe::decode_started_at) {
-        Some(_) => None,
-        None => Some(probe::encode_started_at(now)),
-    })?;
-    Ok(Some(read(store)?.unwrap_or(now)))
+    if store.claim(keys::STARTED_AT_CLAIM)? {
+        store.set(keys::STARTED_AT, &probe::encode_started_at(now))?;
+    }
+    // A probe that lost the claim reports its own time until the winner's
+    // is written, a few milliseconds later.
+    Ok(Some(now))
 }

@@ -114,28 +114,54 @@ impl ApiKeys {
     }
 }
 
-/// A token bucket kept in the store per tenant: `capacity` tokens, refilled
-/// at `per_minute / 60` tokens a second.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TokenBucket {
-    pub tokens: f64,
-    pub updated_ms: u64,
+/// The per-tenant rate limit as a sliding-window counter, kept with
+/// `atomics.increment` alone (compare-and-swap is not to be trusted on
+/// Spin's stores, docs/metrics.md).
+///
+/// Time is cut into windows of `length_ms`, the time the rate takes to
+/// earn `limit` requests (`burst / per_minute` minutes), so the long-run
+/// rate is `per_minute` and no window admits more than `limit`. Each
+/// request increments its window's counter and is admitted when its own
+/// count, plus the previous window's count weighted by how much of that
+/// window still overlaps the last `length_ms`, stays within `limit`. The
+/// counts are exact under any concurrency: of N requests at once in a
+/// fresh window, exactly `limit` are admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateWindow {
+    pub length_ms: u64,
+    pub limit: u64,
 }
 
-impl TokenBucket {
-    /// Takes one token at `now_ms`; on refusal, the seconds until one is due.
-    pub fn take(current: Option<TokenBucket>, now_ms: u64, per_minute: u32, capacity: u32) -> Result<TokenBucket, u64> {
-        let capacity = capacity.max(1) as f64;
-        let rate_per_ms = per_minute as f64 / 60_000.0;
-        let bucket = current.unwrap_or(TokenBucket { tokens: capacity, updated_ms: now_ms });
-        let elapsed = now_ms.saturating_sub(bucket.updated_ms) as f64;
-        let tokens = (bucket.tokens + elapsed * rate_per_ms).min(capacity);
-        if tokens >= 1.0 {
-            Ok(TokenBucket { tokens: tokens - 1.0, updated_ms: now_ms })
-        } else {
-            let wait_ms = if rate_per_ms > 0.0 { (1.0 - tokens) / rate_per_ms } else { 60_000.0 };
-            Err(((wait_ms / 1000.0).ceil() as u64).max(1))
+impl RateWindow {
+    /// `per_minute` requests a minute with bursts of `burst` (at least 1).
+    pub fn new(per_minute: u32, burst: u32) -> RateWindow {
+        let limit = u64::from(burst.max(1));
+        let length_ms = (limit * 60_000 / u64::from(per_minute.max(1))).max(1);
+        RateWindow { length_ms, limit }
+    }
+
+    /// The window `now_ms` falls in.
+    pub fn index(&self, now_ms: u64) -> u64 {
+        now_ms / self.length_ms
+    }
+
+    /// Whether the request that brought its window's counter to `current`
+    /// is admitted, given the previous window's final count; on refusal,
+    /// the whole seconds after which a retry can succeed (at least 1).
+    /// Refused requests stay counted, so the previous window weighs at
+    /// most `limit`.
+    pub fn admit(&self, now_ms: u64, previous: u64, current: u64) -> Result<(), u64> {
+        let elapsed = now_ms % self.length_ms;
+        let remaining = self.length_ms - elapsed;
+        // previous × remaining / length, rounded up: never admits early.
+        let carried = (previous.min(self.limit) * remaining).div_ceil(self.length_ms);
+        if current.saturating_add(carried) <= self.limit {
+            return Ok(());
         }
+        // By the end of this window the previous one no longer counts;
+        // if this one is full too, a retry must wait for the next.
+        let wait_ms = if current <= self.limit { remaining.min(self.length_ms / self.limit.max(1)).max(1) } else { remaining };
+        Err(wait_ms.div_ceil(1000).max(1))
     }
 }
 
@@ -164,13 +190,27 @@ mod tests {
     }
 
     #[test]
-    fn token_bucket_refuses_then_refills() {
-        let mut b = None;
-        for _ in 0..3 {
-            b = Some(TokenBucket::take(b, 1000, 600, 3).unwrap());
-        }
-        assert_eq!(TokenBucket::take(b, 1000, 600, 3), Err(1));
-        // 600/min = 10/s: 100 ms later one token is back.
-        assert!(TokenBucket::take(b, 1100, 600, 3).is_ok());
+    fn the_window_admits_exactly_its_limit_then_slides() {
+        // 600/min in bursts of 3: windows of 300 ms.
+        let w = RateWindow::new(600, 3);
+        assert_eq!(w, RateWindow { length_ms: 300, limit: 3 });
+        let now = 3_000; // the start of window 10
+        assert_eq!(w.index(now), 10);
+        let admitted = (1..=50).filter(|n| w.admit(now, 0, *n).is_ok()).count();
+        assert_eq!(admitted, 3, "of 50 requests at once, exactly the limit");
+        assert_eq!(w.admit(now, 0, 4), Err(1));
+        // Early in the next window the full previous one still weighs...
+        assert!(w.admit(3_310, 3, 1).is_err());
+        // ...and less as the window slides on.
+        assert!(w.admit(3_500, 3, 1).is_ok());
+        assert!(w.admit(3_500, 50, 2).is_ok(), "refused requests weigh no more than the limit");
+        assert!(w.admit(3_500, 3, 3).is_err());
+    }
+
+    #[test]
+    fn windows_follow_rate_and_burst() {
+        assert_eq!(RateWindow::new(60, 60).length_ms, 60_000);
+        assert_eq!(RateWindow::new(10_000_000, 1).length_ms, 1);
+        assert_eq!(RateWindow::new(1, 0), RateWindow { length_ms: 60_000, limit: 1 });
     }
 }

@@ -9,6 +9,23 @@ pub fn metrics_shard(n: u32) -> String {
     format!("{PREFIX}metrics:shard:{n}")
 }
 
+/// Claim counter of shard `n`: the writer whose `increment` of it returns 1
+/// creates the shard record (see `metrics_sink`), so two requests never
+/// both create it (Spin's SQLite store lets a compare-and-swap on an absent
+/// key succeed for every writer).
+pub fn metrics_shard_claim(n: u32) -> String {
+    format!("{PREFIX}metrics:shard_claim:{n}")
+}
+
+/// Prefix of the metrics kept in the counter layout
+/// (`metrics::counters`): one key per series field.
+pub const COUNTER_PREFIX: &str = "spinscope:v1:n:";
+
+/// An `increment`-ed marker whose stored bytes tell the store's counter
+/// encoding: 8 bytes little-endian (Spin's SQLite store) or decimal text
+/// (Spin's Redis store). It decides the metrics layout (docs/metrics.md).
+pub const STORE_ENCODING: &str = "spinscope:v1:store_encoding";
+
 /// One MCP session record.
 pub fn session(id: &str) -> String {
     format!("{SESSION_PREFIX}{id}")
@@ -18,6 +35,9 @@ pub fn session(id: &str) -> String {
 pub const TOOL_MAP: &str = "spinscope:v1:toolmap";
 /// Unix milliseconds at which the app was first seen started (startup probe).
 pub const STARTED_AT: &str = "spinscope:v1:app:started_at";
+/// Claim counter of [`STARTED_AT`]: only the probe whose increment returns
+/// 1 writes it.
+pub const STARTED_AT_CLAIM: &str = "spinscope:v1:app:started_at_claim";
 /// Cached readiness report.
 pub const READY_CACHE: &str = "spinscope:v1:ready:cache";
 /// Prefix of the throw-away keys the readiness `kv` check writes.
@@ -34,9 +54,10 @@ pub fn in_flight(minute: u64) -> String {
     format!("{PREFIX}inflight:{minute}")
 }
 
-/// Token bucket of one tenant's rate limit (`-` in open mode).
-pub fn rate_limit(tenant: &str) -> String {
-    format!("{PREFIX}ratelimit:{tenant}")
+/// Requests of one tenant (`-` in open mode) in rate-limit window number
+/// `window` (an atomic counter; see `auth::RateWindow`).
+pub fn rate_limit(tenant: &str, window: u64) -> String {
+    format!("{PREFIX}ratelimit:{tenant}:{window}")
 }
 
 /// Prefix of the session records, for listing them.

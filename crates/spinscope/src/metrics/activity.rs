@@ -86,7 +86,7 @@ impl Activity {
         self.prune(note.at_ms, limits);
     }
 
-    fn prune(&mut self, now_ms: u64, limits: &ActivityLimits) {
+    pub(crate) fn prune(&mut self, now_ms: u64, limits: &ActivityLimits) {
         self.sessions.retain(|_, s| now_ms.saturating_sub(s.last_ms) <= limits.session_ttl_ms);
         while self.sessions.len() > limits.max_sessions {
             let oldest = self.sessions.iter().min_by_key(|(_, s)| s.last_ms).map(|(id, _)| id.clone());

@@ -11,6 +11,7 @@
 
 pub mod activity;
 pub mod catalog;
+pub mod counters;
 pub mod json;
 pub mod parse;
 mod recorder;

@@ -45,16 +45,13 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    fn new(metric: &MetricDef) -> Self {
+    pub(crate) fn new(metric: &MetricDef) -> Self {
         Histogram { buckets: vec![0; metric.buckets.len() + 1], sum_micros: 0, count: 0 }
     }
 
     fn observe(&mut self, metric: &MetricDef, value: f64) {
-        // Upper bounds are inclusive (`le`), as in Prometheus.
-        let index = metric.buckets.partition_point(|bound| *bound < value);
-        self.buckets[index] += 1;
-        // `as` saturates, so even absurd values cannot wrap the sum.
-        self.sum_micros = self.sum_micros.saturating_add((value * 1e6).round() as i64);
+        self.buckets[bucket_index(metric, value)] += 1;
+        self.sum_micros = self.sum_micros.saturating_add(micros(value));
         self.count += 1;
     }
 
@@ -72,6 +69,18 @@ impl Histogram {
     }
 }
 
+/// The bucket an observation falls in: upper bounds are inclusive (`le`),
+/// as in Prometheus; the last index is `+Inf`.
+pub(crate) fn bucket_index(metric: &MetricDef, value: f64) -> usize {
+    metric.buckets.partition_point(|bound| *bound < value)
+}
+
+/// An observation in millionths of its unit; `as` saturates, so even absurd
+/// values cannot wrap a sum.
+pub(crate) fn micros(value: f64) -> i64 {
+    (value * 1e6).round() as i64
+}
+
 /// The value of one series.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SeriesValue {
@@ -81,7 +90,7 @@ pub enum SeriesValue {
 }
 
 impl SeriesValue {
-    fn zero(metric: &MetricDef) -> Self {
+    pub(crate) fn zero(metric: &MetricDef) -> Self {
         match metric.kind {
             Kind::Counter => SeriesValue::Counter(0),
             Kind::Gauge => SeriesValue::Gauge(0),
@@ -139,13 +148,13 @@ impl std::error::Error for DecodeError {}
 /// Metric name (without prefix) and label values in catalog order. Ordering
 /// by name first keeps each metric's series contiguous, sorted by label
 /// values, which is the exposition order.
-type Key = (&'static str, Vec<String>);
+pub(crate) type Key = (&'static str, Vec<String>);
 
 /// Series → value, in a deterministic order.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Snapshot {
-    series: BTreeMap<Key, SeriesValue>,
-    activity: Activity,
+    pub(crate) series: BTreeMap<Key, SeriesValue>,
+    pub(crate) activity: Activity,
 }
 
 impl Snapshot {
@@ -179,7 +188,7 @@ impl Snapshot {
 
     /// The series, created at zero when new, or `None` when it is new and
     /// its metric is full. The caller has checked kind and label count.
-    fn entry(&mut self, metric: &'static MetricDef, labels: &[String], limits: &Limits) -> Option<&mut SeriesValue> {
+    pub(crate) fn entry(&mut self, metric: &'static MetricDef, labels: &[String], limits: &Limits) -> Option<&mut SeriesValue> {
         let key = (metric.name, labels.to_vec());
         if !self.series.contains_key(&key) {
             // The drop counter has one series per metric: it cannot grow
