@@ -1,7 +1,7 @@
 //! The host side of `wasi:keyvalue@0.2.0-draft2` and `wasi:config/store`,
 //! bound from the same WIT files the components use (`wit/`).
 
-use super::{KvError, Store};
+use super::{KvError, Store, SwapError};
 use crate::state::HostState;
 use std::sync::Arc;
 use wasmtime::component::Resource;
@@ -24,24 +24,33 @@ pub struct Bucket {
     store: Arc<dyn Store>,
 }
 
-/// A compare-and-swap handle: the key, and the value `current` observed.
-/// Like Spin's, a `swap` without a prior `current` expects the key absent.
+/// A compare-and-swap handle: the store's own CAS object (which remembers
+/// what `current` saw, or holds Redis's WATCHing connection), and what a
+/// failed swap needs to open the next one.
 pub struct Cas {
     store: Arc<dyn Store>,
     key: String,
-    observed: Option<Vec<u8>>,
-}
-
-impl From<KvError> for store::Error {
-    fn from(e: KvError) -> Self {
-        store::Error::Other(e.0)
-    }
+    inner: Arc<dyn super::Cas>,
 }
 
 type GuestResult<T> = wasmtime::Result<Result<T, store::Error>>;
 
+/// A backend error becomes `error::other`; where Spin's host panics, the
+/// guest traps instead (the request fails as it does on Spin).
 fn lift<T>(r: Result<T, KvError>) -> GuestResult<T> {
-    Ok(r.map_err(Into::into))
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(KvError::Other(msg)) => Ok(Err(store::Error::Other(msg))),
+        Err(KvError::Panic(msg)) => Err(wasmtime::format_err!("{msg}")),
+    }
+}
+
+/// A store failure while answering `swap`.
+fn cas_store_error(e: KvError) -> wasmtime::Result<Result<(), atomics::CasError>> {
+    match e {
+        KvError::Other(msg) => Ok(Err(atomics::CasError::StoreError(store::Error::Other(msg)))),
+        KvError::Panic(msg) => Err(wasmtime::format_err!("{msg}")),
+    }
 }
 
 impl HostState {
@@ -57,7 +66,10 @@ impl store::Host for HostState {
             return Ok(Err(store::Error::AccessDenied));
         }
         match self.app.stores.get(&identifier) {
-            Some(store) => Ok(Ok(self.table.push(Bucket { store })?)),
+            Some(store) => {
+                store.after_open().await;
+                Ok(Ok(self.table.push(Bucket { store })?))
+            }
             None => Ok(Err(store::Error::NoSuchStore)),
         }
     }
@@ -83,9 +95,12 @@ impl store::HostBucket for HostState {
     async fn list_keys(
         &mut self,
         b: Resource<Bucket>,
-        _cursor: Option<String>,
+        cursor: Option<String>,
     ) -> GuestResult<store::KeyResponse> {
-        // Like Spin: the whole list at once, no cursor.
+        // Like Spin: the whole list at once, and a cursor is an error.
+        if cursor.is_some() {
+            return Ok(Err(store::Error::Other("list_keys: cursor not supported".into())));
+        }
         lift(self.bucket(&b)?.list_keys().await.map(|keys| store::KeyResponse { keys, cursor: None }))
     }
 
@@ -105,14 +120,28 @@ impl atomics::Host for HostState {
         cas: Resource<Cas>,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), atomics::CasError>> {
-        let cas = self.table.delete(cas)?;
-        match cas.store.compare_and_swap(&cas.key, cas.observed.as_deref(), &value).await {
-            Ok(true) => Ok(Ok(())),
-            Ok(false) => {
-                let fresh = self.table.push(Cas { store: cas.store, key: cas.key, observed: None })?;
-                Ok(Err(atomics::CasError::CasFailed(fresh)))
+        // Spin leaves a swapped handle in its table until the instance ends
+        // (on Redis its connection stays open that long): so does this host.
+        let (store, key, inner) = {
+            let c = self.table.get(&cas)?;
+            (c.store.clone(), c.key.clone(), c.inner.clone())
+        };
+        match inner.swap(value).await {
+            Ok(()) => Ok(Ok(())),
+            Err(SwapError::Other(msg)) => Ok(Err(atomics::CasError::StoreError(store::Error::Other(msg)))),
+            Err(SwapError::CasFailed) => {
+                // As Spin: a new handle on the key, with `current` already
+                // called on it (on Redis: a new connection, WATCH and GET).
+                let fresh = match store.new_compare_and_swap(&key).await {
+                    Ok(fresh) => fresh,
+                    Err(e) => return cas_store_error(e),
+                };
+                if let Err(e) = fresh.current().await {
+                    return cas_store_error(e);
+                }
+                let handle = self.table.push(Cas { store, key, inner: fresh })?;
+                Ok(Err(atomics::CasError::CasFailed(handle)))
             }
-            Err(e) => Ok(Err(atomics::CasError::StoreError(e.into()))),
         }
     }
 }
@@ -120,21 +149,15 @@ impl atomics::Host for HostState {
 impl atomics::HostCas for HostState {
     async fn new(&mut self, b: Resource<Bucket>, key: String) -> GuestResult<Resource<Cas>> {
         let store = self.bucket(&b)?;
-        Ok(Ok(self.table.push(Cas { store, key, observed: None })?))
+        match store.new_compare_and_swap(&key).await {
+            Ok(inner) => Ok(Ok(self.table.push(Cas { store, key, inner })?)),
+            Err(e) => lift(Err(e)),
+        }
     }
 
     async fn current(&mut self, cas: Resource<Cas>) -> GuestResult<Option<Vec<u8>>> {
-        let (store, key) = {
-            let c = self.table.get(&cas)?;
-            (c.store.clone(), c.key.clone())
-        };
-        match store.get(&key).await {
-            Ok(value) => {
-                self.table.get_mut(&cas)?.observed = value.clone();
-                Ok(Ok(value))
-            }
-            Err(e) => lift(Err(e)),
-        }
+        let inner = self.table.get(&cas)?.inner.clone();
+        lift(inner.current().await)
     }
 
     async fn drop(&mut self, cas: Resource<Cas>) -> wasmtime::Result<()> {
@@ -149,15 +172,28 @@ impl batch::Host for HostState {
         b: Resource<Bucket>,
         keys: Vec<String>,
     ) -> GuestResult<Vec<(String, Option<Vec<u8>>)>> {
-        lift(self.bucket(&b)?.get_many(keys).await)
+        // Spin answers an empty batch itself, before the backend.
+        let store = self.bucket(&b)?;
+        if keys.is_empty() {
+            return Ok(Ok(Vec::new()));
+        }
+        lift(store.get_many(keys).await)
     }
 
     async fn set_many(&mut self, b: Resource<Bucket>, pairs: Vec<(String, Vec<u8>)>) -> GuestResult<()> {
-        lift(self.bucket(&b)?.set_many(pairs).await)
+        let store = self.bucket(&b)?;
+        if pairs.is_empty() {
+            return Ok(Ok(()));
+        }
+        lift(store.set_many(pairs).await)
     }
 
     async fn delete_many(&mut self, b: Resource<Bucket>, keys: Vec<String>) -> GuestResult<()> {
-        lift(self.bucket(&b)?.delete_many(keys).await)
+        let store = self.bucket(&b)?;
+        if keys.is_empty() {
+            return Ok(Ok(()));
+        }
+        lift(store.delete_many(keys).await)
     }
 }
 
