@@ -1,110 +1,155 @@
-//! The request's metric observations and their one store write.
-//!
-//! All series of the app live in a few shard records (`keys::metrics_shard`):
-//! a request adds its observations to one shard, chosen at random, by
-//! compare-and-swap, so on Spin's SQLite store it costs exactly one write
-//! and racing requests lose nothing. The exporter merges the shards.
+//! The one record of a request: filled as the request runs, then read by
+//! everything that reports on it after the response (the access line, the
+//! spans, the metrics write, the activity note).
 
 use spinscope::config::Config;
 use spinscope::metrics::activity::Note;
-use spinscope::metrics::{self, catalog, Recorder};
-use spinscope_spin::kv::Store;
-use spinscope_spin::metrics_sink;
+use spinscope::metrics::series::{ErrorType, HttpRequest, McpOperation, RejectReason, ToolCall, ToolOutcome};
+use spinscope::metrics::Recorder;
+use spinscope::trace::TraceContext;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ToolOutcome {
-    Success,
-    Error,
-    Timeout,
-}
+/// The gateway's route.
+pub const ROUTE: &str = "/mcp";
 
-impl ToolOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ToolOutcome::Success => "success",
-            ToolOutcome::Error => "error",
-            ToolOutcome::Timeout => "timeout",
-        }
-    }
-}
-
-/// What one request contributes to the metrics.
-#[derive(Debug, Default)]
-pub struct Observations {
-    /// (method, status, duration s, request bytes, response bytes)
-    pub http: Option<(String, u16, f64, usize, usize)>,
+/// What one request did.
+#[derive(Debug)]
+pub struct RequestRecord {
+    /// `X-Request-Id`, kept from the client when safe, else new.
+    pub request_id: String,
+    /// Monotonic clock at the first byte, for durations.
+    pub began_ns: u64,
+    /// Wall clock at the first byte, for span timestamps.
+    pub began_unix_ms: u64,
+    /// The request's trace context (from `traceparent` or `params._meta`).
+    pub trace: TraceContext,
+    /// HTTP method, upper case.
+    pub http_method: String,
+    /// Request body size.
+    pub request_bytes: usize,
+    /// The authenticated tenant (`None` in open mode).
+    pub tenant: Option<String>,
+    /// The in-flight window this request holds a slot in, released at the end.
+    pub in_flight_slot: Option<u64>,
+    /// Why the request was refused before doing work, if it was.
+    pub rejected: Option<RejectReason>,
+    /// The MCP session the request belongs to.
+    pub session_id: Option<String>,
+    /// The session's protocol revision.
+    pub protocol_version: Option<String>,
+    /// The JSON-RPC method (`_invalid` for a message that did not parse).
     pub mcp_method: Option<String>,
-    pub mcp_outcome_success: bool,
-    pub gen_ai_tool_name: Option<String>,
-    pub error_type: Option<String>,
-    /// (tool, component, outcome, duration s)
-    pub tool: Option<(String, String, ToolOutcome, f64)>,
+    /// The JSON-RPC id, as text.
+    pub rpc_id: Option<String>,
+    /// The tool named by a `tools/call` (`_other` when unknown).
+    pub tool_name: Option<String>,
+    /// What went wrong, as `error.type`.
+    pub error: Option<ErrorType>,
+    /// The tool invocation, when one happened.
+    pub tool_call: Option<ToolCallRecord>,
+    /// Sessions this request created (0 or 1).
     pub sessions_created: u64,
+    /// How this request moved the live sessions (+1, -1 or 0).
     pub sessions_active_delta: i64,
+    /// Tool outputs cut or discarded.
     pub output_truncated: u64,
+    /// Tool components that did not list their tools.
     pub discovery_failures: Vec<String>,
+    /// Failed span exports.
     pub trace_export_failures: u64,
-    /// Why the request was rejected before doing work, if it was.
-    pub rejected: Option<&'static str>,
-    /// What the request did for its session and tenant (not for rejections).
-    pub activity: Option<Note>,
 }
 
-const ROUTE: &str = "/mcp";
+/// One tool invocation.
+#[derive(Debug, Clone)]
+pub struct ToolCallRecord {
+    /// The component called.
+    pub component: String,
+    /// How it ended.
+    pub outcome: ToolOutcome,
+    /// The client span's context: the `traceparent` the tool saw.
+    pub span: TraceContext,
+    /// Start and end, in ns after the request's first byte.
+    pub start_offset_ns: u64,
+    pub end_offset_ns: u64,
+    /// The message the model read, when the call failed.
+    pub error: Option<String>,
+}
 
-fn to_recorder(obs: &Observations, config: &Config) -> Recorder {
-    let mut rec = Recorder::new();
-    if let Some((method, status, duration, req_bytes, resp_bytes)) = &obs.http {
-        let method = metrics::bounded(method, ["GET", "POST", "DELETE", "HEAD", "OPTIONS", "PUT", "PATCH"]);
-        let status = status.to_string();
-        rec.inc(&catalog::HTTP_REQUESTS_TOTAL, &[ROUTE, method, &status], 1);
-        rec.observe(&catalog::HTTP_REQUEST_DURATION_SECONDS, &[ROUTE, method], *duration);
-        rec.observe(&catalog::HTTP_REQUEST_SIZE_BYTES, &[ROUTE, method], *req_bytes as f64);
-        rec.observe(&catalog::HTTP_RESPONSE_SIZE_BYTES, &[ROUTE, method], *resp_bytes as f64);
-        if let Some(mcp_method) = &obs.mcp_method {
-            let mcp_method = metrics::bounded(mcp_method, metrics::MCP_METHODS.iter().copied());
-            let outcome = if obs.mcp_outcome_success && obs.error_type.as_deref().map_or(true, |e| e == "tool_error") {
-                "success"
-            } else {
-                "error"
-            };
-            rec.inc(&catalog::MCP_REQUESTS_TOTAL, &[mcp_method, outcome], 1);
-            let tool = obs.gen_ai_tool_name.as_deref().unwrap_or("");
-            let error_type = obs.error_type.as_deref().unwrap_or("");
-            rec.observe(&catalog::MCP_SERVER_OPERATION_DURATION_SECONDS, &[mcp_method, tool, error_type], *duration);
+impl ToolCallRecord {
+    /// The call's duration in seconds.
+    pub fn duration_s(&self) -> f64 {
+        self.end_offset_ns.saturating_sub(self.start_offset_ns) as f64 / 1e9
+    }
+}
+
+impl RequestRecord {
+    /// A record for a request that has just arrived.
+    pub fn new(request_id: String, began_ns: u64, began_unix_ms: u64, trace: TraceContext) -> Self {
+        RequestRecord {
+            request_id,
+            began_ns,
+            began_unix_ms,
+            trace,
+            http_method: String::new(),
+            request_bytes: 0,
+            tenant: None,
+            in_flight_slot: None,
+            rejected: None,
+            session_id: None,
+            protocol_version: None,
+            mcp_method: None,
+            rpc_id: None,
+            tool_name: None,
+            error: None,
+            tool_call: None,
+            sessions_created: 0,
+            sessions_active_delta: 0,
+            output_truncated: 0,
+            discovery_failures: Vec::new(),
+            trace_export_failures: 0,
         }
     }
-    if let Some((tool, component, outcome, duration)) = &obs.tool {
-        rec.inc(&catalog::TOOL_CALLS_TOTAL, &[tool, component, outcome.as_str()], 1);
-        rec.observe(&catalog::TOOL_CALL_DURATION_SECONDS, &[tool, component], *duration);
-    }
-    for component in &obs.discovery_failures {
-        let component = metrics::bounded(component, config.tool_components.iter().map(String::as_str));
-        rec.inc(&catalog::TOOL_DISCOVERY_FAILURES_TOTAL, &[component], 1);
-    }
-    if obs.sessions_created > 0 {
-        rec.inc(&catalog::SESSIONS_CREATED_TOTAL, &[], obs.sessions_created);
-    }
-    if obs.sessions_active_delta != 0 {
-        rec.gauge_add(&catalog::SESSIONS_ACTIVE, &[], obs.sessions_active_delta);
-    }
-    if obs.output_truncated > 0 {
-        rec.inc(&catalog::OUTPUT_TRUNCATED_TOTAL, &[], obs.output_truncated);
-    }
-    if obs.trace_export_failures > 0 {
-        rec.inc(&catalog::TRACE_EXPORT_FAILURES_TOTAL, &[], obs.trace_export_failures);
-    }
-    if let Some(reason) = obs.rejected {
-        rec.inc(&catalog::REJECTED_TOTAL, &[reason], 1);
-    }
-    if let Some(note) = &obs.activity {
-        rec.note(note.clone());
-    }
-    rec
-}
 
-/// Adds the observations to one shard (see `spinscope_spin::metrics_sink`).
-pub fn flush(obs: &Observations, config: &Config, store: Option<&Store>) -> Result<(), String> {
-    let store = metrics_sink::metrics_store(config, store).map_err(|e| format!("metrics store '{}': {e}", config.metrics_store))?;
-    metrics_sink::record(&store, &to_recorder(obs, config), config)
+    /// Whether the request failed in any way, for the tenant's error count.
+    pub fn failed(&self, status: u16) -> bool {
+        let tool_failed = self.tool_call.as_ref().is_some_and(|c| c.outcome != ToolOutcome::Success);
+        status >= 400 || self.error.is_some() || tool_failed
+    }
+
+    /// The request's metric observations, answered with `status` after
+    /// `duration_s`; `now_ms` dates its activity note.
+    pub fn to_recorder(&self, config: &Config, status: u16, duration_s: f64, response_bytes: usize, now_ms: u64) -> Recorder {
+        let mut rec = Recorder::new();
+        rec.http_request(HttpRequest {
+            route: ROUTE,
+            method: &self.http_method,
+            status,
+            duration_s,
+            request_bytes: self.request_bytes,
+            response_bytes,
+        });
+        if let Some(method) = &self.mcp_method {
+            let tool = self.tool_name.as_deref().unwrap_or("");
+            rec.mcp_operation(McpOperation { method, tool, error: self.error, duration_s });
+        }
+        if let (Some(call), Some(tool)) = (&self.tool_call, &self.tool_name) {
+            rec.tool_call(ToolCall { tool, component: &call.component, outcome: call.outcome, duration_s: call.duration_s() });
+        }
+        for component in &self.discovery_failures {
+            rec.discovery_failure(component, config.tool_components.iter().map(String::as_str));
+        }
+        rec.sessions(self.sessions_created, self.sessions_active_delta);
+        rec.output_truncated(self.output_truncated);
+        rec.trace_export_failures(self.trace_export_failures);
+        match self.rejected {
+            Some(reason) => rec.rejected(reason),
+            None => rec.note(Note {
+                tenant: self.tenant.clone().unwrap_or_else(|| "-".into()),
+                session: self.session_id.clone(),
+                tool_call: self.tool_call.is_some(),
+                error: self.failed(status),
+                at_ms: now_ms,
+            }),
+        }
+        rec
+    }
 }

@@ -14,9 +14,9 @@ use serde_json::json;
 use spin_sdk::http::{IntoResponse, Request};
 use spin_sdk::http_component;
 use spinscope::log::rfc3339_ms;
-use spinscope::probe::{self, elapsed_ms};
-use spinscope_spin::probe_http::{get_or_head, json_response};
-use spinscope_spin::{kv, startup, time, vars};
+use spinscope::probe::elapsed_ms;
+use spinscope_spin::respond::{get_or_head, json_response};
+use spinscope_spin::{kv, settings, startup, time};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -37,7 +37,7 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
 
 fn startup(now: u64) -> (u16, serde_json::Value) {
     let began = time::monotonic_ns();
-    let loaded = probe::load_config(|name| vars::get(name).map_err(|e| e.to_string()));
+    let loaded = settings::load();
     let mut reasons: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
     // The start time is recorded only once the app is initialised; before
     // that the store is still asked, so its failure is reported too.

@@ -7,12 +7,8 @@ use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
 use spinscope::config::Config;
 use spinscope::keys;
-use spinscope::metrics::{self, catalog, Recorder, RenderContext, Snapshot};
-use spinscope_spin::{kv, metrics_sink, time, vars};
-
-fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.header(name).and_then(|h| h.as_str())
-}
+use spinscope::metrics::{self, catalog, RenderContext, Snapshot};
+use spinscope_spin::{gate, kv, metrics_sink, respond, settings, time};
 
 /// The live session records (`(id, record)`), for the open-mode JSON.
 fn session_records() -> Vec<(String, serde_json::Value)> {
@@ -35,30 +31,17 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     if !matches!(req.method(), Method::Get | Method::Head) {
         return Ok(Response::builder().status(405).header("allow", "GET, HEAD").body(()).build());
     }
-    let config = match Config::from_lookup(|name| vars::get(name).ok().flatten()) {
-        Ok(c) => c,
-        Err(errors) => {
-            let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-            return Ok(text(500, format!("metrics exporter misconfigured: {message}\n")));
-        }
-    };
+    let loaded = settings::load();
+    if !loaded.problems.is_empty() {
+        let message = settings::problems_message(&loaded);
+        eprintln!("metrics exporter misconfigured: {message}");
+        return Ok(respond::misconfigured(&message));
+    }
+    let config = loaded.config;
     // With API keys configured, a scrape needs one too; it then shows only
     // app-wide aggregates (never per-tenant or per-session data).
-    let caller = config.api_keys.authenticate(header(&req, "authorization"), header(&req, "x-api-key"));
-    if !caller.allowed() {
-        let mut rejected = Recorder::new();
-        rejected.inc(&catalog::REJECTED_TOTAL, &["unauthorized"], 1);
-        if let Ok(store) = metrics_sink::metrics_store(&config, None) {
-            if let Err(e) = metrics_sink::record(&store, &rejected, &config) {
-                eprintln!("could not count the rejected scrape: {e}");
-            }
-        }
-        return Ok(Response::builder()
-            .status(401)
-            .header("content-type", "application/json")
-            .header("www-authenticate", "Bearer realm=\"spinscope\"")
-            .body(serde_json::json!({"error": "unauthorized", "message": "a valid API key is required"}).to_string())
-            .build());
+    if let Err(refused) = gate::require_key(&config, &req) {
+        return Ok(refused);
     }
     // A store that cannot be read is a failed scrape (Prometheus records it
     // in `up`), never a page of zeros.

@@ -16,14 +16,11 @@ use spin_sdk::http::{IntoResponse, Request, Response};
 use spin_sdk::http_component;
 use spinscope::keys;
 use spinscope::log::rfc3339_ms;
-use spinscope::auth::ApiKeys;
-use spinscope::config::Config;
-use spinscope::metrics::{self, Recorder};
 use spinscope::probe::{self, elapsed_ms, Check, LoadedConfig, Report, Status, ToolProbe};
 use spinscope_spin::kv::{KvError, Store};
 use spinscope_spin::outbound::{self, Outgoing, SendFailure};
-use spinscope_spin::probe_http::{get_or_head, json_response};
-use spinscope_spin::{metrics_sink, random_bytes, startup, time, vars};
+use spinscope_spin::respond::{get_or_head, json_response};
+use spinscope_spin::{gate, metrics_sink, random_bytes, respond, settings, startup, time};
 use std::time::Duration;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -38,41 +35,19 @@ enum Endpoint {
     Detailed,
 }
 
-/// The seam for API keys. docs/auth.md says `/health` and
-/// `/health/detailed` need a key in auth mode (401 with `WWW-Authenticate:
-/// Bearer`, counted as `rejected_total{reason="unauthorized"}`), while
-/// readiness stays open for the orchestrator. Returning `Some(response)`
-/// refuses the request.
-fn authorize(req: &Request, endpoint: Endpoint) -> Option<Response> {
+/// `/health` and `/health/detailed` need a key in auth mode (401, counted
+/// as `rejected_total{reason="unauthorized"}`); readiness stays open for
+/// the orchestrator. An `api_keys` value that cannot be read or parsed
+/// fails closed (503), whatever the other variables say. `Err` refuses.
+fn authorize(req: &Request, endpoint: Endpoint, loaded: &LoadedConfig) -> Result<(), Response> {
     if endpoint == Endpoint::Ready {
-        return None;
+        return Ok(());
     }
-    // Read on its own so a malformed value fails closed here, whatever the
-    // other variables say.
-    let spec = vars::get("api_keys").ok().flatten().unwrap_or_default();
-    let keys = match ApiKeys::parse(&spec) {
-        Ok(keys) => keys,
-        Err(e) => {
-            let body = json!({"status": "error", "message": format!("variable 'api_keys': {e}")});
-            return Some(json_response(503, &body, false));
-        }
-    };
-    let header = |name: &str| req.header(name).and_then(|h| h.as_str());
-    if keys.authenticate(header("authorization"), header("x-api-key")).allowed() {
-        return None;
+    if let Some(problem) = loaded.problems.iter().find(|p| p.variable == "api_keys") {
+        eprintln!("refusing {}: {problem}", req.path());
+        return Err(respond::misconfigured("variable 'api_keys' cannot be used"));
     }
-    let mut rejected = Recorder::new();
-    rejected.inc(&metrics::catalog::REJECTED_TOTAL, &["unauthorized"], 1);
-    if let Ok(config) = Config::from_lookup(|n| vars::get(n).ok().flatten()) {
-        let recorded = metrics_sink::metrics_store(&config, None).map_err(|e| e.to_string());
-        if let Err(e) = recorded.and_then(|store| metrics_sink::record(&store, &rejected, &config)) {
-            eprintln!("could not count the rejected request: {e}");
-        }
-    }
-    let body = json!({"status": "error", "message": "a valid API key is required (Authorization: Bearer <key> or X-API-Key)"});
-    let mut response = json_response(401, &body, false);
-    response.set_header("www-authenticate", "Bearer realm=\"spinscope\"");
-    Some(response)
+    gate::require_key(&loaded.config, req)
 }
 
 #[http_component]
@@ -90,14 +65,14 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             return Ok(json_response(404, &body, head));
         }
     };
-    if let Some(refused) = authorize(&req, endpoint) {
+    let config_began = time::monotonic_ns();
+    let loaded = settings::load();
+    let config_ms = elapsed_ms(config_began, time::monotonic_ns());
+    if let Err(refused) = authorize(&req, endpoint, &loaded) {
         return Ok(refused);
     }
 
     let now = time::now_unix_ms();
-    let config_began = time::monotonic_ns();
-    let loaded = probe::load_config(|name| vars::get(name).map_err(|e| e.to_string()));
-    let config_ms = elapsed_ms(config_began, time::monotonic_ns());
     let store = Store::open_default();
     let (report, cached) = readiness(&loaded, config_ms, &store, now, probe::wants_fresh(req.query()));
     let required: &[&str] = if loaded.config.tools_required { &[probe::CHECK_TOOLS] } else { &[] };

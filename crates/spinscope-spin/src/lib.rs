@@ -4,13 +4,15 @@
 //! minimal and the local host (`host/`) knows what to provide:
 //!
 //! - [`kv`]: `wasi:keyvalue/store` (open, get, set, delete, exists) and
-//!   `wasi:keyvalue/atomics` (increment, compare-and-swap);
+//!   `wasi:keyvalue/atomics` (increment, compare-and-swap of existing keys);
 //! - [`vars`]: application variables over `wasi:config/store`;
 //! - [`outbound`]: concurrent outgoing HTTP with a deadline over
 //!   `wasi:http/outgoing-handler` (spin-sdk's `send` cannot time out);
-//! - [`metrics_sink`]: the metric shard records, written and read;
+//! - [`metrics_sink`]: the metrics in the store, written and read;
 //! - [`startup`]: the app's recorded start time;
-//! - [`probe_http`]: the probe components' JSON answers and method check;
+//! - [`settings`]: the configuration, read once per request;
+//! - [`gate`]: the API-key check of the read-only components;
+//! - [`respond`]: their JSON answers and method check;
 //! - [`time`] and [`random_bytes`]: clocks and randomness.
 //!
 //! Only built for `wasm32-wasip2`.
@@ -18,7 +20,9 @@
 pub mod kv;
 pub mod metrics_sink;
 pub mod outbound;
-pub mod probe_http;
+pub mod gate;
+pub mod respond;
+pub mod settings;
 pub mod startup;
 pub mod time;
 pub mod vars;

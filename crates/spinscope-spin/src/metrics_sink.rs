@@ -7,6 +7,7 @@ use crate::kv::{Encoding, KvError, Store, Swap};
 use spinscope::config::Config;
 use spinscope::keys;
 use spinscope::metrics::activity::ActivityLimits;
+use spinscope::metrics::series::RejectReason;
 use spinscope::metrics::{self, counters, Limits, Recorder, Snapshot};
 use std::time::Duration;
 
@@ -113,6 +114,16 @@ fn record_in_shard(store: &Store, recorder: &Recorder, config: &Config) -> Resul
         }
     }
     Err(format!("no shard could be written after {MAX_ATTEMPTS} attempts"))
+}
+
+/// Counts one rejected request (`rejected_total{reason}`) in the metrics
+/// store, for the components that answer without a request record of
+/// their own.
+pub fn record_rejection(config: &Config, reason: RejectReason) -> Result<(), String> {
+    let mut recorder = Recorder::new();
+    recorder.rejected(reason);
+    let store = metrics_store(config, None).map_err(|e| format!("metrics store '{}': {e}", config.metrics_store))?;
+    record(&store, &recorder, config)
 }
 
 /// Requests in flight now: this minute's counter plus the previous one's.

@@ -66,7 +66,7 @@ impl Recorder {
 
     /// Adds `delta` to a counter. Ignored when `metric` is not a counter,
     /// when `labels` does not match its label names, or when `delta` is 0.
-    pub fn inc(&mut self, metric: &'static MetricDef, labels: &[&str], delta: u64) {
+    pub(crate) fn inc(&mut self, metric: &'static MetricDef, labels: &[&str], delta: u64) {
         if fits(metric, labels, Kind::Counter) && delta > 0 {
             self.observations.push(Observation::Add { metric, labels: owned(labels), delta });
         }
@@ -74,7 +74,7 @@ impl Recorder {
 
     /// Moves a gauge up or down (gauges are sums of deltas, so that shards
     /// and concurrent requests add up). Ignored like [`Recorder::inc`].
-    pub fn gauge_add(&mut self, metric: &'static MetricDef, labels: &[&str], delta: i64) {
+    pub(crate) fn gauge_add(&mut self, metric: &'static MetricDef, labels: &[&str], delta: i64) {
         if fits(metric, labels, Kind::Gauge) && delta != 0 {
             self.observations.push(Observation::GaugeAdd { metric, labels: owned(labels), delta });
         }
@@ -84,7 +84,7 @@ impl Recorder {
     /// histogram. NaN and infinities are ignored; a negative value (a clock
     /// stepping back) counts as 0, because every histogram here measures a
     /// duration or a size and a negative `_sum` is invalid in OpenMetrics.
-    pub fn observe(&mut self, metric: &'static MetricDef, labels: &[&str], value: f64) {
+    pub(crate) fn observe(&mut self, metric: &'static MetricDef, labels: &[&str], value: f64) {
         if fits(metric, labels, Kind::Histogram) && value.is_finite() {
             let value = value.max(0.0);
             self.observations.push(Observation::Observe { metric, labels: owned(labels), value });

@@ -1,7 +1,5 @@
-//! What the gateway says about a request: log lines (filtered by
-//! `log_level`, formatted by `log_format`, always carrying the request and
-//! trace ids) and the request's metric observations, written to the store
-//! once, after the response has been sent.
+//! The gateway's log lines: filtered by `log_level`, formatted by
+//! `log_format`, each carrying the request id and the trace context.
 
 use spinscope::config::Config;
 use spinscope::log::{Level, LogLine};

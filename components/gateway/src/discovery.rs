@@ -5,12 +5,17 @@
 //! Which component owns which tool is cached in the store (`keys::TOOL_MAP`)
 //! for `tool_map_ttl_ms`, so a `tools/call` does not ask every component.
 
+use crate::context::Context;
+use crate::logger::TARGET_GATEWAY;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use spinscope::config::Config;
 use spinscope::keys;
-use spinscope::mcp::Tool;
+use spinscope::log::Level;
+use spinscope::mcp::{self, RpcError, Tool};
 use spinscope_spin::kv::Store;
 use spinscope_spin::outbound::{self, Outgoing, SendFailure};
+use spinscope_spin::time;
 use std::time::Duration;
 
 /// Metadata requests get at most this long, so one dead component cannot
@@ -142,4 +147,55 @@ pub fn save_map(store: &Store, map: &ToolMap, cached: Option<&ToolMap>, ttl: Dur
 
 pub fn is_fresh(map: &ToolMap, now_ms: u64, ttl: Duration) -> bool {
     now_ms.saturating_sub(map.fetched_at_ms) < ttl.as_millis() as u64
+}
+
+/// Discovers the tools now (every component asked at once), logs and
+/// records what failed, and caches the map unless `cached` is the same.
+pub fn discover_now(cx: &mut Context, cached: Option<&ToolMap>) -> ToolMap {
+    let discovery = discover(&cx.config, time::now_unix_ms());
+    for failure in &discovery.failures {
+        cx.record.discovery_failures.push(failure.component.clone());
+        let line = cx
+            .log
+            .line(Level::Warn, TARGET_GATEWAY, "Tool component did not list its tools")
+            .field("component_id", failure.component.as_str())
+            .field("error", failure.reason.as_str());
+        cx.log.emit(line);
+    }
+    for dup in &discovery.duplicates {
+        let line = cx
+            .log
+            .line(Level::Error, TARGET_GATEWAY, "Duplicate tool name: the first component keeps it")
+            .field("tool_name", dup.tool.as_str())
+            .field("component_id", dup.ignored.as_str())
+            .field("kept_by", dup.kept.as_str());
+        cx.log.emit(line);
+    }
+    if let Ok(store) = cx.store() {
+        save_map(store, &discovery.map, cached, cx.config.tool_map_ttl);
+    }
+    discovery.map
+}
+
+/// `tools/list`: always discovers afresh (a client listing tools wants the
+/// current set), one page at a time.
+pub fn tools_list(cx: &mut Context, params: Option<&Value>) -> Result<Value, RpcError> {
+    let cursor = mcp::list_cursor(params)?.map(str::to_string);
+    let cached = cx.store().ok().and_then(load_map);
+    let map = discover_now(cx, cached.as_ref());
+    let all: Vec<Tool> = map.tools.into_iter().map(|e| e.tool).collect();
+    let (page, next) = mcp::paginate(&all, cursor.as_deref(), cx.config.tools_page_size)?;
+    Ok(mcp::tools_list_result(&page, next.as_deref()))
+}
+
+/// The owner of `tool`: from the cached map when fresh and it knows the
+/// tool, else from a new discovery.
+pub fn find_tool(cx: &mut Context, tool: &str) -> Option<ToolEntry> {
+    let cached = cx.store().ok().and_then(load_map);
+    let now = time::now_unix_ms();
+    let usable = cached.as_ref().filter(|m| is_fresh(m, now, cx.config.tool_map_ttl) && m.find(tool).is_some());
+    match usable {
+        Some(map) => map.find(tool).cloned(),
+        None => discover_now(cx, cached.as_ref()).find(tool).cloned(),
+    }
 }

@@ -1,5 +1,6 @@
-//! The HTTP shape the probe components (`health`, `ready`) share: JSON
-//! bodies that are never cached, `GET` and `HEAD` only.
+//! The HTTP answers the read-only components (`metrics`, `health`,
+//! `ready`) share: JSON bodies that are never cached, `GET` and `HEAD`
+//! only, and one shape for "key required" and "misconfigured".
 
 use serde_json::{json, Value};
 use spin_sdk::http::{Method, Request, Response};
@@ -27,4 +28,18 @@ pub fn get_or_head(req: &Request) -> Result<bool, Response> {
             Err(response)
         }
     }
+}
+
+/// 401 with `WWW-Authenticate: Bearer` (see [`crate::gate`]).
+pub fn unauthorized() -> Response {
+    let body = json!({"status": "error", "message": "a valid API key is required (Authorization: Bearer <key> or X-API-Key)"});
+    let mut response = json_response(401, &body, false);
+    response.set_header("www-authenticate", "Bearer realm=\"spinscope\"");
+    response
+}
+
+/// 503 for variables that are unreadable or invalid: the same status from
+/// every component.
+pub fn misconfigured(message: &str) -> Response {
+    json_response(503, &json!({"status": "error", "message": format!("server misconfigured: {message}")}), false)
 }

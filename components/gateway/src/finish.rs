@@ -1,0 +1,85 @@
+//! After the response: everything that reports on the request reads its
+//! one record: the access line, the release of its in-flight slot, its
+//! spans, and the one metrics write.
+
+use crate::context::Context;
+use crate::logger::TARGET_GATEWAY;
+use crate::record::ROUTE;
+use crate::spans;
+use spinscope::keys;
+use spinscope::log::Level;
+use spinscope_spin::outbound::{self, Outgoing};
+use spinscope_spin::{metrics_sink, time};
+use std::time::Duration;
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Reports on a request answered with `status` and a body of `response_bytes`.
+pub fn finish(cx: &mut Context, status: u16, response_bytes: usize) {
+    let duration_s = (time::monotonic_ns() - cx.record.began_ns) as f64 / 1e9;
+    let record = &cx.record;
+    let line = spinscope::log::access_line(
+        time::now_unix_ms(),
+        &record.request_id,
+        &record.http_method,
+        ROUTE,
+        status,
+        (duration_s * 1e3).round() as u64,
+        record.tenant.as_deref(),
+    );
+    println!("{line}");
+    if let Some(minute) = cx.record.in_flight_slot.take() {
+        if let Ok(store) = cx.store() {
+            let _ = store.increment(&keys::in_flight(minute), -1);
+        }
+    }
+    export_spans(cx, status, duration_s);
+    if cx.config.metrics_enabled {
+        write_metrics(cx, status, duration_s, response_bytes);
+    }
+}
+
+/// The one metrics write (see `spinscope_spin::metrics_sink`); a failure
+/// is logged, never the request's problem.
+fn write_metrics(cx: &mut Context, status: u16, duration_s: f64, response_bytes: usize) {
+    let recorder = cx.record.to_recorder(&cx.config, status, duration_s, response_bytes, time::now_unix_ms());
+    let default_store = match cx.store() {
+        Ok(_) => cx.take_store(),
+        Err(_) => None,
+    };
+    let written = metrics_sink::metrics_store(&cx.config, default_store.as_ref())
+        .map_err(|e| format!("metrics store '{}': {e}", cx.config.metrics_store))
+        .and_then(|store| metrics_sink::record(&store, &recorder, &cx.config));
+    if let Err(e) = written {
+        cx.warn(Level::Warn, "Metrics not recorded", &e);
+    }
+}
+
+/// Sends this request's spans to the collector, if export is on and the
+/// trace is sampled. A collector that is down costs this one request, is
+/// logged at `warn` and counted; the client has its answer already.
+fn export_spans(cx: &mut Context, status: u16, duration_s: f64) {
+    let Some(endpoint) = cx.config.otlp_traces_endpoint.clone() else { return };
+    let trace = &cx.record.trace;
+    let parent_sampled = trace.parent_span_id.map(|_| trace.sampled());
+    if !spinscope::otlp::sampled(parent_sampled, &trace.trace_id, cx.config.otlp_sampling_ratio) {
+        return;
+    }
+    let spans = spans::build(&cx.record, (duration_s * 1e9) as u64, status);
+    let body = spinscope::otlp::export_request(&cx.config.service_name, VERSION, &spans).to_string();
+    let request = Outgoing::post(endpoint.as_str(), body).header("content-type", "application/json");
+    let failure = match outbound::send(request, Duration::from_secs(2), 64 * 1024) {
+        Ok(r) if (200..300).contains(&r.status) => None,
+        Ok(r) => Some(format!("collector answered HTTP {}", r.status)),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(error) = failure {
+        cx.record.trace_export_failures += 1;
+        let line = cx
+            .log
+            .line(Level::Warn, TARGET_GATEWAY, "Trace export failed")
+            .field("endpoint", endpoint.as_str())
+            .field("error", error.as_str());
+        cx.log.emit(line);
+    }
+}

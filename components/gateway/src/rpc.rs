@@ -1,0 +1,53 @@
+//! A `POST /mcp` body: one JSON-RPC message, routed to its step.
+
+use crate::context::Context;
+use crate::error::GatewayError;
+use crate::handshake;
+use crate::reply::Reply;
+use crate::{discovery, invoke};
+use serde_json::{json, Value};
+use spinscope::mcp::{self, Incoming, RequestId, RpcError};
+
+/// Parses the message and answers it: a request gets its result or error,
+/// a notification or response 202.
+pub fn handle(cx: &mut Context, body: &[u8]) -> Result<Reply, GatewayError> {
+    let message = mcp::parse_message(body).map_err(|e| {
+        cx.record.mcp_method = Some("_invalid".into());
+        GatewayError::new(400, e)
+    })?;
+    cx.retrace(message.params().and_then(|p| p.get("_meta")));
+    match message {
+        Incoming::Request { id, method, params } => {
+            cx.record.mcp_method = Some(method.clone());
+            cx.record.rpc_id = Some(id.to_string());
+            if method == "initialize" {
+                return handshake::initialize(cx, &id, params.as_ref());
+            }
+            handshake::require_session(cx, Some(&id))?;
+            dispatch(cx, &id, &method, params.as_ref())
+        }
+        Incoming::Notification { method, .. } => {
+            cx.record.mcp_method = Some(method);
+            handshake::require_session(cx, None)?;
+            Ok(Reply::new(202))
+        }
+        Incoming::Response(_) => {
+            handshake::require_session(cx, None)?;
+            Ok(Reply::new(202))
+        }
+    }
+}
+
+/// A request inside a session, by method.
+fn dispatch(cx: &mut Context, id: &RequestId, method: &str, params: Option<&Value>) -> Result<Reply, GatewayError> {
+    let result = match method {
+        "ping" => Ok(json!({})),
+        "tools/list" => discovery::tools_list(cx, params),
+        "tools/call" => invoke::tools_call(cx, params),
+        other => Err(RpcError::method_not_found(other)),
+    };
+    match result {
+        Ok(result) => Ok(Reply::json(200, &mcp::success(id, result))),
+        Err(e) => Err(GatewayError::new(200, e.with_id(Some(id.clone())))),
+    }
+}

@@ -1,0 +1,18 @@
+//! The configuration, read once per request: every variable through
+//! `wasi:config`, every problem kept. A variable that cannot be read (the
+//! provider failed) is a problem like a malformed one, never a silent
+//! default, so a component that authenticates fails closed.
+
+use crate::vars;
+use spinscope::probe::{self, LoadedConfig};
+
+/// Reads and parses every variable; `problems` names each one that is
+/// unreadable or invalid (the config then holds its default).
+pub fn load() -> LoadedConfig {
+    probe::load_config(|name| vars::get(name).map_err(|e| e.to_string()))
+}
+
+/// The problems as one message, `variable 'x': why; …`.
+pub fn problems_message(loaded: &LoadedConfig) -> String {
+    loaded.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}

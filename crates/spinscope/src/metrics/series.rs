@@ -1,0 +1,213 @@
+//! The typed way to record: one method per metric family of the
+//! [`catalog`](super::catalog), its labels as named fields and enums, so a
+//! label can be neither forgotten, misplaced nor misspelled. The label
+//! values that come from clients are bounded here, once.
+
+use super::catalog;
+use super::recorder::Recorder;
+use super::{bounded, MCP_METHODS};
+
+/// How a tool call ended (`outcome` of `tool_calls_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolOutcome {
+    /// The tool answered a result without `isError`.
+    Success,
+    /// The tool failed, answered `isError`, or could not be reached.
+    Error,
+    /// The tool did not answer within `tool_timeout_ms`.
+    Timeout,
+}
+
+impl ToolOutcome {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolOutcome::Success => "success",
+            ToolOutcome::Error => "error",
+            ToolOutcome::Timeout => "timeout",
+        }
+    }
+}
+
+/// Why a request was refused before doing work (`reason` of `rejected_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    /// No valid API key (401).
+    Unauthorized,
+    /// The body is over `max_request_bytes` (413).
+    Payload,
+    /// Over `max_concurrency` requests in flight (429).
+    Concurrency,
+    /// The tenant's rate limit is reached (429).
+    RateLimit,
+}
+
+impl RejectReason {
+    /// Every reason, in the order the JSON format lists them.
+    pub const ALL: [RejectReason; 4] =
+        [RejectReason::Unauthorized, RejectReason::Payload, RejectReason::Concurrency, RejectReason::RateLimit];
+
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::Unauthorized => "unauthorized",
+            RejectReason::Payload => "payload",
+            RejectReason::Concurrency => "concurrency",
+            RejectReason::RateLimit => "rate_limit",
+        }
+    }
+}
+
+/// The `error.type` of an MCP operation, as the OpenTelemetry MCP semantic
+/// conventions define it: the JSON-RPC error code, or `tool_error` for a
+/// `CallToolResult` with `isError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorType {
+    /// A JSON-RPC error response with this code.
+    Rpc(i64),
+    /// A tool call that failed; the JSON-RPC response itself succeeded.
+    ToolError,
+}
+
+impl ErrorType {
+    /// The label and attribute value.
+    pub fn label(self) -> String {
+        match self {
+            ErrorType::Rpc(code) => code.to_string(),
+            ErrorType::ToolError => "tool_error".to_string(),
+        }
+    }
+}
+
+/// The HTTP methods recorded as themselves; anything else is `_other`.
+const HTTP_METHODS: [&str; 7] = ["GET", "POST", "DELETE", "HEAD", "OPTIONS", "PUT", "PATCH"];
+
+/// One HTTP request served by a component.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpRequest<'a> {
+    /// The component's route, e.g. `/mcp`.
+    pub route: &'a str,
+    /// The request method, as sent (bounded to the common methods).
+    pub method: &'a str,
+    /// The response status.
+    pub status: u16,
+    /// From the first byte read to the response sent, in seconds.
+    pub duration_s: f64,
+    /// Request body size.
+    pub request_bytes: usize,
+    /// Response body size.
+    pub response_bytes: usize,
+}
+
+/// One JSON-RPC message handled by the gateway.
+#[derive(Debug, Clone, Copy)]
+pub struct McpOperation<'a> {
+    /// The method, as sent (bounded to the methods the gateway knows).
+    pub method: &'a str,
+    /// The tool of a `tools/call`, else empty.
+    pub tool: &'a str,
+    /// What went wrong, if anything.
+    pub error: Option<ErrorType>,
+    /// In seconds.
+    pub duration_s: f64,
+}
+
+/// One tool invocation.
+#[derive(Debug, Clone, Copy)]
+pub struct ToolCall<'a> {
+    /// The tool's name as its component lists it.
+    pub tool: &'a str,
+    /// The component that owns it.
+    pub component: &'a str,
+    /// How it ended.
+    pub outcome: ToolOutcome,
+    /// In seconds.
+    pub duration_s: f64,
+}
+
+impl Recorder {
+    /// `http_requests_total`, `http_request_duration_seconds` and the two size histograms.
+    pub fn http_request(&mut self, r: HttpRequest<'_>) {
+        let method = bounded(r.method, HTTP_METHODS);
+        let status = r.status.to_string();
+        self.inc(&catalog::HTTP_REQUESTS_TOTAL, &[r.route, method, &status], 1);
+        self.observe(&catalog::HTTP_REQUEST_DURATION_SECONDS, &[r.route, method], r.duration_s);
+        self.observe(&catalog::HTTP_REQUEST_SIZE_BYTES, &[r.route, method], r.request_bytes as f64);
+        self.observe(&catalog::HTTP_RESPONSE_SIZE_BYTES, &[r.route, method], r.response_bytes as f64);
+    }
+
+    /// `mcp_requests_total` (a tool error is still a successful JSON-RPC
+    /// exchange) and `mcp_server_operation_duration_seconds`.
+    pub fn mcp_operation(&mut self, op: McpOperation<'_>) {
+        let method = bounded(op.method, MCP_METHODS.iter().copied());
+        let outcome = match op.error {
+            None | Some(ErrorType::ToolError) => "success",
+            Some(ErrorType::Rpc(_)) => "error",
+        };
+        self.inc(&catalog::MCP_REQUESTS_TOTAL, &[method, outcome], 1);
+        let error = op.error.map(ErrorType::label).unwrap_or_default();
+        self.observe(&catalog::MCP_SERVER_OPERATION_DURATION_SECONDS, &[method, op.tool, &error], op.duration_s);
+    }
+
+    /// `tool_calls_total` and `tool_call_duration_seconds`.
+    pub fn tool_call(&mut self, call: ToolCall<'_>) {
+        self.inc(&catalog::TOOL_CALLS_TOTAL, &[call.tool, call.component, call.outcome.as_str()], 1);
+        self.observe(&catalog::TOOL_CALL_DURATION_SECONDS, &[call.tool, call.component], call.duration_s);
+    }
+
+    /// `tool_discovery_failures_total` of one component, bounded to `known`.
+    pub fn discovery_failure<'a>(&mut self, component: &'a str, known: impl IntoIterator<Item = &'a str>) {
+        self.inc(&catalog::TOOL_DISCOVERY_FAILURES_TOTAL, &[bounded(component, known)], 1);
+    }
+
+    /// `rejected_total`.
+    pub fn rejected(&mut self, reason: RejectReason) {
+        self.inc(&catalog::REJECTED_TOTAL, &[reason.as_str()], 1);
+    }
+
+    /// `sessions_created_total` up by `created`, `sessions_active` moved by `active_delta`.
+    pub fn sessions(&mut self, created: u64, active_delta: i64) {
+        self.inc(&catalog::SESSIONS_CREATED_TOTAL, &[], created);
+        self.gauge_add(&catalog::SESSIONS_ACTIVE, &[], active_delta);
+    }
+
+    /// `output_truncated_total`.
+    pub fn output_truncated(&mut self, count: u64) {
+        self.inc(&catalog::OUTPUT_TRUNCATED_TOTAL, &[], count);
+    }
+
+    /// `trace_export_failures_total`.
+    pub fn trace_export_failures(&mut self, count: u64) {
+        self.inc(&catalog::TRACE_EXPORT_FAILURES_TOTAL, &[], count);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{Limits, Snapshot};
+
+    #[test]
+    fn typed_calls_land_in_their_series() {
+        let mut r = Recorder::new();
+        let http = HttpRequest { route: "/mcp", method: "BREW", status: 200, duration_s: 0.01, request_bytes: 10, response_bytes: 20 };
+        r.http_request(http);
+        r.mcp_operation(McpOperation { method: "tools/call", tool: "wc", error: Some(ErrorType::ToolError), duration_s: 0.01 });
+        r.mcp_operation(McpOperation { method: "nope/x", tool: "", error: Some(ErrorType::Rpc(-32601)), duration_s: 0.01 });
+        r.tool_call(ToolCall { tool: "wc", component: "text", outcome: ToolOutcome::Timeout, duration_s: 1.0 });
+        r.discovery_failure("evil\"name", ["text"]);
+        r.rejected(RejectReason::RateLimit);
+        r.sessions(1, -1);
+        let mut s = Snapshot::new();
+        s.apply(&r, &Limits::default());
+        assert_eq!(s.counter(&catalog::HTTP_REQUESTS_TOTAL, &["/mcp", "_other", "200"]), 1);
+        assert_eq!(s.counter(&catalog::MCP_REQUESTS_TOTAL, &["tools/call", "success"]), 1, "a tool error is a JSON-RPC success");
+        assert_eq!(s.counter(&catalog::MCP_REQUESTS_TOTAL, &["_other", "error"]), 1);
+        assert!(s.histogram(&catalog::MCP_SERVER_OPERATION_DURATION_SECONDS, &["_other", "", "-32601"]).is_some());
+        assert_eq!(s.counter(&catalog::TOOL_CALLS_TOTAL, &["wc", "text", "timeout"]), 1);
+        assert_eq!(s.counter(&catalog::TOOL_DISCOVERY_FAILURES_TOTAL, &["_other"]), 1);
+        assert_eq!(s.counter(&catalog::REJECTED_TOTAL, &["rate_limit"]), 1);
+        assert_eq!(s.counter(&catalog::SESSIONS_CREATED_TOTAL, &[]), 1);
+        assert_eq!(s.gauge(&catalog::SESSIONS_ACTIVE, &[]), -1);
+    }
+}
