@@ -11,16 +11,20 @@ NATIVE := -p spinscope -p spinscope-host -p spinscope-e2e
 # The example tools' pure modules have native unit tests; their crates are
 # cdylibs for Spin, so only their test harnesses are built natively.
 TOOL_UNIT_TESTS := -p calc -p text-tools
+# The Spin CLI: SPIN_BIN (a path or a command name), else `spin` on PATH;
+# empty when there is none. Made absolute, since the tests run elsewhere.
+SPIN_BIN ?= $(shell command -v spin 2>/dev/null)
+SPIN := $(if $(findstring /,$(SPIN_BIN)),$(abspath $(SPIN_BIN)),$(if $(SPIN_BIN),$(shell command -v $(SPIN_BIN) 2>/dev/null)))
 
 .PHONY: up build components host test deps bench clean
 
-## Runs the app: with Spin when `spin` is on PATH, else with the local host.
+## Runs the app: with Spin (SPIN_BIN, else `spin` on PATH), else with the local host.
 up:
-	@if command -v spin >/dev/null 2>&1; then \
-		spin up --build --listen $(LISTEN); \
+	@if [ -n "$(SPIN)" ] && [ -x "$(SPIN)" ]; then \
+		"$(SPIN)" up --build --listen $(LISTEN); \
 	else \
 		$(MAKE) --no-print-directory components host && \
-		echo "No 'spin' on PATH: serving spin.toml with the local host ($(HOST))" && \
+		echo "No Spin (SPIN_BIN or 'spin' on PATH): serving spin.toml with the local host ($(HOST))" && \
 		$(HOST) up -f spin.toml --listen $(LISTEN); \
 	fi
 
@@ -39,9 +43,17 @@ build: components host
 deps:
 	@bash scripts/install-deps.sh
 
+# The e2e suite runs on the local host, then again on real Spin when there
+# is a Spin binary (same test binaries: `--test '*'` selects only the suite).
 test: deps build
-	$(CARGO) test --release $(NATIVE)
+	SPINSCOPE_E2E_HOST=local $(CARGO) test --release $(NATIVE)
 	$(CARGO) test --release --lib $(TOOL_UNIT_TESTS)
+	@if [ -n "$(SPIN)" ] && [ -x "$(SPIN)" ]; then \
+		echo "SPINSCOPE_E2E_HOST=spin SPIN_BIN=$(SPIN) $(CARGO) test --release $(NATIVE) --test '*'"; \
+		SPINSCOPE_E2E_HOST=spin SPIN_BIN="$(SPIN)" $(CARGO) test --release $(NATIVE) --test '*'; \
+	else \
+		echo "No Spin binary (set SPIN_BIN or put spin on PATH): the e2e suite's Spin leg is skipped"; \
+	fi
 
 bench: deps build
 	target/release/bench

@@ -1,7 +1,9 @@
 //! Outbound HTTP of a component: `http://<component>.spin.internal/...` runs
 //! that component in-process (Spin's service chaining); any other host is
 //! sent over the network only if `allowed_outbound_hosts` allows it, else
-//! the guest gets `HTTP-request-denied`, as on Spin.
+//! the guest gets `HTTP-request-denied`, as on Spin. A `*.spin.internal`
+//! host naming no component of the app is denied the same way (Spin does
+//! not answer `destination-not-found` for it).
 
 use crate::app::{App, ComponentRuntime};
 use std::sync::Arc;
@@ -39,8 +41,14 @@ impl WasiHttpHooks for Outbound {
             return Ok(default_send_request(request, config));
         };
         let Some(target) = self.app.components.get(target_id).cloned() else {
-            eprintln!("component '{}' chained to unknown component '{target_id}'", self.component.id);
-            return Ok(HostFutureIncomingResponse::ready(Ok(Err(ErrorCode::DestinationNotFound))));
+            // Spin treats a `*.spin.internal` host that names no component of
+            // the app as a destination that is not allowed, even when a
+            // wildcard in allowed_outbound_hosts covers it.
+            eprintln!(
+                "component '{}' chained to unknown component '{target_id}': outbound network destination not allowed: {scheme}://{host}",
+                self.component.id
+            );
+            return Ok(HostFutureIncomingResponse::ready(Ok(Err(ErrorCode::HttpRequestDenied))));
         };
         let app = self.app.clone();
         let first_byte_timeout = config.first_byte_timeout;

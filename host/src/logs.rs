@@ -1,7 +1,9 @@
-//! Component stdout/stderr, kept as Spin keeps them: written through to the
-//! host's own stdout/stderr and appended to `.spin/logs/<component>_stdout.txt`
-//! (and `_stderr.txt`). Each guest write is passed on whole, under one lock,
-//! so lines of concurrent instances do not interleave.
+//! Component stdout/stderr, kept as Spin keeps them: both written through to
+//! the host's own stderr (Spin forwards a component's stdout to its stderr
+//! too, so the host's stdout carries only its banner), and appended to
+//! `.spin/logs/<component>_stdout.txt` and `_stderr.txt` respectively. Each
+//! guest write is passed on whole, under one lock, so lines of concurrent
+//! instances do not interleave.
 
 use bytes::Bytes;
 use std::fs::File;
@@ -22,7 +24,6 @@ pub enum Which {
 #[derive(Clone)]
 pub struct ComponentLog {
     file: Option<Arc<Mutex<File>>>,
-    which: Which,
 }
 
 impl ComponentLog {
@@ -41,19 +42,13 @@ impl ComponentLog {
             }
             None => None,
         };
-        Ok(Self { file, which })
+        Ok(Self { file })
     }
 
     fn write_all(&self, bytes: &[u8]) -> std::io::Result<()> {
-        // Terminal first (under its own lock, whole write), then the file.
-        match self.which {
-            Which::Stdout => {
-                let mut out = std::io::stdout().lock();
-                out.write_all(bytes)?;
-                out.flush()?;
-            }
-            Which::Stderr => std::io::stderr().lock().write_all(bytes)?,
-        }
+        // Terminal first (the host's stderr, under its lock, whole write),
+        // then the file.
+        std::io::stderr().lock().write_all(bytes)?;
         if let Some(file) = &self.file {
             file.lock().unwrap_or_else(|p| p.into_inner()).write_all(bytes)?;
         }

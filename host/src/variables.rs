@@ -38,11 +38,14 @@ impl Variables {
             }
         }
         if !missing.is_empty() {
-            let hints: Vec<String> = missing
-                .iter()
-                .map(|n| format!("'{n}' (set SPIN_VARIABLE_{})", n.to_ascii_uppercase()))
-                .collect();
-            bail!("missing required variable(s): {}", hints.join(", "));
+            // Spin's wording (`crates/factor-variables`), plus how to set them.
+            let keys: Vec<String> = missing.iter().map(|n| format!("Key({n:?})")).collect();
+            let env: Vec<String> = missing.iter().map(|n| format!("SPIN_VARIABLE_{}", n.to_ascii_uppercase())).collect();
+            bail!(
+                "provider error: no provider resolved required variable(s): [{}] (set {})",
+                keys.join(", "),
+                env.join(", ")
+            );
         }
         Ok(Self { values })
     }
@@ -116,6 +119,7 @@ mod tests {
         decls.insert("api_key".to_string(), decl(None, true));
         let err = Variables::resolve(&decls, |_| None).unwrap_err().to_string();
         assert!(err.contains("SPIN_VARIABLE_API_KEY"), "{err}");
+        assert!(err.contains("no provider resolved required variable(s): [Key(\"api_key\")]"), "{err}");
         let vars = Variables::resolve(&decls, |k| match k {
             "SPIN_VARIABLE_API_KEY" => Some("k".into()),
             "SPIN_VARIABLE_LOG_LEVEL" => Some("debug".into()),

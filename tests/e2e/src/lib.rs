@@ -1,7 +1,15 @@
-//! Support for the end-to-end tests: start the local host on a free loopback
-//! port with a manifest, capture what it prints, talk HTTP to it, and run a
-//! real `redis-server` when a test needs one. The components are the real
-//! `.wasm` files built by `make build` (see the Makefile).
+//! Support for the end-to-end tests: start a host on a free loopback port
+//! with a manifest, capture what it prints, talk HTTP to it, and run a real
+//! `redis-server` when a test needs one. The components are the real `.wasm`
+//! files built by `make build` (see the Makefile).
+//!
+//! The host is the project's local host (`target/release/spinscope-host`)
+//! or real Spin (`spin up`), chosen by `SPINSCOPE_E2E_HOST=local|spin`
+//! (default `local`). Spin is found through `SPIN_BIN`, else `spin` on
+//! `PATH`. Both print component output (stdout and stderr) on their own
+//! stderr and to `<state-dir>/logs/`: tests read it through [`Host::logs`]
+//! and wait for it with [`Host::wait_for_log`], since a component may write
+//! after its response has been sent.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -22,6 +30,32 @@ pub fn host_binary() -> PathBuf {
     let bin = target_dir().join("release/spinscope-host");
     assert!(bin.exists(), "{} is missing: run `make build` first", bin.display());
     bin
+}
+
+/// Which host serves the app under test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostKind {
+    /// `target/release/spinscope-host`.
+    Local,
+    /// Real Spin: `$SPIN_BIN up`, else `spin up` from `PATH`.
+    Spin,
+}
+
+/// The host chosen by `SPINSCOPE_E2E_HOST` (`local`, the default, or `spin`).
+pub fn host_kind() -> HostKind {
+    match std::env::var("SPINSCOPE_E2E_HOST").unwrap_or_default().trim() {
+        "" | "local" => HostKind::Local,
+        "spin" => HostKind::Spin,
+        other => panic!("SPINSCOPE_E2E_HOST={other}: expected `local` or `spin`"),
+    }
+}
+
+/// The Spin CLI: `SPIN_BIN` when set, else `spin` on `PATH`.
+pub fn spin_binary() -> Option<PathBuf> {
+    if let Some(bin) = std::env::var_os("SPIN_BIN").filter(|b| !b.is_empty()) {
+        return Some(PathBuf::from(bin));
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join("spin")).find(|p| p.is_file())
 }
 
 /// A fresh, empty directory under the system temp dir.
@@ -140,74 +174,164 @@ impl HostBuilder {
     /// Starts the host and waits for its "Serving" line; on failure returns
     /// what it printed.
     pub fn try_start(self) -> Result<Host, String> {
-        let mut cmd = Command::new(host_binary());
-        cmd.arg("up")
-            .arg("-f")
-            .arg(&self.manifest)
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .arg("--state-dir")
-            .arg(&self.state_dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .stdin(Stdio::null());
-        if !self.runtime_config.is_empty() {
+        let kind = host_kind();
+        let runtime_config = if self.runtime_config.is_empty() {
+            None
+        } else {
             let path = self.state_dir.join("runtime-config.toml");
             std::fs::write(&path, &self.runtime_config).map_err(|e| e.to_string())?;
-            cmd.arg("--runtime-config-file").arg(path);
-        }
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().map_err(|e| e.to_string())?;
-        let stdout = Output::default();
-        let stderr = Output::default();
-        let (tx, rx) = std::sync::mpsc::channel();
-        pump(child.stdout.take().unwrap(), stdout.clone(), Some(tx));
-        pump(child.stderr.take().unwrap(), stderr.clone(), None);
-        let deadline = Instant::now() + Duration::from_secs(120);
+            Some(path)
+        };
+        // The local host takes port 0 and prints the one it got; Spin needs a
+        // port of its own: take a free one, and another if it was taken
+        // between the check and Spin's bind.
+        let mut attempts = 0;
         loop {
-            match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(url) => {
-                    return Ok(Host { child, url, stdout, stderr, state_dir: self.state_dir });
+            let (mut cmd, listen) = match kind {
+                HostKind::Local => {
+                    let mut cmd = Command::new(host_binary());
+                    cmd.arg("up");
+                    (cmd, "127.0.0.1:0".to_string())
                 }
-                Err(_) => {
-                    if let Ok(Some(status)) = child.try_wait() {
-                        std::thread::sleep(Duration::from_millis(100));
-                        return Err(format!("host exited with {status}: {}\n{}", stderr.text(), stdout.text()));
-                    }
+                HostKind::Spin => {
+                    let bin = spin_binary().expect("SPINSCOPE_E2E_HOST=spin but no Spin: set SPIN_BIN or put `spin` on PATH");
+                    let mut cmd = Command::new(bin);
+                    cmd.arg("up");
+                    (cmd, format!("127.0.0.1:{}", free_port()))
+                }
+            };
+            cmd.arg("-f")
+                .arg(&self.manifest)
+                .arg("--listen")
+                .arg(&listen)
+                .arg("--state-dir")
+                .arg(&self.state_dir)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .stdin(Stdio::null());
+            if let Some(path) = &runtime_config {
+                cmd.arg("--runtime-config-file").arg(path);
+            }
+            for (k, v) in &self.env {
+                cmd.env(k, v);
+            }
+            match launch(cmd, kind, &self.state_dir) {
+                Err(e) if kind == HostKind::Spin && e.contains("already in use") && attempts < 10 => attempts += 1,
+                other => return other,
+            }
+        }
+    }
+}
+
+fn launch(mut cmd: Command, kind: HostKind, state_dir: &Path) -> Result<Host, String> {
+    let mut child = cmd.spawn().map_err(|e| format!("{cmd:?}: {e}"))?;
+    let stdout = Output::default();
+    let stderr = Output::default();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out_done = pump(child.stdout.take().unwrap(), stdout.clone(), Some(tx));
+    let err_done = pump(child.stderr.take().unwrap(), stderr.clone(), None);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(url) => {
+                let host = Host { child, kind, url, stdout, stderr, state_dir: state_dir.to_path_buf() };
+                // Spin prints its banner as it starts serving; make sure the
+                // port answers before a test talks to it.
+                let addr = host.url.trim_start_matches("http://").trim_end_matches('/').to_string();
+                while TcpStream::connect(&addr).is_err() {
                     if Instant::now() > deadline {
-                        let _ = child.kill();
-                        return Err(format!("host did not print its URL in time: {}", stderr.text()));
+                        return Err(format!("{} printed its URL but does not accept connections", host.url));
                     }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                return Ok(host);
+            }
+            Err(_) => {
+                if let Ok(Some(status)) = child.try_wait() {
+                    // Everything it printed, then why it stopped.
+                    let _ = out_done.recv_timeout(Duration::from_secs(5));
+                    let _ = err_done.recv_timeout(Duration::from_secs(5));
+                    return Err(format!("{kind:?} host exited with {status}: {}\n{}", stderr.text(), stdout.text()));
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    return Err(format!("{kind:?} host did not print its URL in time: {}", stderr.text()));
                 }
             }
         }
     }
 }
 
-fn pump(stream: impl Read + Send + 'static, into: Output, url: Option<std::sync::mpsc::Sender<String>>) {
+/// Reads `stream` line by line into `into`; sends the URL of a "Serving"
+/// line to `url`. The returned channel is told when the stream ends.
+fn pump(stream: impl Read + Send + 'static, into: Output, url: Option<std::sync::mpsc::Sender<String>>) -> std::sync::mpsc::Receiver<()> {
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
             let Ok(line) = line else { break };
-            if let (Some(tx), Some(rest)) = (&url, line.strip_prefix("Serving ")) {
+            if let (Some(tx), Some(rest)) = (&url, line.trim().strip_prefix("Serving ")) {
                 let _ = tx.send(rest.trim().to_string());
             }
             into.0.lock().unwrap().push(line);
         }
+        let _ = done_tx.send(());
     });
+    done_rx
 }
 
 /// A running host; killed on drop.
 pub struct Host {
     child: Child,
+    /// Which host this is.
+    pub kind: HostKind,
     pub url: String,
+    /// What the host itself printed on stdout: its banner and routes.
     pub stdout: Output,
+    /// The host's stderr: its own messages and every component's output.
     pub stderr: Output,
     pub state_dir: PathBuf,
 }
 
+/// How long [`Host::wait_for_log`] and [`Host::wait_for_logs`] wait.
+pub const LOG_WAIT: Duration = Duration::from_secs(20);
+
+/// How long a test waits for an answer that needs a store that is gone: the
+/// local host fails such a request at once, while Spin's Redis store waits
+/// for Redis and the request stays unanswered (docs/host.md).
+pub const DEAD_STORE_WAIT: Duration = Duration::from_secs(5);
+
 impl Host {
+    /// The components' output lines (stdout and stderr of every component),
+    /// in the order the host printed them. Both Spin and the local host
+    /// print them on their stderr, between their own messages.
+    pub fn logs(&self) -> Vec<String> {
+        self.stderr.lines()
+    }
+
+    /// Waits until `done` holds for the component output so far (at most
+    /// [`LOG_WAIT`]) and returns the lines either way, for the caller's
+    /// assertions to explain a miss.
+    pub fn wait_for_logs(&self, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let deadline = Instant::now() + LOG_WAIT;
+        loop {
+            let lines = self.logs();
+            if done(&lines) || Instant::now() > deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// The first component output line that satisfies `pred`, waiting for it
+    /// (at most [`LOG_WAIT`]); panics with the output when none does.
+    pub fn wait_for_log(&self, pred: impl Fn(&str) -> bool) -> String {
+        let lines = self.wait_for_logs(|lines| lines.iter().any(|l| pred(l)));
+        match lines.iter().find(|l| pred(l)) {
+            Some(line) => line.clone(),
+            None => panic!("no such component output line within {LOG_WAIT:?}; output was:\n{}", lines.join("\n")),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }
@@ -249,6 +373,54 @@ impl Reply {
 
 fn agent() -> ureq::Agent {
     ureq::AgentBuilder::new().timeout(Duration::from_secs(120)).build()
+}
+
+/// One HTTP request that gives up after `timeout`: `None` when no answer
+/// came in time, else any status as a `Reply`; other transport errors panic.
+pub fn request_within(timeout: Duration, method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Option<Reply> {
+    let agent = ureq::AgentBuilder::new().timeout(timeout).build();
+    let mut req = agent.request(method, url);
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    let result = match body {
+        Some(b) => req.send_bytes(b),
+        None => req.call(),
+    };
+    let resp = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(ureq::Error::Transport(t)) if is_timeout(&t) => return None,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = resp.status();
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .flat_map(|n| resp.all(&n).into_iter().map(|v| (n.clone(), v.to_string())).collect::<Vec<_>>())
+        .collect();
+    let mut bytes = Vec::new();
+    if let Err(e) = resp.into_reader().take(64 << 20).read_to_end(&mut bytes) {
+        if e.kind() == std::io::ErrorKind::TimedOut || e.kind() == std::io::ErrorKind::WouldBlock {
+            return None;
+        }
+        panic!("{method} {url}: {e}");
+    }
+    Some(Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() })
+}
+
+fn is_timeout(t: &ureq::Transport) -> bool {
+    use std::error::Error;
+    let mut source: Option<&(dyn Error + 'static)> = t.source();
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) {
+                return true;
+            }
+        }
+        source = e.source();
+    }
+    t.to_string().to_lowercase().contains("timed out")
 }
 
 /// One HTTP request; any status is a `Reply`, only transport errors panic.

@@ -1,5 +1,5 @@
 //! The MCP gateway end to end: the real gateway, tool and fault components
-//! served by the local host, driven over HTTP like an MCP client would.
+//! served by the host under test, driven over HTTP like an MCP client would.
 
 use serde_json::json;
 use spinscope::log::parse_logfmt;
@@ -206,9 +206,18 @@ fn access_and_invocation_logs_carry_the_fields() {
     let unsafe_id = mcp.post_raw(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, &[("x-request-id", "bad id with spaces")]);
     let new_id = unsafe_id.header("x-request-id").unwrap().to_string();
     assert!(new_id != "bad id with spaces" && spinscope::log::is_safe_request_id(&new_id));
-    std::thread::sleep(std::time::Duration::from_millis(300));
 
-    let lines = host.stdout.lines();
+    // Access lines are written after each response: wait for the last ones.
+    let msg_is = |f: &HashMap<String, String>, msg: &str| f.get("msg").map(String::as_str) == Some(msg);
+    let lines = host.wait_for_logs(|lines| {
+        let parsed: Vec<_> = lines.iter().map(|l| fields(l)).collect();
+        let access_ids: Vec<&str> = parsed.iter().filter(|f| f.contains_key("dur_ms")).filter_map(|f| f.get("id").map(String::as_str)).collect();
+        access_ids.len() >= 5
+            && access_ids.contains(&"req-abc.123")
+            && access_ids.contains(&new_id.as_str())
+            && parsed.iter().any(|f| msg_is(f, "Tool invocation failed"))
+            && parsed.iter().any(|f| msg_is(f, "Tool invocation completed successfully"))
+    });
     let completed = lines
         .iter()
         .map(|l| fields(l))
@@ -250,9 +259,9 @@ fn info_level_logs_failures_but_not_successes_and_json_format_parses() {
     let (mut mcp, _) = Mcp::connect(&host);
     mcp.call_tool("word_count", json!({"text": "a"}));
     mcp.call_tool("broken", json!({}));
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let json_lines: Vec<serde_json::Value> =
-        host.stdout.lines().iter().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).collect();
+    let json_line = |l: &str| serde_json::from_str::<serde_json::Value>(l).ok();
+    host.wait_for_log(|l| json_line(l).is_some_and(|j| j["msg"] == "Tool invocation failed" && j["tool_name"] == "broken"));
+    let json_lines: Vec<serde_json::Value> = host.logs().iter().filter_map(|l| json_line(l)).collect();
     assert!(json_lines.iter().any(|l| l["msg"] == "Tool invocation failed" && l["tool_name"] == "broken" && l["level"] == "error"));
     assert!(!json_lines.iter().any(|l| l["msg"] == "Tool invocation completed successfully"));
     assert!(!json_lines.iter().any(|l| l["msg"] == "Tool invocation started"));
@@ -270,7 +279,11 @@ fn secrets_never_reach_the_logs() {
     });
     let echoed = mcp.call_tool("echo", args);
     assert!(result_text(&echoed).contains("SECRET-ONE"), "the tool itself sees the arguments");
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The invocation line and the access line (written after the response).
+    host.wait_for_logs(|lines| {
+        lines.iter().any(|l| l.contains("<redacted>") && l.contains("visible"))
+            && lines.iter().filter(|l| fields(l).contains_key("dur_ms")).count() >= 3
+    });
     let everything = format!("{}\n{}", host.stdout.text(), host.stderr.text());
     for secret in ["SECRET-ONE", "SECRET-TWO", "SECRET-THREE", "SECRET-FOUR", "SECRET-FIVE"] {
         assert!(!everything.contains(secret), "{secret} leaked");
@@ -321,19 +334,12 @@ fn a_component_that_fails_to_list_is_logged_counted_and_the_rest_still_listed() 
     let list = mcp.request("tools/list", json!({})).json();
     let names: Vec<&str> = list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert!(names.contains(&"word_count") && names.contains(&"calculate"), "{names:?}");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let warn = host
-        .stdout
-        .lines()
-        .into_iter()
-        .map(|l| fields(&l))
-        .find(|f| f.get("msg").map(String::as_str) == Some("Tool component did not list its tools"))
-        .expect("warn line");
+    let warn = fields(&host.wait_for_log(|l| fields(l).get("msg").map(String::as_str) == Some("Tool component did not list its tools")));
     assert_eq!(warn["component_id"], "ghost");
     assert_eq!(warn["level"], "warn");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let e = spinscope::metrics::parse::parse(&host.get("/metrics").body).unwrap();
+        let e = spinscope_testkit::exposition::parse(&host.get("/metrics").body).unwrap();
         if e.value("spinscope_tool_discovery_failures_total", &[("component", "ghost")]) == Some(1.0) {
             break;
         }
@@ -349,14 +355,9 @@ fn duplicate_tool_names_are_an_error_and_the_first_component_keeps_them() {
     let list = mcp.request("tools/list", json!({})).json();
     let names: Vec<&str> = list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names.iter().filter(|n| **n == "word_count").count(), 1, "{names:?}");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let dup = host
-        .stdout
-        .lines()
-        .into_iter()
-        .map(|l| fields(&l))
-        .find(|f| f.get("msg").map(String::as_str) == Some("Duplicate tool name: the first component keeps it"))
-        .expect("error line");
+    let dup = fields(&host.wait_for_log(|l| {
+        fields(l).get("msg").map(String::as_str) == Some("Duplicate tool name: the first component keeps it")
+    }));
     assert_eq!(dup["level"], "error");
     assert_eq!(dup["kept_by"], "text-tools");
 }

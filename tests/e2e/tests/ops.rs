@@ -447,8 +447,15 @@ fn the_log_reference_names_exactly_the_fields_the_gateway_writes() {
     mcp.call_tool("failing", json!({}));
     mcp.call_tool("slow", json!({"ms": 2000}));
 
-    let lines = host.stdout.lines();
-    let parsed: Vec<Vec<(String, String)>> = lines.iter().map(|l| spinscope::log::parse_logfmt(l)).collect();
+    // Five access lines (initialize, initialized, three calls), written
+    // after each response, and the invocation lines.
+    let lines = host.wait_for_logs(|lines| {
+        lines.iter().filter(|l| l.contains(" dur_ms=")).count() >= 5
+            && lines.iter().any(|l| l.contains("outcome=timeout"))
+            && lines.iter().any(|l| l.contains("Tool invocation completed successfully"))
+            && lines.iter().any(|l| l.contains("Tool invocation failed"))
+    });
+    let parsed: Vec<Vec<(String, String)>> = lines.iter().map(|l| spinscope_testkit::logfmt::parse_logfmt(l)).collect();
     let keys = |pick: &dyn Fn(&[(String, String)]) -> bool| -> BTreeSet<String> {
         parsed.iter().filter(|f| pick(f)).flat_map(|f| f.iter().map(|(k, _)| k.clone())).collect()
     };
@@ -461,5 +468,5 @@ fn the_log_reference_names_exactly_the_fields_the_gateway_writes() {
         assert!(parsed.iter().any(|f| has(f, "msg", msg)), "no `{msg}` line");
     }
     assert!(parsed.iter().any(|f| has(f, "outcome", "timeout")), "no timeout line");
-    assert!(!host.stdout.text().contains("s3cret-value"), "a secret argument reached the log");
+    assert!(!host.stdout.text().contains("s3cret-value") && !host.stderr.text().contains("s3cret-value"), "a secret argument reached the log");
 }
