@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use spinscope::auth::hash_key;
-use spinscope::metrics::parse::parse;
+use spinscope_testkit::exposition::parse;
 use spinscope_e2e::*;
 use std::time::{Duration, Instant};
 

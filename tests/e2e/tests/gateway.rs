@@ -2,7 +2,7 @@
 //! served by the host under test, driven over HTTP like an MCP client would.
 
 use serde_json::json;
-use spinscope::log::parse_logfmt;
+use spinscope_testkit::logfmt::parse_logfmt;
 use spinscope_e2e::*;
 use std::collections::HashMap;
 

@@ -3,7 +3,7 @@
 //! sharing Redis, and valid for a strict parser and for `promtool`.
 
 use serde_json::json;
-use spinscope::metrics::parse::{parse, Exposition};
+use spinscope_testkit::exposition::{parse, Exposition};
 use spinscope_e2e::*;
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -169,7 +169,7 @@ fn a_collector_that_is_down_never_fails_the_call() {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let text = host.get("/metrics").body;
-        let e = spinscope::metrics::parse::parse(&text).unwrap();
+        let e = spinscope_testkit::exposition::parse(&text).unwrap();
         if e.value("spinscope_trace_export_failures_total", &[]).unwrap_or(0.0) >= 3.0 {
             break;
         }

@@ -33,7 +33,7 @@ pub fn access_line(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::{logfmt_field, parse_logfmt};
+    use spinscope_testkit::logfmt::{logfmt_field, parse_logfmt};
 
     #[test]
     fn access_line_format() {

@@ -195,7 +195,7 @@ fn sanitize_key(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::{logfmt_field, parse_logfmt};
+    use spinscope_testkit::logfmt::{logfmt_field, parse_logfmt};
 
     const TS: u64 = 1_795_428_000_123; // 2026-11-23T10:00:00.123Z
 

@@ -1,6 +1,6 @@
 //! Structured log lines: levels and an env-logger style filter, `logfmt` and
-//! JSON rendering, the always-on access log line, request ids, and a logfmt
-//! parser (used by tests to read lines back).
+//! JSON rendering, the always-on access log line and request ids. (The logfmt
+//! parser that reads lines back is test-only: `spinscope_testkit::logfmt`.)
 //!
 //! No clock here: callers pass unix milliseconds, and timestamps are rendered
 //! as RFC 3339 UTC with our own civil-date conversion (no date crate).
@@ -11,7 +11,6 @@ mod escape;
 mod filter;
 mod level;
 mod line;
-mod parse;
 mod request_id;
 
 pub use access::access_line;
@@ -19,5 +18,4 @@ pub use calendar::{civil_from_days, rfc3339_ms};
 pub use filter::LogFilter;
 pub use level::{Level, LogFormat};
 pub use line::{FieldValue, LogLine};
-pub use parse::{logfmt_field, parse_logfmt};
 pub use request_id::{is_safe_request_id, new_request_id};

@@ -1,8 +1,8 @@
 //! Metrics: the catalog ([`catalog`]), a request's observations
 //! ([`Recorder`]), the shard record and merged view ([`Snapshot`]), the
-//! encoders (Prometheus text and OpenMetrics in [`text`], JSON in [`json`])
-//! and a strict parser of both text formats ([`parse`]) that the tests
-//! validate output with.
+//! encoders (Prometheus text and OpenMetrics in [`text`], JSON in [`json`]).
+//! The tests validate the output with the strict parser of both text
+//! formats in `spinscope_testkit::exposition`.
 //!
 //! The flow: a request records into a [`Recorder`]; at its end the gateway
 //! decodes one shard record, [`Snapshot::apply`]s the recorder and writes the
@@ -13,8 +13,8 @@ pub mod activity;
 pub mod catalog;
 pub mod counters;
 pub mod json;
-pub mod parse;
 mod recorder;
+pub mod series;
 mod snapshot;
 pub mod text;
 
@@ -116,12 +116,12 @@ mod tests {
         assert_eq!(s.len(), 10_000);
         let context = RenderContext::default();
         let text = render_prometheus(&s, &context);
-        let parsed = parse::parse(&text).unwrap();
+        let parsed = spinscope_testkit::exposition::parse(&text).unwrap();
         let labels = [("tool", "tool_9"), ("outcome", "success")];
         assert_eq!(parsed.value("spinscope_tool_calls_total", &labels), Some(3.0));
         assert_eq!(parsed.value("spinscope_tool_calls_total", &[]), Some(15_000.0));
         assert_eq!(parsed.value("spinscope_tool_call_duration_seconds_count", &[]), Some(5_000.0));
-        let om = parse::parse_openmetrics(&render_openmetrics(&s, &context)).unwrap();
+        let om = spinscope_testkit::exposition::parse_openmetrics(&render_openmetrics(&s, &context)).unwrap();
         assert_eq!(om.value("spinscope_tool_calls_total", &labels), Some(3.0));
         let json: serde_json::Value = serde_json::from_str(&render_json_text(&s, &context, &Default::default())).unwrap();
         assert_eq!(json["series"].as_array().unwrap().len(), 10_000);

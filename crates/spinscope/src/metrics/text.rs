@@ -234,7 +234,8 @@ fn family(
 mod tests {
     use super::*;
     use crate::metrics::catalog::*;
-    use crate::metrics::{parse, Limits, Recorder};
+    use crate::metrics::{Limits, Recorder};
+    use spinscope_testkit::exposition::{parse, parse_openmetrics};
 
     /// A counter with labels, a gauge, and a histogram with 2 observations.
     fn small() -> Snapshot {
@@ -335,7 +336,7 @@ mod tests {
         assert_eq!(text.matches("# TYPE ").count(), catalog::all().len());
         assert_eq!(text.matches("# HELP ").count(), catalog::all().len());
         assert!(text.starts_with("# HELP spinscope_http_requests_total ") && text.ends_with(" 0\n"));
-        parse::parse(&text).unwrap();
+        parse(&text).unwrap();
     }
 
     #[test]
@@ -381,7 +382,7 @@ mod tests {
         assert!(text.contains("\n# TYPE spinscope_sessions_created counter\n# HELP spinscope_sessions_created MCP sessions created.\nspinscope_sessions_created_total 0\n"));
         assert!(text.ends_with("spinscope_build_info{version=\"1.2.3\"} 1\n# TYPE spinscope_metrics_series_dropped counter\n# HELP spinscope_metrics_series_dropped New series refused by the per-metric series cap, by metric.\n# TYPE spinscope_metrics_record_failures counter\n# HELP spinscope_metrics_record_failures Requests whose metrics could not be written to the store.\nspinscope_metrics_record_failures_total 0\n# TYPE spinscope_trace_export_failures counter\n# HELP spinscope_trace_export_failures Span batches the OTLP collector did not accept (down, refused, or an error status).\nspinscope_trace_export_failures_total 0\n# EOF\n"), "{text}");
         assert!(!text.lines().any(|l| l.split(['{', ' ']).next().unwrap().ends_with("_created")));
-        parse::parse_openmetrics(&text).unwrap();
+        parse_openmetrics(&text).unwrap();
     }
 
     #[test]
@@ -432,5 +433,82 @@ mod tests {
         out.clear();
         escape_into(&mut out, "say \"hi\"\\\nbye", true);
         assert_eq!(out, "say \\\"hi\\\"\\\\\\nbye");
+    }
+
+    fn hostile() -> Vec<String> {
+        let mut values: Vec<String> = [
+            "quote\"d",
+            "back\\slash",
+            "trailing\\",
+            "\\\"",
+            "new\nline",
+            "\n",
+            "carriage\rreturn",
+            "tab\there",
+            "nul\0byte",
+            "ünïcødé ✓ 🦀 日本",
+            "{}=,",
+            "} 1\nspinscope_fake 2",
+            "",
+            " ",
+            "# HELP x",
+            "le",
+            "+Inf",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        values.push("x".repeat(10 * 1024));
+        values.push("\"\\\n".repeat(3 * 1024));
+        values
+    }
+
+    fn hostile_snapshot() -> Snapshot {
+        let mut r = Recorder::new();
+        for h in hostile() {
+            r.inc(&TOOL_CALLS_TOTAL, &[&h, &h, "success"], 1);
+            r.observe(&TOOL_CALL_DURATION_SECONDS, &[&h, &h], 0.3);
+            r.observe(&MCP_SERVER_OPERATION_DURATION_SECONDS, &["tools/call", &h, ""], 0.3);
+        }
+        let mut s = Snapshot::new();
+        s.apply(&r, &Limits::default());
+        s
+    }
+
+    #[test]
+    fn encoder_output_parses_with_hostile_labels() {
+        let s = hostile_snapshot();
+        let context = RenderContext { version: "9\"\n\\".into() };
+        for (text, parsed) in [
+            (render_prometheus(&s, &context), parse(&render_prometheus(&s, &context))),
+            (render_openmetrics(&s, &context), parse_openmetrics(&render_openmetrics(&s, &context))),
+        ] {
+            let parsed = parsed.unwrap_or_else(|e| panic!("{e}\n{text}"));
+            for h in hostile() {
+                let labels = [("tool", h.as_str()), ("component", h.as_str())];
+                assert_eq!(parsed.value("spinscope_tool_calls_total", &labels), Some(1.0), "{h:?}");
+                assert_eq!(parsed.value("spinscope_tool_call_duration_seconds_count", &labels), Some(1.0), "{h:?}");
+                let mcp = [("gen_ai_tool_name", h.as_str()), ("error_type", "")];
+                assert_eq!(parsed.value("spinscope_mcp_server_operation_duration_seconds_count", &mcp), Some(1.0));
+            }
+            assert_eq!(parsed.value("spinscope_build_info", &[("version", "9\"\n\\")]), Some(1.0));
+            assert_eq!(parsed.value("spinscope_fake", &[]), None);
+            assert_eq!(parsed.family("spinscope_tool_call_duration_seconds").unwrap().kind, "histogram");
+            let help = parsed.family("spinscope_sessions_active").unwrap().help.as_deref();
+            assert_eq!(help, Some(SESSIONS_ACTIVE.help));
+            assert_eq!(parsed.families.len(), all().len());
+        }
+    }
+
+    #[test]
+    fn openmetrics_families_and_units() {
+        let text = render_openmetrics(&hostile_snapshot(), &RenderContext::default());
+        let parsed = parse_openmetrics(&text).unwrap();
+        let calls = parsed.family("spinscope_tool_calls").unwrap();
+        assert_eq!((calls.kind.as_str(), calls.samples[0].name.as_str()), ("counter", "spinscope_tool_calls_total"));
+        let duration = parsed.family("spinscope_tool_call_duration_seconds").unwrap();
+        assert_eq!(duration.unit.as_deref(), Some("seconds"));
+        // 0.0.4 is not OpenMetrics (no `# EOF`).
+        assert!(parse_openmetrics(&render_prometheus(&Snapshot::new(), &RenderContext::default())).is_err());
     }
 }

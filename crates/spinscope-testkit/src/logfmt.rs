@@ -1,9 +1,10 @@
-//! A logfmt parser, used by tests to read lines back.
+//! A logfmt parser, to read the lines of `spinscope::log` back (its
+//! `LogLine` and access line).
 
 use std::fmt::Write as _;
 
 /// Parses one logfmt line into its `key=value` pairs, in order. Quoted values
-/// understand the escapes [`LogLine`] writes (`\"`, `\\`, `\n`, `\r`, `\t`,
+/// understand the escapes `LogLine` writes (`\"`, `\\`, `\n`, `\r`, `\t`,
 /// `\u{hex}`, and JSON-style `\uXXXX`); unknown escapes are kept verbatim.
 /// A bare `key` yields an empty value.
 pub fn parse_logfmt(line: &str) -> Vec<(String, String)> {
