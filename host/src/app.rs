@@ -73,7 +73,8 @@ impl App {
         let mut components = HashMap::new();
         for (id, decl) in &manifest.component {
             let source = base_dir.join(&decl.source);
-            let component = load_component(engine, &source, &state_dir.join("cache"))
+            let cache_dir = compile_cache_dir().unwrap_or_else(|| state_dir.join("cache"));
+            let component = load_component(engine, &source, &cache_dir)
                 .with_context(|| format!("component '{id}': cannot load {}", source.display()))?;
             let instance_pre = linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| {
                 format!("component '{id}' imports something this host does not provide")
@@ -164,9 +165,23 @@ fn internal(component: &str, e: impl Into<anyhow::Error>) -> ErrorCode {
     ErrorCode::InternalError(Some(format!("component '{component}' failed: {e}")))
 }
 
+/// The compile cache, per user as Spin's wasmtime cache is:
+/// `$XDG_CACHE_HOME/spinscope-host`, else `~/.cache/spinscope-host` (else,
+/// without either, `<state-dir>/cache`). Entries are keyed by content, so
+/// every app and state directory shares them.
+fn compile_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").filter(|d| !d.is_empty()).map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("spinscope-host"))
+}
+
 /// Compiles a component, or loads it from the compile cache keyed by its
 /// bytes and the engine's compatibility hash (start-up in milliseconds
-/// instead of seconds).
+/// instead of seconds). Hosts starting at once may compile the same
+/// component: each writes its own temporary file and renames it into place,
+/// so a reader only ever sees a whole entry.
 fn load_component(engine: &Engine, source: &Path, cache_dir: &Path) -> Result<Component> {
     use std::hash::{Hash, Hasher};
     let bytes = std::fs::read(source)?;
@@ -183,7 +198,7 @@ fn load_component(engine: &Engine, source: &Path, cache_dir: &Path) -> Result<Co
     }
     let component = Component::new(engine, &bytes)?;
     if std::fs::create_dir_all(cache_dir).is_ok() {
-        let tmp = cached.with_extension("tmp");
+        let tmp = cached.with_extension(format!("{}.tmp", std::process::id()));
         if let Ok(serialized) = component.serialize() {
             if std::fs::write(&tmp, serialized).is_ok() {
                 let _ = std::fs::rename(&tmp, &cached);
