@@ -290,10 +290,6 @@ impl TraceContext {
     pub fn span_id_hex(&self) -> String {
         hex(&self.span_id)
     }
-
-    pub fn parent_span_id_hex(&self) -> Option<String> {
-        self.parent_span_id.as_ref().map(|p| hex(p))
-    }
 }
 
 /// Lowercase hex of `bytes`.
@@ -481,7 +477,7 @@ mod tests {
         let ctx = TraceContext::from_incoming(Some(TP), Some("hdr=1"), Some(&meta), &random());
         assert_eq!(ctx.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(
-            ctx.parent_span_id_hex().as_deref(),
+            ctx.parent_span_id.map(|p| hex(&p)).as_deref(),
             Some("00f067aa0ba902b7")
         );
         assert_eq!(ctx.span_id_hex(), "1112131415161718");
@@ -534,7 +530,7 @@ mod tests {
     fn header_whitespace_is_tolerated() {
         let ctx = TraceContext::from_incoming(Some(&format!(" {TP}\t")), None, None, &random());
         assert_eq!(
-            ctx.parent_span_id_hex().as_deref(),
+            ctx.parent_span_id.map(|p| hex(&p)).as_deref(),
             Some("00f067aa0ba902b7")
         );
     }

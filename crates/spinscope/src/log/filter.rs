@@ -99,15 +99,6 @@ impl LogFilter {
             .map_or(self.default, |(_, max)| *max);
         max.is_some_and(|max| level <= max)
     }
-
-    /// The most verbose level enabled for any target (`None`: all off), for a
-    /// cheap check before building a line.
-    pub fn max_level(&self) -> Option<Level> {
-        self.directives
-            .iter()
-            .map(|(_, m)| *m)
-            .fold(self.default, |a, b| a.max(b))
-    }
 }
 
 /// Normalized form, e.g. `info,gateway=debug`; parses back to the same filter.
@@ -153,7 +144,6 @@ mod tests {
         assert!(!f.enabled("anything", Level::Trace));
         let off = LogFilter::parse("off").unwrap();
         assert!(!off.enabled("x", Level::Error));
-        assert_eq!(off.max_level(), None);
     }
 
     #[test]
@@ -167,7 +157,6 @@ mod tests {
         );
         assert!(!f.enabled("other", Level::Debug));
         assert!(f.enabled("other", Level::Info));
-        assert_eq!(f.max_level(), Some(Level::Debug));
     }
 
     #[test]

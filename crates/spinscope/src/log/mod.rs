@@ -17,5 +17,5 @@ pub use access::access_line;
 pub use calendar::{civil_from_days, rfc3339_ms};
 pub use filter::LogFilter;
 pub use level::{Level, LogFormat};
-pub use line::{FieldValue, LogLine};
+pub use line::LogLine;
 pub use request_id::{is_safe_request_id, new_request_id};

@@ -23,9 +23,6 @@ use serde_json::{json, Map, Value};
 pub const SUPPORTED_VERSIONS: [&str; 3] = ["2025-03-26", "2025-06-18", "2025-11-25"];
 /// The newest supported revision, offered when the client's is unknown.
 pub const LATEST: &str = "2025-11-25";
-/// Revision assumed when a request has no `MCP-Protocol-Version` header
-/// (the spec's rule for backwards compatibility).
-pub const DEFAULT_HEADER_VERSION: &str = "2025-03-26";
 /// HTTP header carrying the negotiated revision (lowercase, as HTTP/2 sends it).
 pub const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
 /// HTTP header carrying the session id.
@@ -137,7 +134,6 @@ pub struct RpcError {
     pub id: Option<RequestId>,
     pub code: i64,
     pub message: String,
-    pub data: Option<Value>,
 }
 
 impl RpcError {
@@ -146,7 +142,6 @@ impl RpcError {
             id: None,
             code,
             message: message.into(),
-            data: None,
         }
     }
 
@@ -175,19 +170,9 @@ impl RpcError {
         self
     }
 
-    pub fn with_data(mut self, data: Value) -> Self {
-        self.data = Some(data);
-        self
-    }
-
     /// The JSON-RPC error response object.
     pub fn to_response(&self) -> Value {
-        error(
-            self.id.as_ref(),
-            self.code,
-            &self.message,
-            self.data.clone(),
-        )
+        error(self.id.as_ref(), self.code, &self.message, None)
     }
 }
 
@@ -469,7 +454,6 @@ mod tests {
         assert_eq!(negotiate("2024-11-05"), LATEST);
         assert_eq!(negotiate(""), LATEST);
         assert_eq!(LATEST, *SUPPORTED_VERSIONS.last().unwrap());
-        assert!(supported_version(DEFAULT_HEADER_VERSION).is_some());
         assert_eq!(supported_version("2099-01-01"), None);
     }
 

@@ -4,10 +4,13 @@
 //! The tests validate the output with the strict parser of both text
 //! formats in `spinscope_testkit::exposition`.
 //!
-//! The flow: a request records into a [`Recorder`]; at its end the gateway
-//! decodes one shard record, [`Snapshot::apply`]s the recorder and writes the
-//! [`Snapshot::encode`]d result back with one compare-and-swap; the exporter
-//! [`Snapshot::decode`]s and [`Snapshot::merge`]s every shard and renders.
+//! The flow: a request records into a [`Recorder`]; at its end the adapter
+//! (`spinscope_spin::metrics_sink`) either decodes one shard record,
+//! [`Snapshot::apply`]s the recorder and writes the [`Snapshot::encode`]d
+//! result back with one compare-and-swap, or, on a store whose
+//! compare-and-swap cannot be trusted, increments one key per series field
+//! ([`counters`]); the exporter reads either layout into one [`Snapshot`]
+//! ([`Snapshot::decode`], [`Snapshot::merge`]) and renders.
 
 pub mod activity;
 pub mod catalog;
@@ -20,7 +23,7 @@ pub mod text;
 
 pub use json::{render_json, render_json_text};
 pub use recorder::Recorder;
-pub use snapshot::{ApplyReport, DecodeError, Histogram, Limits, SeriesValue, Snapshot};
+pub use snapshot::{DecodeError, Histogram, Limits, SeriesValue, Snapshot};
 pub use text::{render_openmetrics, render_prometheus, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
 
 /// The label value recorded for anything outside the known set.

@@ -124,14 +124,6 @@ impl Default for Limits {
     }
 }
 
-/// What [`Snapshot::apply`] could not do.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ApplyReport {
-    /// Observations refused because their series was new and its metric
-    /// already had `max_series_per_metric` series.
-    pub dropped: u64,
-}
-
 /// A shard record that could not be read at all (not JSON, or another
 /// encoding version). Unknown series inside a readable record are no error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,12 +196,10 @@ impl Snapshot {
     /// Adds a recorder's observations. A new series beyond
     /// `limits.max_series_per_metric` is dropped and counted in
     /// `metrics_series_dropped_total{metric}`.
-    pub fn apply(&mut self, recorder: &Recorder, limits: &Limits) -> ApplyReport {
-        let mut report = ApplyReport::default();
+    pub fn apply(&mut self, recorder: &Recorder, limits: &Limits) {
         for observation in &recorder.observations {
             let metric = observation.metric();
             let Some(entry) = self.entry(metric, observation.labels(), limits) else {
-                report.dropped += 1;
                 self.add_counter(&catalog::METRICS_SERIES_DROPPED_TOTAL, &[metric.name], 1);
                 continue;
             };
@@ -224,7 +214,6 @@ impl Snapshot {
         for note in &recorder.notes {
             self.activity.note(note, &limits.activity);
         }
-        report
     }
 
     /// Adds to a counter directly, without cap (the exporter uses it for
@@ -437,7 +426,8 @@ mod tests {
     #[test]
     fn apply_encode_decode_merge() {
         let mut a = Snapshot::new();
-        assert_eq!(a.apply(&recorder(), &Limits::default()), ApplyReport { dropped: 0 });
+        a.apply(&recorder(), &Limits::default());
+        assert_eq!(a.series(&METRICS_SERIES_DROPPED_TOTAL).count(), 0);
         let decoded = Snapshot::decode(&a.encode()).unwrap();
         assert_eq!(decoded, a);
         let mut merged = decoded.clone();
@@ -518,8 +508,7 @@ mod tests {
         for tool in ["a", "b", "c", "d", "a"] {
             r.inc(&TOOL_CALLS_TOTAL, &[tool, "x", "success"], 1);
         }
-        let report = s.apply(&r, &limits);
-        assert_eq!(report.dropped, 2);
+        s.apply(&r, &limits);
         assert_eq!(s.series(&TOOL_CALLS_TOTAL).count(), 2);
         assert_eq!(s.counter(&TOOL_CALLS_TOTAL, &["a", "x", "success"]), 2, "existing series still count");
         assert_eq!(s.counter(&METRICS_SERIES_DROPPED_TOTAL, &["tool_calls_total"]), 2);
@@ -528,8 +517,10 @@ mod tests {
         r.inc(&SESSIONS_CREATED_TOTAL, &[], 1);
         r.inc(&OUTPUT_TRUNCATED_TOTAL, &[], 1);
         let mut s = Snapshot::new();
-        assert_eq!(s.apply(&r, &Limits { max_series_per_metric: 0, ..Limits::default() }).dropped, 2);
+        s.apply(&r, &Limits { max_series_per_metric: 0, ..Limits::default() });
         assert_eq!(s.series(&METRICS_SERIES_DROPPED_TOTAL).count(), 2);
+        assert_eq!(s.counter(&METRICS_SERIES_DROPPED_TOTAL, &["sessions_created_total"]), 1);
+        assert_eq!(s.counter(&METRICS_SERIES_DROPPED_TOTAL, &["output_truncated_total"]), 1);
     }
 
     #[test]
