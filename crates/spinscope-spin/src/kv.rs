@@ -51,10 +51,12 @@ impl Store {
         Store::open("default")
     }
 
+    /// The value of `key`, `None` when it is absent.
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
         Ok(self.bucket.get(key)?)
     }
 
+    /// Sets `key` to `value`, replacing any previous value.
     pub fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
         Ok(self.bucket.set(key, value)?)
     }
@@ -64,6 +66,7 @@ impl Store {
         Ok(self.bucket.delete(key)?)
     }
 
+    /// Whether `key` is present.
     pub fn exists(&self, key: &str) -> Result<bool, KvError> {
         Ok(self.bucket.exists(key)?)
     }

@@ -17,6 +17,8 @@
 //!
 //! Only built for `wasm32-wasip2`.
 
+#![warn(missing_docs)]
+
 pub mod kv;
 pub mod metrics_sink;
 pub mod outbound;

@@ -14,7 +14,9 @@ use std::time::Duration;
 /// The store holding the metric shards (`metrics_store`): usually the
 /// default store, which the caller has open already.
 pub enum MetricsStore<'a> {
+    /// The store the caller already has open.
     Shared(&'a Store),
+    /// A store of its own, opened for the metrics.
     Own(Store),
 }
 
@@ -140,6 +142,7 @@ pub fn in_flight(store: &Store, now_ms: u64) -> i64 {
 /// Every shard merged, and what reading them met.
 #[derive(Default)]
 pub struct Collected {
+    /// The merged series and activity of every readable shard.
     pub snapshot: Snapshot,
     /// Shards read (an absent shard counts: nothing recorded there yet).
     pub shards_read: u32,

@@ -28,11 +28,14 @@ pub struct Outgoing {
     pub method: String,
     /// An absolute `http://` or `https://` URL, e.g. `http://calc.spin.internal/calculate`.
     pub url: String,
+    /// Request headers, in order.
     pub headers: Vec<(String, String)>,
+    /// The request body (empty for `GET`).
     pub body: Vec<u8>,
 }
 
 impl Outgoing {
+    /// A `GET` of `url`, without headers.
     pub fn get(url: impl Into<String>) -> Outgoing {
         Outgoing {
             method: "GET".into(),
@@ -42,6 +45,7 @@ impl Outgoing {
         }
     }
 
+    /// A `POST` of `body` to `url`, without headers.
     pub fn post(url: impl Into<String>, body: impl Into<Vec<u8>>) -> Outgoing {
         Outgoing {
             method: "POST".into(),
@@ -61,9 +65,11 @@ impl Outgoing {
 /// A response, read up to the size limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
+    /// The HTTP status code.
     pub status: u16,
     /// Header values that are not UTF-8 are converted lossily.
     pub headers: Vec<(String, String)>,
+    /// The body, at most `max_response_bytes` of it.
     pub body: Vec<u8>,
     /// The body was longer than `max_response_bytes` and was cut there.
     pub truncated: bool,

@@ -24,6 +24,7 @@ pub struct ApiKeys {
 pub enum Caller {
     /// No keys configured: everyone may call; no tenant.
     Open,
+    /// Auth mode, and the key belongs to this tenant.
     Tenant(String),
     /// Auth mode, and no key was presented.
     Missing,
@@ -32,6 +33,7 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// The tenant, when a key identified one.
     pub fn tenant(&self) -> Option<&str> {
         match self {
             Caller::Tenant(t) => Some(t),
@@ -39,6 +41,7 @@ impl Caller {
         }
     }
 
+    /// Whether the call may go on: open mode, or a known key.
     pub fn allowed(&self) -> bool {
         matches!(self, Caller::Open | Caller::Tenant(_))
     }
@@ -86,6 +89,7 @@ impl ApiKeys {
         Ok(ApiKeys { entries })
     }
 
+    /// Whether no keys are configured (open mode: every caller is let in).
     pub fn is_open(&self) -> bool {
         self.entries.is_empty()
     }
@@ -128,7 +132,9 @@ impl ApiKeys {
 /// fresh window, exactly `limit` are admitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateWindow {
+    /// Length of one window, in milliseconds.
     pub length_ms: u64,
+    /// Most requests a window admits (the burst).
     pub limit: u64,
 }
 

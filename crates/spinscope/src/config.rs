@@ -10,23 +10,35 @@ use std::time::Duration;
 pub struct Config {
     /// Component ids of the tool components (`tool_components`).
     pub tool_components: Vec<String>,
+    /// Deadline of one tool call (`tool_timeout_ms`).
     pub tool_timeout: Duration,
+    /// Which log lines are written (`log_level`, `RUST_LOG` syntax).
     pub log_filter: LogFilter,
+    /// `logfmt` or `json` lines (`log_format`).
     pub log_format: LogFormat,
     /// Extra argument key fragments to redact (`redact_keys`).
     pub redact_keys: Vec<String>,
+    /// A session unused for this long has expired (`session_idle_timeout_secs`).
     pub session_idle_timeout: Duration,
     /// Allowed `Origin` values; empty means loopback origins only, `*` any.
     pub allowed_origins: Vec<String>,
+    /// Whether `tools/call` arguments are checked against the tool's
+    /// `inputSchema` before the call (`validate_tool_arguments`).
     pub validate_tool_arguments: bool,
     /// Metric recording on/off (`metrics_enabled`), for benchmarks.
     pub metrics_enabled: bool,
     /// Key-value store label holding the metric shards (`metrics_store`):
     /// `default`, or e.g. an in-memory store for speed (docs/deployment.md).
     pub metrics_store: String,
+    /// Shard records the metric writes are spread over (`metrics_shards`).
     pub metrics_shards: u32,
+    /// Series a metric may have in one shard record before new ones are
+    /// dropped (`metrics_max_series_per_metric`; see [`crate::metrics::Limits`]).
     pub metrics_max_series_per_metric: usize,
+    /// How long the cached tool → component map is used before it is
+    /// refreshed (`tool_map_ttl_ms`).
     pub tool_map_ttl: Duration,
+    /// How long a readiness report is served from the cache (`ready_cache_ttl_ms`).
     pub ready_cache_ttl: Duration,
     /// Whether a tool component that is down makes readiness fail (503).
     pub tools_required: bool,
@@ -56,7 +68,9 @@ pub struct Config {
 /// A variable that does not parse.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigError {
+    /// The variable name.
     pub variable: &'static str,
+    /// What is wrong with its value.
     pub message: String,
 }
 

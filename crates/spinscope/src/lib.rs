@@ -3,6 +3,8 @@
 //! redaction, W3C trace context and the log line formats. The components in
 //! `components/` are thin adapters around this crate.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod config;
 pub mod keys;

@@ -17,37 +17,54 @@ use serde_json::{json, Value};
 /// Span kinds of the OTLP data model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpanKind {
+    /// Work inside the gateway.
     Internal = 1,
+    /// The handling of an incoming request.
     Server = 2,
+    /// An outgoing call (to a tool component).
     Client = 3,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// The value of a span attribute.
 pub enum AttributeValue {
+    /// `stringValue`.
     Str(String),
+    /// `intValue`.
     Int(i64),
 }
 
 #[derive(Debug, Clone)]
+/// One finished span, to be exported.
 pub struct Span {
+    /// The trace it belongs to.
     pub trace_id: [u8; 16],
+    /// Its own id.
     pub span_id: [u8; 8],
+    /// The span it is a child of; `None` for a root span.
     pub parent_span_id: Option<[u8; 8]>,
+    /// The span name, e.g. `tools/call word_count`.
     pub name: String,
+    /// Server, client or internal.
     pub kind: SpanKind,
+    /// Start, in unix nanoseconds.
     pub start_unix_nanos: u64,
+    /// End, in unix nanoseconds.
     pub end_unix_nanos: u64,
+    /// Attributes, in the order added.
     pub attributes: Vec<(String, AttributeValue)>,
     /// `Some(message)` marks the span as an error.
     pub error: Option<String>,
 }
 
 impl Span {
+    /// Adds a string attribute (builder style).
     pub fn attr(mut self, key: &str, value: impl Into<String>) -> Self {
         self.attributes.push((key.to_string(), AttributeValue::Str(value.into())));
         self
     }
 
+    /// Adds an integer attribute (builder style).
     pub fn attr_int(mut self, key: &str, value: i64) -> Self {
         self.attributes.push((key.to_string(), AttributeValue::Int(value)));
         self

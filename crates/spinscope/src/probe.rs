@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 /// Outcome of a check, and of a whole report (the worst of its checks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
+    /// Everything works.
     Ok,
     /// Working, with a part missing (a tool component down).
     Degraded,
@@ -21,6 +22,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The name in JSON reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Ok => "ok",
@@ -29,6 +31,7 @@ impl Status {
         }
     }
 
+    /// Reads a name written by [`Status::as_str`].
     pub fn parse(s: &str) -> Option<Status> {
         match s {
             "ok" => Some(Status::Ok),
@@ -41,20 +44,26 @@ impl Status {
 
 /// Names of the readiness checks.
 pub const CHECK_CONFIG: &str = "config";
+/// The key-value store answers.
 pub const CHECK_KV: &str = "kv";
+/// The tool components list their tools.
 pub const CHECK_TOOLS: &str = "tools";
 
 /// One check's result: `{"status","latency_ms","message", ...details}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Check {
+    /// The outcome.
     pub status: Status,
+    /// How long the check took, in milliseconds.
     pub latency_ms: f64,
+    /// What was found, for an operator.
     pub message: String,
     /// Extra fields of the check's JSON object (e.g. `components` of `tools`).
     pub details: Map<String, Value>,
 }
 
 impl Check {
+    /// A check without details (`latency_ms` rounded to microseconds).
     pub fn new(status: Status, latency_ms: f64, message: impl Into<String>) -> Check {
         Check { status, latency_ms: round_ms(latency_ms), message: message.into(), details: Map::new() }
     }
@@ -65,6 +74,7 @@ impl Check {
         self
     }
 
+    /// The JSON object of the check, details included.
     pub fn to_json(&self) -> Value {
         let mut object = Map::new();
         object.insert("status".into(), self.status.as_str().into());
@@ -76,6 +86,7 @@ impl Check {
         Value::Object(object)
     }
 
+    /// Reads an object written by [`Check::to_json`]; `None` if it is not one.
     pub fn from_json(value: &Value) -> Option<Check> {
         let object = value.as_object()?;
         let status = Status::parse(object.get("status")?.as_str()?)?;
@@ -107,7 +118,9 @@ pub fn elapsed_ms(from_ns: u64, to_ns: u64) -> f64 {
 /// A variable that could not be read or does not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VariableProblem {
+    /// The variable name.
     pub variable: String,
+    /// What is wrong with it.
     pub message: String,
 }
 
@@ -181,7 +194,9 @@ pub fn config_check(loaded: &LoadedConfig, latency_ms: f64) -> Check {
 /// What one tool component's metadata request came to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolProbe {
+    /// The component id.
     pub component: String,
+    /// How long its answer took, in milliseconds.
     pub latency_ms: f64,
     /// The number of tools it lists, or why it is not ready.
     pub outcome: Result<usize, String>,
@@ -251,6 +266,7 @@ pub struct Report {
     pub id: String,
     /// Unix milliseconds when the run started.
     pub checked_at_ms: u64,
+    /// The checks by name ([`CHECK_CONFIG`], [`CHECK_KV`], [`CHECK_TOOLS`]).
     pub checks: BTreeMap<String, Check>,
 }
 
@@ -258,10 +274,12 @@ pub struct Report {
 const CACHE_VERSION: u64 = 1;
 
 impl Report {
+    /// An empty report of run `id`, started at `checked_at_ms`.
     pub fn new(id: impl Into<String>, checked_at_ms: u64) -> Report {
         Report { id: id.into(), checked_at_ms, checks: BTreeMap::new() }
     }
 
+    /// Adds (or replaces) the check `name`.
     pub fn add(&mut self, name: &str, check: Check) {
         self.checks.insert(name.to_string(), check);
     }
@@ -366,6 +384,7 @@ pub fn encode_started_at(unix_ms: u64) -> Vec<u8> {
     unix_ms.to_string().into_bytes()
 }
 
+/// Reads a start-time record written by [`encode_started_at`].
 pub fn decode_started_at(bytes: &[u8]) -> Option<u64> {
     std::str::from_utf8(bytes).ok()?.trim().parse().ok()
 }

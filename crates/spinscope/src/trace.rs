@@ -20,9 +20,11 @@ pub const MAX_TRACESTATE_MEMBERS: usize = 32;
 pub struct TraceParent {
     /// Version as received (`0x00`, or a future version we parsed leniently).
     pub version: u8,
+    /// The trace id.
     pub trace_id: [u8; 16],
     /// The caller's span id (`parent-id` in the spec).
     pub parent_id: [u8; 8],
+    /// `trace-flags` (see [`FLAG_SAMPLED`]).
     pub flags: u8,
 }
 
@@ -71,10 +73,12 @@ impl TraceParent {
         })
     }
 
+    /// Whether the caller sampled the trace.
     pub fn sampled(&self) -> bool {
         self.flags & FLAG_SAMPLED != 0
     }
 
+    /// The trace id as 32 lowercase hex chars.
     pub fn trace_id_hex(&self) -> String {
         hex(&self.trace_id)
     }
@@ -133,10 +137,12 @@ impl TraceState {
         Some(Self(s.to_owned()))
     }
 
+    /// The header value.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// The header value, owned.
     pub fn into_string(self) -> String {
         self.0
     }
@@ -195,11 +201,13 @@ fn valid_tracestate_value(value: &str) -> bool {
 /// The trace context of one request as seen by this server.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TraceContext {
+    /// The trace id, received or new.
     pub trace_id: [u8; 16],
     /// This server's span.
     pub span_id: [u8; 8],
     /// The caller's span, when the trace came from upstream.
     pub parent_span_id: Option<[u8; 8]>,
+    /// `trace-flags` of this span (see [`FLAG_SAMPLED`]).
     pub flags: u8,
     /// Validated `tracestate` to forward with the trace.
     pub tracestate: Option<String>,
@@ -279,14 +287,17 @@ impl TraceContext {
         }
     }
 
+    /// Whether this span is sampled (recorded and exported).
     pub fn sampled(&self) -> bool {
         self.flags & FLAG_SAMPLED != 0
     }
 
+    /// The trace id as 32 lowercase hex chars.
     pub fn trace_id_hex(&self) -> String {
         hex(&self.trace_id)
     }
 
+    /// This span's id as 16 lowercase hex chars.
     pub fn span_id_hex(&self) -> String {
         hex(&self.span_id)
     }

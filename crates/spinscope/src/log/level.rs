@@ -6,14 +6,20 @@ use std::fmt;
 /// "enabled" means `level <= max`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
+    /// Something failed.
     Error,
+    /// Something is wrong but the request went on.
     Warn,
+    /// What happened (the default).
     Info,
+    /// Detail for finding a problem.
     Debug,
+    /// Everything.
     Trace,
 }
 
 impl Level {
+    /// Every level, most severe first.
     pub const ALL: [Level; 5] = [
         Level::Error,
         Level::Warn,
@@ -29,6 +35,7 @@ impl Level {
             .find(|l| s.eq_ignore_ascii_case(l.as_str()))
     }
 
+    /// The lowercase name, as written in lines and filters.
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Error => "error",
@@ -50,7 +57,9 @@ impl fmt::Display for Level {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum LogFormat {
     #[default]
+    /// `key=value` pairs, one line each (the default).
     Logfmt,
+    /// One JSON object per line.
     Json,
 }
 
@@ -67,6 +76,7 @@ impl LogFormat {
         }
     }
 
+    /// The name `log_format` takes.
     pub fn as_str(self) -> &'static str {
         match self {
             LogFormat::Logfmt => "logfmt",

@@ -33,6 +33,7 @@ pub struct LogLine {
 }
 
 impl LogLine {
+    /// A line without fields; `ts_unix_ms` is when it happened.
     pub fn new(
         level: Level,
         target: impl Into<String>,
@@ -61,6 +62,7 @@ impl LogLine {
         }
     }
 
+    /// Adds a number field (bare in logfmt).
     pub fn field_u64(self, key: &str, value: u64) -> Self {
         self.push(key, FieldValue::U64(value))
     }
@@ -70,10 +72,12 @@ impl LogLine {
         self
     }
 
+    /// The severity.
     pub fn level(&self) -> Level {
         self.level
     }
 
+    /// The target, which the filter matches.
     pub fn target(&self) -> &str {
         &self.target
     }

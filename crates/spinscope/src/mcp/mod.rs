@@ -40,10 +40,15 @@ pub fn supported_version(version: &str) -> Option<&'static str> {
     SUPPORTED_VERSIONS.into_iter().find(|v| *v == version)
 }
 
+/// JSON-RPC: the body is not valid JSON.
 pub const PARSE_ERROR: i64 = -32700;
+/// JSON-RPC: the JSON is not a valid request object.
 pub const INVALID_REQUEST: i64 = -32600;
+/// JSON-RPC: the method does not exist here.
 pub const METHOD_NOT_FOUND: i64 = -32601;
+/// JSON-RPC: the method exists but its params are invalid.
 pub const INVALID_PARAMS: i64 = -32602;
+/// JSON-RPC: the server failed.
 pub const INTERNAL_ERROR: i64 = -32603;
 
 /// A JSON-RPC request id. MCP allows strings and integers (never null); the
@@ -51,6 +56,7 @@ pub const INTERNAL_ERROR: i64 = -32603;
 /// `i64` (up to `u64::MAX`) and any string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RequestId {
+    /// A string id, any content.
     String(String),
     /// Always an integer (`is_i64() || is_u64()`).
     Number(serde_json::Number),
@@ -68,6 +74,7 @@ impl RequestId {
         }
     }
 
+    /// The id as JSON, exactly as received.
     pub fn to_value(&self) -> Value {
         match self {
             RequestId::String(s) => Value::String(s.clone()),
@@ -131,12 +138,16 @@ impl<'de> Deserialize<'de> for RequestId {
 /// when known (`None` is rendered as `"id": null`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RpcError {
+    /// The id of the request answered; `None` renders as `"id": null`.
     pub id: Option<RequestId>,
+    /// The JSON-RPC error code (e.g. [`INVALID_PARAMS`]).
     pub code: i64,
+    /// A short description for the client.
     pub message: String,
 }
 
 impl RpcError {
+    /// An error with `code` and `message`, not yet tied to a request id.
     pub fn new(code: i64, message: impl Into<String>) -> Self {
         Self {
             id: None,
@@ -145,26 +156,32 @@ impl RpcError {
         }
     }
 
+    /// [`PARSE_ERROR`] with `message`.
     pub fn parse_error(message: impl Into<String>) -> Self {
         Self::new(PARSE_ERROR, message)
     }
 
+    /// [`INVALID_REQUEST`] with `message`.
     pub fn invalid_request(message: impl Into<String>) -> Self {
         Self::new(INVALID_REQUEST, message)
     }
 
+    /// [`METHOD_NOT_FOUND`], naming `method`.
     pub fn method_not_found(method: &str) -> Self {
         Self::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
     }
 
+    /// [`INVALID_PARAMS`] with `message`.
     pub fn invalid_params(message: impl Into<String>) -> Self {
         Self::new(INVALID_PARAMS, message)
     }
 
+    /// [`INTERNAL_ERROR`] with `message`.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(INTERNAL_ERROR, message)
     }
 
+    /// The same error, answering the request `id`.
     pub fn with_id(mut self, id: Option<RequestId>) -> Self {
         self.id = id;
         self
@@ -189,7 +206,9 @@ impl std::error::Error for RpcError {}
 pub struct ClientResponse {
     /// `None` for an error response with `"id": null`.
     pub id: Option<RequestId>,
+    /// The `result` member of a success response.
     pub result: Option<Value>,
+    /// The `error` member of an error response.
     pub error: Option<Value>,
 }
 
@@ -198,13 +217,18 @@ pub struct ClientResponse {
 pub enum Incoming {
     /// Expects a response.
     Request {
+        /// Echoed back in the response.
         id: RequestId,
+        /// The JSON-RPC method, e.g. `tools/call`.
         method: String,
+        /// The `params` member, if any.
         params: Option<Value>,
     },
     /// No `id`: no response is sent (HTTP 202, no body).
     Notification {
+        /// The JSON-RPC method, e.g. `notifications/initialized`.
         method: String,
+        /// The `params` member, if any.
         params: Option<Value>,
     },
     /// A client's response to a server request: also HTTP 202, no body.
@@ -212,6 +236,7 @@ pub enum Incoming {
 }
 
 impl Incoming {
+    /// The method of a request or notification (`None` for a response).
     pub fn method(&self) -> Option<&str> {
         match self {
             Incoming::Request { method, .. } | Incoming::Notification { method, .. } => {
@@ -221,6 +246,7 @@ impl Incoming {
         }
     }
 
+    /// The id of a request or response (`None` for a notification).
     pub fn id(&self) -> Option<&RequestId> {
         match self {
             Incoming::Request { id, .. } => Some(id),
@@ -229,6 +255,7 @@ impl Incoming {
         }
     }
 
+    /// The params of a request or notification, if any.
     pub fn params(&self) -> Option<&Value> {
         match self {
             Incoming::Request { params, .. } | Incoming::Notification { params, .. } => {
@@ -399,7 +426,9 @@ pub fn initialize_result(
 pub struct InitializeParams {
     /// The revision the client asked for (negotiate with [`negotiate`]).
     pub protocol_version: String,
+    /// `clientInfo.name`, when it is a string.
     pub client_name: Option<String>,
+    /// `clientInfo.version`, when it is a string.
     pub client_version: Option<String>,
 }
 

@@ -12,20 +12,26 @@ use super::{json_type, RpcError};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Tool {
+    /// The name clients call it by (unique across the components).
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A human-readable name.
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What the tool does, for the model.
     pub description: Option<String>,
     /// Required by MCP; a component that omits it gets the accept-any-object
     /// schema rather than making the whole tool list unreadable.
     #[serde(default = "any_object_schema")]
     pub input_schema: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// JSON schema of `structuredContent`, if the tool declares one.
     pub output_schema: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Hints about the tool (read-only, destructive…), passed through.
     pub annotations: Option<Value>,
     #[serde(flatten)]
+    /// Every other field, kept as received.
     pub extra: Map<String, Value>,
 }
 
@@ -34,6 +40,7 @@ fn any_object_schema() -> Value {
 }
 
 impl Tool {
+    /// A tool with only a name and an input schema.
     pub fn new(name: impl Into<String>, input_schema: Value) -> Self {
         Self {
             name: name.into(),
@@ -115,6 +122,7 @@ pub fn list_cursor(params: Option<&Value>) -> Result<Option<&str>, RpcError> {
 /// The parts of `tools/call` params the gateway uses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallToolParams {
+    /// The tool to call.
     pub name: String,
     /// Always an object (`{}` when absent or null).
     pub arguments: Value,

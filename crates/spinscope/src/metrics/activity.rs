@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 /// One session's figures.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SessionActivity {
+    /// Requests made in the session.
     pub requests: u64,
+    /// Tool calls among them.
     pub tool_calls: u64,
     /// Unix ms of the latest request recorded for the session.
     pub last_ms: u64,
@@ -25,7 +27,9 @@ pub struct SessionActivity {
 /// One tenant's figures (`-` in open mode).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct TenantActivity {
+    /// Requests the tenant made.
     pub requests: u64,
+    /// Tool calls among them.
     pub tool_calls: u64,
     /// Requests answered with a JSON-RPC error or a failed tool call.
     pub errors: u64,
@@ -34,10 +38,15 @@ pub struct TenantActivity {
 /// What one request did, as [`Activity::note`] records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
+    /// The tenant (`-` in open mode).
     pub tenant: String,
+    /// The session the request belonged to, if any.
     pub session: Option<String>,
+    /// Whether it was a tool call.
     pub tool_call: bool,
+    /// Whether it ended in a JSON-RPC error or a failed tool call.
     pub error: bool,
+    /// When, in unix milliseconds.
     pub at_ms: u64,
 }
 
@@ -59,12 +68,16 @@ impl Default for ActivityLimits {
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// Per-session and per-tenant figures of one shard, or of the merged view.
 pub struct Activity {
+    /// By session id.
     pub sessions: BTreeMap<String, SessionActivity>,
+    /// By tenant.
     pub tenants: BTreeMap<String, TenantActivity>,
 }
 
 impl Activity {
+    /// Whether no session and no tenant is known.
     pub fn is_empty(&self) -> bool {
         self.sessions.is_empty() && self.tenants.is_empty()
     }

@@ -8,8 +8,11 @@ pub const PREFIX: &str = "spinscope_";
 /// The metric type, as in Prometheus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// Only goes up.
     Counter,
+    /// Goes up and down (here: the sum of its deltas).
     Gauge,
+    /// Observations counted in buckets, with their sum and count.
     Histogram,
 }
 
@@ -27,8 +30,11 @@ impl Kind {
 /// The base unit of a metric's values; the name ends with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
+    /// A count, no unit.
     None,
+    /// Seconds.
     Seconds,
+    /// Bytes.
     Bytes,
 }
 
@@ -48,6 +54,7 @@ impl Unit {
 pub struct MetricDef {
     /// Name without [`PREFIX`]; counters end in `_total`.
     pub name: &'static str,
+    /// Counter, gauge or histogram.
     pub kind: Kind,
     /// One line of help text.
     pub help: &'static str,
@@ -55,6 +62,7 @@ pub struct MetricDef {
     pub labels: &'static [&'static str],
     /// Upper bounds of the histogram buckets (without `+Inf`).
     pub buckets: &'static [f64],
+    /// The unit, which the name ends with.
     pub unit: Unit,
 }
 
@@ -77,6 +85,7 @@ pub const MCP_DURATION_BUCKETS: &[f64] =
 
 macro_rules! metric {
     ($id:ident, $name:literal, $kind:ident, $unit:ident, $help:literal, [$($label:literal),*], $buckets:expr) => {
+        #[doc = concat!("`spinscope_", $name, "`: ", $help)]
         pub static $id: MetricDef = MetricDef {
             name: $name,
             kind: Kind::$kind,

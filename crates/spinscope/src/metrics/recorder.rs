@@ -60,6 +60,7 @@ fn owned(labels: &[&str]) -> Vec<String> {
 }
 
 impl Recorder {
+    /// An empty recorder.
     pub fn new() -> Self {
         Self::default()
     }
@@ -101,6 +102,7 @@ impl Recorder {
         self.observations.len()
     }
 
+    /// Whether nothing (no observation, no activity note) was recorded.
     pub fn is_empty(&self) -> bool {
         self.observations.is_empty() && self.notes.is_empty()
     }

@@ -84,8 +84,11 @@ pub(crate) fn micros(value: f64) -> i64 {
 /// The value of one series.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SeriesValue {
+    /// A counter total.
     Counter(u64),
+    /// A gauge: the sum of its deltas.
     Gauge(i64),
+    /// A histogram.
     Histogram(Histogram),
 }
 
@@ -150,6 +153,7 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// An empty snapshot.
     pub fn new() -> Self {
         Self::default()
     }
@@ -159,6 +163,7 @@ impl Snapshot {
         self.series.len()
     }
 
+    /// Whether there is no series and no activity.
     pub fn is_empty(&self) -> bool {
         self.series.is_empty() && self.activity.is_empty()
     }
