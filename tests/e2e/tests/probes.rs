@@ -3,7 +3,8 @@
 //! components, on SQLite or on a real Redis that a test can stop.
 
 use serde_json::Value;
-use spinscope::metrics::{catalog, Limits, Recorder, Snapshot};
+use spinscope::metrics::series::{ErrorType, HttpRequest, McpOperation, ToolCall, ToolOutcome};
+use spinscope::metrics::{Limits, Recorder, Snapshot};
 use spinscope_e2e::*;
 
 const APP: &[&str] = &["health", "ready", "text-tools", "calc"];
@@ -275,32 +276,62 @@ fn readiness_is_cached_for_the_ttl_and_fresh_bypasses_it() {
     assert!(ids[0] != ids[1] && ids[1] != ids[2], "{ids:?}");
 }
 
+/// `n` HTTP requests answered `status`.
+fn http(r: &mut Recorder, status: u16, n: usize) {
+    for _ in 0..n {
+        let request = HttpRequest { route: "/mcp", method: "POST", status, duration_s: 0.01, request_bytes: 1, response_bytes: 1 };
+        r.http_request(request);
+    }
+}
+
+/// `n` `tools/call` operations, failed with `error` if any.
+fn mcp_calls(r: &mut Recorder, error: Option<ErrorType>, n: usize) {
+    for _ in 0..n {
+        r.mcp_operation(McpOperation { method: "tools/call", tool: "calculate", error, duration_s: 0.01 });
+    }
+}
+
+/// `n` calls of `tool` on `component` that ended with `outcome`.
+fn calls(r: &mut Recorder, tool: &str, component: &str, outcome: ToolOutcome, n: usize) {
+    for _ in 0..n {
+        r.tool_call(ToolCall { tool, component, outcome, duration_s: 0.01 });
+    }
+}
+
 #[test]
 fn detailed_view_reads_the_metrics_shards() {
-    let redis = RedisServer::start();
-    // Two shards as the gateway writes them.
+    // Two shards as the gateway writes them, in the default SQLite store
+    // (the shard layout), before the host starts.
     let mut first = Recorder::new();
-    first.inc(&catalog::HTTP_REQUESTS_TOTAL, &["/mcp", "POST", "200"], 7);
-    first.inc(&catalog::HTTP_REQUESTS_TOTAL, &["/mcp", "POST", "500"], 1);
-    first.inc(&catalog::MCP_REQUESTS_TOTAL, &["tools/call", "success"], 5);
-    first.inc(&catalog::TOOL_CALLS_TOTAL, &["calculate", "calc", "success"], 4);
-    first.gauge_add(&catalog::SESSIONS_ACTIVE, &[], 2);
+    http(&mut first, 200, 7);
+    http(&mut first, 500, 1);
+    mcp_calls(&mut first, None, 5);
+    calls(&mut first, "calculate", "calc", ToolOutcome::Success, 4);
+    first.sessions(0, 2);
     let mut second = Recorder::new();
-    second.inc(&catalog::HTTP_REQUESTS_TOTAL, &["/mcp", "POST", "200"], 2);
-    second.inc(&catalog::MCP_REQUESTS_TOTAL, &["tools/call", "error"], 2);
-    second.inc(&catalog::TOOL_CALLS_TOTAL, &["calculate", "calc", "error"], 1);
-    second.inc(&catalog::TOOL_CALLS_TOTAL, &["word_count", "text-tools", "timeout"], 1);
-    second.gauge_add(&catalog::SESSIONS_ACTIVE, &[], 1);
+    http(&mut second, 200, 2);
+    mcp_calls(&mut second, Some(ErrorType::Rpc(-32603)), 2);
+    calls(&mut second, "calculate", "calc", ToolOutcome::Error, 1);
+    calls(&mut second, "word_count", "text-tools", ToolOutcome::Timeout, 1);
+    second.sessions(0, 1);
+    let state = temp_dir("state");
+    let db = rusqlite::Connection::open(state.join("sqlite_key_value.db")).unwrap();
+    db.execute_batch("CREATE TABLE spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))")
+        .unwrap();
+    let put = |key: &str, value: &[u8]| {
+        db.execute("INSERT INTO spin_key_value (store, key, value) VALUES ('default', ?1, ?2)", rusqlite::params![key, value])
+            .unwrap();
+    };
     for (shard, recorder) in [(0, first), (5, second)] {
         let mut snapshot = Snapshot::new();
         snapshot.apply(&recorder, &Limits::default());
-        let encoded = String::from_utf8(snapshot.encode()).unwrap();
-        assert_eq!(redis.command(&["SET", &spinscope::keys::metrics_shard(shard), &encoded]), "+OK\r\n");
+        put(&spinscope::keys::metrics_shard(shard), &snapshot.encode());
     }
     // A shard beyond metrics_shards is not read; a corrupt one is reported.
-    redis.command(&["SET", &spinscope::keys::metrics_shard(3), "not json"]);
+    put(&spinscope::keys::metrics_shard(3), b"not json");
+    drop(db);
 
-    let host = app().redis(&redis).start();
+    let host = app().state_dir(&state).start();
     let (status, detailed) = get(&host, "/health/detailed");
     assert_eq!(status, 200, "{detailed}");
     let parts = &detailed["parts"];
