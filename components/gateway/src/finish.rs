@@ -7,7 +7,7 @@ use crate::logger::TARGET_GATEWAY;
 use crate::record::ROUTE;
 use crate::spans;
 use spinscope::keys;
-use spinscope::log::Level;
+use spinscope::log::{access_line, Access, Level};
 use spinscope_spin::outbound::{self, Outgoing};
 use spinscope_spin::{metrics_sink, time};
 use std::time::Duration;
@@ -18,15 +18,17 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub fn finish(cx: &mut Context, status: u16, response_bytes: usize) {
     let duration_s = (time::monotonic_ns() - cx.record.began_ns) as f64 / 1e9;
     let record = &cx.record;
-    let line = spinscope::log::access_line(
-        time::now_unix_ms(),
-        &record.request_id,
-        &record.http_method,
-        ROUTE,
+    let line = access_line(&Access {
+        ts_unix_ms: time::now_unix_ms(),
+        request_id: &record.request_id,
+        method: &record.http_method,
+        path: ROUTE,
         status,
-        (duration_s * 1e3).round() as u64,
-        record.tenant.as_deref(),
-    );
+        dur_ms: (duration_s * 1e3).round() as u64,
+        tenant: record.tenant.as_deref(),
+        trace_id: &record.trace.trace_id_hex(),
+        span_id: &record.trace.span_id_hex(),
+    });
     println!("{line}");
     if let Some(minute) = cx.record.in_flight_slot.take() {
         if let Ok(store) = cx.store() {

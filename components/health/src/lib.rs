@@ -4,11 +4,11 @@
 //! a slow or broken dependency can never get the app restarted. Startup
 //! answers 200 once the app is initialised: every variable resolves and
 //! parses, the store answers, and the app's start time is recorded in the
-//! store (`keys::STARTED_AT`, first writer wins); 503 with the reasons before
-//! that. See docs/probes.md.
+//! store (`keys::STARTED_AT`, written once by the request that claims it);
+//! 503 with the reasons before that. See docs/probes.md.
 //!
-//! Auth: probes stay open (the kubelet has no API key); when API keys come
-//! (a later issue) they do not apply here.
+//! Auth: these probes stay open even when `api_keys` is set (the kubelet
+//! has no API key), and their answers carry no tenant or session data.
 
 use serde_json::json;
 use spin_sdk::http::{IntoResponse, Request};

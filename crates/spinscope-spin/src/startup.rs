@@ -1,5 +1,7 @@
 //! The app's start time in the store (`keys::STARTED_AT`): recorded by the
-//! first successful startup probe, read for uptime by the health views.
+//! first request that finds the app initialised (a successful startup
+//! probe, or a `/health` summary with valid variables), read for uptime by
+//! the health views.
 
 use crate::kv::{KvError, Store};
 use spinscope::{keys, probe};
