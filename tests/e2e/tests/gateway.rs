@@ -249,6 +249,9 @@ fn access_and_invocation_logs_carry_the_fields() {
     assert_eq!(ours["path"], "/mcp");
     assert_eq!(ours["status"], "200");
     assert_eq!(ours["tenant"], "-");
+    // Like every other line, the access line carries the trace context.
+    assert_eq!(ours["trace_id"], "0af7651916cd43dd8448eb211c80319c", "{ours:?}");
+    assert_eq!(ours["span_id"].len(), 16, "{ours:?}");
     assert!(access.iter().any(|f| f["id"] == new_id));
     assert!(access.len() >= 5, "{access:?}");
 }
