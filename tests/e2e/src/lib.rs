@@ -224,6 +224,10 @@ impl HostBuilder {
 }
 
 fn launch(mut cmd: Command, kind: HostKind, state_dir: &Path) -> Result<Host, String> {
+    // A process group of its own: `spin up` runs the app in a child process
+    // (`spin trigger http`) that outlives a killed parent, so the whole
+    // group is killed (see `kill_group`).
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd.spawn().map_err(|e| format!("{cmd:?}: {e}"))?;
     let stdout = Output::default();
     let stderr = Output::default();
@@ -254,7 +258,7 @@ fn launch(mut cmd: Command, kind: HostKind, state_dir: &Path) -> Result<Host, St
                     return Err(format!("{kind:?} host exited with {status}: {}\n{}", stderr.text(), stdout.text()));
                 }
                 if Instant::now() > deadline {
-                    let _ = child.kill();
+                    kill_group(&mut child);
                     return Err(format!("{kind:?} host did not print its URL in time: {}", stderr.text()));
                 }
             }
@@ -342,17 +346,26 @@ impl Host {
         request("POST", &self.url(path), headers, Some(body.as_bytes()))
     }
     pub fn stop(mut self) -> PathBuf {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_group(&mut self.child);
         self.state_dir.clone()
     }
 }
 
 impl Drop for Host {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_group(&mut self.child);
     }
+}
+
+/// Kills a host and every process of its group (Spin's trigger process
+/// included), then reaps it.
+fn kill_group(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[derive(Debug, Clone)]
