@@ -18,6 +18,7 @@ pub mod counters;
 pub mod json;
 mod recorder;
 pub mod series;
+mod shard_record;
 mod snapshot;
 pub mod text;
 

@@ -1,36 +1,13 @@
 //! The aggregate of many series: what one shard record holds, and what the
 //! exporter renders after merging all shards.
 //!
-//! Encoding (version 1, JSON):
-//!
-//! ```text
-//! {"v":1,"series":[
-//!   {"m":"tool_calls_total","l":["wordcount","text-tools","success"],"c":5},
-//!   {"m":"sessions_active","l":[],"g":-1},
-//!   {"m":"tool_call_duration_seconds","l":["wordcount","text-tools"],"h":[[0,2,0,...,1],400030000,3]}
-//! ]}
-//! ```
-//!
-//! A series is identified by its metric name (without the `spinscope_`
-//! prefix) and its label values in catalog order, so label values need no
-//! escaping inside keys. `c` is a counter (u64), `g` a gauge (i64, the sum of
-//! the deltas), `h` a histogram: the count of each bucket of the catalog plus
-//! one for `+Inf` (per bucket, not cumulative, so merging is addition), the
-//! sum in integer micro-units (exact under addition, unlike floats) and the
-//! count. Series of metrics this version does not know, or whose shape no
-//! longer matches the catalog, are skipped when decoding, so a record written
-//! by an older or newer spinscope still reads.
+//! Its encoding in the store is in [`super::shard_record`].
 
-use super::activity::{Activity, ActivityLimits, RawActivity};
+use super::activity::{Activity, ActivityLimits};
 use super::catalog::{self, Kind, MetricDef};
 use super::recorder::{Observation, Recorder};
-use serde::Deserialize;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::ops::Bound;
-
-/// Version of the record encoding; a different one is a [`DecodeError`].
-const VERSION: u64 = 1;
 
 /// One histogram series.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,112 +283,6 @@ impl Snapshot {
             _ => None,
         }
     }
-
-    /// The shard record (see the module documentation). Written by hand:
-    /// it runs on every recorded request, and building a `serde_json::Value`
-    /// tree first costs several times more.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(32 + self.series.len() * 96);
-        out.extend_from_slice(b"{\"v\":1,\"series\":[");
-        for (i, ((name, labels), value)) in self.series.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(b"{\"m\":");
-            push_json_str(&mut out, name);
-            out.extend_from_slice(b",\"l\":[");
-            for (j, label) in labels.iter().enumerate() {
-                if j > 0 {
-                    out.push(b',');
-                }
-                push_json_str(&mut out, label);
-            }
-            out.extend_from_slice(b"],");
-            match value {
-                SeriesValue::Counter(c) => push_fmt(&mut out, format_args!("\"c\":{c}")),
-                SeriesValue::Gauge(g) => push_fmt(&mut out, format_args!("\"g\":{g}")),
-                SeriesValue::Histogram(h) => {
-                    out.extend_from_slice(b"\"h\":[[");
-                    for (k, n) in h.buckets.iter().enumerate() {
-                        if k > 0 {
-                            out.push(b',');
-                        }
-                        push_fmt(&mut out, format_args!("{n}"));
-                    }
-                    push_fmt(&mut out, format_args!("],{},{}]", h.sum_micros, h.count));
-                }
-            }
-            out.push(b'}');
-        }
-        out.push(b']');
-        self.activity.encode_into(&mut out);
-        out.push(b'}');
-        out
-    }
-
-    /// Decodes a shard record. Series of metrics this version does not know,
-    /// or whose shape no longer matches the catalog (label count, kind,
-    /// bucket count, buckets not adding up to the count), are skipped one by
-    /// one, so a bad series never costs the rest of the shard.
-    pub fn decode(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
-        let record: RawRecord = serde_json::from_slice(bytes).map_err(|e| DecodeError(e.to_string()))?;
-        if record.v != VERSION {
-            return Err(DecodeError(format!("unsupported version {}", record.v)));
-        }
-        let mut snapshot = Snapshot::new();
-        for item in &record.series {
-            if let Some((metric, labels, value)) = decode_series(item) {
-                snapshot.series.insert((metric.name, labels), value);
-            }
-        }
-        snapshot.activity = record.activity.map(Activity::from).unwrap_or_default();
-        Ok(snapshot)
-    }
-}
-
-/// The record as read; each series is checked against the catalog after.
-#[derive(Deserialize)]
-struct RawRecord {
-    v: u64,
-    series: Vec<Value>,
-    #[serde(default)]
-    activity: Option<RawActivity>,
-}
-
-fn decode_series(item: &Value) -> Option<(&'static MetricDef, Vec<String>, SeriesValue)> {
-    let metric = catalog::by_name(item.get("m")?.as_str()?)?;
-    let labels: Vec<String> =
-        item.get("l")?.as_array()?.iter().map(|l| l.as_str().map(str::to_string)).collect::<Option<_>>()?;
-    if labels.len() != metric.labels.len() {
-        return None;
-    }
-    let value = match metric.kind {
-        Kind::Counter => SeriesValue::Counter(item.get("c")?.as_u64()?),
-        Kind::Gauge => SeriesValue::Gauge(item.get("g")?.as_i64()?),
-        Kind::Histogram => {
-            let [buckets, sum_micros, count] = item.get("h")?.as_array()?.as_slice() else { return None };
-            let buckets: Vec<u64> = buckets.as_array()?.iter().map(Value::as_u64).collect::<Option<_>>()?;
-            let count = count.as_u64()?;
-            // The text formats need the +Inf bucket to equal the count.
-            let consistent = buckets.iter().try_fold(0u64, |a, b| a.checked_add(*b)) == Some(count);
-            if buckets.len() != metric.buckets.len() + 1 || !consistent {
-                return None;
-            }
-            SeriesValue::Histogram(Histogram { buckets, sum_micros: sum_micros.as_i64()?, count })
-        }
-    };
-    Some((metric, labels, value))
-}
-
-fn push_json_str(out: &mut Vec<u8>, s: &str) {
-    // serde_json escapes exactly as JSON requires; writing into a Vec
-    // cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
-}
-
-fn push_fmt(out: &mut Vec<u8>, args: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let _ = out.write_fmt(args);
 }
 
 #[cfg(test)]
