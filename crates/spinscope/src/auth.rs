@@ -6,6 +6,7 @@
 //! With no entries the app runs in open mode.
 
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
@@ -51,25 +52,16 @@ fn is_tenant(s: &str) -> bool {
     (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
+/// The 32 bytes of 64 hex digits (either case).
 fn unhex(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 {
-        return None;
-    }
     let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
+    hex::decode_to_slice(s, &mut out).ok()?;
     Some(out)
 }
 
 /// The SHA-256 of a key, lowercase hex: what goes into `api_keys`.
 pub fn hash_key(key: &str) -> String {
     crate::trace::hex(&Sha256::digest(key.as_bytes()))
-}
-
-/// Equal in time independent of where the first difference is.
-fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl ApiKeys {
@@ -82,7 +74,7 @@ impl ApiKeys {
             if !is_tenant(tenant) {
                 return Err(format!("entry {}: tenant must be 1-64 characters of [A-Za-z0-9._-]", n + 1));
             }
-            let hash = unhex(&hash.to_ascii_lowercase())
+            let hash = unhex(hash)
                 .ok_or(format!("entry {} (tenant {tenant}): the key hash must be 64 hex characters (sha256)", n + 1))?;
             entries.push(Entry { tenant: tenant.to_string(), hash });
         }
@@ -110,7 +102,9 @@ impl ApiKeys {
         // Every entry is compared, so timing does not tell which one matched.
         let mut found = None;
         for entry in &self.entries {
-            if constant_time_eq(&entry.hash, &presented) && found.is_none() {
+            // In time independent of where the first difference is.
+            let matches: bool = entry.hash.ct_eq(&presented).into();
+            if matches && found.is_none() {
                 found = Some(entry.tenant.clone());
             }
         }
@@ -193,6 +187,16 @@ mod tests {
         assert!(e.contains("acme") && !e.contains("abc"), "{e}");
         assert!(ApiKeys::parse("no-colon").is_err());
         assert!(ApiKeys::parse(&format!("bad tenant:{}", hash_key("x"))).is_err());
+    }
+
+    #[test]
+    fn key_hashes_are_64_hex_digits_in_either_case() {
+        let h = hash_key("k");
+        let upper = ApiKeys::parse(&format!("acme:{}", h.to_uppercase())).unwrap();
+        assert_eq!(upper.authenticate(None, Some("k")), Caller::Tenant("acme".into()));
+        for bad in [h[..62].to_string(), format!("{h}00"), format!("+{}", &h[1..]), format!("g{}", &h[1..])] {
+            assert!(ApiKeys::parse(&format!("acme:{bad}")).is_err(), "{bad}");
+        }
     }
 
     #[test]

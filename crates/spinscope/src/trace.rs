@@ -44,7 +44,7 @@ impl TraceParent {
         if b.len() < TRACEPARENT_LEN {
             return None;
         }
-        let version = hex_byte(&b[0..2])?;
+        let [version] = lower_hex(&b[0..2])?;
         if version == 0xff {
             return None;
         }
@@ -56,9 +56,9 @@ impl TraceParent {
         if !rest_ok || b[2] != b'-' || b[35] != b'-' || b[52] != b'-' {
             return None;
         }
-        let trace_id: [u8; 16] = hex_array(&b[3..35])?;
-        let parent_id: [u8; 8] = hex_array(&b[36..52])?;
-        let mut flags = hex_byte(&b[53..55])?;
+        let trace_id: [u8; 16] = lower_hex(&b[3..35])?;
+        let parent_id: [u8; 8] = lower_hex(&b[36..52])?;
+        let [mut flags] = lower_hex(&b[53..55])?;
         if is_zero(&trace_id) || is_zero(&parent_id) {
             return None;
         }
@@ -303,36 +303,19 @@ impl TraceContext {
     }
 }
 
-/// Lowercase hex of `bytes`.
+/// Lowercase hex of `bytes` (trace, span, session and request ids).
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 0xf)] as char);
+    hex::encode(bytes)
+}
+
+/// `N` bytes from exactly `2N` lowercase hex digits (uppercase is invalid
+/// in traceparent).
+fn lower_hex<const N: usize>(s: &[u8]) -> Option<[u8; N]> {
+    if s.iter().any(u8::is_ascii_uppercase) {
+        return None;
     }
-    s
-}
-
-/// Value of one lowercase hex digit (uppercase is invalid in traceparent).
-fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    }
-}
-
-fn hex_byte(pair: &[u8]) -> Option<u8> {
-    Some(hex_digit(pair[0])? << 4 | hex_digit(pair[1])?)
-}
-
-fn hex_array<const N: usize>(s: &[u8]) -> Option<[u8; N]> {
-    debug_assert_eq!(s.len(), 2 * N);
     let mut out = [0u8; N];
-    for (i, pair) in s.chunks_exact(2).enumerate() {
-        out[i] = hex_byte(pair)?;
-    }
+    hex::decode_to_slice(s, &mut out).ok()?;
     Some(out)
 }
 
