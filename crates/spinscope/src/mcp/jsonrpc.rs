@@ -1,0 +1,369 @@
+//! JSON-RPC 2.0 as MCP uses it: ids, errors, the incoming message (request,
+//! notification or a client's response) and the response builders.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{json, Map, Value};
+use std::fmt;
+
+/// JSON-RPC: the body is not valid JSON.
+pub const PARSE_ERROR: i64 = -32700;
+/// JSON-RPC: the JSON is not a valid request object.
+pub const INVALID_REQUEST: i64 = -32600;
+/// JSON-RPC: the method does not exist here.
+pub const METHOD_NOT_FOUND: i64 = -32601;
+/// JSON-RPC: the method exists but its params are invalid.
+pub const INVALID_PARAMS: i64 = -32602;
+/// JSON-RPC: the server failed.
+pub const INTERNAL_ERROR: i64 = -32603;
+
+/// A JSON-RPC request id. MCP allows strings and integers (never null); the
+/// value is echoed back exactly as received, including integers beyond
+/// `i64` (up to `u64::MAX`) and any string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RequestId {
+    /// A string id, any content.
+    String(String),
+    /// Always an integer (`is_i64() || is_u64()`).
+    Number(serde_json::Number),
+}
+
+impl RequestId {
+    /// The id in `value` if it is a string or an integer. Null, fractional
+    /// numbers (and integers too large for `u64`, which JSON parsing turns
+    /// into floats) and other types are not valid MCP ids.
+    pub fn from_value(value: &Value) -> Option<RequestId> {
+        match value {
+            Value::String(s) => Some(RequestId::String(s.clone())),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Some(RequestId::Number(n.clone())),
+            _ => None,
+        }
+    }
+
+    /// The id as JSON, exactly as received.
+    pub fn to_value(&self) -> Value {
+        match self {
+            RequestId::String(s) => Value::String(s.clone()),
+            RequestId::Number(n) => Value::Number(n.clone()),
+        }
+    }
+}
+
+impl From<i64> for RequestId {
+    fn from(n: i64) -> Self {
+        RequestId::Number(n.into())
+    }
+}
+
+impl From<u64> for RequestId {
+    fn from(n: u64) -> Self {
+        RequestId::Number(n.into())
+    }
+}
+
+impl From<&str> for RequestId {
+    fn from(s: &str) -> Self {
+        RequestId::String(s.to_owned())
+    }
+}
+
+impl From<String> for RequestId {
+    fn from(s: String) -> Self {
+        RequestId::String(s)
+    }
+}
+
+/// The raw id (strings unquoted), for logs.
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestId::String(s) => f.write_str(s),
+            RequestId::Number(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl Serialize for RequestId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RequestId::String(s) => serializer.serialize_str(s),
+            RequestId::Number(n) => n.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RequestId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        RequestId::from_value(&value)
+            .ok_or_else(|| serde::de::Error::custom("request id must be a string or an integer"))
+    }
+}
+
+/// A JSON-RPC error to send back, with the id of the request it answers
+/// when known (`None` is rendered as `"id": null`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcError {
+    /// The id of the request answered; `None` renders as `"id": null`.
+    pub id: Option<RequestId>,
+    /// The JSON-RPC error code (e.g. [`INVALID_PARAMS`]).
+    pub code: i64,
+    /// A short description for the client.
+    pub message: String,
+}
+
+impl RpcError {
+    /// An error with `code` and `message`, not yet tied to a request id.
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            id: None,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// [`PARSE_ERROR`] with `message`.
+    pub fn parse_error(message: impl Into<String>) -> Self {
+        Self::new(PARSE_ERROR, message)
+    }
+
+    /// [`INVALID_REQUEST`] with `message`.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(INVALID_REQUEST, message)
+    }
+
+    /// [`METHOD_NOT_FOUND`], naming `method`.
+    pub fn method_not_found(method: &str) -> Self {
+        Self::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
+    }
+
+    /// [`INVALID_PARAMS`] with `message`.
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        Self::new(INVALID_PARAMS, message)
+    }
+
+    /// [`INTERNAL_ERROR`] with `message`.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(INTERNAL_ERROR, message)
+    }
+
+    /// The same error, answering the request `id`.
+    pub fn with_id(mut self, id: Option<RequestId>) -> Self {
+        self.id = id;
+        self
+    }
+
+    /// The JSON-RPC error response object.
+    pub fn to_response(&self) -> Value {
+        error(self.id.as_ref(), self.code, &self.message, None)
+    }
+}
+
+impl fmt::Display for RpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JSON-RPC error {}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for RpcError {}
+
+/// A response object a client sent to us (answering a server request).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientResponse {
+    /// `None` for an error response with `"id": null`.
+    pub id: Option<RequestId>,
+    /// The `result` member of a success response.
+    pub result: Option<Value>,
+    /// The `error` member of an error response.
+    pub error: Option<Value>,
+}
+
+/// One JSON-RPC message received over HTTP POST.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// Expects a response.
+    Request {
+        /// Echoed back in the response.
+        id: RequestId,
+        /// The JSON-RPC method, e.g. `tools/call`.
+        method: String,
+        /// The `params` member, if any.
+        params: Option<Value>,
+    },
+    /// No `id`: no response is sent (HTTP 202, no body).
+    Notification {
+        /// The JSON-RPC method, e.g. `notifications/initialized`.
+        method: String,
+        /// The `params` member, if any.
+        params: Option<Value>,
+    },
+    /// A client's response to a server request: also HTTP 202, no body.
+    Response(ClientResponse),
+}
+
+impl Incoming {
+    /// The method of a request or notification (`None` for a response).
+    pub fn method(&self) -> Option<&str> {
+        match self {
+            Incoming::Request { method, .. } | Incoming::Notification { method, .. } => {
+                Some(method)
+            }
+            Incoming::Response(_) => None,
+        }
+    }
+
+    /// The id of a request or response (`None` for a notification).
+    pub fn id(&self) -> Option<&RequestId> {
+        match self {
+            Incoming::Request { id, .. } => Some(id),
+            Incoming::Notification { .. } => None,
+            Incoming::Response(r) => r.id.as_ref(),
+        }
+    }
+
+    /// The params of a request or notification, if any.
+    pub fn params(&self) -> Option<&Value> {
+        match self {
+            Incoming::Request { params, .. } | Incoming::Notification { params, .. } => {
+                params.as_ref()
+            }
+            Incoming::Response(_) => None,
+        }
+    }
+}
+
+/// Parses an HTTP POST body into one JSON-RPC message.
+///
+/// * not JSON → `-32700` (id null);
+/// * a JSON array → `-32600`: batches were removed from MCP in 2025-06-18,
+///   and this server does not accept them for older revisions either;
+/// * not a valid request, notification or response → `-32600`, carrying the
+///   request's id when one could be read: `jsonrpc` must be `"2.0"`, `method`
+///   a string, `id` a string or integer (null is invalid in MCP), `params` an
+///   object or array;
+/// * an object with `result` or `error` and no `method` → [`Incoming::Response`].
+pub fn parse_message(body: &[u8]) -> Result<Incoming, RpcError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| RpcError::parse_error(format!("Parse error: body is not valid JSON ({e})")))?;
+    let obj = match value {
+        Value::Object(obj) => obj,
+        Value::Array(_) => return Err(RpcError::invalid_request(
+            "Invalid request: JSON-RPC batches are not supported (batching was removed from MCP \
+                 in revision 2025-06-18); send one message per HTTP request",
+        )),
+        other => {
+            return Err(RpcError::invalid_request(format!(
+                "Invalid request: a JSON-RPC message must be a JSON object, got {}",
+                json_type(&other)
+            )))
+        }
+    };
+
+    let raw_id = obj.get("id");
+    let id = raw_id.and_then(RequestId::from_value);
+    let invalid = |why: String| {
+        RpcError::invalid_request(format!("Invalid request: {why}")).with_id(id.clone())
+    };
+
+    match obj.get("jsonrpc") {
+        Some(Value::String(v)) if v == "2.0" => {}
+        None => return Err(invalid("missing \"jsonrpc\": \"2.0\"".into())),
+        Some(other) => return Err(invalid(format!("\"jsonrpc\" must be \"2.0\", got {other}"))),
+    }
+
+    let method = match obj.get("method") {
+        Some(Value::String(m)) => m.clone(),
+        Some(other) => {
+            return Err(invalid(format!(
+                "\"method\" must be a string, got {}",
+                json_type(other)
+            )))
+        }
+        None => return parse_response(&obj, raw_id, id),
+    };
+
+    if let (Some(raw), None) = (raw_id, &id) {
+        return Err(invalid(format!(
+            "\"id\" must be a string or an integer, got {} (MCP does not allow null ids)",
+            id_type(raw)
+        )));
+    }
+    let params = match obj.get("params") {
+        None => None,
+        Some(p @ (Value::Object(_) | Value::Array(_))) => Some(p.clone()),
+        Some(other) => {
+            return Err(invalid(format!(
+                "\"params\" must be an object or an array, got {}",
+                json_type(other)
+            )))
+        }
+    };
+    Ok(match id {
+        Some(id) => Incoming::Request { id, method, params },
+        None => Incoming::Notification { method, params },
+    })
+}
+
+/// A message without `method`: valid only as a response.
+fn parse_response(
+    obj: &Map<String, Value>,
+    raw_id: Option<&Value>,
+    id: Option<RequestId>,
+) -> Result<Incoming, RpcError> {
+    let invalid = |why: &str| {
+        RpcError::invalid_request(format!("Invalid request: {why}")).with_id(id.clone())
+    };
+    let result = obj.get("result").cloned();
+    let error = obj.get("error").cloned();
+    match (&result, &error) {
+        (None, None) => return Err(invalid("missing \"method\"")),
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "a response must not carry both \"result\" and \"error\"",
+            ))
+        }
+        _ => {}
+    }
+    // JSON-RPC allows a null id only on error responses (unknown request).
+    let id_ok = match raw_id {
+        Some(Value::Null) => error.is_some(),
+        Some(_) => id.is_some(),
+        None => false,
+    };
+    if !id_ok {
+        return Err(invalid("a response needs a string or integer \"id\""));
+    }
+    Ok(Incoming::Response(ClientResponse { id, result, error }))
+}
+
+/// JSON type name for messages.
+pub(crate) fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn id_type(v: &Value) -> &'static str {
+    match v {
+        Value::Number(_) => "a non-integer number",
+        other => json_type(other),
+    }
+}
+
+/// A success response.
+pub fn success(id: &RequestId, result: Value) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "result": result })
+}
+
+/// An error response; `id` `None` renders as `"id": null` (request unknown).
+pub fn error(id: Option<&RequestId>, code: i64, message: &str, data: Option<Value>) -> Value {
+    let mut err = json!({ "code": code, "message": message });
+    if let Some(data) = data {
+        err["data"] = data;
+    }
+    json!({ "jsonrpc": "2.0", "id": id, "error": err })
+}

@@ -1,0 +1,85 @@
+//! The protocol revisions and the handshake era's `initialize`.
+
+use super::jsonrpc::{json_type, RpcError};
+use serde_json::{json, Value};
+
+/// Protocol revisions this server speaks, oldest first.
+pub const SUPPORTED_VERSIONS: [&str; 3] = ["2025-03-26", "2025-06-18", "2025-11-25"];
+/// The newest supported revision, offered when the client's is unknown.
+pub const LATEST: &str = "2025-11-25";
+/// HTTP header carrying the negotiated revision (lowercase, as HTTP/2 sends it).
+pub const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
+/// HTTP header carrying the session id.
+pub const SESSION_ID_HEADER: &str = "mcp-session-id";
+
+/// The revision to answer `initialize` with: the client's own when we
+/// support it, else [`LATEST`] (the client then decides whether to go on).
+pub fn negotiate(client: &str) -> &'static str {
+    supported_version(client).unwrap_or(LATEST)
+}
+
+/// The static spelling of `version` if it is supported, e.g. to validate the
+/// `MCP-Protocol-Version` header (unsupported → HTTP 400).
+pub fn supported_version(version: &str) -> Option<&'static str> {
+    SUPPORTED_VERSIONS.into_iter().find(|v| *v == version)
+}
+
+/// The `initialize` result: tools only, with a static tool list.
+pub fn initialize_result(
+    negotiated_version: &str,
+    server_name: &str,
+    server_version: &str,
+    instructions: Option<&str>,
+) -> Value {
+    let mut result = json!({
+        "protocolVersion": negotiated_version,
+        "capabilities": { "tools": { "listChanged": false } },
+        "serverInfo": { "name": server_name, "version": server_version },
+    });
+    if let Some(instructions) = instructions {
+        result["instructions"] = Value::String(instructions.to_owned());
+    }
+    result
+}
+
+/// What spinscope reads from `initialize` params.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitializeParams {
+    /// The revision the client asked for (negotiate with [`negotiate`]).
+    pub protocol_version: String,
+    /// `clientInfo.name`, when it is a string.
+    pub client_name: Option<String>,
+    /// `clientInfo.version`, when it is a string.
+    pub client_version: Option<String>,
+}
+
+/// Reads `initialize` params: `protocolVersion` must be a string (else
+/// `-32602`); `clientInfo` is read when well-formed and otherwise ignored.
+pub fn parse_initialize_params(params: Option<&Value>) -> Result<InitializeParams, RpcError> {
+    let version = params.and_then(|p| p.get("protocolVersion"));
+    let protocol_version = match version {
+        Some(Value::String(v)) => v.clone(),
+        Some(other) => {
+            return Err(RpcError::invalid_params(format!(
+                "params.protocolVersion must be a string, got {}",
+                json_type(other)
+            )))
+        }
+        None => {
+            return Err(RpcError::invalid_params(
+                "initialize requires params.protocolVersion",
+            ))
+        }
+    };
+    let info = params.and_then(|p| p.get("clientInfo"));
+    let info_str = |k: &str| {
+        info.and_then(|i| i.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    Ok(InitializeParams {
+        protocol_version,
+        client_name: info_str("name"),
+        client_version: info_str("version"),
+    })
+}
