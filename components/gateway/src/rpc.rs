@@ -6,6 +6,7 @@ use crate::handshake;
 use crate::reply::Reply;
 use crate::{discovery, invoke};
 use serde_json::{json, Value};
+use spinscope::bounded::client_string;
 use spinscope::mcp::{self, Incoming, RequestId, RpcError};
 
 /// Parses the message and answers it: a request gets its result or error,
@@ -18,8 +19,9 @@ pub fn handle(cx: &mut Context, body: &[u8]) -> Result<Reply, GatewayError> {
     cx.retrace(message.params().and_then(|p| p.get("_meta")));
     match message {
         Incoming::Request { id, method, params } => {
-            cx.record.mcp_method = Some(method.clone());
-            cx.record.rpc_id = Some(id.to_string());
+            // Both end up in the spans: bounded, as everything a client sends.
+            cx.record.mcp_method = Some(client_string(&method));
+            cx.record.rpc_id = Some(client_string(&id.to_string()));
             if method == "initialize" {
                 return handshake::initialize(cx, &id, params.as_ref());
             }
@@ -27,7 +29,7 @@ pub fn handle(cx: &mut Context, body: &[u8]) -> Result<Reply, GatewayError> {
             dispatch(cx, &id, &method, params.as_ref())
         }
         Incoming::Notification { method, .. } => {
-            cx.record.mcp_method = Some(method);
+            cx.record.mcp_method = Some(client_string(&method));
             handshake::require_session(cx, None)?;
             Ok(Reply::new(202))
         }

@@ -5,14 +5,13 @@
 
 use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
-use spinscope::config::Config;
+use spinscope::config::{reads, Config};
 use spinscope::keys;
 use spinscope::metrics::{self, catalog, RenderContext, Snapshot};
 use spinscope_spin::{gate, kv, metrics_sink, respond, settings, time};
 
 /// The live session records (`(id, record)`), for the open-mode JSON.
-fn session_records() -> Vec<(String, serde_json::Value)> {
-    let Ok(store) = kv::Store::open_default() else { return Vec::new() };
+fn session_records(store: &kv::Store) -> Vec<(String, serde_json::Value)> {
     let keys = store.keys_with_prefix(keys::SESSION_PREFIX).unwrap_or_default();
     keys.iter()
         .filter_map(|k| {
@@ -20,6 +19,20 @@ fn session_records() -> Vec<(String, serde_json::Value)> {
             Some((k.trim_start_matches(keys::SESSION_PREFIX).to_string(), record))
         })
         .collect()
+}
+
+/// The app's secret for session labels: read, or created once by the one
+/// request that claims it. `None` while its creator has not written it yet.
+fn label_key(store: &kv::Store) -> Option<Vec<u8>> {
+    if let Some(key) = store.get(keys::SESSION_LABEL_KEY).ok().flatten() {
+        return Some(key);
+    }
+    if store.claim(keys::SESSION_LABEL_KEY_CLAIM).ok()? {
+        let key = spinscope::trace::hex(&spinscope_spin::random_bytes::<32>()).into_bytes();
+        store.set(keys::SESSION_LABEL_KEY, &key).ok()?;
+        return Some(key);
+    }
+    store.get(keys::SESSION_LABEL_KEY).ok().flatten()
 }
 
 fn text(status: u16, body: String) -> Response {
@@ -31,7 +44,7 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     if !matches!(req.method(), Method::Get | Method::Head) {
         return Ok(Response::builder().status(405).header("allow", "GET, HEAD").body(()).build());
     }
-    let loaded = settings::load();
+    let loaded = settings::load(reads::METRICS);
     if !loaded.problems.is_empty() {
         let message = settings::problems_message(&loaded);
         eprintln!("metrics exporter misconfigured: {message}");
@@ -58,7 +71,12 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         // auth (one tenant must not see another's activity).
         let mut extra = serde_json::Map::new();
         if config.api_keys.is_open() {
-            extra.insert("sessions".into(), snapshot.activity().sessions_json(&session_records()));
+            // Sessions appear under a keyed label, never their id; without
+            // the key (a store that cannot keep it) they are left out.
+            if let Some((store, key)) = kv::Store::open_default().ok().and_then(|s| label_key(&s).map(|k| (s, k))) {
+                let label = |id: &str| spinscope::auth::session_label(&key, id);
+                extra.insert("sessions".into(), snapshot.activity().sessions_json(&session_records(&store), label));
+            }
             extra.insert("tenants".into(), snapshot.activity().tenants_json());
         }
         ("application/json", metrics::render_json_text(&snapshot, &context, &extra))

@@ -14,6 +14,7 @@
 use serde_json::{json, Map, Value};
 use spin_sdk::http::{IntoResponse, Request, Response};
 use spin_sdk::http_component;
+use spinscope::config::reads;
 use spinscope::keys;
 use spinscope::log::rfc3339_ms;
 use spinscope::probe::{self, elapsed_ms, Check, LoadedConfig, Report, Status, ToolProbe};
@@ -66,7 +67,7 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         }
     };
     let config_began = time::monotonic_ns();
-    let loaded = settings::load();
+    let loaded = settings::load(reads::READY);
     let config_ms = elapsed_ms(config_began, time::monotonic_ns());
     if let Err(refused) = authorize(&req, endpoint, &loaded) {
         return Ok(refused);
@@ -74,7 +75,11 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
 
     let now = time::now_unix_ms();
     let store = Store::open_default();
-    let (report, cached) = readiness(&loaded, config_ms, &store, now, probe::wants_fresh(req.query()));
+    // A fresh run costs every tool component a request and the store a
+    // write: in auth mode only a caller with a key may ask for one; anyone
+    // else gets the cached answer.
+    let fresh = probe::wants_fresh(req.query()) && may_refresh(&req, &loaded);
+    let (report, cached) = readiness(&loaded, config_ms, &store, now, fresh);
     let required: &[&str] = if loaded.config.tools_required { &[probe::CHECK_TOOLS] } else { &[] };
     let status = report.http_status(required);
 
@@ -93,6 +98,14 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         }
     };
     Ok(json_response(status, &body, head))
+}
+
+/// Whether the caller may bypass the readiness cache: anyone in open mode,
+/// a caller with a valid key in auth mode (never counted as a rejection:
+/// readiness itself stays open).
+fn may_refresh(req: &Request, loaded: &LoadedConfig) -> bool {
+    let header = |name: &str| req.header(name).and_then(|h| h.as_str());
+    loaded.config.api_keys.is_open() || loaded.config.api_keys.authenticate(header("authorization"), header("x-api-key")).allowed()
 }
 
 /// The cached report if one is fresh (and `fresh` was not asked), else a

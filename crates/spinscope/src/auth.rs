@@ -165,9 +165,36 @@ impl RateWindow {
     }
 }
 
+/// The label under which open mode's JSON shows a session: the first 8 hex
+/// characters of HMAC-SHA-256(`key`, `id`), with `key` a secret of the app
+/// kept in the store. Short, stable for a session, and not reversible: the
+/// id itself (a bearer credential for the session) is never published.
+pub fn session_label(key: &[u8], id: &str) -> String {
+    const BLOCK: usize = 64;
+    let mut block = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.iter().map(|b| b ^ byte).collect::<Vec<u8>>();
+    let inner = Sha256::new().chain_update(pad(0x36)).chain_update(id.as_bytes()).finalize();
+    let mac = Sha256::new().chain_update(pad(0x5c)).chain_update(inner).finalize();
+    hex::encode(&mac[..4])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_labels_are_keyed_hmacs() {
+        // RFC 4231, test case 2 (key "Jefe"): the MAC starts 5bdcc146.
+        assert_eq!(session_label(b"Jefe", "what do ya want for nothing?"), "5bdcc146");
+        let id = "0123456789abcdef0123456789abcdef";
+        assert_ne!(session_label(b"k1", id), session_label(b"k2", id), "another app, another label");
+        assert_eq!(session_label(b"k1", id).len(), 8);
+    }
 
     #[test]
     fn parse_and_authenticate() {

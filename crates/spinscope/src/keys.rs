@@ -38,6 +38,12 @@ pub const STARTED_AT: &str = "spinscope:v1:app:started_at";
 /// Claim counter of [`STARTED_AT`]: only the probe whose increment returns
 /// 1 writes it.
 pub const STARTED_AT_CLAIM: &str = "spinscope:v1:app:started_at_claim";
+/// The app's secret for open mode's session labels (`auth::session_label`),
+/// 32 random bytes as hex, written once by the claimer of
+/// [`SESSION_LABEL_KEY_CLAIM`].
+pub const SESSION_LABEL_KEY: &str = "spinscope:v1:app:session_label_key";
+/// Claim counter of [`SESSION_LABEL_KEY`].
+pub const SESSION_LABEL_KEY_CLAIM: &str = "spinscope:v1:app:session_label_key_claim";
 /// Cached readiness report.
 pub const READY_CACHE: &str = "spinscope:v1:ready:cache";
 /// Prefix of the throw-away keys the readiness `kv` check writes.

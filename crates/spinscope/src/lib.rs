@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod bounded;
 pub mod config;
 pub mod keys;
 pub mod log;

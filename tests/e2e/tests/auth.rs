@@ -157,17 +157,40 @@ fn open_mode_json_lists_sessions_with_their_calls_but_prometheus_never_does() {
         std::thread::sleep(Duration::from_millis(100));
     };
     let sessions = json["sessions"].as_array().unwrap();
-    let find = |id: &str| sessions.iter().find(|s| s["id"] == id).unwrap_or_else(|| panic!("{id} not listed: {json}"));
+    assert_eq!(sessions.len(), 2, "{json}");
+    // Sessions are listed under a short keyed label, never their id: an
+    // anonymous reader must not be able to use or end them.
+    let body = json.to_string();
+    assert!(!body.contains(&busy_id) && !body.contains(&idle_id), "{json}");
+    let busy = sessions.iter().find(|s| s["calls"] == 4).unwrap_or_else(|| panic!("busy session not listed: {json}"));
+    let idle = sessions.iter().find(|s| s["calls"] == 0).unwrap_or_else(|| panic!("idle session not listed: {json}"));
     // initialize, initialized, 4 tools/call, ping
-    assert_eq!(find(&busy_id)["requests"], 7, "{json}");
-    assert_eq!(find(&busy_id)["calls"], 4, "{json}");
-    assert_eq!(find(&idle_id)["calls"], 0, "{json}");
-    assert_eq!(find(&busy_id)["protocol_version"], "2025-06-18");
+    assert_eq!(busy["requests"], 7, "{json}");
+    assert_eq!(busy["protocol_version"], "2025-06-18");
+    let label = busy["label"].as_str().unwrap();
+    assert_eq!(label.len(), 8);
+    assert_ne!(label, idle["label"].as_str().unwrap());
+    // The label is no session id: DELETE with it ends nothing.
+    let mut intruder = Mcp::new(&host);
+    intruder.session = Some(label.to_string());
+    assert_eq!(request("DELETE", &host.url("/mcp"), &[("mcp-session-id", label)], None).status, 404);
+    intruder.protocol_version = Some("2025-06-18".into());
+    assert_eq!(intruder.post_raw(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, &[]).status, 404);
+    assert_eq!(ping_in_session(&host, &busy_id).status, 200, "the session still works");
     // 9 requests in open mode (tenant "-"), 4 tool calls, 1 of them failed.
     assert_eq!(json["tenants"], json!({"-": {"requests": 9, "tool_calls": 4, "errors": 1}}), "{json}");
     let text = host.get("/metrics").body;
     assert!(!text.contains(&busy_id) && !text.contains(&idle_id));
 }
+
+/// A ping in the session `id`, as its own client would send it.
+fn ping_in_session(host: &Host, id: &str) -> Reply {
+    let mut client = Mcp::new(host);
+    client.session = Some(id.to_string());
+    client.protocol_version = Some("2025-06-18".into());
+    client.post_raw(r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#, &[])
+}
+
 
 #[test]
 fn body_limit_is_exact() {
@@ -249,4 +272,20 @@ fn the_rate_limit_admits_exactly_its_limit_on_sqlite_and_redis() {
         wait_for(|| metric(&host, Some(KEY_B), "spinscope_rejected_total", &[("reason", "rate_limit")]) >= 54.0);
         assert_eq!(metric(&host, Some(KEY_B), "spinscope_rejected_total", &[("reason", "rate_limit")]), 54.0, "{store}");
     }
+}
+
+/// In auth mode a fresh readiness run (every tool component asked, a store
+/// write) is for callers with a key; anyone else gets the cached answer.
+#[test]
+fn only_a_caller_with_a_key_can_force_a_fresh_readiness_run() {
+    let host = app().var("api_keys", &api_keys()).var("ready_cache_ttl_ms", "60000").start();
+    let first = call_route(&host, "/health/ready", None).json();
+    let anonymous = call_route(&host, "/health/ready?fresh=1", None).json();
+    assert_eq!(anonymous["cached"], true, "{anonymous}");
+    assert_eq!(anonymous["check_id"], first["check_id"]);
+    let wrong = call_route(&host, "/health/ready?fresh=1", Some("wrong")).json();
+    assert_eq!(wrong["check_id"], first["check_id"], "a wrong key is no key");
+    let keyed = call_route(&host, "/health/ready?fresh=1", Some(KEY_A)).json();
+    assert_eq!(keyed["cached"], false, "{keyed}");
+    assert_ne!(keyed["check_id"], first["check_id"]);
 }

@@ -47,9 +47,10 @@ pub fn initialize_result(
 pub struct InitializeParams {
     /// The revision the client asked for (negotiate with [`negotiate`]).
     pub protocol_version: String,
-    /// `clientInfo.name`, when it is a string.
+    /// `clientInfo.name`, when it is a string, bounded
+    /// ([`crate::bounded::client_string`]): it is stored and logged.
     pub client_name: Option<String>,
-    /// `clientInfo.version`, when it is a string.
+    /// `clientInfo.version`, when it is a string, bounded likewise.
     pub client_version: Option<String>,
 }
 
@@ -75,7 +76,7 @@ pub fn parse_initialize_params(params: Option<&Value>) -> Result<InitializeParam
     let info_str = |k: &str| {
         info.and_then(|i| i.get(k))
             .and_then(Value::as_str)
-            .map(str::to_owned)
+            .map(crate::bounded::client_string)
     };
     Ok(InitializeParams {
         protocol_version,

@@ -128,14 +128,16 @@ impl Activity {
 
     /// The open-mode JSON `sessions` array: each live session record
     /// (`(id, record)` as the gateway stores it) with its figures, sorted by
-    /// creation time. Sessions without recorded activity count 0.
-    pub fn sessions_json(&self, records: &[(String, Value)]) -> Value {
+    /// creation time. Sessions without recorded activity count 0. A session
+    /// is shown under `label(id)`, never its id: anyone who can read the
+    /// open-mode JSON could otherwise use or end another client's session.
+    pub fn sessions_json(&self, records: &[(String, Value)], label: impl Fn(&str) -> String) -> Value {
         let mut list: Vec<Value> = records
             .iter()
             .map(|(id, record)| {
                 let figures = self.sessions.get(id).copied().unwrap_or_default();
                 json!({
-                    "id": id,
+                    "label": label(id),
                     "created_ms": record["created_ms"],
                     "last_seen_ms": record["last_seen_ms"].as_u64().unwrap_or(0).max(figures.last_ms),
                     "protocol_version": record["protocol_version"],
@@ -145,7 +147,7 @@ impl Activity {
                 })
             })
             .collect();
-        list.sort_by_key(|s| (s["created_ms"].as_u64(), s["id"].as_str().map(str::to_owned)));
+        list.sort_by_key(|s| (s["created_ms"].as_u64(), s["label"].as_str().map(str::to_owned)));
         Value::Array(list)
     }
 
@@ -259,8 +261,8 @@ mod tests {
             ("s2".to_string(), json!({"created_ms": 2, "last_seen_ms": 2, "protocol_version": "2025-06-18", "client": "b"})),
             ("s1".to_string(), json!({"created_ms": 1, "last_seen_ms": 1, "protocol_version": "2025-03-26", "client": null})),
         ];
-        let list = a.sessions_json(&records);
-        assert_eq!(list[0]["id"], "s1");
+        let list = a.sessions_json(&records, |id| format!("L{id}"));
+        assert_eq!(list[0]["label"], "Ls1");
         assert_eq!(list[0]["calls"], 1);
         assert_eq!(list[0]["requests"], 1);
         assert_eq!(list[0]["last_seen_ms"], 9_000, "the shards know a later request than the record");
