@@ -1,16 +1,22 @@
 //! An application loaded from its manifest: compiled components, routes,
 //! stores and variables, and how one request runs in a fresh instance.
+//! Service chaining comes back here through [`Chain`], which the app
+//! implements.
 
+use crate::chaining::{Chain, ChainedResponse};
+use crate::kv::wasi::KvCtx;
 use crate::kv::{RuntimeConfig, StoreManager};
 use crate::logs::{ComponentLog, Which};
 use crate::manifest::{Manifest, RouteDecl};
 use crate::outbound::AllowedHost;
 use crate::routes::Router;
-use crate::state::HostState;
+use crate::state::{Grants, HostState};
 use crate::variables::Variables;
 use anyhow::{anyhow, Context, Result};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store};
@@ -24,7 +30,7 @@ pub struct App {
     pub version: Option<String>,
     pub components: HashMap<String, Arc<ComponentRuntime>>,
     pub router: Router,
-    pub stores: StoreManager,
+    pub stores: Arc<StoreManager>,
 }
 
 /// A component compiled once and pre-linked (`ProxyPre`), with what its
@@ -32,12 +38,7 @@ pub struct App {
 pub struct ComponentRuntime {
     pub id: String,
     pub pre: ProxyPre<HostState>,
-    pub allowed_hosts: Vec<AllowedHost>,
-    pub key_value_stores: Vec<String>,
-    pub config: BTreeMap<String, String>,
-    pub environment: Vec<(String, String)>,
-    pub stdout: ComponentLog,
-    pub stderr: ComponentLog,
+    pub grants: Grants,
 }
 
 pub struct LoadOptions {
@@ -68,7 +69,10 @@ impl App {
         let mut linker: Linker<HostState> = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        crate::kv::wasi::add_to_linker(&mut linker)?;
+        crate::kv::wasi::add_to_linker(&mut linker, HostState::kv)?;
+        // Every store a component lists is opened before any instance runs.
+        let store_names = manifest.component.values().flat_map(|c| c.key_value_stores.clone());
+        let stores = Arc::new(StoreManager::open(store_names, &runtime_config, &state_dir, &base_dir).await?);
 
         let mut components = HashMap::new();
         for (id, decl) in &manifest.component {
@@ -88,17 +92,19 @@ impl App {
                 .map(|h| variables.expand(h).and_then(|h| AllowedHost::parse(&h)))
                 .collect::<Result<Vec<_>>>()
                 .with_context(|| format!("component '{id}': allowed_outbound_hosts"))?;
-            let runtime = ComponentRuntime {
-                id: id.clone(),
-                pre,
-                allowed_hosts,
-                key_value_stores: decl.key_value_stores.clone(),
-                config: variables.component_config(id, &decl.variables)?,
+            let grants = Grants {
+                id: id.as_str().into(),
+                allowed_hosts: allowed_hosts.into(),
+                kv: KvCtx {
+                    stores: stores.clone(),
+                    allowed: decl.key_value_stores.clone().into(),
+                    config: Arc::new(variables.component_config(id, &decl.variables)?),
+                },
                 environment: decl.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 stdout: ComponentLog::open(Some(&log_dir), id, Which::Stdout)?,
                 stderr: ComponentLog::open(Some(&log_dir), id, Which::Stderr)?,
             };
-            components.insert(id.clone(), Arc::new(runtime));
+            components.insert(id.clone(), Arc::new(ComponentRuntime { id: id.clone(), pre, grants }));
         }
 
         let mut router = Router::default();
@@ -111,9 +117,6 @@ impl App {
                 }
             }
         }
-
-        let store_names = manifest.component.values().flat_map(|c| c.key_value_stores.clone());
-        let stores = StoreManager::open(store_names, &runtime_config, &state_dir, &base_dir).await?;
 
         Ok(Arc::new(App { name: manifest.application.name, version: manifest.application.version, components, router, stores }))
     }
@@ -129,7 +132,7 @@ impl App {
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<ErrorCode>,
     {
-        let mut store = Store::new(component.pre.engine(), HostState::new(self.clone(), component.clone()));
+        let mut store = Store::new(component.pre.engine(), HostState::new(&component.grants, self.clone()));
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let prepared = (|| -> wasmtime::Result<_> {
             let req = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
@@ -156,6 +159,17 @@ impl App {
                 Err(internal(&id, err))
             }
         }
+    }
+}
+
+impl Chain for App {
+    fn run(
+        self: Arc<Self>,
+        id: &str,
+        request: hyper::Request<wasmtime_wasi_http::p2::body::HyperOutgoingBody>,
+    ) -> Option<Pin<Box<dyn Future<Output = ChainedResponse> + Send>>> {
+        let target = self.components.get(id).cloned()?;
+        Some(Box::pin(async move { self.invoke(&target, request).await }))
     }
 }
 

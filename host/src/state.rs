@@ -1,35 +1,54 @@
-//! Per-request state of one component instance.
+//! Per-request state of one component instance: its WASI context, its
+//! resource table, and what its manifest grants it (outbound HTTP, stores,
+//! variables). It knows nothing of the app: chained requests go through the
+//! [`Chain`] it is given.
 
-use crate::app::{App, ComponentRuntime};
+use crate::chaining::{Chain, OutboundHttp};
+use crate::kv::wasi::{KvCtx, KvView};
+use crate::logs::ComponentLog;
+use crate::outbound::AllowedHost;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::{WasiHttpCtxView, WasiHttpView};
 use wasmtime_wasi_http::WasiHttpCtx;
 
+/// What a component's manifest entry grants each of its instances, resolved
+/// once at start-up.
+pub struct Grants {
+    pub id: Arc<str>,
+    pub allowed_hosts: Arc<[AllowedHost]>,
+    /// Its key-value stores and variables.
+    pub kv: KvCtx,
+    pub environment: Vec<(String, String)>,
+    pub stdout: ComponentLog,
+    pub stderr: ComponentLog,
+}
+
 pub struct HostState {
-    pub wasi: WasiCtx,
-    pub http: WasiHttpCtx,
-    pub table: ResourceTable,
-    pub component: Arc<ComponentRuntime>,
-    pub app: Arc<App>,
-    pub outbound: crate::chaining::Outbound,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    kv: KvCtx,
+    outbound: OutboundHttp,
 }
 
 impl HostState {
-    pub fn new(app: Arc<App>, component: Arc<ComponentRuntime>) -> Self {
+    pub fn new(grants: &Grants, chain: Arc<dyn Chain>) -> Self {
         let mut wasi = WasiCtx::builder();
-        wasi.stdout(component.stdout.clone())
-            .stderr(component.stderr.clone())
-            .envs(&component.environment);
+        wasi.stdout(grants.stdout.clone()).stderr(grants.stderr.clone()).envs(&grants.environment);
         Self {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            outbound: crate::chaining::Outbound { app: app.clone(), component: component.clone() },
-            component,
-            app,
+            kv: grants.kv.clone(),
+            outbound: OutboundHttp { component: grants.id.clone(), allowed_hosts: grants.allowed_hosts.clone(), chain },
         }
+    }
+
+    /// The view the key-value and config bindings work on.
+    pub fn kv(&mut self) -> KvView<'_> {
+        KvView { ctx: &self.kv, table: &mut self.table }
     }
 }
 

@@ -1,10 +1,10 @@
 //! The host side of `wasi:keyvalue@0.2.0-draft2` and `wasi:config/store`,
 //! bound from the same WIT files the components use (`wit/`).
 
-use super::{KvError, Store, SwapError};
-use crate::state::HostState;
+use super::{KvError, Store, StoreManager, SwapError};
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use wasmtime::component::Resource;
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
 wasmtime::component::bindgen!({
     path: "../wit",
@@ -53,19 +53,37 @@ fn cas_store_error(e: KvError) -> wasmtime::Result<Result<(), atomics::CasError>
     }
 }
 
-impl HostState {
+/// What one component's instances may reach through these interfaces: the
+/// stores its manifest lists and its variables. Cheap to clone (shared).
+#[derive(Clone)]
+pub struct KvCtx {
+    /// Every store of the app, opened at start-up.
+    pub stores: Arc<StoreManager>,
+    /// The stores this component lists (`key_value_stores`).
+    pub allowed: Arc<[String]>,
+    /// The component's variables, as `wasi:config/store` serves them.
+    pub config: Arc<BTreeMap<String, String>>,
+}
+
+/// A [`KvCtx`] with the instance's resource table: what the bindings work on.
+pub struct KvView<'a> {
+    pub ctx: &'a KvCtx,
+    pub table: &'a mut ResourceTable,
+}
+
+impl KvView<'_> {
     fn bucket(&self, b: &Resource<Bucket>) -> wasmtime::Result<Arc<dyn Store>> {
         Ok(self.table.get(b)?.store.clone())
     }
 }
 
-impl store::Host for HostState {
+impl store::Host for KvView<'_> {
     async fn open(&mut self, identifier: String) -> GuestResult<Resource<Bucket>> {
         // A component may open only the stores its manifest lists, as on Spin.
-        if !self.component.key_value_stores.iter().any(|s| *s == identifier) {
+        if !self.ctx.allowed.iter().any(|s| *s == identifier) {
             return Ok(Err(store::Error::AccessDenied));
         }
-        match self.app.stores.get(&identifier) {
+        match self.ctx.stores.get(&identifier) {
             Some(store) => {
                 store.after_open().await;
                 Ok(Ok(self.table.push(Bucket { store })?))
@@ -75,7 +93,7 @@ impl store::Host for HostState {
     }
 }
 
-impl store::HostBucket for HostState {
+impl store::HostBucket for KvView<'_> {
     async fn get(&mut self, b: Resource<Bucket>, key: String) -> GuestResult<Option<Vec<u8>>> {
         lift(self.bucket(&b)?.get(&key).await)
     }
@@ -110,7 +128,7 @@ impl store::HostBucket for HostState {
     }
 }
 
-impl atomics::Host for HostState {
+impl atomics::Host for KvView<'_> {
     async fn increment(&mut self, b: Resource<Bucket>, key: String, delta: i64) -> GuestResult<i64> {
         lift(self.bucket(&b)?.increment(&key, delta).await)
     }
@@ -146,7 +164,7 @@ impl atomics::Host for HostState {
     }
 }
 
-impl atomics::HostCas for HostState {
+impl atomics::HostCas for KvView<'_> {
     async fn new(&mut self, b: Resource<Bucket>, key: String) -> GuestResult<Resource<Cas>> {
         let store = self.bucket(&b)?;
         match store.new_compare_and_swap(&key).await {
@@ -166,7 +184,7 @@ impl atomics::HostCas for HostState {
     }
 }
 
-impl batch::Host for HostState {
+impl batch::Host for KvView<'_> {
     async fn get_many(
         &mut self,
         b: Resource<Bucket>,
@@ -197,21 +215,28 @@ impl batch::Host for HostState {
     }
 }
 
-impl config::Host for HostState {
+impl config::Host for KvView<'_> {
     async fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<String>, config::Error>> {
-        Ok(Ok(self.component.config.get(&key).cloned()))
+        Ok(Ok(self.ctx.config.get(&key).cloned()))
     }
 
     async fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, config::Error>> {
-        Ok(Ok(self.component.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
+        Ok(Ok(self.ctx.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
     }
 }
 
-pub fn add_to_linker(linker: &mut wasmtime::component::Linker<HostState>) -> wasmtime::Result<()> {
-    use wasmtime::component::HasSelf;
-    store::add_to_linker::<_, HasSelf<HostState>>(linker, |s| s)?;
-    atomics::add_to_linker::<_, HasSelf<HostState>>(linker, |s| s)?;
-    batch::add_to_linker::<_, HasSelf<HostState>>(linker, |s| s)?;
-    config::add_to_linker::<_, HasSelf<HostState>>(linker, |s| s)?;
+struct HasKv;
+
+impl HasData for HasKv {
+    type Data<'a> = KvView<'a>;
+}
+
+/// Adds the key-value and config interfaces to `linker`; `view` gives the
+/// bindings an instance's [`KvView`].
+pub fn add_to_linker<T: Send + 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> KvView<'_>) -> wasmtime::Result<()> {
+    store::add_to_linker::<_, HasKv>(linker, view)?;
+    atomics::add_to_linker::<_, HasKv>(linker, view)?;
+    batch::add_to_linker::<_, HasKv>(linker, view)?;
+    config::add_to_linker::<_, HasKv>(linker, view)?;
     Ok(())
 }
