@@ -3,12 +3,12 @@
 //! Service chaining comes back here through [`Chain`], which the app
 //! implements.
 
-use crate::chaining::{Chain, ChainedResponse};
+use crate::allowed_hosts::AllowedHost;
 use crate::kv::wasi::KvCtx;
 use crate::kv::{RuntimeConfig, StoreManager};
 use crate::logs::{ComponentLog, Which};
 use crate::manifest::{Manifest, RouteDecl};
-use crate::outbound::AllowedHost;
+use crate::outbound_http::{Chain, ChainedResponse};
 use crate::routes::Router;
 use crate::state::{Grants, HostState};
 use crate::variables::Variables;
@@ -80,9 +80,10 @@ impl App {
             let cache_dir = compile_cache_dir().unwrap_or_else(|| state_dir.join("cache"));
             let component = load_component(engine, &source, &cache_dir)
                 .with_context(|| format!("component '{id}': cannot load {}", source.display()))?;
-            let instance_pre = linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| {
-                format!("component '{id}' imports something this host does not provide")
-            })?;
+            let instance_pre = linker
+                .instantiate_pre(&component)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("component '{id}' imports something this host does not provide"))?;
             let pre = ProxyPre::new(instance_pre)
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("component '{id}' is not a wasi:http component"))?;
@@ -113,12 +114,21 @@ impl App {
                 RouteDecl::Path(route) => router.add(route, &trigger.component)?,
                 RouteDecl::Private { private: true } => {}
                 RouteDecl::Private { private: false } => {
-                    return Err(anyhow!("component '{}': route = {{ private = false }} is not a route", trigger.component))
+                    return Err(anyhow!(
+                        "component '{}': route = {{ private = false }} is not a route",
+                        trigger.component
+                    ))
                 }
             }
         }
 
-        Ok(Arc::new(App { name: manifest.application.name, version: manifest.application.version, components, router, stores }))
+        Ok(Arc::new(App {
+            name: manifest.application.name,
+            version: manifest.application.version,
+            components,
+            router,
+            stores,
+        }))
     }
 
     /// Runs `req` in a fresh instance of `component` and returns its response.

@@ -4,12 +4,12 @@
 //! request, service chaining, allowed_outbound_hosts, key-value stores
 //! (SQLite or Redis) and variables. Production runs on Spin.
 
+mod allowed_hosts;
 mod app;
-mod chaining;
 mod kv;
 mod logs;
 mod manifest;
-mod outbound;
+mod outbound_http;
 mod routes;
 mod server;
 mod state;

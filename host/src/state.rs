@@ -3,10 +3,10 @@
 //! variables). It knows nothing of the app: chained requests go through the
 //! [`Chain`] it is given.
 
-use crate::chaining::{Chain, OutboundHttp};
+use crate::allowed_hosts::AllowedHost;
 use crate::kv::wasi::{KvCtx, KvView};
 use crate::logs::ComponentLog;
-use crate::outbound::AllowedHost;
+use crate::outbound_http::{Chain, OutboundHttp};
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};

@@ -110,11 +110,7 @@ impl store::HostBucket for KvView<'_> {
         lift(self.bucket(&b)?.exists(&key).await)
     }
 
-    async fn list_keys(
-        &mut self,
-        b: Resource<Bucket>,
-        cursor: Option<String>,
-    ) -> GuestResult<store::KeyResponse> {
+    async fn list_keys(&mut self, b: Resource<Bucket>, cursor: Option<String>) -> GuestResult<store::KeyResponse> {
         // Like Spin: the whole list at once, and a cursor is an error.
         if cursor.is_some() {
             return Ok(Err(store::Error::Other("list_keys: cursor not supported".into())));
@@ -133,11 +129,7 @@ impl atomics::Host for KvView<'_> {
         lift(self.bucket(&b)?.increment(&key, delta).await)
     }
 
-    async fn swap(
-        &mut self,
-        cas: Resource<Cas>,
-        value: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), atomics::CasError>> {
+    async fn swap(&mut self, cas: Resource<Cas>, value: Vec<u8>) -> wasmtime::Result<Result<(), atomics::CasError>> {
         // Spin leaves a swapped handle in its table until the instance ends
         // (on Redis its connection stays open that long): so does this host.
         let (store, key, inner) = {
@@ -233,7 +225,10 @@ impl HasData for HasKv {
 
 /// Adds the key-value and config interfaces to `linker`; `view` gives the
 /// bindings an instance's [`KvView`].
-pub fn add_to_linker<T: Send + 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> KvView<'_>) -> wasmtime::Result<()> {
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> KvView<'_>,
+) -> wasmtime::Result<()> {
     store::add_to_linker::<_, HasKv>(linker, view)?;
     atomics::add_to_linker::<_, HasKv>(linker, view)?;
     batch::add_to_linker::<_, HasKv>(linker, view)?;

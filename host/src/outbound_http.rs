@@ -9,7 +9,7 @@
 //! [`Chain`] it is given (the app implements it), so the calls point down
 //! from the app to here and never back.
 
-use crate::outbound::AllowedHost;
+use crate::allowed_hosts::AllowedHost;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
