@@ -8,7 +8,7 @@ use crate::record::RequestRecord;
 use crate::reply::Reply;
 use serde_json::Value;
 use spin_sdk::http::IncomingRequest;
-use spinscope::config::Config;
+use spinscope::config::{reads, Config};
 use spinscope::log::Level;
 use spinscope::metrics::series::ErrorType;
 use spinscope::trace::TraceContext;
@@ -35,7 +35,7 @@ pub struct Context {
 impl Context {
     /// The context of a request that has just arrived at `began_ns`.
     pub fn new(request: &IncomingRequest, began_ns: u64) -> Self {
-        let loaded = settings::load();
+        let loaded = settings::load(reads::GATEWAY);
         let misconfiguration = (!loaded.problems.is_empty()).then(|| settings::problems_message(&loaded));
         let headers: Vec<(String, String)> = request
             .headers()

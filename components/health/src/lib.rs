@@ -13,6 +13,7 @@
 use serde_json::json;
 use spin_sdk::http::{IntoResponse, Request};
 use spin_sdk::http_component;
+use spinscope::config::reads;
 use spinscope::log::rfc3339_ms;
 use spinscope::probe::elapsed_ms;
 use spinscope_spin::respond::{get_or_head, json_response};
@@ -37,7 +38,7 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
 
 fn startup(now: u64) -> (u16, serde_json::Value) {
     let began = time::monotonic_ns();
-    let loaded = settings::load();
+    let loaded = settings::load(reads::HEALTH);
     let mut reasons: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
     // The start time is recorded only once the app is initialised; before
     // that the store is still asked, so its failure is reported too.

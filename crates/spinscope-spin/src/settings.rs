@@ -1,15 +1,18 @@
-//! The configuration, read once per request: every variable through
-//! `wasi:config`, every problem kept. A variable that cannot be read (the
-//! provider failed) is a problem like a malformed one, never a silent
-//! default, so a component that authenticates fails closed.
+//! The configuration, read once per request: the component's variables
+//! through `wasi:config`, every problem kept. A variable that cannot be
+//! read (the provider failed) is a problem like a malformed one, never a
+//! silent default, so a component that authenticates fails closed.
 
 use crate::vars;
+use spinscope::config::VarSet;
 use spinscope::probe::{self, LoadedConfig};
 
-/// Reads and parses every variable; `problems` names each one that is
+/// Reads and parses the variables in `reads`, the calling component's set
+/// from `spinscope::config::reads` (which `spin.toml` maps exactly; the
+/// others keep their defaults); `problems` names each one that is
 /// unreadable or invalid (the config then holds its default).
-pub fn load() -> LoadedConfig {
-    probe::load_config(|name| vars::get(name).map_err(|e| e.to_string()))
+pub fn load(reads: VarSet) -> LoadedConfig {
+    probe::load_config(reads, |name| vars::get(name).map_err(|e| e.to_string()))
 }
 
 /// The problems as one message, `variable 'x': why; …`.

@@ -5,7 +5,7 @@
 //! The `health` component (liveness, startup) and the `ready` component
 //! (readiness, `/health`, `/health/detailed`) do the I/O and call in here.
 
-use crate::config::Config;
+use crate::config::{Config, Var, VarSet};
 use crate::metrics::{catalog, Snapshot};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -138,17 +138,27 @@ pub struct LoadedConfig {
     pub config: Config,
     /// Every variable that could not be read or parsed, in the order read.
     pub problems: Vec<VariableProblem>,
-    /// How many distinct variables were read.
+    /// How many distinct variables were read (the component's set).
     pub variables_read: usize,
 }
 
-/// Reads and parses every variable through `lookup` (which fails when the
+/// Reads and parses the variables in `reads` (a component's set, see
+/// [`crate::config::reads`]) through `lookup` (which fails when the
 /// variable provider does), keeping every problem, not just the first.
-pub fn load_config(lookup: impl Fn(&str) -> Result<Option<String>, String>) -> LoadedConfig {
+/// `lookup` is never asked for a variable outside `reads`: those keep their
+/// defaults.
+pub fn load_config(reads: VarSet, lookup: impl Fn(&str) -> Result<Option<String>, String>) -> LoadedConfig {
+    let lookup = |name: &str| match Var::from_name(name) {
+        Some(var) if reads.contains(var) => lookup(name),
+        _ => Ok(None),
+    };
     let read = std::cell::RefCell::new(Vec::<String>::new());
     let mut problems: Vec<VariableProblem> = Vec::new();
     let unreadable = std::cell::RefCell::new(Vec::<VariableProblem>::new());
     let first = Config::from_lookup(|name| {
+        if Var::from_name(name).is_none_or(|var| !reads.contains(var)) {
+            return None;
+        }
         if !read.borrow().iter().any(|n| n == name) {
             read.borrow_mut().push(name.to_string());
         }
@@ -555,14 +565,14 @@ mod tests {
 
     #[test]
     fn config_check_names_every_variable() {
-        let loaded = load_config(lookup(&[("tool_components", "a,b")]));
+        let loaded = load_config(VarSet::ALL, lookup(&[("tool_components", "a,b")]));
         assert!(loaded.problems.is_empty());
         assert!(loaded.variables_read >= 17, "{}", loaded.variables_read);
         let ok = config_check(&loaded, 0.5);
         assert_eq!(ok.status, Status::Ok);
         assert!(ok.message.contains("variables parse"));
 
-        let loaded = load_config(lookup(&[
+        let loaded = load_config(VarSet::ALL, lookup(&[
             ("tool_timeout_ms", "soon"),
             ("tool_components", "calc,Bad,Worse"),
             ("ready_cache_ttl_ms", "!"),
@@ -577,6 +587,30 @@ mod tests {
         assert!(bad.message.contains("variable 'tool_timeout_ms': \"soon\" is not a whole number"), "{}", bad.message);
         assert!(bad.message.contains("variable 'ready_cache_ttl_ms': provider down"), "{}", bad.message);
         assert_eq!(bad.details["variables"], json!(["ready_cache_ttl_ms", "tool_timeout_ms", "tool_components"]));
+    }
+
+    #[test]
+    fn only_the_declared_variables_are_read() {
+        let asked = std::cell::RefCell::new(Vec::<String>::new());
+        let reads = VarSet::of(&[Var::ToolTimeoutMs, Var::ApiKeys]);
+        let loaded = load_config(reads, |name| {
+            asked.borrow_mut().push(name.to_string());
+            Ok(Some(match name {
+                "tool_timeout_ms" => "5000".to_string(),
+                _ => "not valid anywhere".to_string(),
+            }))
+        });
+        let wrong: Vec<&str> = loaded.problems.iter().map(|p| p.variable.as_str()).collect();
+        assert_eq!(wrong, ["api_keys"], "only the declared variables are parsed");
+        assert_eq!(loaded.variables_read, 2);
+        assert_eq!(loaded.config.tool_timeout, std::time::Duration::from_secs(5));
+        // Undeclared: the default, never asked for.
+        assert_eq!(loaded.config.metrics_shards, 8);
+        let mut asked = asked.into_inner();
+        asked.sort();
+        asked.dedup();
+        assert_eq!(asked, ["api_keys", "tool_timeout_ms"]);
+        assert_eq!(config_check(&load_config(reads, |_| Ok(None)), 0.1).message, "all 2 variables parse");
     }
 
     #[test]

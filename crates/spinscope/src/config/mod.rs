@@ -1,11 +1,21 @@
 //! Every application variable spinscope reads, parsed in one place so the
 //! components agree on names, defaults and rules, and the readiness probe's
 //! `config` check can name the variable that is wrong.
+//!
+//! [`vars`] is the one table of the variables (name, default, secret);
+//! [`reads`] says which of them each component reads. `spin.toml` and the
+//! README are checked against both by `tests/e2e/tests/variables.rs`.
+
+pub mod reads;
+pub mod vars;
+
+pub use vars::{Var, VarSet};
 
 use crate::log::{LogFilter, LogFormat};
 use std::time::Duration;
 
-/// The parsed configuration. Defaults are those of `spin.toml`.
+/// The parsed configuration. Defaults are those of [`vars`], which
+/// `spin.toml`'s `[variables]` repeats (and a test keeps equal).
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Component ids of the tool components (`tool_components`).
@@ -81,135 +91,64 @@ impl std::fmt::Display for ConfigError {
 }
 
 impl Config {
-    /// Parses every variable through `lookup` (absent or empty means the
-    /// default). All errors are returned, not just the first.
+    /// Parses every variable through `lookup`: absent means the default of
+    /// [`vars`]; empty means the default too, except for the lists, where
+    /// it is an empty list. All errors are returned, not just the first.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Vec<ConfigError>> {
-        let mut errors = Vec::new();
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        let mut number = |name: &'static str, default: u64, min: u64, max: u64| -> u64 {
-            match get(name) {
-                None => default,
-                Some(v) => match v.parse::<u64>() {
-                    Ok(n) if (min..=max).contains(&n) => n,
-                    Ok(n) => {
-                        errors.push(ConfigError { variable: name, message: format!("{n} is outside {min}..={max}") });
-                        default
-                    }
-                    Err(_) => {
-                        errors.push(ConfigError { variable: name, message: format!("{v:?} is not a whole number") });
-                        default
-                    }
-                },
-            }
-        };
-        let tool_timeout_ms = number("tool_timeout_ms", 30_000, 1, 3_600_000);
-        let session_idle_secs = number("session_idle_timeout_secs", 1800, 1, 30 * 86_400);
-        let metrics_shards = number("metrics_shards", 8, 1, 256) as u32;
-        let max_series = number("metrics_max_series_per_metric", 1000, 1, 1_000_000) as usize;
-        let tool_map_ttl_ms = number("tool_map_ttl_ms", 10_000, 0, 3_600_000);
-        let ready_ttl_ms = number("ready_cache_ttl_ms", 2000, 0, 600_000);
-        let max_request_bytes = number("max_request_bytes", 1 << 20, 64, 1 << 30) as usize;
-        let max_output_bytes = number("max_output_bytes", 1 << 20, 64, 1 << 30) as usize;
-        let tools_page_size = number("tools_page_size", 100, 1, 10_000) as usize;
-        let max_concurrency = number("max_concurrency", 0, 0, 1_000_000);
-        let rate_limit_per_minute = number("rate_limit_per_minute", 0, 0, 10_000_000) as u32;
+        let mut p = Parser { lookup, errors: Vec::new() };
+        let tool_timeout_ms = p.number(Var::ToolTimeoutMs, 1, 3_600_000);
+        let session_idle_secs = p.number(Var::SessionIdleTimeoutSecs, 1, 30 * 86_400);
+        let metrics_shards = p.number(Var::MetricsShards, 1, 256) as u32;
+        let max_series = p.number(Var::MetricsMaxSeriesPerMetric, 1, 1_000_000) as usize;
+        let tool_map_ttl_ms = p.number(Var::ToolMapTtlMs, 0, 3_600_000);
+        let ready_ttl_ms = p.number(Var::ReadyCacheTtlMs, 0, 600_000);
+        let max_request_bytes = p.number(Var::MaxRequestBytes, 64, 1 << 30) as usize;
+        let max_output_bytes = p.number(Var::MaxOutputBytes, 64, 1 << 30) as usize;
+        let tools_page_size = p.number(Var::ToolsPageSize, 1, 10_000) as usize;
+        let max_concurrency = p.number(Var::MaxConcurrency, 0, 1_000_000);
+        let rate_limit_per_minute = p.number(Var::RateLimitPerMinute, 0, 10_000_000) as u32;
         // 0: a minute's worth of requests.
-        let rate_limit_burst = match number("rate_limit_burst", 0, 0, 10_000_000) as u32 {
+        let rate_limit_burst = match p.number(Var::RateLimitBurst, 0, 10_000_000) as u32 {
             0 => rate_limit_per_minute,
             n => n,
         };
 
-        let mut flag = |name: &'static str, default: bool| -> bool {
-            match get(name).as_deref() {
-                None => default,
-                Some("true" | "1" | "yes" | "on") => true,
-                Some("false" | "0" | "no" | "off") => false,
-                Some(v) => {
-                    errors.push(ConfigError { variable: name, message: format!("{v:?} is not true or false") });
-                    default
-                }
-            }
-        };
-        let validate_tool_arguments = flag("validate_tool_arguments", true);
-        let metrics_enabled = flag("metrics_enabled", true);
-        let tools_required = flag("tools_required", false);
+        let validate_tool_arguments = p.setting(Var::ValidateToolArguments, parse_flag);
+        let metrics_enabled = p.setting(Var::MetricsEnabled, parse_flag);
+        let tools_required = p.setting(Var::ToolsRequired, parse_flag);
 
         // Spin store labels: letters, digits, '_' and '-'.
-        let metrics_store = match get("metrics_store") {
-            None => "default".to_string(),
-            Some(label) if is_component_id(&label) => label,
-            Some(label) => {
-                errors.push(ConfigError { variable: "metrics_store", message: format!("{label:?} is not a store label") });
-                "default".to_string()
+        let metrics_store = p.setting(Var::MetricsStore, |label| {
+            if is_component_id(label) {
+                Ok(label.to_string())
+            } else {
+                Err(format!("{label:?} is not a store label"))
             }
-        };
-
-        let tool_components = match get("tool_components") {
-            None => Vec::new(),
-            Some(list) => {
-                let ids: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
-                for id in &ids {
-                    if !is_component_id(id) {
-                        errors.push(ConfigError {
-                            variable: "tool_components",
-                            message: format!("{id:?} is not a component id (lowercase letters, digits, '-', '_')"),
-                        });
-                    }
-                }
-                ids.into_iter().filter(|id| is_component_id(id)).collect()
+        });
+        let tool_components = p.tool_components();
+        let log_filter = p.setting(Var::LogLevel, LogFilter::parse);
+        let log_format = p.setting(Var::LogFormat, LogFormat::parse);
+        let api_keys = p.setting(Var::ApiKeys, crate::auth::ApiKeys::parse);
+        let otlp_traces_endpoint = p.setting(Var::OtlpTracesEndpoint, |url| {
+            if url.is_empty() || url.starts_with("http://") || url.starts_with("https://") {
+                Ok(Some(url.to_string()).filter(|u| !u.is_empty()))
+            } else {
+                Err(format!("{url:?} is not an http(s) URL"))
             }
-        };
-        let log_filter = match get("log_level") {
-            None => LogFilter::default(),
-            Some(v) => LogFilter::parse(&v).unwrap_or_else(|e| {
-                errors.push(ConfigError { variable: "log_level", message: e });
-                LogFilter::default()
-            }),
-        };
-        let log_format = match get("log_format") {
-            None => LogFormat::default(),
-            Some(v) => LogFormat::parse(&v).unwrap_or_else(|e| {
-                errors.push(ConfigError { variable: "log_format", message: e });
-                LogFormat::default()
-            }),
-        };
-        let api_keys = match get("api_keys") {
-            None => crate::auth::ApiKeys::default(),
-            Some(spec) => crate::auth::ApiKeys::parse(&spec).unwrap_or_else(|e| {
-                errors.push(ConfigError { variable: "api_keys", message: e });
-                crate::auth::ApiKeys::default()
-            }),
-        };
-        let otlp_traces_endpoint = get("otlp_traces_endpoint");
-        if let Some(url) = &otlp_traces_endpoint {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                errors.push(ConfigError { variable: "otlp_traces_endpoint", message: format!("{url:?} is not an http(s) URL") });
-            }
-        }
-        let otlp_sampling_ratio = match get("otlp_sampling_ratio") {
-            None => 1.0,
-            Some(v) => match v.parse::<f64>() {
-                Ok(r) if (0.0..=1.0).contains(&r) => r,
-                _ => {
-                    errors.push(ConfigError { variable: "otlp_sampling_ratio", message: format!("{v:?} is not a number from 0 to 1") });
-                    1.0
-                }
-            },
-        };
-        let service_name = get("service_name").unwrap_or_else(|| "spinscope".to_string());
-        let list = |name: &str| -> Vec<String> {
-            get(name)
-                .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-                .unwrap_or_default()
-        };
+        });
+        let otlp_sampling_ratio = p.setting(Var::OtlpSamplingRatio, |v| match v.parse::<f64>() {
+            Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+            _ => Err(format!("{v:?} is not a number from 0 to 1")),
+        });
+        let service_name = p.setting(Var::ServiceName, |v| Ok(v.to_string()));
         let config = Config {
             tool_components,
             tool_timeout: Duration::from_millis(tool_timeout_ms),
             log_filter,
             log_format,
-            redact_keys: list("redact_keys"),
+            redact_keys: p.list(Var::RedactKeys),
             session_idle_timeout: Duration::from_secs(session_idle_secs),
-            allowed_origins: list("allowed_origins"),
+            allowed_origins: p.list(Var::AllowedOrigins),
             validate_tool_arguments,
             metrics_enabled,
             metrics_store,
@@ -229,10 +168,10 @@ impl Config {
             service_name,
             otlp_sampling_ratio,
         };
-        if errors.is_empty() {
+        if p.errors.is_empty() {
             Ok(config)
         } else {
-            Err(errors)
+            Err(p.errors)
         }
     }
 
@@ -263,6 +202,76 @@ fn is_component_id(id: &str) -> bool {
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
+fn parse_flag(v: &str) -> Result<bool, String> {
+    match v {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(format!("{v:?} is not true or false")),
+    }
+}
+
+/// Reads the variables through `lookup`, keeping every error.
+struct Parser<F> {
+    lookup: F,
+    errors: Vec<ConfigError>,
+}
+
+impl<F: Fn(&str) -> Option<String>> Parser<F> {
+    /// The value as set, trimmed; absent: the default.
+    fn raw(&self, var: Var) -> String {
+        (self.lookup)(var.name()).unwrap_or_else(|| var.default_value().to_string()).trim().to_string()
+    }
+
+    /// `var` parsed; empty means the default, and a value that does not
+    /// parse is an error (the default is used).
+    fn setting<T>(&mut self, var: Var, parse: impl Fn(&str) -> Result<T, String>) -> T {
+        let value = self.raw(var);
+        if !value.is_empty() {
+            match parse(&value) {
+                Ok(parsed) => return parsed,
+                Err(message) => self.errors.push(ConfigError { variable: var.name(), message }),
+            }
+        }
+        // Every default parses (tested).
+        match parse(var.default_value()) {
+            Ok(parsed) => parsed,
+            Err(e) => panic!("the default of variable '{}' does not parse: {e}", var.name()),
+        }
+    }
+
+    /// A whole number in `min..=max`.
+    fn number(&mut self, var: Var, min: u64, max: u64) -> u64 {
+        self.setting(var, |v| match v.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            Ok(n) => Err(format!("{n} is outside {min}..={max}")),
+            Err(_) => Err(format!("{v:?} is not a whole number")),
+        })
+    }
+
+    /// A comma-separated list, empty items dropped; empty is an empty list.
+    fn list(&self, var: Var) -> Vec<String> {
+        self.raw(var).split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    }
+
+    /// `tool_components`: every id that is not a component id is an error
+    /// of its own; empty is no tool component at all.
+    fn tool_components(&mut self) -> Vec<String> {
+        let var = Var::ToolComponents;
+        let list = self.raw(var);
+        if list.is_empty() {
+            return Vec::new();
+        }
+        let ids: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
+        for id in ids.iter().filter(|id| !is_component_id(id)) {
+            self.errors.push(ConfigError {
+                variable: var.name(),
+                message: format!("{id:?} is not a component id (lowercase letters, digits, '-', '_')"),
+            });
+        }
+        ids.into_iter().filter(|id| is_component_id(id)).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +288,28 @@ mod tests {
         assert_eq!(c.tool_timeout, Duration::from_secs(30));
         assert_eq!(c.session_idle_timeout, Duration::from_secs(1800));
         assert!(c.metrics_enabled && c.validate_tool_arguments && !c.tools_required);
+    }
+
+    #[test]
+    fn absent_and_empty_mean_the_table_default() {
+        let absent = parse(&[]).unwrap();
+        assert_eq!(absent.tool_components, ["text-tools", "calc"]);
+        assert_eq!(absent.metrics_store, "default");
+        assert_eq!(absent.service_name, "spinscope");
+        assert_eq!(absent.log_format, LogFormat::Logfmt);
+        assert_eq!(format!("{:?}", absent.log_filter), format!("{:?}", LogFilter::default()));
+        assert_eq!(absent.otlp_sampling_ratio, 1.0);
+        assert_eq!(absent.otlp_traces_endpoint, None);
+        assert!(absent.api_keys.is_open());
+        // Every variable set to its default, as Spin serves it, reads the same.
+        let defaults: Vec<(&str, &str)> = Var::ALL.iter().map(|v| (v.name(), v.default_value())).collect();
+        assert_eq!(format!("{:?}", parse(&defaults).unwrap()), format!("{absent:?}"));
+        // Empty: the default, except for a list, which is then empty.
+        let empty: Vec<(&str, &str)> = Var::ALL.iter().map(|v| (v.name(), " ")).collect();
+        let empty = parse(&empty).unwrap();
+        assert!(empty.tool_components.is_empty());
+        assert_eq!(empty.tool_timeout, absent.tool_timeout);
+        assert_eq!(empty.metrics_store, "default");
     }
 
     #[test]

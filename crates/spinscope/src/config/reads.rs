@@ -1,0 +1,100 @@
+//! Which variables each component reads. A component loads its
+//! configuration with its set (`spinscope_spin::settings::load`), and the
+//! loader asks the host for those variables only: the others keep their
+//! defaults. `spin.toml` maps each component's set exactly, which
+//! `tests/e2e/tests/variables.rs` checks, together with the code: a source
+//! file that uses a [`Config`](super::Config) field whose variable is not in
+//! its component's set (or its helper's, below) fails that test.
+
+use super::vars::{Var::*, VarSet};
+
+/// What `spinscope_spin::metrics_sink` reads for its callers: where the
+/// metric shards live and the caps a recording keeps to.
+pub const METRICS_SINK: VarSet = VarSet::of(&[MetricsStore, MetricsShards, MetricsMaxSeriesPerMetric, SessionIdleTimeoutSecs]);
+
+/// What `spinscope_spin::gate` reads: the keys, and what counting a
+/// rejection in the metrics sink needs.
+pub const GATE: VarSet = METRICS_SINK.with(&[ApiKeys]);
+
+/// The `gateway` component: everything but the readiness settings.
+pub const GATEWAY: VarSet = METRICS_SINK.with(&[
+    ToolComponents,
+    ToolTimeoutMs,
+    LogLevel,
+    LogFormat,
+    RedactKeys,
+    AllowedOrigins,
+    ValidateToolArguments,
+    MetricsEnabled,
+    ToolMapTtlMs,
+    MaxRequestBytes,
+    MaxOutputBytes,
+    ToolsPageSize,
+    ApiKeys,
+    MaxConcurrency,
+    RateLimitPerMinute,
+    RateLimitBurst,
+    OtlpTracesEndpoint,
+    OtlpSamplingRatio,
+    ServiceName,
+]);
+
+/// The `metrics` exporter: the key gate and the shards it merges.
+pub const METRICS: VarSet = GATE;
+
+/// What the `ready` component uses itself: the key gate of its summaries,
+/// the shards of `/health/detailed`, the tool components it probes.
+const READY_USES: VarSet = GATE.with(&[ToolComponents, ToolTimeoutMs, ToolsRequired, ReadyCacheTtlMs]);
+
+/// The app's configuration, as the probes check it: every variable some
+/// component uses. The startup probe and readiness's `config` check fail
+/// on any of them (a wrong `log_level` makes the gateway answer 503, so
+/// the app is not ready), which is why `health` and `ready` read them all.
+pub const APP: VarSet = GATEWAY.union(METRICS).union(READY_USES);
+
+/// The `health` component: liveness reads nothing; startup checks [`APP`].
+pub const HEALTH: VarSet = APP;
+
+/// The `ready` component: its `config` check covers [`APP`].
+pub const READY: VarSet = APP.union(READY_USES);
+
+/// Every component of `spin.toml` and its set, the tools' empty.
+pub const COMPONENTS: &[(&str, VarSet)] = &[
+    ("gateway", GATEWAY),
+    ("metrics", METRICS),
+    ("health", HEALTH),
+    ("ready", READY),
+    ("text-tools", VarSet::EMPTY),
+    ("calc", VarSet::EMPTY),
+];
+
+/// The modules of `spinscope_spin` that read the configuration for their
+/// callers: a component using one must read its set too.
+pub const HELPERS: &[(&str, VarSet)] = &[("gate", GATE), ("metrics_sink", METRICS_SINK)];
+
+/// The set of component `id`, if it is one of the app's.
+pub fn component(id: &str) -> Option<VarSet> {
+    COMPONENTS.iter().find(|(c, _)| *c == id).map(|(_, set)| *set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variable_is_used_by_some_component() {
+        let unused: Vec<&str> = VarSet::ALL.iter().filter(|v| !APP.contains(*v)).map(|v| v.name()).collect();
+        assert!(unused.is_empty(), "no component uses {unused:?}: remove them, or declare the component that reads them");
+    }
+
+    #[test]
+    fn components_include_their_helpers() {
+        assert!(GATE.includes(METRICS_SINK));
+        assert!(GATEWAY.includes(METRICS_SINK));
+        assert!(METRICS.includes(GATE));
+        assert!(READY.includes(GATE));
+        assert_eq!(component("metrics"), Some(METRICS));
+        assert_eq!(component("calc"), Some(VarSet::EMPTY));
+        assert_eq!(component("nope"), None);
+    }
+}
