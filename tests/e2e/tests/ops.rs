@@ -462,8 +462,19 @@ fn the_log_reference_names_exactly_the_fields_the_gateway_writes() {
     let has = |f: &[(String, String)], k: &str, v: &str| f.iter().any(|(a, b)| a == k && b == v);
     let access = keys(&|f| f.iter().any(|(k, _)| k == "dur_ms"));
     let invocation = keys(&|f| has(f, "target", "spinscope::invocation"));
-    assert_eq!(access, documented_fields("### Access log"), "access log fields vs docs/operations.md");
-    assert_eq!(invocation, documented_fields("### Invocation log"), "invocation log fields vs docs/operations.md");
+    let shown = |pick: &dyn Fn(&str) -> bool| lines.iter().filter(|l| pick(l)).cloned().collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        access,
+        documented_fields("### Access log"),
+        "access log fields vs docs/operations.md; access lines:\n{}",
+        shown(&|l| l.contains("dur_ms="))
+    );
+    assert_eq!(
+        invocation,
+        documented_fields("### Invocation log"),
+        "invocation log fields vs docs/operations.md; invocation lines:\n{}",
+        shown(&|l| l.contains("spinscope::invocation"))
+    );
     for msg in ["Tool invocation started", "Tool invocation completed successfully", "Tool invocation failed"] {
         assert!(parsed.iter().any(|f| has(f, "msg", msg)), "no `{msg}` line");
     }
