@@ -6,6 +6,7 @@
 
 mod allowed_hosts;
 mod app;
+mod cli;
 mod kv;
 mod logs;
 mod manifest;
@@ -15,71 +16,8 @@ mod server;
 mod state;
 mod variables;
 
-use anyhow::{bail, Context, Result};
-use std::path::PathBuf;
-
-const USAGE: &str = "\
-spinscope-host: serve a Spin application (spin.toml) locally, as `spin up` does
-
-USAGE:
-    spinscope-host [up] [OPTIONS]
-
-OPTIONS:
-    -f, --from <FILE>                 The manifest [default: spin.toml]
-        --listen <ADDR>               Address to listen on [default: 127.0.0.1:3000]
-        --runtime-config-file <FILE>  Runtime config (key-value stores), Spin's format
-        --state-dir <DIR>             State directory [default: .spin beside the manifest]
-    -L, --log-dir <DIR>               Component logs [default: <state-dir>/logs]
-    -h, --help                        Print this help
-
-Variables come from SPIN_VARIABLE_<NAME> environment variables, as on Spin.";
-
-struct Args {
-    manifest: PathBuf,
-    listen: String,
-    runtime_config: Option<PathBuf>,
-    state_dir: Option<PathBuf>,
-    log_dir: Option<PathBuf>,
-}
-
-fn parse_args() -> Result<Args> {
-    let mut args = Args {
-        manifest: PathBuf::from("spin.toml"),
-        listen: "127.0.0.1:3000".into(),
-        runtime_config: None,
-        state_dir: None,
-        log_dir: None,
-    };
-    let mut it = std::env::args().skip(1).peekable();
-    if it.peek().map(String::as_str) == Some("up") {
-        it.next();
-    }
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| -> Result<String> {
-            inline.clone().or_else(|| it.next()).with_context(|| format!("{name} needs a value"))
-        };
-        match flag.as_str() {
-            "-f" | "--from" | "--file" => args.manifest = PathBuf::from(value(&flag)?),
-            "--listen" => args.listen = value(&flag)?,
-            "--runtime-config-file" => args.runtime_config = Some(PathBuf::from(value(&flag)?)),
-            "--state-dir" => args.state_dir = Some(PathBuf::from(value(&flag)?)),
-            "-L" | "--log-dir" => args.log_dir = Some(PathBuf::from(value(&flag)?)),
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => bail!("unknown argument '{other}'\n\n{USAGE}"),
-        }
-    }
-    if args.manifest.is_dir() {
-        args.manifest = args.manifest.join("spin.toml");
-    }
-    Ok(args)
-}
+use anyhow::{Context, Result};
+use clap::Parser;
 
 #[tokio::main]
 async fn main() {
@@ -90,11 +28,11 @@ async fn main() {
 }
 
 async fn run() -> Result<()> {
-    let args = parse_args()?;
+    let args = cli::Cli::parse().into_up();
     let engine = app::engine()?;
     let opts = app::LoadOptions {
-        manifest: args.manifest.clone(),
-        runtime_config: args.runtime_config.clone(),
+        manifest: args.manifest(),
+        runtime_config: args.runtime_config_file.clone(),
         state_dir: args.state_dir.clone(),
         log_dir: args.log_dir.clone(),
     };
