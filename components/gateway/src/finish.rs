@@ -9,7 +9,8 @@ use crate::spans;
 use spinscope::keys;
 use spinscope::log::{access_line, Access, Level};
 use spinscope_spin::outbound::{self, Outgoing};
-use spinscope_spin::{metrics_sink, time};
+use spinscope::metrics::series::RejectReason;
+use spinscope_spin::{metrics_sink, refusals, time};
 use std::time::Duration;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -42,16 +43,22 @@ pub fn finish(cx: &mut Context, status: u16, response_bytes: usize) {
 }
 
 /// The one metrics write (see `spinscope_spin::metrics_sink`); a failure
-/// is logged, never the request's problem.
+/// is logged, never the request's problem. A request refused for want of a
+/// key is only counted, by `refusals` (sampled under a flood), so that
+/// unauthenticated traffic cannot saturate the store.
 fn write_metrics(cx: &mut Context, status: u16, duration_s: f64, response_bytes: usize) {
     let recorder = cx.record.to_recorder(&cx.config, status, duration_s, response_bytes, time::now_unix_ms());
+    let unauthorized = cx.record.rejected == Some(RejectReason::Unauthorized);
     let default_store = match cx.store() {
         Ok(_) => cx.take_store(),
         Err(_) => None,
     };
     let written = metrics_sink::metrics_store(&cx.config, default_store.as_ref())
         .map_err(|e| format!("metrics store '{}': {e}", cx.config.metrics_store))
-        .and_then(|store| metrics_sink::record(&store, &recorder, &cx.config));
+        .and_then(|store| match unauthorized {
+            true => refusals::count(&store).map_err(|e| e.to_string()),
+            false => metrics_sink::record(&store, &recorder, &cx.config),
+        });
     if let Err(e) = written {
         cx.warn(Level::Warn, "Metrics not recorded", &e);
     }

@@ -1,12 +1,12 @@
 //! The API-key gate of the read-only components (`metrics`, and `ready`'s
 //! summaries): in auth mode a request without a valid key gets 401 and is
-//! counted once in `rejected_total{reason="unauthorized"}`. The gateway
-//! has its own, inside its request record.
+//! counted in `rejected_total{reason="unauthorized"}` ([`crate::refusals`]:
+//! at most one store write, fewer under a flood). The gateway checks keys
+//! in its own admission step and counts the same way.
 
-use crate::{metrics_sink, respond};
+use crate::{metrics_sink, refusals, respond};
 use spin_sdk::http::{Request, Response};
 use spinscope::config::Config;
-use spinscope::metrics::series::RejectReason;
 
 /// `Ok` when `config` is in open mode or `req` carries a valid key; else
 /// the 401 answer, the rejection counted.
@@ -15,7 +15,8 @@ pub fn require_key(config: &Config, req: &Request) -> Result<(), Response> {
     if config.api_keys.authenticate(header("authorization"), header("x-api-key")).allowed() {
         return Ok(());
     }
-    if let Err(e) = metrics_sink::record_rejection(config, RejectReason::Unauthorized) {
+    let counted = metrics_sink::metrics_store(config, None).map_err(|e| e.to_string());
+    if let Err(e) = counted.and_then(|store| refusals::count(&store).map_err(|e| e.to_string())) {
         eprintln!("could not count the rejected request: {e}");
     }
     Err(respond::unauthorized())

@@ -12,6 +12,7 @@
 //! - [`startup`]: the app's recorded start time;
 //! - [`settings`]: the configuration, read once per request;
 //! - [`gate`]: the API-key check of the read-only components;
+//! - [`refusals`]: the count of requests refused for want of a key;
 //! - [`respond`]: their JSON answers and method check;
 //! - [`time`] and [`random_bytes`]: clocks and randomness.
 //!
@@ -22,6 +23,7 @@
 pub mod kv;
 pub mod metrics_sink;
 pub mod outbound;
+pub mod refusals;
 pub mod gate;
 pub mod respond;
 pub mod settings;

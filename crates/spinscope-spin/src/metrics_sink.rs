@@ -4,11 +4,12 @@
 //! health view), in the layout that stays exact on the store in use.
 
 use crate::kv::{Encoding, KvError, Store, Swap};
+use crate::refusals;
 use spinscope::config::Config;
 use spinscope::keys;
 use spinscope::metrics::activity::ActivityLimits;
 use spinscope::metrics::series::RejectReason;
-use spinscope::metrics::{self, counters, Limits, Recorder, Snapshot};
+use spinscope::metrics::{self, catalog, counters, Limits, Recorder, Snapshot};
 use std::time::Duration;
 
 /// The store holding the metric shards (`metrics_store`): usually the
@@ -118,16 +119,6 @@ fn record_in_shard(store: &Store, recorder: &Recorder, config: &Config) -> Resul
     Err(format!("no shard could be written after {MAX_ATTEMPTS} attempts"))
 }
 
-/// Counts one rejected request (`rejected_total{reason}`) in the metrics
-/// store, for the components that answer without a request record of
-/// their own.
-pub fn record_rejection(config: &Config, reason: RejectReason) -> Result<(), String> {
-    let mut recorder = Recorder::new();
-    recorder.rejected(reason);
-    let store = metrics_store(config, None).map_err(|e| format!("metrics store '{}': {e}", config.metrics_store))?;
-    record(&store, &recorder, config)
-}
-
 /// Requests in flight now: this minute's counter plus the previous one's.
 pub fn in_flight(store: &Store, now_ms: u64) -> i64 {
     let minute = now_ms / 60_000;
@@ -163,6 +154,13 @@ pub fn collect(store: &Store, config: &Config) -> Collected {
         Ok(Encoding::LittleEndian) => collect_shards(store, config.metrics_shards),
         Err(e) => Collected { store_error: Some(e), ..Collected::default() },
     };
+    // Requests refused for want of a key are counted apart (`refusals`).
+    match refusals::total(store) {
+        Ok(refused) => out.snapshot.add_counter(&catalog::REJECTED_TOTAL, &[RejectReason::Unauthorized.as_str()], refused),
+        Err(e) => {
+            out.store_error.get_or_insert(e);
+        }
+    }
     match store.get(keys::METRICS_RECORD_FAILURES) {
         Ok(value) => out.record_failures = Some(value.as_deref().and_then(metrics::decode_counter).unwrap_or(0).max(0) as u64),
         Err(e) => {

@@ -66,5 +66,22 @@ pub fn rate_limit(tenant: &str, window: u64) -> String {
     format!("{PREFIX}ratelimit:{tenant}:{window}")
 }
 
+/// Prefix of the per-window counters of requests refused for want of a
+/// valid key (`sampling`); the window number follows.
+pub const UNAUTHORIZED_WINDOW_PREFIX: &str = "spinscope:v1:unauth:w:";
+/// The refusals of `window` (an atomic counter, weighted; see `sampling`).
+pub fn unauthorized_window(window: u64) -> String {
+    format!("{UNAUTHORIZED_WINDOW_PREFIX}{window}")
+}
+/// Claim counter of the fold of `window` into [`UNAUTHORIZED_TOTAL`].
+pub fn unauthorized_fold(window: u64) -> String {
+    format!("{PREFIX}unauth:fold:{window}")
+}
+/// Refusals of seconds already folded (an atomic counter).
+pub const UNAUTHORIZED_TOTAL: &str = "spinscope:v1:unauth:total";
+/// The refusal count the exporter last showed, so it never shows less
+/// (a fold in progress can hide a second's count for a moment).
+pub const UNAUTHORIZED_SHOWN: &str = "spinscope:v1:unauth:shown";
+
 /// Prefix of the session records, for listing them.
 pub const SESSION_PREFIX: &str = "spinscope:v1:session:";

@@ -15,4 +15,5 @@ pub mod metrics;
 pub mod otlp;
 pub mod probe;
 pub mod redact;
+pub mod sampling;
 pub mod trace;

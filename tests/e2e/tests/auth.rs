@@ -289,3 +289,57 @@ fn only_a_caller_with_a_key_can_force_a_fresh_readiness_run() {
     assert_eq!(keyed["cached"], false, "{keyed}");
     assert_ne!(keyed["check_id"], first["check_id"]);
 }
+
+/// SQLite's file change counter (header bytes 24..28): one more for every
+/// write transaction on the default store.
+fn sqlite_writes(host: &Host) -> u32 {
+    let bytes = std::fs::read(host.state_dir.join("sqlite_key_value.db")).expect("the default store");
+    u32::from_be_bytes(bytes[24..28].try_into().unwrap())
+}
+
+/// A flood of requests with a bad key costs the store far fewer writes than
+/// requests (exact counting up to 64 per 10 s, weighted sampling above), is
+/// still counted without bias, and does not stop keyed clients.
+#[test]
+fn a_bad_key_flood_costs_few_writes_and_is_counted_within_the_error() {
+    const FLOOD: usize = 2_000;
+    let host = app().var("api_keys", &api_keys()).start();
+    let (mut keyed, _) = {
+        let mut mcp = Mcp::new(&host);
+        let auth = format!("Bearer {KEY_A}");
+        let r = mcp.post_raw(&init_body(), &[("authorization", &auth)]);
+        assert_eq!(r.status, 200, "{}", r.body);
+        mcp.session = Some(r.header("mcp-session-id").unwrap().to_string());
+        mcp.protocol_version = Some("2025-06-18".into());
+        (mcp, ())
+    };
+    let before = sqlite_writes(&host);
+    let url = host.url("/mcp");
+    let flood = std::thread::spawn(move || {
+        concurrently(32, FLOOD / 32 + 1, move |i| {
+            if i >= FLOOD {
+                return 401;
+            }
+            let h = [("authorization", "Bearer not-a-key"), ("content-type", "application/json")];
+            request("POST", &url, &h, Some(init_body().as_bytes())).status
+        })
+    });
+    let auth = format!("Bearer {KEY_A}");
+    for i in 0..10 {
+        let body = json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":{"name":"word_count","arguments":{"text":"a b"}}});
+        let r = keyed.post_raw(&body.to_string(), &[("authorization", &auth)]);
+        assert_eq!(r.status, 200, "a keyed call during the flood: {}", r.body);
+    }
+    let statuses = flood.join().unwrap();
+    assert!(statuses.iter().all(|s| *s == 401));
+    std::thread::sleep(Duration::from_millis(500));
+    let writes = sqlite_writes(&host) - before;
+    // About 280 per 10-second window the flood touches, plus the keyed calls.
+    assert!(writes < (FLOOD / 3) as u32, "{writes} store writes for {FLOOD} refused requests");
+    let counted = metric(&host, Some(KEY_A), "spinscope_rejected_total", &[("reason", "unauthorized")]);
+    // Unbiased; its standard error is about 6 % for 2,000 refusals in a
+    // window (docs/auth.md), 8.5 % if the flood spans two: 40 % is more
+    // than four of them.
+    assert!((counted - FLOOD as f64).abs() <= 0.4 * FLOOD as f64, "counted {counted} of {FLOOD}");
+    let _ = keyed.session.take();
+}

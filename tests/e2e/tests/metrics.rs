@@ -237,7 +237,15 @@ fn two_hosts_sharing_redis_add_to_the_same_numbers() {
     assert!(opened <= 8, "{opened} Redis connections opened during {} requests", 2 * PER_HOST);
     let total = (2 * PER_HOST + 2) as f64;
     let e = scrape_until(&a, |e| value(e, "spinscope_tool_calls_total", &[]) >= total);
-    assert_eq!(value(&e, "spinscope_tool_calls_total", &[("tool", "word_count")]), total);
+    let failures = value(&e, "spinscope_metrics_record_failures_total", &[]);
+    let logs = |host: &Host| host.logs().into_iter().filter(|l| l.contains("Metrics not recorded")).collect::<Vec<_>>();
+    assert_eq!(
+        value(&e, "spinscope_tool_calls_total", &[("tool", "word_count")]),
+        total,
+        "record failures: {failures}; failed recordings logged: {:?} {:?}",
+        logs(&a),
+        logs(&b)
+    );
     assert_eq!(value(&e, "spinscope_tool_call_duration_seconds_count", &[]), total);
     assert_eq!(value(&e, "spinscope_sessions_created_total", &[]), 4.0);
     assert_eq!(value(&e, "spinscope_metrics_record_failures_total", &[]), 0.0);

@@ -1,0 +1,68 @@
+//! The count of requests refused for want of a valid API key, kept so that
+//! such requests cannot saturate the store (see `spinscope::sampling`):
+//! one atomic counter per window of `sampling::WINDOW_SECS`, exact up to a
+//! count and sampled above it, folded into a total once a window is old.
+
+use crate::kv::{KvError, Store};
+use crate::{random_bytes, time};
+use spinscope::metrics::decode_counter;
+use spinscope::{keys, sampling};
+
+fn read_counter(store: &Store, key: &str) -> Result<u64, KvError> {
+    Ok(store.get(key)?.as_deref().and_then(decode_counter).unwrap_or(0).max(0) as u64)
+}
+
+/// Counts one refusal: at most one write (the window's counter), and none
+/// for a refusal the sampling passes over. The first refusal of a window
+/// also folds the windows older than `sampling::FOLD_AFTER_SECS`.
+pub fn count(store: &Store) -> Result<(), KvError> {
+    let now_second = time::now_unix_ms() / 1000;
+    let window = now_second / sampling::WINDOW_SECS;
+    let key = keys::unauthorized_window(window);
+    let weight = sampling::weight(read_counter(store, &key)?);
+    if !sampling::sampled(weight, u64::from_le_bytes(random_bytes::<8>())) {
+        return Ok(());
+    }
+    if store.increment(&key, weight as i64)? == 1 {
+        fold(store, now_second)?;
+    }
+    Ok(())
+}
+
+/// Moves every old window's count into the total. Each window is folded
+/// by the one caller that claims it; its counter is deleted before the
+/// total grows, so a concurrent reader may see a window missing for a
+/// moment, never counted twice ([`total`] keeps what it shows monotonic).
+fn fold(store: &Store, now_second: u64) -> Result<(), KvError> {
+    for key in store.keys_with_prefix(keys::UNAUTHORIZED_WINDOW_PREFIX)? {
+        let Some(window) = key.strip_prefix(keys::UNAUTHORIZED_WINDOW_PREFIX).and_then(|s| s.parse::<u64>().ok()) else {
+            continue;
+        };
+        let window_end = (window + 1) * sampling::WINDOW_SECS;
+        if window_end + sampling::FOLD_AFTER_SECS >= now_second || !store.claim(&keys::unauthorized_fold(window))? {
+            continue;
+        }
+        let value = read_counter(store, &key)?;
+        store.delete(&key)?;
+        if value > 0 {
+            store.increment(keys::UNAUTHORIZED_TOTAL, value as i64)?;
+        }
+        store.delete(&keys::unauthorized_fold(window))?;
+    }
+    Ok(())
+}
+
+/// Every refusal counted so far: the folded total plus the recent windows,
+/// never less than what was shown before.
+pub fn total(store: &Store) -> Result<u64, KvError> {
+    let mut sum = read_counter(store, keys::UNAUTHORIZED_TOTAL)?;
+    for key in store.keys_with_prefix(keys::UNAUTHORIZED_WINDOW_PREFIX)? {
+        sum += read_counter(store, &key)?;
+    }
+    let shown = store.get(keys::UNAUTHORIZED_SHOWN)?.as_deref().and_then(decode_counter).unwrap_or(0).max(0) as u64;
+    if sum > shown {
+        // Plain decimal text: never incremented, so any encoding reads.
+        let _ = store.set(keys::UNAUTHORIZED_SHOWN, sum.to_string().as_bytes());
+    }
+    Ok(sum.max(shown))
+}
