@@ -15,7 +15,7 @@ use spin_sdk::http::{IntoResponse, Request};
 use spin_sdk::http_component;
 use spinscope::config::reads;
 use spinscope::log::rfc3339_ms;
-use spinscope::probe::elapsed_ms;
+use spinscope::health::elapsed_ms;
 use spinscope_spin::respond::{get_or_head, json_response};
 use spinscope_spin::{kv, settings, startup, time};
 

@@ -17,7 +17,7 @@ use spin_sdk::http_component;
 use spinscope::config::reads;
 use spinscope::keys;
 use spinscope::log::rfc3339_ms;
-use spinscope::probe::{self, elapsed_ms, Check, LoadedConfig, Report, Status, ToolProbe};
+use spinscope::health::{self, elapsed_ms, Check, LoadedConfig, Report, Status, ToolProbe};
 use spinscope_spin::kv::{KvError, Store};
 use spinscope_spin::outbound::{self, Outgoing, SendFailure};
 use spinscope_spin::respond::{get_or_head, json_response};
@@ -78,9 +78,9 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     // A fresh run costs every tool component a request and the store a
     // write: in auth mode only a caller with a key may ask for one; anyone
     // else gets the cached answer.
-    let fresh = probe::wants_fresh(req.query()) && may_refresh(&req, &loaded);
+    let fresh = health::wants_fresh(req.query()) && may_refresh(&req, &loaded);
     let (report, cached) = readiness(&loaded, config_ms, &store, now, fresh);
-    let required: &[&str] = if loaded.config.tools_required { &[probe::CHECK_TOOLS] } else { &[] };
+    let required: &[&str] = if loaded.config.tools_required { &[health::CHECK_TOOLS] } else { &[] };
     let status = report.http_status(required);
 
     let body = match endpoint {
@@ -131,9 +131,9 @@ fn readiness(
         }
     }
     let mut report = Report::new(spinscope::trace::hex(&random_bytes::<8>()), now);
-    report.add(probe::CHECK_CONFIG, probe::config_check(loaded, config_ms));
-    report.add(probe::CHECK_KV, kv_check(store));
-    report.add(probe::CHECK_TOOLS, tools_check(loaded));
+    report.add(health::CHECK_CONFIG, health::config_check(loaded, config_ms));
+    report.add(health::CHECK_KV, kv_check(store));
+    report.add(health::CHECK_TOOLS, tools_check(loaded));
     if ttl_ms > 0 {
         if let Ok(store) = store {
             // Best effort: a failed write only means the next probe runs the checks.
@@ -192,7 +192,7 @@ fn tools_check(loaded: &LoadedConfig) -> Check {
             let (latency_ms, outcome) = match reply {
                 Ok(r) => (
                     r.elapsed.as_secs_f64() * 1000.0,
-                    probe::classify_tool_reply(r.status, r.truncated, &r.body),
+                    health::classify_tool_reply(r.status, r.truncated, &r.body),
                 ),
                 // No reply: the time until the probe gave up on it (at most).
                 Err(SendFailure::Timeout) => (total_ms, Err(format!("no answer within {} ms", timeout.as_millis()))),
@@ -201,7 +201,7 @@ fn tools_check(loaded: &LoadedConfig) -> Check {
             ToolProbe { component: component.clone(), latency_ms, outcome }
         })
         .collect();
-    probe::tools_check(&probes, loaded.config.tools_required, total_ms)
+    health::tools_check(&probes, loaded.config.tools_required, total_ms)
 }
 
 /// `/health`: the verdict, uptime, and each check's status.
@@ -238,12 +238,12 @@ fn parts(report: &Report, loaded: &LoadedConfig, store: &Result<Store, KvError>)
     let snapshot = &collected.snapshot;
     let unreadable: Vec<u32> = collected.unreadable.iter().map(|(n, _)| *n).collect();
     let metrics_read_ms = elapsed_ms(began, time::monotonic_ns());
-    let mut figures = probe::figures(snapshot, &loaded.config.tool_components);
+    let mut figures = health::figures(snapshot, &loaded.config.tool_components);
 
     // Per tool component: readiness status and latency, then the call figures.
     let readiness = report
         .checks
-        .get(probe::CHECK_TOOLS)
+        .get(health::CHECK_TOOLS)
         .and_then(|c| c.details.get("components"))
         .and_then(Value::as_object)
         .cloned()
@@ -266,7 +266,7 @@ fn parts(report: &Report, loaded: &LoadedConfig, store: &Result<Store, KvError>)
             *entry = Value::Object(merged);
         }
     }
-    let kv = report.checks.get(probe::CHECK_KV);
+    let kv = report.checks.get(health::CHECK_KV);
     figures["store"] = json!({
         "status": kv.map(|c| c.status.as_str()).unwrap_or("error"),
         "latency_ms": kv.map(|c| c.latency_ms),

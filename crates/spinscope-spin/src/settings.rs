@@ -5,14 +5,14 @@
 
 use crate::vars;
 use spinscope::config::VarSet;
-use spinscope::probe::{self, LoadedConfig};
+use spinscope::health::{self, LoadedConfig};
 
 /// Reads and parses the variables in `reads`, the calling component's set
 /// from `spinscope::config::reads` (which `spin.toml` maps exactly; the
 /// others keep their defaults); `problems` names each one that is
 /// unreadable or invalid (the config then holds its default).
 pub fn load(reads: VarSet) -> LoadedConfig {
-    probe::load_config(reads, |name| vars::get(name).map_err(|e| e.to_string()))
+    health::load_config(reads, |name| vars::get(name).map_err(|e| e.to_string()))
 }
 
 /// The problems as one message, `variable 'x': why; …`.

@@ -4,7 +4,7 @@
 //! the health views.
 
 use crate::kv::{KvError, Store};
-use spinscope::{keys, probe};
+use spinscope::{health, keys};
 
 /// The recorded start time (unix ms). With `record`, records `now` when
 /// there is none: only the first probe to claim [`keys::STARTED_AT_CLAIM`]
@@ -13,14 +13,14 @@ use spinscope::{keys, probe};
 /// SQLite store). Without `record`, only reads it (which still proves the
 /// store answers).
 pub fn started_at(store: &Store, now: u64, record: bool) -> Result<Option<u64>, KvError> {
-    if let Some(at) = store.get(keys::STARTED_AT)?.as_deref().and_then(probe::decode_started_at) {
+    if let Some(at) = store.get(keys::STARTED_AT)?.as_deref().and_then(health::decode_started_at) {
         return Ok(Some(at));
     }
     if !record {
         return Ok(None);
     }
     if store.claim(keys::STARTED_AT_CLAIM)? {
-        store.set(keys::STARTED_AT, &probe::encode_started_at(now))?;
+        store.set(keys::STARTED_AT, &health::encode_started_at(now))?;
     }
     // A probe that lost the claim reports its own time until the winner's
     // is written, a few milliseconds later.

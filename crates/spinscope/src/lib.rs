@@ -8,12 +8,12 @@
 pub mod auth;
 pub mod bounded;
 pub mod config;
+pub mod health;
 pub mod keys;
 pub mod log;
 pub mod mcp;
 pub mod metrics;
 pub mod otlp;
-pub mod probe;
 pub mod redact;
 pub mod sampling;
 pub mod trace;
