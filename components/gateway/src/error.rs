@@ -46,6 +46,12 @@ impl GatewayError {
         GatewayError::rpc(503, id, mcp::INTERNAL_ERROR, "session store unavailable; try again later")
     }
 
+    /// The same error, answering the request `id`.
+    pub fn with_id(mut self, id: &RequestId) -> Self {
+        self.error = self.error.with_id(Some(id.clone()));
+        self
+    }
+
     /// The same error with one more response header.
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));

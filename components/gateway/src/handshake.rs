@@ -1,15 +1,17 @@
 //! The session steps of the handshake era: `initialize` creates a session,
 //! every later message must name a live one of the caller's tenant, and
-//! `DELETE /mcp` ends it. The records themselves are in [`crate::sessions`].
+//! `DELETE /mcp` ends it. The records themselves are in
+//! `spinscope_spin::sessions`.
 
 use crate::context::Context;
 use crate::error::GatewayError;
 use crate::logger::TARGET_GATEWAY;
 use crate::reply::Reply;
-use crate::sessions::{self, Lookup, Session};
+use spinscope_spin::sessions::{self, CreateError, Lookup, Session};
 use serde_json::Value;
 use spinscope::log::Level;
 use spinscope::mcp::{self, RequestId};
+use spinscope::metrics::series::RejectReason;
 use spinscope_spin::{random_bytes, time};
 
 const SERVER_NAME: &str = "spinscope";
@@ -28,9 +30,23 @@ pub fn initialize(cx: &mut Context, id: &RequestId, params: Option<&Value>) -> R
         client: params.client_name.clone(),
         tenant: cx.record.tenant.clone(),
     };
-    let created = cx.store().and_then(|store| sessions::create(store, &session_id, &session).map_err(|e| e.to_string()));
-    if let Err(e) = created {
-        return Err(cx.store_unavailable(Some(id), &e));
+    let store = cx.store().map_err(|e| cx.store_unavailable(Some(id), &e))?;
+    // Sessions that expired unseen are ended here, a bounded number at a
+    // time, so the store does not grow and the live counts stay exact.
+    let swept = sessions::sweep(store, now, cx.config.session_idle_timeout);
+    match sessions::create(store, &session_id, &session, cx.config.max_sessions_per_tenant) {
+        Ok(()) => {}
+        Err(CreateError::TooMany { max }) => {
+            let message = format!("this tenant already holds {max} live sessions; end one (DELETE /mcp) or let one expire");
+            cx.record.sessions_active_delta -= swept.unwrap_or(0) as i64;
+            let refused = GatewayError::rejected(RejectReason::Sessions, 429, mcp::INTERNAL_ERROR, message);
+            return Err(refused.with_id(id).with_header("retry-after", "60"));
+        }
+        Err(CreateError::Store(e)) => return Err(cx.store_unavailable(Some(id), &e.to_string())),
+    }
+    match swept {
+        Ok(n) => cx.record.sessions_active_delta -= n as i64,
+        Err(e) => cx.warn(Level::Warn, "Expired sessions not swept", &e.to_string()),
     }
     cx.record.sessions_created += 1;
     cx.record.sessions_active_delta += 1;
@@ -68,8 +84,8 @@ pub fn require_session(cx: &mut Context, id: Option<&RequestId>) -> Result<(), G
     let mut session = match lookup {
         Err(e) => return Err(cx.store_unavailable(id, &e)),
         Ok(Lookup::Missing) => return Err(GatewayError::session_not_found(id, "session not found: send initialize to start a new one")),
-        Ok(Lookup::Expired) => {
-            cx.record.sessions_active_delta -= 1;
+        Ok(Lookup::Expired { ended_here }) => {
+            cx.record.sessions_active_delta -= i64::from(ended_here);
             return Err(GatewayError::session_not_found(id, "session expired: send initialize to start a new one"));
         }
         // Another tenant's session does not exist for this caller.
@@ -96,15 +112,21 @@ pub fn end_session(cx: &mut Context) -> Result<Reply, GatewayError> {
     let now = time::now_unix_ms();
     let idle = cx.config.session_idle_timeout;
     let tenant = cx.record.tenant.clone();
-    let deleted = cx.store().and_then(|store| match sessions::lookup(store, &session_id, now, idle) {
-        Ok(Lookup::Active(s)) if s.tenant == tenant => sessions::delete(store, &session_id).map_err(|e| e.to_string()),
-        Ok(_) => Ok(false),
-        Err(e) => Err(e.to_string()),
+    // (ended by this request, an expired session ended on the way)
+    let outcome = cx.store().and_then(|store| -> Result<(bool, bool), String> {
+        match sessions::lookup(store, &session_id, now, idle).map_err(|e| e.to_string())? {
+            Lookup::Active(s) if s.tenant == tenant => Ok((sessions::end(store, &session_id).map_err(|e| e.to_string())?, false)),
+            Lookup::Expired { ended_here } => Ok((false, ended_here)),
+            _ => Ok((false, false)),
+        }
     });
-    match deleted {
+    match outcome {
         Err(e) => Err(cx.store_unavailable(None, &e)),
-        Ok(false) => Err(GatewayError::session_not_found(None, "session not found")),
-        Ok(true) => {
+        Ok((false, expired_ended)) => {
+            cx.record.sessions_active_delta -= i64::from(expired_ended);
+            Err(GatewayError::session_not_found(None, "session not found"))
+        }
+        Ok((true, _)) => {
             cx.record.sessions_active_delta -= 1;
             cx.log.emit(cx.log.line(Level::Info, TARGET_GATEWAY, "Session ended").field("session_id", session_id.as_str()));
             cx.record.session_id = Some(session_id);

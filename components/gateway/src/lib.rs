@@ -23,7 +23,6 @@ mod logger;
 mod record;
 mod reply;
 mod rpc;
-mod sessions;
 mod spans;
 
 use context::Context;

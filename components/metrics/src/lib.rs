@@ -7,8 +7,8 @@ use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
 use spinscope::config::{reads, Config};
 use spinscope::keys;
-use spinscope::metrics::{self, catalog, RenderContext, Snapshot};
-use spinscope_spin::{gate, kv, metrics_sink, respond, settings, time};
+use spinscope::metrics::{self, catalog, Recorder, RenderContext, Snapshot};
+use spinscope_spin::{gate, kv, metrics_sink, respond, sessions, settings, time};
 
 /// The live session records (`(id, record)`), for the open-mode JSON.
 fn session_records(store: &kv::Store) -> Vec<(String, serde_json::Value)> {
@@ -99,6 +99,7 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
 fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
     let store = kv::Store::open_default()?;
     let metrics_store = metrics_sink::metrics_store(config, Some(&store))?;
+    sweep_sessions(&store, &metrics_store, config);
     let collected = metrics_sink::collect(&metrics_store, config);
     if let Some(e) = collected.store_error {
         return Err(e);
@@ -110,4 +111,20 @@ fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
     merged.set_gauge(&catalog::IN_FLIGHT_REQUESTS, &[], metrics_sink::in_flight(&store, time::now_unix_ms()));
     merged.add_counter(&catalog::METRICS_RECORD_FAILURES_TOTAL, &[], collected.record_failures.unwrap_or(0));
     Ok(merged)
+}
+
+/// Ends sessions that expired unseen (a bounded number per scrape, see
+/// `sessions::sweep`) and records the drop of `sessions_active`, so the
+/// gauge comes back down even when no client returns.
+fn sweep_sessions(store: &kv::Store, metrics_store: &kv::Store, config: &Config) {
+    let ended = match sessions::sweep(store, time::now_unix_ms(), config.session_idle_timeout) {
+        Ok(0) => return,
+        Ok(n) => n,
+        Err(e) => return eprintln!("expired sessions not swept: {e}"),
+    };
+    let mut recorder = Recorder::new();
+    recorder.sessions(0, -(ended as i64));
+    if let Err(e) = metrics_sink::record(metrics_store, &recorder, config) {
+        eprintln!("swept sessions not recorded: {e}");
+    }
 }

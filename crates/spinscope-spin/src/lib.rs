@@ -9,6 +9,7 @@
 //! - [`outbound`]: concurrent outgoing HTTP with a deadline over
 //!   `wasi:http/outgoing-handler` (spin-sdk's `send` cannot time out);
 //! - [`metrics_sink`]: the metrics in the store, written and read;
+//! - [`sessions`]: the MCP session records, ended exactly once and swept;
 //! - [`startup`]: the app's recorded start time;
 //! - [`settings`]: the configuration, read once per request;
 //! - [`gate`]: the API-key check of the read-only components;
@@ -26,6 +27,7 @@ pub mod outbound;
 pub mod refusals;
 pub mod gate;
 pub mod respond;
+pub mod sessions;
 pub mod settings;
 pub mod startup;
 pub mod time;

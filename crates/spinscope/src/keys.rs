@@ -83,5 +83,15 @@ pub const UNAUTHORIZED_TOTAL: &str = "spinscope:v1:unauth:total";
 /// (a fold in progress can hide a second's count for a moment).
 pub const UNAUTHORIZED_SHOWN: &str = "spinscope:v1:unauth:shown";
 
+/// Live sessions of one tenant (`-` in open mode), an atomic counter.
+pub fn sessions_live(tenant: &str) -> String {
+    format!("{PREFIX}sessions_live:{tenant}")
+}
+
+/// Claim counter of ending session `id`: whoever takes it to 1 ends it.
+pub fn session_end_claim(id: &str) -> String {
+    format!("{PREFIX}session_end:{id}")
+}
+
 /// Prefix of the session records, for listing them.
 pub const SESSION_PREFIX: &str = "spinscope:v1:session:";

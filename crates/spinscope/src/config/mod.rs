@@ -62,6 +62,9 @@ pub struct Config {
     pub api_keys: crate::auth::ApiKeys,
     /// Gateway-wide limit of requests in flight; 0 is off (`max_concurrency`).
     pub max_concurrency: u64,
+    /// Live MCP sessions a tenant may hold (`max_sessions_per_tenant`);
+    /// over it `initialize` is refused.
+    pub max_sessions_per_tenant: u64,
     /// Per-tenant requests a minute; 0 is off (`rate_limit_per_minute`).
     pub rate_limit_per_minute: u32,
     /// Burst size of the rate limit (`rate_limit_burst`; default: a minute's worth).
@@ -106,6 +109,7 @@ impl Config {
         let max_output_bytes = p.number(Var::MaxOutputBytes, 64, 1 << 30) as usize;
         let tools_page_size = p.number(Var::ToolsPageSize, 1, 10_000) as usize;
         let max_concurrency = p.number(Var::MaxConcurrency, 0, 1_000_000);
+        let max_sessions_per_tenant = p.number(Var::MaxSessionsPerTenant, 1, 10_000_000);
         let rate_limit_per_minute = p.number(Var::RateLimitPerMinute, 0, 10_000_000) as u32;
         // 0: a minute's worth of requests.
         let rate_limit_burst = match p.number(Var::RateLimitBurst, 0, 10_000_000) as u32 {
@@ -162,6 +166,7 @@ impl Config {
             tools_page_size,
             api_keys,
             max_concurrency,
+            max_sessions_per_tenant,
             rate_limit_per_minute,
             rate_limit_burst,
             otlp_traces_endpoint,

@@ -32,6 +32,7 @@ pub const GATEWAY: VarSet = METRICS_SINK.with(&[
     ToolsPageSize,
     ApiKeys,
     MaxConcurrency,
+    MaxSessionsPerTenant,
     RateLimitPerMinute,
     RateLimitBurst,
     OtlpTracesEndpoint,

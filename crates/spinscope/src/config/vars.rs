@@ -33,6 +33,7 @@ pub enum Var {
     OtlpTracesEndpoint,
     OtlpSamplingRatio,
     ServiceName,
+    MaxSessionsPerTenant,
 }
 
 /// One row of the table.
@@ -54,7 +55,7 @@ const fn var(name: &'static str, default: &'static str, field: &'static str) -> 
 }
 
 /// Every variable, in [`Var`] order (`Var::X as usize` is its row).
-static TABLE: [Variable; 25] = [
+static TABLE: [Variable; 26] = [
     var("tool_components", "text-tools,calc", "tool_components"),
     var("tool_timeout_ms", "30000", "tool_timeout"),
     var("log_level", "info", "log_filter"),
@@ -80,6 +81,7 @@ static TABLE: [Variable; 25] = [
     var("otlp_traces_endpoint", "", "otlp_traces_endpoint"),
     var("otlp_sampling_ratio", "1.0", "otlp_sampling_ratio"),
     var("service_name", "spinscope", "service_name"),
+    var("max_sessions_per_tenant", "1000", "max_sessions_per_tenant"),
 ];
 
 /// Variables of `spin.toml` that no component reads: they only fill
@@ -89,13 +91,13 @@ pub const MANIFEST_ONLY: &[Variable] = &[var("otlp_collector_host", "http://127.
 
 impl Var {
     /// Every variable, in table order.
-    pub const ALL: [Var; 25] = {
+    pub const ALL: [Var; 26] = {
         use Var::*;
         [
             ToolComponents, ToolTimeoutMs, LogLevel, LogFormat, RedactKeys, SessionIdleTimeoutSecs, AllowedOrigins,
             ValidateToolArguments, MetricsEnabled, MetricsStore, MetricsShards, MetricsMaxSeriesPerMetric, ToolMapTtlMs,
             ReadyCacheTtlMs, ToolsRequired, MaxRequestBytes, MaxOutputBytes, ToolsPageSize, ApiKeys, MaxConcurrency,
-            RateLimitPerMinute, RateLimitBurst, OtlpTracesEndpoint, OtlpSamplingRatio, ServiceName,
+            RateLimitPerMinute, RateLimitBurst, OtlpTracesEndpoint, OtlpSamplingRatio, ServiceName, MaxSessionsPerTenant,
         ]
     };
 

@@ -117,7 +117,7 @@ metric!(TOOL_CALL_DURATION_SECONDS, "tool_call_duration_seconds", Histogram, Sec
 metric!(TOOL_DISCOVERY_FAILURES_TOTAL, "tool_discovery_failures_total", Counter, None,
     "Tool components that failed to list their tools.", ["component"], &[]);
 metric!(REJECTED_TOTAL, "rejected_total", Counter, None,
-    "Requests rejected before doing work, by reason (unauthorized, payload, concurrency, rate_limit).", ["reason"], &[]);
+    "Requests rejected before doing work, by reason (unauthorized, payload, concurrency, rate_limit, sessions).", ["reason"], &[]);
 metric!(IN_FLIGHT_REQUESTS, "in_flight_requests", Gauge, None,
     "Gateway requests being handled right now.", [], &[]);
 metric!(SESSIONS_ACTIVE, "sessions_active", Gauge, None,

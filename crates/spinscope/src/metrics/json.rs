@@ -12,7 +12,7 @@
 //!                            "duration_seconds_sum": 0.9, "count": 12}},
 //!   "http_requests_total": 40,
 //!   "mcp_requests_total": {"success": 38, "error": 2},
-//!   "rejected_total": {"unauthorized": 0, "payload": 1, "concurrency": 0, "rate_limit": 0},
+//!   "rejected_total": {"unauthorized": 0, "payload": 1, "concurrency": 0, "rate_limit": 0, "sessions": 0},
 //!   "sessions_active": 3,
 //!   "sessions_created_total": 4,
 //!   "in_flight_requests": 0,
@@ -121,7 +121,7 @@ fn seconds(micros: i64) -> f64 {
 /// The summary members, in documented order (everything but `series`).
 fn summary(snapshot: &Snapshot, context: &RenderContext) -> Vec<(&'static str, Value)> {
     let (tools, duration_micros, duration_count) = tools(snapshot);
-    let reasons = ["unauthorized", "payload", "concurrency", "rate_limit"];
+    let reasons = crate::metrics::series::RejectReason::ALL.map(|r| r.as_str());
     vec![
         ("version", json!(context.version)),
         ("tool_calls_total", Value::Object(by_label(snapshot, &catalog::TOOL_CALLS_TOTAL, 2, &TOOL_OUTCOMES))),
@@ -275,7 +275,7 @@ mod tests {
                              "duration_seconds_sum": 0.75, "count": 2}},
             "http_requests_total": 4,
             "mcp_requests_total": {"success": 3, "error": 0},
-            "rejected_total": {"unauthorized": 0, "payload": 1, "concurrency": 0, "rate_limit": 0},
+            "rejected_total": {"unauthorized": 0, "payload": 1, "concurrency": 0, "rate_limit": 0, "sessions": 0},
             "sessions_active": 1,
             "sessions_created_total": 0,
             "in_flight_requests": 2,

@@ -40,12 +40,20 @@ pub enum RejectReason {
     Concurrency,
     /// The tenant's rate limit is reached (429).
     RateLimit,
+    /// The tenant holds `max_sessions_per_tenant` live sessions (429 to
+    /// `initialize`).
+    Sessions,
 }
 
 impl RejectReason {
     /// Every reason, in the order the JSON format lists them.
-    pub const ALL: [RejectReason; 4] =
-        [RejectReason::Unauthorized, RejectReason::Payload, RejectReason::Concurrency, RejectReason::RateLimit];
+    pub const ALL: [RejectReason; 5] = [
+        RejectReason::Unauthorized,
+        RejectReason::Payload,
+        RejectReason::Concurrency,
+        RejectReason::RateLimit,
+        RejectReason::Sessions,
+    ];
 
     /// The label value.
     pub fn as_str(self) -> &'static str {
@@ -54,6 +62,7 @@ impl RejectReason {
             RejectReason::Payload => "payload",
             RejectReason::Concurrency => "concurrency",
             RejectReason::RateLimit => "rate_limit",
+            RejectReason::Sessions => "sessions",
         }
     }
 }
