@@ -271,7 +271,7 @@ mod tests {
         assert_eq!(
             block(&text, "spinscope_rejected_total"),
             [
-                "# HELP spinscope_rejected_total Requests rejected before doing work, by reason (unauthorized, payload, concurrency, rate_limit).",
+                "# HELP spinscope_rejected_total Requests rejected before doing work, by reason (unauthorized, payload, concurrency, rate_limit, sessions).",
                 "# TYPE spinscope_rejected_total counter",
                 "spinscope_rejected_total{reason=\"payload\"} 3",
             ]
@@ -345,7 +345,7 @@ mod tests {
         assert!(
             text.contains(concat!(
                 "# TYPE spinscope_rejected counter\n",
-                "# HELP spinscope_rejected Requests rejected before doing work, by reason (unauthorized, payload, concurrency, rate_limit).\n",
+                "# HELP spinscope_rejected Requests rejected before doing work, by reason (unauthorized, payload, concurrency, rate_limit, sessions).\n",
                 "spinscope_rejected_total{reason=\"payload\"} 3\n",
                 "# TYPE spinscope_in_flight_requests gauge\n",
             )),
