@@ -35,7 +35,7 @@ pub fn weight(count: u64) -> u64 {
 
 /// Whether a refusal of `weight` is written, given a uniformly random `draw`.
 pub fn sampled(weight: u64, draw: u64) -> bool {
-    weight <= 1 || draw % weight == 0
+    weight <= 1 || draw.is_multiple_of(weight)
 }
 
 #[cfg(test)]
