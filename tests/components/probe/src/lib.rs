@@ -30,7 +30,7 @@ fn reply(status: u16, body: impl Into<String>) -> Response {
     Response::builder().status(status).header("content-type", "text/plain").body(body.into()).build()
 }
 
-fn query<'a>(req: &'a Request, name: &str) -> Option<String> {
+fn query(req: &Request, name: &str) -> Option<String> {
     req.query().split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         (k == name).then(|| v.replace("%2F", "/").replace("%3A", ":"))
