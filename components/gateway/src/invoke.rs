@@ -1,7 +1,9 @@
 //! `tools/call`: find the tool's component, check the arguments, call it
 //! over service chaining with a deadline, and turn whatever happens into a
 //! `CallToolResult` (`isError: true` when it failed), logged with redacted
-//! arguments.
+//! arguments. A failure is told twice: the client gets a short message
+//! (never a host's trap details); the log line and the span get the whole
+//! story, redacted (`spinscope::redact`).
 
 use crate::context::Context;
 use crate::discovery;
@@ -11,7 +13,7 @@ use serde_json::{json, Value};
 use spinscope::log::{Level, LogLine};
 use spinscope::mcp::{self, RpcError};
 use spinscope::metrics::series::{ErrorType, ToolOutcome};
-use spinscope::redact::{redact_arguments, RedactionPolicy};
+use spinscope::redact::{redact_arguments, redact_message, RedactionPolicy};
 use spinscope_spin::outbound::{self, Outgoing, Reply as ToolReply, SendFailure};
 use spinscope_spin::{random_bytes, time};
 
@@ -33,17 +35,37 @@ pub fn tools_call(cx: &mut Context, params: Option<&Value>) -> Result<Value, Rpc
     Ok(invoke(cx, &entry.component, &entry.tool.name, &call.arguments))
 }
 
+/// Longest `error` logged or exported, in characters (after redaction).
+const MAX_ERROR_CHARS: usize = 500;
+/// Longest `detail` (a trap's backtrace) logged, in characters.
+const MAX_DETAIL_CHARS: usize = 4000;
+
 /// What the tool's answer means.
 struct Ending {
     outcome: ToolOutcome,
     result: Value,
-    /// The message the model reads, when the call failed.
-    error: Option<String>,
+    /// Why the call failed, when it did.
+    failure: Option<Failure>,
+}
+
+/// A failure as the operator sees it, before redaction (the client has its
+/// own, shorter message in the result).
+struct Failure {
+    /// The failure in full: the `error` logged and the span's status.
+    text: String,
+    /// The host's account of it (a trap's wasm backtrace), logged only.
+    detail: Option<String>,
 }
 
 impl Ending {
-    fn failed(outcome: ToolOutcome, message: String) -> Self {
-        Ending { outcome, result: mcp::tool_error_result(&message), error: Some(message) }
+    /// A failure the client is told about in `message`, and the log in `text`.
+    fn failed(outcome: ToolOutcome, message: &str, text: String, detail: Option<String>) -> Self {
+        Ending { outcome, result: mcp::tool_error_result(message), failure: Some(Failure { text, detail }) }
+    }
+
+    /// A failure told the same way to the client and to the log.
+    fn failed_with(outcome: ToolOutcome, message: String) -> Self {
+        Ending::failed(outcome, &message, message.clone(), None)
     }
 }
 
@@ -51,8 +73,10 @@ impl Ending {
 fn invoke(cx: &mut Context, component: &str, tool: &str, arguments: &Value) -> Value {
     let started_ns = time::monotonic_ns();
     let span = cx.record.trace.child(&random_bytes::<8>());
-    let logged_arguments = if cx.log.enabled(TARGET_INVOCATION, Level::Error) {
-        redact_arguments(arguments, &RedactionPolicy::with_extra_keys(&cx.config.redact_keys))
+    let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
+    let logging = cx.log.enabled(TARGET_INVOCATION, Level::Error);
+    let logged_arguments = if logging {
+        redact_arguments(arguments, &policy)
     } else {
         String::new()
     };
@@ -81,7 +105,9 @@ fn invoke(cx: &mut Context, component: &str, tool: &str, arguments: &Value) -> V
         Ok(r) => r.elapsed.as_secs_f64() * 1e3,
         Err(_) => (time::monotonic_ns() - started_ns) as f64 / 1e6,
     };
-    let mut ending = interpret(cx, tool, reply, hard_cap);
+    // Redaction runs only for who reads it: the failure line, the exported span.
+    let reported = logging || cx.config.otlp_traces_endpoint.is_some();
+    let mut ending = interpret(cx, tool, reply, hard_cap, reported);
     if let Some(original) = limit_output(&mut ending.result, max_output) {
         cx.record.output_truncated += 1;
         let truncated = line(cx, Level::Warn, "Tool output truncated")
@@ -99,12 +125,16 @@ fn invoke(cx: &mut Context, component: &str, tool: &str, arguments: &Value) -> V
         ToolOutcome::Success => (Level::Debug, "Tool invocation completed successfully"),
         _ => (Level::Error, "Tool invocation failed"),
     };
+    let failure = ending.failure.as_ref();
+    let error = failure.filter(|_| reported).map(|f| redact_message(&f.text, &policy, MAX_ERROR_CHARS));
+    let detail = failure.and_then(|f| f.detail.as_deref()).filter(|_| logging).map(|d| redact_message(d, &policy, MAX_DETAIL_CHARS));
     let done = line(cx, level, message)
         .field("arguments", logged_arguments.as_str())
         .field_u64("duration_ms", duration_ms.round() as u64)
         .field_u64("execution_ms", execution_ms.round() as u64)
         .field("outcome", ending.outcome.as_str())
-        .field_opt("error", ending.error.as_deref());
+        .field_opt("error", error.as_deref())
+        .field_opt("detail", detail);
     cx.log.emit(done);
     cx.record.tool_call = Some(ToolCallRecord {
         component: component.to_string(),
@@ -112,41 +142,62 @@ fn invoke(cx: &mut Context, component: &str, tool: &str, arguments: &Value) -> V
         span,
         start_offset_ns: started_ns.saturating_sub(cx.record.began_ns),
         end_offset_ns: ended_ns.saturating_sub(cx.record.began_ns),
-        error: ending.error,
+        error,
     });
     ending.result
 }
 
-/// The tool's HTTP answer, or why there was none, as an [`Ending`].
-fn interpret(cx: &mut Context, tool: &str, reply: Result<ToolReply, SendFailure>, hard_cap: usize) -> Ending {
+/// The tool's HTTP answer, or why there was none, as an [`Ending`]; the
+/// failure's full text is kept only when it is `reported`.
+fn interpret(cx: &mut Context, tool: &str, reply: Result<ToolReply, SendFailure>, hard_cap: usize, reported: bool) -> Ending {
     match reply {
         Err(SendFailure::Timeout) => {
             let message = format!("tool '{tool}' timed out after {} ms", cx.config.tool_timeout.as_millis());
-            Ending::failed(ToolOutcome::Timeout, message)
+            Ending::failed_with(ToolOutcome::Timeout, message)
         }
-        Err(e) => Ending::failed(ToolOutcome::Error, format!("tool '{tool}' could not be reached: {e}")),
+        Err(SendFailure::Http(code)) => {
+            // The local host tells a trap as `internal-error (<backtrace>)`:
+            // the client gets the error code, the log the rest.
+            let (name, detail) = match code.split_once(" (") {
+                Some((name, _)) => (name.to_string(), Some(code.clone())),
+                None => (code.clone(), None),
+            };
+            let message = format!("tool '{tool}' could not be reached: HTTP error: {name}");
+            Ending::failed(ToolOutcome::Error, &message, message.clone(), detail)
+        }
+        Err(e) => Ending::failed_with(ToolOutcome::Error, format!("tool '{tool}' could not be reached: {e}")),
         Ok(r) if r.status != 200 => {
-            let text = String::from_utf8_lossy(&r.body[..r.body.len().min(200)]).into_owned();
-            let message = format!("tool '{tool}' failed: its component answered HTTP {}: {}", r.status, text.trim());
-            Ending::failed(ToolOutcome::Error, message)
+            // The client reads the body's start; the log the body as a whole
+            // (redacted before it is cut, so no secret leaks in part).
+            let head = String::from_utf8_lossy(&r.body[..r.body.len().min(200)]).into_owned();
+            let said = |text: &str| match text.trim() {
+                "" => format!("tool '{tool}' failed: its component answered HTTP {}", r.status),
+                text => format!("tool '{tool}' failed: its component answered HTTP {}: {text}", r.status),
+            };
+            let message = said(&head);
+            let text = if reported { said(&String::from_utf8_lossy(&r.body)) } else { message.clone() };
+            Ending::failed(ToolOutcome::Error, &message, text, None)
         }
         Ok(r) if r.truncated => {
             cx.record.output_truncated += 1;
-            Ending::failed(ToolOutcome::Error, format!("tool '{tool}' returned more than {hard_cap} bytes; its output was discarded"))
+            Ending::failed_with(ToolOutcome::Error, format!("tool '{tool}' returned more than {hard_cap} bytes; its output was discarded"))
         }
         Ok(r) => match mcp::parse_call_tool_result(&r.body) {
-            Err(problem) => Ending::failed(ToolOutcome::Error, format!("tool '{tool}' returned an invalid result: {problem}")),
+            Err(problem) => Ending::failed_with(ToolOutcome::Error, format!("tool '{tool}' returned an invalid result: {problem}")),
             Ok(result) if mcp::call_tool_result_is_error(&result) => {
-                let text = first_text(&result).unwrap_or_else(|| "the tool reported an error".into());
-                Ending { outcome: ToolOutcome::Error, result, error: Some(text) }
+                // The client reads the tool's own result; the log its first text.
+                let text = if reported { first_text(&result) } else { None };
+                let text = text.unwrap_or_else(|| "the tool reported an error".into());
+                Ending { outcome: ToolOutcome::Error, result, failure: Some(Failure { text, detail: None }) }
             }
-            Ok(result) => Ending { outcome: ToolOutcome::Success, result, error: None },
+            Ok(result) => Ending { outcome: ToolOutcome::Success, result, failure: None },
         },
     }
 }
 
+/// The first text item of a result, whole (it is cut after redaction).
 fn first_text(result: &Value) -> Option<String> {
-    result["content"].as_array()?.iter().find_map(|c| c["text"].as_str()).map(|t| t.chars().take(200).collect())
+    result["content"].as_array()?.iter().find_map(|c| c["text"].as_str()).map(str::to_owned)
 }
 
 /// Cuts a result's text content to `max` bytes in all, with a visible note;

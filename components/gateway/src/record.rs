@@ -70,7 +70,9 @@ pub struct ToolCallRecord {
     /// Start and end, in ns after the request's first byte.
     pub start_offset_ns: u64,
     pub end_offset_ns: u64,
-    /// The message the model read, when the call failed.
+    /// Why the call failed, redacted (`spinscope::redact`): the client
+    /// span's status message. `None` when it succeeded, or when failures
+    /// are neither logged nor exported.
     pub error: Option<String>,
 }
 

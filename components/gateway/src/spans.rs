@@ -60,14 +60,18 @@ pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<
             start_unix_nanos: start_unix_ns + call.start_offset_ns,
             end_unix_nanos: start_unix_ns + call.end_offset_ns,
             attributes: Vec::new(),
-            error: call.error.clone(),
+            // The failure, redacted by `invoke` (never the client's text as is).
+            error: match call.outcome {
+                ToolOutcome::Success => None,
+                outcome => Some(call.error.clone().unwrap_or_else(|| outcome.as_str().to_string())),
+            },
         }
         .attr("gen_ai.tool.name", tool.as_str())
         .attr("gen_ai.operation.name", "execute_tool")
         .attr("mcp.method.name", "tools/call")
         .attr("spinscope.component.id", call.component.as_str())
         .attr("spinscope.outcome", call.outcome.as_str());
-        if call.error.is_some() {
+        if call.outcome != ToolOutcome::Success {
             span = span.attr("error.type", if call.outcome == ToolOutcome::Timeout { "timeout" } else { "tool_error" });
         }
         spans.push(span);

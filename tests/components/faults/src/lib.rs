@@ -8,7 +8,7 @@
 //! | tool           | behaviour                                                              |
 //! |----------------|------------------------------------------------------------------------|
 //! | `slow`         | sleeps `ms` milliseconds (default 60000), then answers                 |
-//! | `failing`      | HTTP 500 with a text body                                              |
+//! | `failing`      | HTTP `status` (default 500) with the text body `text` (default `deliberate failure`); `status` 200: an `isError` result with that text |
 //! | `broken`       | 200 with a body that is not JSON                                       |
 //! | `trapping`     | panics, so the instance traps                                          |
 //! | `huge`         | a valid result whose text is `bytes` bytes long (default 2 MiB)        |
@@ -47,7 +47,17 @@ fn tools() -> Value {
                 "properties": {"ms": {"type": "integer", "minimum": 0}},
             })
         ),
-        tool("failing", "Answers HTTP 500.", &no_args),
+        tool(
+            "failing",
+            "Answers HTTP `status` (default 500) with the text `text`; with status 200, an isError result with that text.",
+            &json!({
+                "type": "object",
+                "properties": {
+                    "text": {"type": "string"},
+                    "status": {"type": "integer", "minimum": 200, "maximum": 599},
+                },
+            })
+        ),
         tool(
             "broken",
             "Answers 200 with a body that is not JSON.",
@@ -84,13 +94,11 @@ fn tools() -> Value {
 fn call(tool: &str, req: &Request) -> Response {
     let result = match tool {
         "slow" => args(tool, req.body()).map(|a: SlowArgs| slow(a.ms)),
-        "failing" => {
-            return Response::builder()
-                .status(500)
-                .header("content-type", "text/plain")
-                .body("deliberate failure")
-                .build()
-        }
+        "failing" => match args::<FailingArgs>(tool, req.body()) {
+            Ok(a) if a.status == 200 => Err(a.text),
+            Ok(a) => return Response::builder().status(a.status).header("content-type", "text/plain").body(a.text).build(),
+            Err(e) => Err(e),
+        },
         "broken" => {
             return Response::builder()
                 .status(200)
@@ -122,6 +130,22 @@ struct SlowArgs {
 
 fn default_slow_ms() -> u64 {
     60_000
+}
+
+#[derive(Deserialize)]
+struct FailingArgs {
+    #[serde(default = "default_failing_text")]
+    text: String,
+    #[serde(default = "default_failing_status")]
+    status: u16,
+}
+
+fn default_failing_text() -> String {
+    "deliberate failure".into()
+}
+
+fn default_failing_status() -> u16 {
+    500
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,287 @@
+//! Redaction end to end: secrets of every shape `spinscope::redact` knows,
+//! sent through the real gateway to a tool (in its arguments) and back from
+//! it (in its error texts), never appear in what the host printed (every
+//! component's output, the gateway's log lines at `trace`) nor in the spans
+//! a fake OTLP collector received. The client, by contrast, gets the tool's
+//! answers as they are, and a short message when a tool traps.
+
+use serde_json::{json, Value};
+use spinscope_e2e::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A token body long enough for any token format (alphanumeric).
+const LONG: &str = "0123456789abcdefghijKLMNOPQRST";
+
+/// Each secret, and the text that carries it (`{}` stands for the secret).
+const SHAPES: [(&str, &str); 14] = [
+    ("Qx7UrlPassw0rd", "postgres://app:{}@db.internal:5432/app"),
+    ("Qx7BearerT0ken", "Bearer {}"),
+    ("Qx7QueryT0ken", "https://app.example.com/cb?code=1&access_token={}&state=ok"),
+    ("Qx7HeaderBasic", "Authorization: Basic {}"),
+    ("Qx7CookieVal", "Cookie: sid={}; theme=dark"),
+    ("Qx7EnvSecret", "export DB_PASSWORD='{}'"),
+    ("Qx7JsonPwd", r#"{"db_pwd": "{}", "user": "bob"}"#),
+    ("Qx7NamedValue", r#"{"name":"API_TOKEN","value":"{}"}"#),
+    ("Qx7JwtSignatur3", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.{}"),
+    ("Qx7OpenAi", "sk-proj-{}"),
+    ("Qx7GitHub", "ghp_{}"),
+    ("QX7AWSKEYID00000", "AKIA{}"),
+    ("Qx7PemBody", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow{}\nIBAAK\n-----END RSA PRIVATE KEY-----"),
+    ("Qx7SlackBot", "xoxb-{}"),
+];
+
+/// The secrets as planted (token formats get the long body after them).
+fn planted() -> Vec<(String, String)> {
+    SHAPES
+        .iter()
+        .map(|(secret, shape)| {
+            let secret = if shape.ends_with("_{}") || shape.ends_with("-{}") { format!("{secret}{LONG}") } else { secret.to_string() };
+            (secret.clone(), shape.replace("{}", &secret))
+        })
+        .collect()
+}
+
+/// Secrets under sensitive keys (the value is whole, whatever its shape).
+fn by_key() -> (Value, Vec<&'static str>) {
+    let args = json!({
+        "Authorization": "Qx7KeyAuthz",
+        "headers": [{"Cookie": "Qx7KeyCookie"}, {"X-Api-Key": "Qx7KeyApi"}],
+        "db": {"conn": {"PWD": "Qx7KeyPwd", "sslPassphrase": "Qx7KeyPassphrase"}},
+        "aws": {"Credentials": {"AccessKeyId": "Qx7KeyCreds", "n": [1, 2]}},
+        "ssh": {"private_key": "Qx7KeyPrivate"},
+        "env": [{"Name": "SMTP_PASSWORD", "Value": "Qx7KeyNamed"}, {"name": "LOG_LEVEL", "value": "debug"}],
+    });
+    let secrets = vec![
+        "Qx7KeyAuthz",
+        "Qx7KeyCookie",
+        "Qx7KeyApi",
+        "Qx7KeyPwd",
+        "Qx7KeyPassphrase",
+        "Qx7KeyCreds",
+        "Qx7KeyPrivate",
+        "Qx7KeyNamed",
+    ];
+    (args, secrets)
+}
+
+/// Accepts `POST /v1/traces` and keeps each JSON body (as in traces.rs).
+struct Collector {
+    port: u16,
+    bodies: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Collector {
+    fn start() -> Collector {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let keep = bodies.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let keep = keep.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    if let Ok(v) = serde_json::from_slice(&body) {
+                        keep.lock().unwrap().push(v);
+                    }
+                    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
+                });
+            }
+        });
+        Collector { port, bodies }
+    }
+
+    fn spans(&self) -> Vec<Value> {
+        self.bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .flat_map(|b| b["resourceSpans"][0]["scopeSpans"][0]["spans"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+
+    fn wait_for(&self, name: &str, trace_id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(s) = self.spans().into_iter().find(|s| s["name"] == name && s["traceId"] == trace_id) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "no span {name} in trace {trace_id}: {:?}", self.spans());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Every body received, as text.
+    fn text(&self) -> String {
+        self.bodies.lock().unwrap().iter().map(Value::to_string).collect::<Vec<_>>().join("\n")
+    }
+}
+
+fn app(collector: &Collector) -> HostBuilder {
+    HostBuilder::app(Some(&["gateway", "text-tools", "calc"]))
+        .var("tool_components", "text-tools,calc,faults")
+        .var("log_level", "trace")
+        .var("otlp_collector_host", &format!("http://127.0.0.1:{}", collector.port))
+        .var("otlp_traces_endpoint", &format!("http://127.0.0.1:{}/v1/traces", collector.port))
+}
+
+/// A `tools/call` in trace `trace_id`; returns the CallToolResult.
+fn call(mcp: &Mcp, trace_id: &str, tool: &str, arguments: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": tool, "arguments": arguments}});
+    let reply = mcp.post_raw(&body.to_string(), &[("traceparent", &format!("00-{trace_id}-1111111111111111-01"))]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()["result"].clone()
+}
+
+/// Everything the host printed: its own lines and every component's.
+fn printed(host: &Host) -> String {
+    format!("{}\n{}", host.stdout.text(), host.stderr.text())
+}
+
+fn assert_hidden(what: &str, text: &str, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(!text.contains(secret), "{secret} leaked into {what}:\n{text}");
+    }
+}
+
+#[test]
+fn secrets_in_arguments_never_reach_the_logs_or_the_spans() {
+    let collector = Collector::start();
+    let host = app(&collector).start();
+    let (mcp, _) = Mcp::connect(&host);
+    let planted = planted();
+    let (by_key, key_secrets) = by_key();
+    let mut secrets: Vec<&str> = planted.iter().map(|(s, _)| s.as_str()).collect();
+    secrets.extend(&key_secrets);
+    // One call per shape, so each fits whole in the logged arguments (1,000
+    // characters), then the secrets under sensitive keys, then two shapes
+    // deeper down.
+    let mut calls: Vec<Value> = planted.iter().map(|(_, text)| json!({"text": format!("see {text} here"), "visible": "plain words stay"})).collect();
+    calls.push(by_key);
+    calls.push(json!({"nested": {"deeper": [{"note": planted[1].1, "more": [[planted[9].1]]}]}, "visible": "plain words stay"}));
+
+    for (i, args) in calls.iter().enumerate() {
+        let echoed = call(&mcp, &format!("aaaa{i:028}"), "echo", args.clone());
+        assert_eq!(&echoed["structuredContent"], args, "the tool itself sees the arguments as sent");
+    }
+    // The start and completion lines, then the access lines written after.
+    let lines = host.wait_for_logs(|lines| {
+        let done = lines.iter().filter(|l| l.contains("Tool invocation completed successfully")).count();
+        done >= calls.len() && lines.iter().filter(|l| l.contains("dur_ms=")).count() >= calls.len() + 2
+    });
+    collector.wait_for("execute_tool echo", &format!("aaaa{:028}", calls.len() - 1));
+    let printed = printed(&host);
+    assert_hidden("the host's output", &printed, &secrets);
+    assert_hidden("the spans", &collector.text(), &secrets);
+    let started: Vec<&String> = lines.iter().filter(|l| l.contains("Tool invocation started")).collect();
+    assert_eq!(started.len(), calls.len(), "{lines:?}");
+    for line in started {
+        assert!(line.contains("<redacted>"), "{line}");
+    }
+    // What each shape left visible around the secret it lost.
+    for kept in [
+        "postgres://<redacted>@db.internal",
+        "Bearer <redacted>",
+        "access_token=<redacted>&state=ok",
+        "Basic <redacted>",
+        "plain words stay",
+        "LOG_LEVEL",
+    ] {
+        assert!(printed.contains(kept), "{kept} missing from:\n{printed}");
+    }
+}
+
+#[test]
+fn secrets_in_tool_error_texts_never_reach_the_logs_or_the_spans() {
+    let collector = Collector::start();
+    let host = app(&collector).var("log_format", "json").start();
+    let (mcp, _) = Mcp::connect(&host);
+    let planted = planted();
+    let secrets: Vec<&str> = planted.iter().map(|(s, _)| s.as_str()).collect();
+    // In two halves, so each fits whole in the logged error (500 characters).
+    let texts: Vec<String> = planted.chunks(7).map(|half| half.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join("\n")).collect();
+
+    // A component that answers HTTP 500 with the secrets in its body, and a
+    // tool whose error result quotes them: the client reads both as sent.
+    let mut traces = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let status_trace = format!("bbbb{i:028}");
+        let answered = call(&mcp, &status_trace, "failing", json!({"text": text, "status": 500}));
+        assert_eq!(answered["isError"], true, "{answered}");
+        let head: String = text.chars().take(40).collect();
+        assert!(result_text(&answered).contains(&format!("HTTP 500: {head}")), "{answered}");
+        let result_trace = format!("cccc{i:028}");
+        let reported = call(&mcp, &result_trace, "failing", json!({"text": text, "status": 200}));
+        assert_eq!(reported["isError"], true, "{reported}");
+        assert_eq!(&result_text(&reported), text);
+        traces.extend([status_trace, result_trace]);
+    }
+
+    let json_line = |l: &str| serde_json::from_str::<Value>(l).ok();
+    let is_failure = |j: &Value| j["msg"] == "Tool invocation failed";
+    let lines = host.wait_for_logs(|lines| lines.iter().filter_map(|l| json_line(l)).filter(is_failure).count() >= traces.len());
+    let failures: Vec<Value> = lines.iter().filter_map(|l| json_line(l)).filter(is_failure).collect();
+    assert_eq!(failures.len(), traces.len(), "{failures:?}");
+    for line in &failures {
+        let error = line["error"].as_str().unwrap();
+        assert!(error.contains("<redacted>") && !error.ends_with('…'), "whole and redacted: {error}");
+        assert!(line["arguments"].as_str().unwrap().contains("<redacted>"), "{line}");
+    }
+    let first = failures[0]["error"].as_str().unwrap();
+    assert!(first.starts_with("tool 'failing' failed: its component answered HTTP 500: postgres://<redacted>@db"), "{first}");
+
+    for trace in &traces {
+        let span = collector.wait_for("execute_tool failing", trace);
+        let message = span["status"]["message"].as_str().unwrap_or_default();
+        assert_eq!(span["status"]["code"], 2, "{span}");
+        assert!(message.contains("<redacted>"), "the span says what failed, redacted: {span}");
+    }
+    host.wait_for_logs(|lines| lines.iter().filter(|l| l.contains("dur_ms=")).count() >= traces.len() + 2);
+    assert_hidden("the host's output", &printed(&host), &secrets);
+    assert_hidden("the spans", &collector.text(), &secrets);
+}
+
+#[test]
+fn a_trap_gives_the_client_a_short_message_and_the_log_its_details() {
+    let collector = Collector::start();
+    let host = app(&collector).start();
+    let (mcp, _) = Mcp::connect(&host);
+    let trace = "dddd0000000000000000000000000004";
+    let trapped = call(&mcp, trace, "trapping", json!({}));
+    assert_eq!(trapped["isError"], true, "{trapped}");
+    let told = result_text(&trapped);
+    assert!(told.starts_with("tool 'trapping' "), "{told}");
+    assert!(told.len() < 120 && !told.contains("backtrace") && !told.contains(".wasm"), "the client gets a short message: {told}");
+
+    let failed = host.wait_for_log(|l| l.contains("Tool invocation failed") && l.contains("tool_name=\"trapping\""));
+    let span = collector.wait_for("execute_tool trapping", trace);
+    assert_eq!(span["status"]["code"], 2, "{span}");
+    match host.kind {
+        // The local host hands the trap to the caller: the log keeps it.
+        HostKind::Local => {
+            assert!(failed.contains("detail=") && failed.contains("wasm backtrace"), "{failed}");
+            assert!(!span.to_string().contains("backtrace"), "the span has the short message: {span}");
+        }
+        // Spin answers the caller 500 with no body, and logs the trap itself.
+        HostKind::Spin => assert!(failed.contains("answered HTTP 500"), "{failed}"),
+    }
+}
