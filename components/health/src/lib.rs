@@ -11,7 +11,8 @@
 //! has no API key), and their answers carry no tenant or session data.
 
 use serde_json::json;
-use spin_sdk::http::{IntoResponse, Request};
+use spin_sdk::http::{IncomingRequest, IntoResponse};
+use spinscope_spin::head::Head;
 use spin_sdk::http_component;
 use spinscope::config::reads;
 use spinscope::log::rfc3339_ms;
@@ -22,7 +23,11 @@ use spinscope_spin::{kv, settings, startup, time};
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[http_component]
-fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
+fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
+    let req = match Head::without_body(&req) {
+        Ok(head) => head,
+        Err(refused) => return Ok(refused),
+    };
     let head = match get_or_head(&req) {
         Ok(head) => head,
         Err(not_allowed) => return Ok(not_allowed),

@@ -3,7 +3,8 @@
 //! OpenMetrics 1.0 (when `Accept` asks for `application/openmetrics-text`)
 //! or JSON (`?format=json`).
 
-use spin_sdk::http::{IntoResponse, Method, Request, Response};
+use spin_sdk::http::{IncomingRequest, IntoResponse, Method, Response};
+use spinscope_spin::head::Head;
 use spin_sdk::http_component;
 use spinscope::config::{reads, Config};
 use spinscope::keys;
@@ -40,7 +41,11 @@ fn text(status: u16, body: String) -> Response {
 }
 
 #[http_component]
-fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
+fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
+    let req = match Head::without_body(&req) {
+        Ok(head) => head,
+        Err(refused) => return Ok(refused),
+    };
     if !matches!(req.method(), Method::Get | Method::Head) {
         return Ok(Response::builder().status(405).header("allow", "GET, HEAD").body(()).build());
     }
@@ -64,7 +69,7 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     };
     let context = RenderContext { version: env!("CARGO_PKG_VERSION").to_string() };
     let wants_json = req.query().split('&').any(|p| p == "format=json");
-    let accept = req.header("accept").and_then(|h| h.as_str()).unwrap_or_default();
+    let accept = req.header("accept").unwrap_or_default();
     let (content_type, body) = if wants_json {
         // Open mode only: sessions (with their call counts) and tenants.
         // Never in the Prometheus formats (unbounded labels), never under

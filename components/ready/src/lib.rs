@@ -12,7 +12,8 @@
 //! `?fresh=1` runs the checks anyway (and refreshes the cache).
 
 use serde_json::{json, Map, Value};
-use spin_sdk::http::{IntoResponse, Request, Response};
+use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
+use spinscope_spin::head::Head;
 use spin_sdk::http_component;
 use spinscope::config::reads;
 use spinscope::keys;
@@ -40,7 +41,7 @@ enum Endpoint {
 /// as `rejected_total{reason="unauthorized"}`); readiness stays open for
 /// the orchestrator. An `api_keys` value that cannot be read or parsed
 /// fails closed (503), whatever the other variables say. `Err` refuses.
-fn authorize(req: &Request, endpoint: Endpoint, loaded: &LoadedConfig) -> Result<(), Response> {
+fn authorize(req: &Head, endpoint: Endpoint, loaded: &LoadedConfig) -> Result<(), Response> {
     if endpoint == Endpoint::Ready {
         return Ok(());
     }
@@ -52,7 +53,11 @@ fn authorize(req: &Request, endpoint: Endpoint, loaded: &LoadedConfig) -> Result
 }
 
 #[http_component]
-fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
+fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
+    let req = match Head::without_body(&req) {
+        Ok(head) => head,
+        Err(refused) => return Ok(refused),
+    };
     let head = match get_or_head(&req) {
         Ok(head) => head,
         Err(not_allowed) => return Ok(not_allowed),
@@ -103,8 +108,8 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
 /// Whether the caller may bypass the readiness cache: anyone in open mode,
 /// a caller with a valid key in auth mode (never counted as a rejection:
 /// readiness itself stays open).
-fn may_refresh(req: &Request, loaded: &LoadedConfig) -> bool {
-    let header = |name: &str| req.header(name).and_then(|h| h.as_str());
+fn may_refresh(req: &Head, loaded: &LoadedConfig) -> bool {
+    let header = |name: &str| req.header(name);
     loaded.config.api_keys.is_open() || loaded.config.api_keys.authenticate(header("authorization"), header("x-api-key")).allowed()
 }
 

@@ -5,13 +5,14 @@
 //! in its own admission step and counts the same way.
 
 use crate::{metrics_sink, refusals, respond};
-use spin_sdk::http::{Request, Response};
+use crate::head::Head;
+use spin_sdk::http::Response;
 use spinscope::config::Config;
 
 /// `Ok` when `config` is in open mode or `req` carries a valid key; else
 /// the 401 answer, the rejection counted.
-pub fn require_key(config: &Config, req: &Request) -> Result<(), Response> {
-    let header = |name: &str| req.header(name).and_then(|h| h.as_str());
+pub fn require_key(config: &Config, req: &Head) -> Result<(), Response> {
+    let header = |name: &str| req.header(name);
     if config.api_keys.authenticate(header("authorization"), header("x-api-key")).allowed() {
         return Ok(());
     }

@@ -14,7 +14,8 @@
 //! - [`settings`]: the configuration, read once per request;
 //! - [`gate`]: the API-key check of the read-only components;
 //! - [`refusals`]: the count of requests refused for want of a key;
-//! - [`respond`]: their JSON answers and method check;
+//! - [`head`], [`respond`]: their request head (bodies refused unread),
+//!   JSON answers and method check;
 //! - [`time`] and [`random_bytes`]: clocks and randomness.
 //!
 //! Only built for `wasm32-wasip2`.
@@ -26,6 +27,7 @@ pub mod metrics_sink;
 pub mod outbound;
 pub mod refusals;
 pub mod gate;
+pub mod head;
 pub mod respond;
 pub mod sessions;
 pub mod settings;

@@ -3,7 +3,8 @@
 //! only, and one shape for "key required" and "misconfigured".
 
 use serde_json::{json, Value};
-use spin_sdk::http::{Method, Request, Response};
+use crate::head::Head;
+use spin_sdk::http::{Method, Response};
 
 /// A JSON probe answer; with `head`, the same status and headers, no body.
 pub fn json_response(status: u16, body: &Value, head: bool) -> Response {
@@ -17,7 +18,7 @@ pub fn json_response(status: u16, body: &Value, head: bool) -> Response {
 
 /// `Ok(head)` for `GET` (false) and `HEAD` (true); otherwise the 405 answer
 /// with `Allow`.
-pub fn get_or_head(req: &Request) -> Result<bool, Response> {
+pub fn get_or_head(req: &Head) -> Result<bool, Response> {
     match req.method() {
         Method::Get => Ok(false),
         Method::Head => Ok(true),
