@@ -6,6 +6,7 @@
 use crate::allowed_hosts::AllowedHost;
 use crate::kv::wasi::KvCtx;
 use crate::kv::{RuntimeConfig, StoreManager};
+use crate::limits::InstanceLimits;
 use crate::logs::{ComponentLog, Which};
 use crate::manifest::{Manifest, RouteDecl};
 use crate::outbound_http::{Chain, ChainedResponse};
@@ -31,6 +32,7 @@ pub struct App {
     pub components: HashMap<String, Arc<ComponentRuntime>>,
     pub router: Router,
     pub stores: Arc<StoreManager>,
+    pub limits: InstanceLimits,
 }
 
 /// A component compiled once and pre-linked (`ProxyPre`), with what its
@@ -47,12 +49,19 @@ pub struct LoadOptions {
     /// Where `.spin/` state lives (SQLite store, logs, compile cache).
     pub state_dir: Option<PathBuf>,
     pub log_dir: Option<PathBuf>,
+    pub limits: InstanceLimits,
 }
 
+/// The engine: components, async, and epoch interruption (a running guest
+/// yields at every tick and is interrupted after its request timeout, see
+/// `limits`), with the ticker that advances the epoch.
 pub fn engine() -> Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
-    Ok(Engine::new(&config)?)
+    config.epoch_interruption(true);
+    let engine = Engine::new(&config)?;
+    crate::limits::start_epoch_ticker(&engine);
+    Ok(engine)
 }
 
 impl App {
@@ -128,6 +137,7 @@ impl App {
             components,
             router,
             stores,
+            limits: opts.limits,
         }))
     }
 
@@ -142,7 +152,10 @@ impl App {
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<ErrorCode>,
     {
-        let mut store = Store::new(component.pre.engine(), HostState::new(&component.grants, self.clone()));
+        let state = HostState::new(&component.grants, self.clone(), self.limits.max_memory);
+        let mut store = Store::new(component.pre.engine(), state);
+        store.limiter(|state| state.limiter());
+        crate::limits::set_deadline(&mut store, component.grants.id.clone(), self.limits);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let prepared = (|| -> wasmtime::Result<_> {
             let req = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
@@ -159,7 +172,16 @@ impl App {
             proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await
         });
         match receiver.await {
-            Ok(result) => result,
+            Ok(result) => {
+                // Failing while streaming the body (a trap, the request
+                // timeout) cuts the response short; say so, as Spin does.
+                tokio::spawn(async move {
+                    if let Ok(Err(e)) = task.await {
+                        eprintln!("component '{id}' failed after its response started: {e:?}");
+                    }
+                });
+                result
+            }
             Err(_) => {
                 let err = match task.await {
                     Ok(Ok(())) => anyhow!("guest never set a response"),

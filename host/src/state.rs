@@ -5,6 +5,7 @@
 
 use crate::allowed_hosts::AllowedHost;
 use crate::kv::wasi::{KvCtx, KvView};
+use crate::limits::MemoryLimiter;
 use crate::logs::ComponentLog;
 use crate::outbound_http::{Chain, OutboundHttp};
 use std::sync::Arc;
@@ -31,10 +32,11 @@ pub struct HostState {
     table: ResourceTable,
     kv: KvCtx,
     outbound: OutboundHttp,
+    memory: MemoryLimiter,
 }
 
 impl HostState {
-    pub fn new(grants: &Grants, chain: Arc<dyn Chain>) -> Self {
+    pub fn new(grants: &Grants, chain: Arc<dyn Chain>, max_memory: Option<usize>) -> Self {
         let mut wasi = WasiCtx::builder();
         wasi.stdout(grants.stdout.clone()).stderr(grants.stderr.clone()).envs(&grants.environment);
         Self {
@@ -43,7 +45,13 @@ impl HostState {
             table: ResourceTable::new(),
             kv: grants.kv.clone(),
             outbound: OutboundHttp { component: grants.id.clone(), allowed_hosts: grants.allowed_hosts.clone(), chain },
+            memory: MemoryLimiter::new(grants.id.clone(), max_memory),
         }
+    }
+
+    /// The instance's memory limit, for `Store::limiter`.
+    pub fn limiter(&mut self) -> &mut dyn wasmtime::ResourceLimiter {
+        &mut self.memory
     }
 
     /// The view the key-value and config bindings work on.

@@ -84,6 +84,8 @@ impl Output {
 pub struct HostBuilder {
     manifest: PathBuf,
     env: Vec<(String, String)>,
+    /// Extra command-line arguments, after the common flags.
+    args: Vec<String>,
     /// Runtime config sections (Spin's format), written at start.
     runtime_config: String,
     state_dir: PathBuf,
@@ -92,7 +94,7 @@ pub struct HostBuilder {
 impl HostBuilder {
     pub fn new(manifest: impl AsRef<Path>) -> Self {
         let manifest = workspace_root().join(manifest.as_ref());
-        Self { manifest, env: Vec::new(), runtime_config: String::new(), state_dir: temp_dir("state") }
+        Self { manifest, env: Vec::new(), args: Vec::new(), runtime_config: String::new(), state_dir: temp_dir("state") }
     }
     /// The app's own `spin.toml`, plus the test-only `faults` component
     /// (private route), keeping only `components` when given (so a test can
@@ -135,6 +137,13 @@ impl HostBuilder {
 
     pub fn var(mut self, name: &str, value: &str) -> Self {
         self.env.push((format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()), value.to_string()));
+        self
+    }
+    /// Extra command-line arguments for the host, whichever it is: use flags
+    /// both hosts take (e.g. `--max-instance-memory`), or only start such a
+    /// host where it is the local one.
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|a| a.to_string()));
         self
     }
     pub fn state_dir(mut self, dir: &Path) -> Self {
@@ -212,6 +221,7 @@ impl HostBuilder {
             if let Some(path) = &runtime_config {
                 cmd.arg("--runtime-config-file").arg(path);
             }
+            cmd.args(&self.args);
             for (k, v) in &self.env {
                 cmd.env(k, v);
             }

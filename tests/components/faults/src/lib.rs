@@ -15,6 +15,14 @@
 //! | `echo`         | the arguments, as JSON text and as `structuredContent`                 |
 //! | `echo_headers` | the request's `traceparent` and `tracestate` as `structuredContent`    |
 //! | `not_a_result` | 200 with valid JSON that is not a `CallToolResult`                     |
+//!
+//! Two more paths are not tools (not listed, so the gateway never calls
+//! them); they test the host's limits (`tests/e2e/tests/host_limits.rs`):
+//!
+//! | path                    | behaviour                                                    |
+//! |-------------------------|--------------------------------------------------------------|
+//! | `GET .../runaway/memory` | allocates (and writes) 1 MiB after 1 MiB, without end        |
+//! | `GET .../runaway/cpu`    | computes without end, never calling the host                 |
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -24,6 +32,12 @@ use spinscope_tool::{args, error_result, json_response, method_not_allowed, rout
 
 #[http_component]
 fn handle(req: Request) -> Response {
+    if req.path().ends_with("/runaway/memory") {
+        return allocate_without_end();
+    }
+    if req.path().ends_with("/runaway/cpu") {
+        return compute_without_end();
+    }
     match route(&req) {
         Route::List => json_response(200, &tools()),
         Route::Call(tool) => call(tool, &req),
@@ -123,16 +137,6 @@ fn call(tool: &str, req: &Request) -> Response {
 }
 
 #[derive(Deserialize)]
-struct SlowArgs {
-    #[serde(default = "default_slow_ms")]
-    ms: u64,
-}
-
-fn default_slow_ms() -> u64 {
-    60_000
-}
-
-#[derive(Deserialize)]
 struct FailingArgs {
     #[serde(default = "default_failing_text")]
     text: String,
@@ -146,6 +150,16 @@ fn default_failing_text() -> String {
 
 fn default_failing_status() -> u16 {
     500
+}
+
+#[derive(Deserialize)]
+struct SlowArgs {
+    #[serde(default = "default_slow_ms")]
+    ms: u64,
+}
+
+fn default_slow_ms() -> u64 {
+    60_000
 }
 
 #[derive(Deserialize)]
@@ -163,3 +177,20 @@ fn slow(ms: u64) -> Value {
     text_result(format!("slept {ms} ms"))
 }
 
+
+/// Holds on to ever more memory, each page written, until an allocation
+/// fails (the host's memory limit, else wasm32's 4 GiB) and the guest aborts.
+fn allocate_without_end() -> Response {
+    let mut held: Vec<Vec<u8>> = Vec::new();
+    loop {
+        held.push(std::hint::black_box(vec![1u8; 1 << 20]));
+    }
+}
+
+/// Never returns and never calls the host: only an interrupt stops it.
+fn compute_without_end() -> Response {
+    let mut n: u64 = 0;
+    loop {
+        n = std::hint::black_box(n.wrapping_add(1));
+    }
+}
