@@ -11,7 +11,7 @@
 //! and wait for it with [`Host::wait_for_log`], since a component may write
 //! after its response has been sent.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -502,22 +502,37 @@ impl RedisServer {
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
-    /// Runs one command (RESP) and returns the raw reply text.
+    /// Runs one command on a connection of its own (so it counts in `INFO
+    /// stats` as one connection) and returns the reply as RESP text, e.g.
+    /// `$3\r\n642\r\n`; an error reply is `-ERR ...\r\n`.
     pub fn command(&self, args: &[&str]) -> String {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        let mut cmd = format!("*{}\r\n", args.len());
-        for a in args {
-            cmd.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        let (name, rest) = args.split_first().expect("a Redis command");
+        let client = redis::Client::open(self.url()).unwrap();
+        let mut con = client.get_connection_with_timeout(Duration::from_secs(5)).unwrap();
+        con.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        match redis::cmd(name).arg(rest).query::<redis::Value>(&mut con) {
+            Ok(value) => resp(&value),
+            Err(e) => format!("-{} {}\r\n", e.code().unwrap_or("ERR"), e.detail().unwrap_or_default()),
         }
-        s.write_all(cmd.as_bytes()).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut buf = [0u8; 65536];
-        let n = s.read(&mut buf).unwrap();
-        String::from_utf8_lossy(&buf[..n]).into_owned()
     }
     pub fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A reply as Redis sent it (RESP2).
+fn resp(value: &redis::Value) -> String {
+    use redis::Value;
+    match value {
+        Value::Nil => "$-1\r\n".into(),
+        Value::Int(i) => format!(":{i}\r\n"),
+        Value::BulkString(bytes) => format!("${}\r\n{}\r\n", bytes.len(), String::from_utf8_lossy(bytes)),
+        Value::Array(items) => items.iter().fold(format!("*{}\r\n", items.len()), |out, item| out + &resp(item)),
+        Value::SimpleString(s) => format!("+{s}\r\n"),
+        Value::Okay => "+OK\r\n".into(),
+        Value::ServerError(e) => format!("-{} {}\r\n", e.code(), e.details().unwrap_or_default()),
+        other => panic!("a RESP3 reply on a RESP2 connection: {other:?}"),
     }
 }
 
