@@ -13,6 +13,7 @@ use spinscope::config::Config;
 use spinscope::keys;
 use spinscope::log::Level;
 use spinscope::mcp::{self, RpcError, Tool};
+use spinscope::redact::{redact_message, RedactionPolicy};
 use spinscope_spin::kv::Store;
 use spinscope_spin::outbound::{self, Outgoing, SendFailure};
 use spinscope_spin::time;
@@ -153,13 +154,16 @@ pub fn is_fresh(map: &ToolMap, now_ms: u64, ttl: Duration) -> bool {
 /// records what failed, and caches the map unless `cached` is the same.
 pub fn discover_now(cx: &mut Context, cached: Option<&ToolMap>) -> ToolMap {
     let discovery = discover(&cx.config, time::now_unix_ms());
+    let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
     for failure in &discovery.failures {
         cx.record.discovery_failures.push(failure.component.clone());
+        // A component's answer may quote anything, secrets included.
+        let error = redact_message(&failure.reason, &policy, 500);
         let line = cx
             .log
             .line(Level::Warn, TARGET_GATEWAY, "Tool component did not list its tools")
             .field("component_id", failure.component.as_str())
-            .field("error", failure.reason.as_str());
+            .field("error", error.as_str());
         cx.log.emit(line);
     }
     for dup in &discovery.duplicates {
