@@ -26,9 +26,9 @@ pub fn admit(cx: &mut Context) -> Result<(), GatewayError> {
 }
 
 fn configured(cx: &Context) -> Result<(), GatewayError> {
-    let Some(message) = &cx.misconfiguration else { return Ok(()) };
+    let Some((message, public)) = &cx.misconfiguration else { return Ok(()) };
     cx.log.emit(cx.log.line(Level::Error, TARGET_GATEWAY, "Server misconfigured").field("error", message.as_str()));
-    Err(GatewayError::rpc(503, None, mcp::INTERNAL_ERROR, format!("server misconfigured: {message}")))
+    Err(GatewayError::rpc(503, None, mcp::INTERNAL_ERROR, format!("server misconfigured: {public}")))
 }
 
 fn origin_allowed(cx: &Context) -> Result<(), GatewayError> {

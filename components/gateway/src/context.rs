@@ -20,9 +20,10 @@ use std::cell::OnceCell;
 pub struct Context {
     /// The configuration (defaults where a variable has a problem).
     pub config: Config,
-    /// What is wrong with the variables, as one message; the request is
-    /// then refused (503).
-    pub misconfiguration: Option<String>,
+    /// What is wrong with the variables: the full message for the log and
+    /// the public one (names only) for the answer; the request is then
+    /// refused (503).
+    pub misconfiguration: Option<(String, String)>,
     /// Request headers, names in lower case.
     headers: Vec<(String, String)>,
     /// The logger, carrying the request and trace ids.
@@ -36,7 +37,8 @@ impl Context {
     /// The context of a request that has just arrived at `began_ns`.
     pub fn new(request: &IncomingRequest, began_ns: u64) -> Self {
         let loaded = settings::load(reads::GATEWAY);
-        let misconfiguration = (!loaded.problems.is_empty()).then(|| settings::problems_message(&loaded));
+        let misconfiguration = (!loaded.problems.is_empty())
+            .then(|| (settings::problems_message(&loaded), settings::problems_public(&loaded)));
         let headers: Vec<(String, String)> = request
             .headers()
             .entries()

@@ -51,9 +51,8 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
     }
     let loaded = settings::load(reads::METRICS);
     if !loaded.problems.is_empty() {
-        let message = settings::problems_message(&loaded);
-        eprintln!("metrics exporter misconfigured: {message}");
-        return Ok(respond::misconfigured(&message));
+        eprintln!("metrics exporter misconfigured: {}", settings::problems_message(&loaded));
+        return Ok(respond::misconfigured(&settings::problems_public(&loaded)));
     }
     let config = loaded.config;
     // With API keys configured, a scrape needs one too; it then shows only

@@ -15,7 +15,16 @@ pub fn load(reads: VarSet) -> LoadedConfig {
     health::load_config(reads, |name| vars::get(name).map_err(|e| e.to_string()))
 }
 
-/// The problems as one message, `variable 'x': why; …`.
+/// The problems as one message, `variable 'x': why; …`, for the log:
+/// it may quote a value, so it never goes into an answer.
 pub fn problems_message(loaded: &LoadedConfig) -> String {
     loaded.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+/// What an answer may say of the problems: the variables' names, never
+/// their values (the caller may not even be authenticated yet).
+pub fn problems_public(loaded: &LoadedConfig) -> String {
+    let mut names: Vec<&str> = loaded.problems.iter().map(|p| p.variable.as_str()).collect();
+    names.dedup();
+    format!("check the variable(s) {} (details in the component's log)", names.join(", "))
 }

@@ -94,6 +94,10 @@ fn a_misconfigured_server_answers_internal_error_naming_the_variable() {
     assert_eq!(r.status, 503);
     assert_eq!(r.json()["error"]["code"], -32603);
     assert!(r.body.contains("tool_timeout_ms"), "{}", r.body);
+    // The answer names the variable, never its value (the caller may not be
+    // authenticated); the log has the details.
+    assert!(!r.body.contains("soon"), "{}", r.body);
+    host.wait_for_log(|l| l.contains("Server misconfigured") && l.contains("soon"));
 }
 
 #[test]
