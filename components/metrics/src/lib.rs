@@ -62,8 +62,8 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
     }
     // A store that cannot be read is a failed scrape (Prometheus records it
     // in `up`), never a page of zeros.
-    let snapshot = match collect(&config) {
-        Ok(s) => s,
+    let (snapshot, skipped) = match collect(&config) {
+        Ok(collected) => collected,
         Err(e) => return Ok(text(503, format!("metrics store unavailable: {e}\n"))),
     };
     let context = RenderContext { version: env!("CARGO_PKG_VERSION").to_string() };
@@ -83,11 +83,19 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
             }
             extra.insert("tenants".into(), snapshot.activity().tenants_json());
         }
+        if !skipped.is_empty() {
+            extra.insert("skipped_shards".into(), serde_json::json!(skipped));
+        }
         ("application/json", metrics::render_json_text(&snapshot, &context, &extra))
     } else if accept.contains("application/openmetrics-text") {
         (metrics::OPENMETRICS_CONTENT_TYPE, metrics::render_openmetrics(&snapshot, &context))
     } else {
-        (metrics::PROMETHEUS_CONTENT_TYPE, metrics::render_prometheus(&snapshot, &context))
+        let mut text = metrics::render_prometheus(&snapshot, &context);
+        if !skipped.is_empty() {
+            // A comment: scrapers ignore it, a person reading the page sees it.
+            text.push_str(&format!("# spinscope: skipped unreadable metrics shard(s) {skipped:?}; see /health/detailed\n"));
+        }
+        (metrics::PROMETHEUS_CONTENT_TYPE, text)
     };
     Ok(Response::builder()
         .status(200)
@@ -98,9 +106,11 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
 }
 
 /// Every shard merged (see `metrics_sink::collect`), with the in-flight
-/// gauge and the counter of failed recordings. A store error fails the
-/// scrape (503): partial numbers would look like counter resets.
-fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
+/// gauge and the counter of failed recordings, and the shards that could
+/// not be decoded (left as they are, reported, never overwritten). A store
+/// error fails the scrape (503): partial numbers would look like counter
+/// resets.
+fn collect(config: &Config) -> Result<(Snapshot, Vec<u32>), kv::KvError> {
     let store = kv::Store::open_default()?;
     let metrics_store = metrics_sink::metrics_store(config, Some(&store))?;
     sweep_sessions(&store, &metrics_store, config);
@@ -114,7 +124,7 @@ fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
     let mut merged = collected.snapshot;
     merged.set_gauge(&catalog::IN_FLIGHT_REQUESTS, &[], metrics_sink::in_flight(&store, time::now_unix_ms()));
     merged.add_counter(&catalog::METRICS_RECORD_FAILURES_TOTAL, &[], collected.record_failures.unwrap_or(0));
-    Ok(merged)
+    Ok((merged, collected.unreadable.iter().map(|(shard, _)| *shard).collect()))
 }
 
 /// Ends sessions that expired unseen (a bounded number per scrape, see
