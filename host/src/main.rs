@@ -76,10 +76,7 @@ fn server_limits(args: &cli::LimitArgs) -> server::ServerLimits {
             max = fit;
         }
     }
-    server::ServerLimits {
-        connections: Connections::new(max),
-        header_read_timeout: args.header_read_timeout(),
-    }
+    server::ServerLimits { connections: Connections::new(max), header_read_timeout: args.header_read_timeout() }
 }
 
 /// One line for the banner: `Limits: 256 MiB memory per instance, ...`.

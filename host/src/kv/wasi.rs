@@ -80,7 +80,7 @@ impl KvView<'_> {
 impl store::Host for KvView<'_> {
     async fn open(&mut self, identifier: String) -> GuestResult<Resource<Bucket>> {
         // A component may open only the stores its manifest lists, as on Spin.
-        if !self.ctx.allowed.iter().any(|s| *s == identifier) {
+        if !self.ctx.allowed.contains(&identifier) {
             return Ok(Err(store::Error::AccessDenied));
         }
         match self.ctx.stores.get(&identifier) {

@@ -104,7 +104,7 @@ impl HostBuilder {
         let root = workspace_root();
         let text = std::fs::read_to_string(root.join("spin.toml")).unwrap();
         let mut doc: toml::Table = text.parse().unwrap();
-        let keep = |id: &str| components.map_or(true, |c| c.contains(&id) || id == "faults");
+        let keep = |id: &str| components.is_none_or(|c| c.contains(&id) || id == "faults");
         let target = target_dir().join("wasm32-wasip2/release");
         if let Some(toml::Value::Table(comps)) = doc.get_mut("component") {
             comps.retain(|id, _| keep(id));

@@ -141,7 +141,7 @@ fn the_local_host_limits_instance_memory_by_default() {
 fn a_guest_that_computes_without_end_is_interrupted_and_the_host_keeps_serving() {
     if skipped_on_spin(
         "a_guest_that_computes_without_end_is_interrupted_and_the_host_keeps_serving",
-        "Spin 4 does not interrupt a WASIp2 guest (its --request-timeout applies to WASIp3 components): it runs until Spin stops",
+        "Spin 4 does not interrupt a WASIp2 guest (its --request-timeout applies to WASIp3 components): it runs until Spin's process is killed",
     ) {
         return;
     }

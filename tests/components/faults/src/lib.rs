@@ -177,7 +177,6 @@ fn slow(ms: u64) -> Value {
     text_result(format!("slept {ms} ms"))
 }
 
-
 /// Holds on to ever more memory, each page written, until an allocation
 /// fails (the host's memory limit, else wasm32's 4 GiB) and the guest aborts.
 fn allocate_without_end() -> Response {
