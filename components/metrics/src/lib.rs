@@ -114,6 +114,9 @@ fn collect(config: &Config) -> Result<(Snapshot, Vec<u32>), kv::KvError> {
     let store = kv::Store::open_default()?;
     let metrics_store = metrics_sink::metrics_store(config, Some(&store))?;
     sweep_sessions(&store, &metrics_store, config);
+    if let Err(e) = metrics_sink::drop_stale_in_flight(&store, time::now_unix_ms()) {
+        eprintln!("stale in-flight counters not dropped: {e}");
+    }
     let collected = metrics_sink::collect(&metrics_store, config);
     if let Some(e) = collected.store_error {
         return Err(e);

@@ -130,6 +130,22 @@ pub fn in_flight(store: &Store, now_ms: u64) -> i64 {
         .max(0)
 }
 
+/// Deletes the in-flight counters of minutes before the previous one:
+/// nothing reads them again (see [`in_flight`]). Run by the exporter, which
+/// lists keys anyway; admission never lists.
+pub fn drop_stale_in_flight(store: &Store, now_ms: u64) -> Result<usize, KvError> {
+    let previous = (now_ms / 60_000).saturating_sub(1);
+    let mut dropped = 0;
+    for key in store.keys_with_prefix(keys::IN_FLIGHT_PREFIX)? {
+        let minute = key.strip_prefix(keys::IN_FLIGHT_PREFIX).and_then(|m| m.parse::<u64>().ok());
+        if minute.is_some_and(|m| m < previous) {
+            store.delete(&key)?;
+            dropped += 1;
+        }
+    }
+    Ok(dropped)
+}
+
 /// Every shard merged, and what reading them met.
 #[derive(Default)]
 pub struct Collected {

@@ -57,8 +57,11 @@ pub const METRICS_RECORD_FAILURES: &str = "spinscope:v1:metrics:record_failures"
 /// atomic counter). Readers add the current and the previous minute, so a
 /// slot leaked by a crashed instance stops counting within two minutes.
 pub fn in_flight(minute: u64) -> String {
-    format!("{PREFIX}inflight:{minute}")
+    format!("{IN_FLIGHT_PREFIX}{minute}")
 }
+
+/// Prefix of the in-flight counters, for dropping the ones no longer read.
+pub const IN_FLIGHT_PREFIX: &str = "spinscope:v1:inflight:";
 
 /// Requests of one tenant (`-` in open mode) in rate-limit window number
 /// `window` (an atomic counter; see `auth::RateWindow`).
