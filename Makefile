@@ -7,7 +7,7 @@ HOST := target/release/spinscope-host
 # The native crates are always built together, so cargo resolves one feature
 # set for their shared dependencies (wasmtime above all) and never builds
 # them twice: `make up`, `make test` and `make bench` reuse each other's work.
-NATIVE := -p spinscope -p spinscope-host -p spinscope-e2e
+NATIVE := -p spinscope -p spinscope-testkit -p spinscope-host -p spinscope-e2e
 # The example tools' pure modules have native unit tests; their crates are
 # cdylibs for Spin, so only their test harnesses are built natively.
 TOOL_UNIT_TESTS := -p calc -p text-tools
@@ -16,7 +16,7 @@ TOOL_UNIT_TESTS := -p calc -p text-tools
 SPIN_BIN ?= $(shell command -v spin 2>/dev/null)
 SPIN := $(if $(findstring /,$(SPIN_BIN)),$(abspath $(SPIN_BIN)),$(if $(SPIN_BIN),$(shell command -v $(SPIN_BIN) 2>/dev/null)))
 
-.PHONY: up build components host test deps bench clean
+.PHONY: up build components host test lint deps bench clean
 
 ## Runs the app: with Spin (SPIN_BIN, else `spin` on PATH), else with the local host.
 up:
@@ -45,7 +45,7 @@ deps:
 
 # The e2e suite runs on the local host, then again on real Spin when there
 # is a Spin binary (same test binaries: `--test '*'` selects only the suite).
-test: deps build
+test: deps build lint
 	SPINSCOPE_E2E_HOST=local $(CARGO) test --release $(NATIVE)
 	$(CARGO) test --release --lib $(TOOL_UNIT_TESTS)
 	@if [ -n "$(SPIN)" ] && [ -x "$(SPIN)" ]; then \
@@ -54,6 +54,12 @@ test: deps build
 	else \
 		echo "No Spin binary (set SPIN_BIN or put spin on PATH): the e2e suite's Spin leg is skipped"; \
 	fi
+
+## Formatting and lints, native and wasm32, warnings denied.
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release $(NATIVE) --all-targets -- -D warnings
+	$(CARGO) clippy --release --target wasm32-wasip2 $(COMPONENTS) $(TEST_COMPONENTS) -- -D warnings
 
 bench: deps build
 	target/release/bench

@@ -36,9 +36,7 @@ impl ComponentLog {
                     Which::Stderr => "stderr",
                 };
                 let path = dir.join(format!("{component}_{suffix}.txt"));
-                Some(Arc::new(Mutex::new(
-                    std::fs::OpenOptions::new().create(true).append(true).open(path)?,
-                )))
+                Some(Arc::new(Mutex::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?)))
             }
             None => None,
         };
@@ -79,8 +77,7 @@ impl Pollable for ComponentLog {
 
 impl OutputStream for ComponentLog {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        self.write_all(&bytes)
-            .map_err(|e| StreamError::LastOperationFailed(wasmtime::format_err!(e)))
+        self.write_all(&bytes).map_err(|e| StreamError::LastOperationFailed(wasmtime::format_err!(e)))
     }
 
     fn flush(&mut self) -> StreamResult<()> {

@@ -83,10 +83,9 @@ pub struct ComponentDecl {
 
 impl Manifest {
     pub fn load(path: &Path) -> Result<(Self, PathBuf)> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read manifest {}", path.display()))?;
-        let manifest: Manifest = toml::from_str(&text)
-            .with_context(|| format!("invalid manifest {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read manifest {}", path.display()))?;
+        let manifest: Manifest =
+            toml::from_str(&text).with_context(|| format!("invalid manifest {}", path.display()))?;
         if manifest.spin_manifest_version != 2 {
             bail!(
                 "{}: spin_manifest_version {} is not supported (only 2)",
@@ -103,10 +102,7 @@ impl Manifest {
                 );
             }
         }
-        let dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
         let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
         Ok((manifest, dir))
     }

@@ -41,10 +41,7 @@ impl Router {
             None => (raw.clone(), false),
         };
         if let Some(dup) = self.routes.iter().find(|r| r.base == base && r.wildcard == wildcard) {
-            anyhow::bail!(
-                "duplicate route {raw}: components '{}' and '{component}'",
-                dup.component
-            );
+            anyhow::bail!("duplicate route {raw}: components '{}' and '{component}'", dup.component);
         }
         self.routes.push(Route { raw, base, wildcard, component: component.to_string() });
         Ok(())
@@ -59,14 +56,12 @@ impl Router {
         if let Some(route) = self.routes.iter().find(|r| !r.wildcard && r.base == path) {
             return Some(Matched { route, path_info: String::new() });
         }
-        self.routes
-            .iter()
-            .filter(|r| r.wildcard && wildcard_matches(&r.base, path))
-            .max_by_key(|r| r.base.len())
-            .map(|route| {
+        self.routes.iter().filter(|r| r.wildcard && wildcard_matches(&r.base, path)).max_by_key(|r| r.base.len()).map(
+            |route| {
                 let rest = if route.base == "/" { path } else { &path[route.base.len()..] };
                 Matched { route, path_info: rest.to_string() }
-            })
+            },
+        )
     }
 }
 

@@ -17,10 +17,7 @@ pub struct Variables {
 
 impl Variables {
     /// Resolves every declared variable, reading `SPIN_VARIABLE_*` through `env`.
-    pub fn resolve(
-        decls: &BTreeMap<String, VariableDecl>,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self> {
+    pub fn resolve(decls: &BTreeMap<String, VariableDecl>, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let mut values = BTreeMap::new();
         let mut missing = Vec::new();
         for (name, decl) in decls {
@@ -40,7 +37,8 @@ impl Variables {
         if !missing.is_empty() {
             // Spin's wording (`crates/factor-variables`), plus how to set them.
             let keys: Vec<String> = missing.iter().map(|n| format!("Key({n:?})")).collect();
-            let env: Vec<String> = missing.iter().map(|n| format!("SPIN_VARIABLE_{}", n.to_ascii_uppercase())).collect();
+            let env: Vec<String> =
+                missing.iter().map(|n| format!("SPIN_VARIABLE_{}", n.to_ascii_uppercase())).collect();
             bail!(
                 "provider error: no provider resolved required variable(s): [{}] (set {})",
                 keys.join(", "),
@@ -61,9 +59,7 @@ impl Variables {
         while let Some(start) = rest.find("{{") {
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
-            let end = after
-                .find("}}")
-                .with_context(|| format!("unterminated '{{{{' in template {template:?}"))?;
+            let end = after.find("}}").with_context(|| format!("unterminated '{{{{' in template {template:?}"))?;
             let name = after[..end].trim();
             let value = self
                 .get(name)
@@ -85,9 +81,8 @@ impl Variables {
             .iter()
             .map(|(key, template)| {
                 check_name(key)?;
-                let value = self
-                    .expand(template)
-                    .with_context(|| format!("component '{component}' variable '{key}'"))?;
+                let value =
+                    self.expand(template).with_context(|| format!("component '{component}' variable '{key}'"))?;
                 Ok((key.clone(), value))
             })
             .collect()

@@ -29,11 +29,7 @@ impl fmt::Display for EvalError {
 impl std::error::Error for EvalError {}
 
 pub fn evaluate(expression: &str) -> Result<f64, EvalError> {
-    let mut parser = Parser {
-        chars: expression.chars().collect(),
-        pos: 0,
-        depth: 0,
-    };
+    let mut parser = Parser { chars: expression.chars().collect(), pos: 0, depth: 0 };
     if parser.peek().is_none() {
         return Err(EvalError("the expression is empty".into()));
     }
@@ -114,19 +110,14 @@ impl Parser {
                 self.pos += 1;
                 let value = self.nested(Self::expr)?;
                 if self.peek() != Some(')') {
-                    return Err(EvalError(format!(
-                        "missing ')' for the '(' at position {}",
-                        open + 1
-                    )));
+                    return Err(EvalError(format!("missing ')' for the '(' at position {}", open + 1)));
                 }
                 self.pos += 1;
                 Ok(value)
             }
             Some(c) if c.is_ascii_digit() || c == '.' => self.number(),
             Some(c) => Err(self.error_here(&format!("expected a number or '(' but found '{c}'"))),
-            None => Err(EvalError(
-                "unexpected end of the expression: expected a number or '('".into(),
-            )),
+            None => Err(EvalError("unexpected end of the expression: expected a number or '('".into())),
         }
     }
 
@@ -147,10 +138,7 @@ impl Parser {
         let text: String = self.chars[start..self.pos].iter().collect();
         match text.parse() {
             Ok(value) if has_digits => Ok(value),
-            _ => Err(EvalError(format!(
-                "invalid number '{text}' at position {}",
-                start + 1
-            ))),
+            _ => Err(EvalError(format!("invalid number '{text}' at position {}", start + 1))),
         }
     }
 
@@ -180,9 +168,7 @@ impl Parser {
 
 fn finite(value: f64) -> Result<f64, EvalError> {
     if value.is_nan() {
-        Err(EvalError(
-            "the result is not a real number (a fractional power of a negative number?)".into(),
-        ))
+        Err(EvalError("the result is not a real number (a fractional power of a negative number?)".into()))
     } else if value.is_infinite() {
         Err(EvalError("the result is too large".into()))
     } else {
@@ -224,28 +210,16 @@ mod tests {
         assert_eq!(err("1/0"), "division by zero");
         assert_eq!(err("5 % (2-2)"), "division by zero");
         assert_eq!(err(""), "the expression is empty");
-        assert_eq!(
-            err("1 +"),
-            "unexpected end of the expression: expected a number or '('"
-        );
+        assert_eq!(err("1 +"), "unexpected end of the expression: expected a number or '('");
         assert_eq!(err("(1 + 2"), "missing ')' for the '(' at position 1");
         assert_eq!(err("1 + 2)"), "unexpected ')' at position 6");
-        assert_eq!(
-            err("2 * x"),
-            "expected a number or '(' but found 'x' at position 5"
-        );
+        assert_eq!(err("2 * x"), "expected a number or '(' but found 'x' at position 5");
         assert_eq!(err("1.2.3"), "unexpected '.' at position 4");
         assert_eq!(err("."), "invalid number '.' at position 1");
         assert_eq!(err("10^1000"), "the result is too large");
         assert!(err("(-8)^0.5").starts_with("the result is not a real number"));
-        assert_eq!(
-            err(&"(".repeat(10_000)),
-            "the expression is nested too deeply"
-        );
-        assert_eq!(
-            err(&"-".repeat(10_000)),
-            "the expression is nested too deeply"
-        );
+        assert_eq!(err(&"(".repeat(10_000)), "the expression is nested too deeply");
+        assert_eq!(err(&"-".repeat(10_000)), "the expression is nested too deeply");
     }
 
     #[test]

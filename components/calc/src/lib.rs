@@ -93,8 +93,7 @@ struct StatisticsArgs {
 }
 
 fn calculate(expression: &str) -> Result<Value, String> {
-    let value =
-        expr::evaluate(expression).map_err(|e| format!("cannot evaluate {expression:?}: {e}"))?;
+    let value = expr::evaluate(expression).map_err(|e| format!("cannot evaluate {expression:?}: {e}"))?;
     Ok(json!({
         "content": [{"type": "text", "text": expr::format_number(value)}],
         "structuredContent": {"result": value},
@@ -123,21 +122,12 @@ mod tests {
 
         let bad = call("calculate", br#"{"expression": "1/0"}"#).unwrap();
         assert_eq!(bad["isError"], true);
-        assert_eq!(
-            bad["content"][0]["text"],
-            r#"cannot evaluate "1/0": division by zero"#
-        );
+        assert_eq!(bad["content"][0]["text"], r#"cannot evaluate "1/0": division by zero"#);
 
         let stats = call("statistics", br#"{"numbers": [1, 2, 3, 4]}"#).unwrap();
         assert_eq!(stats["structuredContent"]["median"], 2.5);
-        assert_eq!(
-            call("statistics", br#"{"numbers": []}"#).unwrap()["isError"],
-            true
-        );
-        assert_eq!(
-            call("statistics", br#"{"numbers": ["a"]}"#).unwrap()["isError"],
-            true
-        );
+        assert_eq!(call("statistics", br#"{"numbers": []}"#).unwrap()["isError"], true);
+        assert_eq!(call("statistics", br#"{"numbers": ["a"]}"#).unwrap()["isError"], true);
         assert!(call("nope", b"{}").is_none());
     }
 }

@@ -123,7 +123,9 @@ fn rate_decision(store: &Store, window: &RateWindow, tenant: &str, now: u64) -> 
         return Ok(window.admit(now, 0, current));
     }
     let previous = match index.checked_sub(1) {
-        Some(prev) => store.get(&keys::rate_limit(tenant, prev))?.as_deref().and_then(spinscope::metrics::decode_counter),
+        Some(prev) => {
+            store.get(&keys::rate_limit(tenant, prev))?.as_deref().and_then(spinscope::metrics::decode_counter)
+        }
         None => None,
     };
     Ok(window.admit(now, previous.unwrap_or(0).max(0) as u64, current))

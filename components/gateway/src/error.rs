@@ -60,8 +60,8 @@ impl GatewayError {
 
     /// The HTTP answer.
     pub fn into_reply(self) -> Reply {
-        self.headers
-            .into_iter()
-            .fold(Reply::json(self.status, &self.error.to_response()), |reply, (name, value)| reply.with_header(name, value))
+        self.headers.into_iter().fold(Reply::json(self.status, &self.error.to_response()), |reply, (name, value)| {
+            reply.with_header(name, value)
+        })
     }
 }

@@ -8,8 +8,8 @@ use crate::record::ROUTE;
 use crate::spans;
 use spinscope::keys;
 use spinscope::log::{access_line, Access, Level};
-use spinscope_spin::outbound::{self, Outgoing};
 use spinscope::metrics::series::RejectReason;
+use spinscope_spin::outbound::{self, Outgoing};
 use spinscope_spin::{metrics_sink, refusals, time};
 use std::time::Duration;
 

@@ -7,11 +7,11 @@ use crate::context::Context;
 use crate::error::GatewayError;
 use crate::logger::TARGET_GATEWAY;
 use crate::reply::Reply;
-use spinscope_spin::sessions::{self, CreateError, Lookup, Session};
 use serde_json::Value;
 use spinscope::log::Level;
 use spinscope::mcp::{self, RequestId};
 use spinscope::metrics::series::RejectReason;
+use spinscope_spin::sessions::{self, CreateError, Lookup, Session};
 use spinscope_spin::{random_bytes, time};
 
 const SERVER_NAME: &str = "spinscope";
@@ -19,7 +19,8 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// `initialize`: negotiates the revision and creates the session.
 pub fn initialize(cx: &mut Context, id: &RequestId, params: Option<&Value>) -> Result<Reply, GatewayError> {
-    let params = mcp::parse_initialize_params(params).map_err(|e| GatewayError::new(200, e.with_id(Some(id.clone()))))?;
+    let params =
+        mcp::parse_initialize_params(params).map_err(|e| GatewayError::new(200, e.with_id(Some(id.clone()))))?;
     let version = mcp::negotiate(&params.protocol_version);
     let session_id = sessions::new_id(random_bytes::<16>());
     let now = time::now_unix_ms();
@@ -37,7 +38,8 @@ pub fn initialize(cx: &mut Context, id: &RequestId, params: Option<&Value>) -> R
     match sessions::create(store, &session_id, &session, cx.config.max_sessions_per_tenant) {
         Ok(()) => {}
         Err(CreateError::TooMany { max }) => {
-            let message = format!("this tenant already holds {max} live sessions; end one (DELETE /mcp) or let one expire");
+            let message =
+                format!("this tenant already holds {max} live sessions; end one (DELETE /mcp) or let one expire");
             cx.record.sessions_active_delta -= swept.unwrap_or(0) as i64;
             let refused = GatewayError::rejected(RejectReason::Sessions, 429, mcp::INTERNAL_ERROR, message);
             return Err(refused.with_id(id).with_header("retry-after", "60"));
@@ -80,10 +82,13 @@ pub fn require_session(cx: &mut Context, id: Option<&RequestId>) -> Result<(), G
     }
     let now = time::now_unix_ms();
     let idle = cx.config.session_idle_timeout;
-    let lookup = cx.store().and_then(|store| sessions::lookup(store, &session_id, now, idle).map_err(|e| e.to_string()));
+    let lookup =
+        cx.store().and_then(|store| sessions::lookup(store, &session_id, now, idle).map_err(|e| e.to_string()));
     let mut session = match lookup {
         Err(e) => return Err(cx.store_unavailable(id, &e)),
-        Ok(Lookup::Missing) => return Err(GatewayError::session_not_found(id, "session not found: send initialize to start a new one")),
+        Ok(Lookup::Missing) => {
+            return Err(GatewayError::session_not_found(id, "session not found: send initialize to start a new one"))
+        }
         Ok(Lookup::Expired { ended_here }) => {
             cx.record.sessions_active_delta -= i64::from(ended_here);
             return Err(GatewayError::session_not_found(id, "session expired: send initialize to start a new one"));
@@ -115,7 +120,9 @@ pub fn end_session(cx: &mut Context) -> Result<Reply, GatewayError> {
     // (ended by this request, an expired session ended on the way)
     let outcome = cx.store().and_then(|store| -> Result<(bool, bool), String> {
         match sessions::lookup(store, &session_id, now, idle).map_err(|e| e.to_string())? {
-            Lookup::Active(s) if s.tenant == tenant => Ok((sessions::end(store, &session_id).map_err(|e| e.to_string())?, false)),
+            Lookup::Active(s) if s.tenant == tenant => {
+                Ok((sessions::end(store, &session_id).map_err(|e| e.to_string())?, false))
+            }
             Lookup::Expired { ended_here } => Ok((false, ended_here)),
             _ => Ok((false, false)),
         }
@@ -128,7 +135,9 @@ pub fn end_session(cx: &mut Context) -> Result<Reply, GatewayError> {
         }
         Ok((true, _)) => {
             cx.record.sessions_active_delta -= 1;
-            cx.log.emit(cx.log.line(Level::Info, TARGET_GATEWAY, "Session ended").field("session_id", session_id.as_str()));
+            cx.log.emit(
+                cx.log.line(Level::Info, TARGET_GATEWAY, "Session ended").field("session_id", session_id.as_str()),
+            );
             cx.record.session_id = Some(session_id);
             Ok(Reply::new(204))
         }

@@ -75,11 +75,7 @@ fn invoke(cx: &mut Context, component: &str, tool: &str, arguments: &Value) -> V
     let span = cx.record.trace.child(&random_bytes::<8>());
     let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
     let logging = cx.log.enabled(TARGET_INVOCATION, Level::Error);
-    let logged_arguments = if logging {
-        redact_arguments(arguments, &policy)
-    } else {
-        String::new()
-    };
+    let logged_arguments = if logging { redact_arguments(arguments, &policy) } else { String::new() };
     let line = |cx: &Context, level: Level, message: &str| -> LogLine {
         cx.log
             .line(level, TARGET_INVOCATION, message)
@@ -127,7 +123,10 @@ fn invoke(cx: &mut Context, component: &str, tool: &str, arguments: &Value) -> V
     };
     let failure = ending.failure.as_ref();
     let error = failure.filter(|_| reported).map(|f| redact_message(&f.text, &policy, MAX_ERROR_CHARS));
-    let detail = failure.and_then(|f| f.detail.as_deref()).filter(|_| logging).map(|d| redact_message(d, &policy, MAX_DETAIL_CHARS));
+    let detail = failure
+        .and_then(|f| f.detail.as_deref())
+        .filter(|_| logging)
+        .map(|d| redact_message(d, &policy, MAX_DETAIL_CHARS));
     let done = line(cx, level, message)
         .field("arguments", logged_arguments.as_str())
         .field_u64("duration_ms", duration_ms.round() as u64)
@@ -149,7 +148,13 @@ fn invoke(cx: &mut Context, component: &str, tool: &str, arguments: &Value) -> V
 
 /// The tool's HTTP answer, or why there was none, as an [`Ending`]; the
 /// failure's full text is kept only when it is `reported`.
-fn interpret(cx: &mut Context, tool: &str, reply: Result<ToolReply, SendFailure>, hard_cap: usize, reported: bool) -> Ending {
+fn interpret(
+    cx: &mut Context,
+    tool: &str,
+    reply: Result<ToolReply, SendFailure>,
+    hard_cap: usize,
+    reported: bool,
+) -> Ending {
     match reply {
         Err(SendFailure::Timeout) => {
             let message = format!("tool '{tool}' timed out after {} ms", cx.config.tool_timeout.as_millis());
@@ -180,10 +185,15 @@ fn interpret(cx: &mut Context, tool: &str, reply: Result<ToolReply, SendFailure>
         }
         Ok(r) if r.truncated => {
             cx.record.output_truncated += 1;
-            Ending::failed_with(ToolOutcome::Error, format!("tool '{tool}' returned more than {hard_cap} bytes; its output was discarded"))
+            Ending::failed_with(
+                ToolOutcome::Error,
+                format!("tool '{tool}' returned more than {hard_cap} bytes; its output was discarded"),
+            )
         }
         Ok(r) => match mcp::parse_call_tool_result(&r.body) {
-            Err(problem) => Ending::failed_with(ToolOutcome::Error, format!("tool '{tool}' returned an invalid result: {problem}")),
+            Err(problem) => {
+                Ending::failed_with(ToolOutcome::Error, format!("tool '{tool}' returned an invalid result: {problem}"))
+            }
             Ok(result) if mcp::call_tool_result_is_error(&result) => {
                 // The client reads the tool's own result; the log its first text.
                 let text = if reported { first_text(&result) } else { None };
@@ -203,11 +213,9 @@ fn first_text(result: &Value) -> Option<String> {
 /// Cuts a result's text content to `max` bytes in all, with a visible note;
 /// returns the original size when it did.
 fn limit_output(result: &mut Value, max: usize) -> Option<usize> {
-    let size: usize = result["content"]
-        .as_array()
-        .map(|items| items.iter().map(|i| i.to_string().len()).sum())
-        .unwrap_or(0)
-        + result.get("structuredContent").map(|s| s.to_string().len()).unwrap_or(0);
+    let size: usize =
+        result["content"].as_array().map(|items| items.iter().map(|i| i.to_string().len()).sum()).unwrap_or(0)
+            + result.get("structuredContent").map(|s| s.to_string().len()).unwrap_or(0);
     if size <= max {
         return None;
     }

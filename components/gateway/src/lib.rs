@@ -58,7 +58,8 @@ async fn serve(cx: &mut Context, request: IncomingRequest) -> Result<Reply, Gate
         Method::Delete => handshake::end_session(cx),
         _ => {
             let message = "use POST for JSON-RPC messages or DELETE to end a session; this server offers no GET stream";
-            Ok(Reply::json(405, &mcp::error(None, mcp::INVALID_REQUEST, message, None)).with_header("allow", "POST, DELETE"))
+            Ok(Reply::json(405, &mcp::error(None, mcp::INVALID_REQUEST, message, None))
+                .with_header("allow", "POST, DELETE"))
         }
     }
 }

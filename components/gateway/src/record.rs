@@ -119,7 +119,14 @@ impl RequestRecord {
 
     /// The request's metric observations, answered with `status` after
     /// `duration_s`; `now_ms` dates its activity note.
-    pub fn to_recorder(&self, config: &Config, status: u16, duration_s: f64, response_bytes: usize, now_ms: u64) -> Recorder {
+    pub fn to_recorder(
+        &self,
+        config: &Config,
+        status: u16,
+        duration_s: f64,
+        response_bytes: usize,
+        now_ms: u64,
+    ) -> Recorder {
         let mut rec = Recorder::new();
         rec.http_request(HttpRequest {
             route: ROUTE,
@@ -134,7 +141,12 @@ impl RequestRecord {
             rec.mcp_operation(McpOperation { method, tool, error: self.error, duration_s });
         }
         if let (Some(call), Some(tool)) = (&self.tool_call, &self.tool_name) {
-            rec.tool_call(ToolCall { tool, component: &call.component, outcome: call.outcome, duration_s: call.duration_s() });
+            rec.tool_call(ToolCall {
+                tool,
+                component: &call.component,
+                outcome: call.outcome,
+                duration_s: call.duration_s(),
+            });
         }
         for component in &self.discovery_failures {
             rec.discovery_failure(component, config.tool_components.iter().map(String::as_str));

@@ -12,11 +12,11 @@
 
 use serde_json::json;
 use spin_sdk::http::{IncomingRequest, IntoResponse};
-use spinscope_spin::head::Head;
 use spin_sdk::http_component;
 use spinscope::config::reads;
-use spinscope::log::rfc3339_ms;
 use spinscope::health::elapsed_ms;
+use spinscope::log::rfc3339_ms;
+use spinscope_spin::head::Head;
 use spinscope_spin::respond::{get_or_head, json_response};
 use spinscope_spin::{kv, settings, startup, time};
 
@@ -73,4 +73,3 @@ fn startup(now: u64) -> (u16, serde_json::Value) {
         (503, body)
     }
 }
-

@@ -4,11 +4,11 @@
 //! or JSON (`?format=json`).
 
 use spin_sdk::http::{IncomingRequest, IntoResponse, Method, Response};
-use spinscope_spin::head::Head;
 use spin_sdk::http_component;
 use spinscope::config::{reads, Config};
 use spinscope::keys;
 use spinscope::metrics::{self, catalog, Recorder, RenderContext, Snapshot};
+use spinscope_spin::head::Head;
 use spinscope_spin::{gate, kv, metrics_sink, respond, sessions, settings, time};
 
 /// The live session records (`(id, record)`), for the open-mode JSON.
@@ -93,7 +93,9 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
         let mut text = metrics::render_prometheus(&snapshot, &context);
         if !skipped.is_empty() {
             // A comment: scrapers ignore it, a person reading the page sees it.
-            text.push_str(&format!("# spinscope: skipped unreadable metrics shard(s) {skipped:?}; see /health/detailed\n"));
+            text.push_str(&format!(
+                "# spinscope: skipped unreadable metrics shard(s) {skipped:?}; see /health/detailed\n"
+            ));
         }
         (metrics::PROMETHEUS_CONTENT_TYPE, text)
     };

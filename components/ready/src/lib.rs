@@ -13,12 +13,12 @@
 
 use serde_json::{json, Map, Value};
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
-use spinscope_spin::head::Head;
 use spin_sdk::http_component;
 use spinscope::config::reads;
+use spinscope::health::{self, elapsed_ms, Check, LoadedConfig, Report, Status, ToolProbe};
 use spinscope::keys;
 use spinscope::log::rfc3339_ms;
-use spinscope::health::{self, elapsed_ms, Check, LoadedConfig, Report, Status, ToolProbe};
+use spinscope_spin::head::Head;
 use spinscope_spin::kv::{KvError, Store};
 use spinscope_spin::outbound::{self, Outgoing, SendFailure};
 use spinscope_spin::respond::{get_or_head, json_response};
@@ -110,7 +110,8 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
 /// readiness itself stays open).
 fn may_refresh(req: &Head, loaded: &LoadedConfig) -> bool {
     let header = |name: &str| req.header(name);
-    loaded.config.api_keys.is_open() || loaded.config.api_keys.authenticate(header("authorization"), header("x-api-key")).allowed()
+    loaded.config.api_keys.is_open()
+        || loaded.config.api_keys.authenticate(header("authorization"), header("x-api-key")).allowed()
 }
 
 /// The cached report if one is fresh (and `fresh` was not asked), else a
@@ -195,10 +196,9 @@ fn tools_check(loaded: &LoadedConfig) -> Check {
         .zip(replies)
         .map(|(component, reply)| {
             let (latency_ms, outcome) = match reply {
-                Ok(r) => (
-                    r.elapsed.as_secs_f64() * 1000.0,
-                    health::classify_tool_reply(r.status, r.truncated, &r.body),
-                ),
+                Ok(r) => {
+                    (r.elapsed.as_secs_f64() * 1000.0, health::classify_tool_reply(r.status, r.truncated, &r.body))
+                }
                 // No reply: the time until the probe gave up on it (at most).
                 Err(SendFailure::Timeout) => (total_ms, Err(format!("no answer within {} ms", timeout.as_millis()))),
                 Err(e) => (total_ms, Err(e.to_string())),
@@ -211,10 +211,8 @@ fn tools_check(loaded: &LoadedConfig) -> Check {
 
 /// `/health`: the verdict, uptime, and each check's status.
 fn summary(report: &Report, cached: bool, loaded: &LoadedConfig, store: &Result<Store, KvError>, now: u64) -> Value {
-    let started_at = store
-        .as_ref()
-        .ok()
-        .and_then(|s| startup::started_at(s, now, loaded.problems.is_empty()).ok().flatten());
+    let started_at =
+        store.as_ref().ok().and_then(|s| startup::started_at(s, now, loaded.problems.is_empty()).ok().flatten());
     json!({
         "status": report.status().as_str(),
         "timestamp": rfc3339_ms(now),
@@ -255,11 +253,8 @@ fn parts(report: &Report, loaded: &LoadedConfig, store: &Result<Store, KvError>)
         .unwrap_or_default();
     if let Some(tools) = figures["tools"].as_object_mut() {
         for (component, entry) in tools.iter_mut() {
-            let mut merged: Map<String, Value> = readiness
-                .get(component)
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_else(|| {
+            let mut merged: Map<String, Value> =
+                readiness.get(component).and_then(Value::as_object).cloned().unwrap_or_else(|| {
                     let mut m = Map::new();
                     m.insert("status".into(), "unknown".into());
                     m.insert("message".into(), "not in tool_components; figures from earlier calls".into());

@@ -56,9 +56,7 @@ fn words(text: &str) -> Vec<String> {
         let next = chars.get(i + 1).copied();
         let hump = c.is_uppercase()
             && prev.is_some_and(|p| {
-                p.is_lowercase()
-                    || p.is_numeric()
-                    || (p.is_uppercase() && next.is_some_and(char::is_lowercase))
+                p.is_lowercase() || p.is_numeric() || (p.is_uppercase() && next.is_some_and(char::is_lowercase))
             });
         if hump && !current.is_empty() {
             words.push(std::mem::take(&mut current));
@@ -80,18 +78,9 @@ mod tests {
         let text = "parseHTTPResponse for  user_id-42";
         assert_eq!(Case::Upper.apply("Grüße"), "GRÜSSE");
         assert_eq!(Case::Lower.apply("ÀB"), "àb");
-        assert_eq!(
-            Case::Title.apply("hello  wORLD\tdon't"),
-            "Hello  World\tDon't"
-        );
-        assert_eq!(
-            Case::Snake.apply(text),
-            "parse_http_response_for_user_id_42"
-        );
-        assert_eq!(
-            Case::Kebab.apply(text),
-            "parse-http-response-for-user-id-42"
-        );
+        assert_eq!(Case::Title.apply("hello  wORLD\tdon't"), "Hello  World\tDon't");
+        assert_eq!(Case::Snake.apply(text), "parse_http_response_for_user_id_42");
+        assert_eq!(Case::Kebab.apply(text), "parse-http-response-for-user-id-42");
         assert_eq!(Case::Snake.apply("Version2Beta"), "version2_beta");
         assert_eq!(Case::Snake.apply("  --  "), "");
     }

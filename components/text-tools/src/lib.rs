@@ -99,10 +99,7 @@ fn word_count(text: &str) -> Value {
 }
 
 fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    Sha256::digest(text.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -112,19 +109,13 @@ mod tests {
     #[test]
     fn counts() {
         let result = word_count("one two\nthree  four\n");
-        assert_eq!(
-            result["structuredContent"],
-            json!({"words": 4, "lines": 2, "characters": 20})
-        );
+        assert_eq!(result["structuredContent"], json!({"words": 4, "lines": 2, "characters": 20}));
         assert_eq!(word_count("")["structuredContent"]["lines"], 0);
     }
 
     #[test]
     fn hashes() {
-        assert_eq!(
-            sha256_hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! at most one store write, fewer under a flood). The gateway checks keys
 //! in its own admission step and counts the same way.
 
-use crate::{metrics_sink, refusals, respond};
 use crate::head::Head;
+use crate::{metrics_sink, refusals, respond};
 use spin_sdk::http::Response;
 use spinscope::config::Config;
 

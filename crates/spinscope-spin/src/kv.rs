@@ -41,9 +41,7 @@ pub enum Encoding {
 impl Store {
     /// Opens the store labelled `name`; the component must be granted it in `spin.toml`.
     pub fn open(name: &str) -> Result<Store, KvError> {
-        Ok(Store {
-            bucket: store::open(name)?,
-        })
+        Ok(Store { bucket: store::open(name)? })
     }
 
     /// Opens the `"default"` store.
@@ -164,9 +162,9 @@ impl fmt::Display for KvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KvError::NoSuchStore => f.write_str("no such key-value store"),
-            KvError::AccessDenied => f.write_str(
-                "access to the key-value store denied (is it in the component's key_value_stores?)",
-            ),
+            KvError::AccessDenied => {
+                f.write_str("access to the key-value store denied (is it in the component's key_value_stores?)")
+            }
             KvError::Other(msg) => write!(f, "key-value store error: {msg}"),
         }
     }

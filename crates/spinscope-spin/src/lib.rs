@@ -22,12 +22,12 @@
 
 #![warn(missing_docs)]
 
+pub mod gate;
+pub mod head;
 pub mod kv;
 pub mod metrics_sink;
 pub mod outbound;
 pub mod refusals;
-pub mod gate;
-pub mod head;
 pub mod respond;
 pub mod sessions;
 pub mod settings;

@@ -46,7 +46,10 @@ const MAX_ATTEMPTS: u32 = 64;
 fn limits(config: &Config) -> Limits {
     Limits {
         max_series_per_metric: config.metrics_max_series_per_metric,
-        activity: ActivityLimits { session_ttl_ms: config.session_idle_timeout.as_millis() as u64, ..ActivityLimits::default() },
+        activity: ActivityLimits {
+            session_ttl_ms: config.session_idle_timeout.as_millis() as u64,
+            ..ActivityLimits::default()
+        },
     }
 }
 
@@ -172,13 +175,17 @@ pub fn collect(store: &Store, config: &Config) -> Collected {
     };
     // Requests refused for want of a key are counted apart (`refusals`).
     match refusals::total(store) {
-        Ok(refused) => out.snapshot.add_counter(&catalog::REJECTED_TOTAL, &[RejectReason::Unauthorized.as_str()], refused),
+        Ok(refused) => {
+            out.snapshot.add_counter(&catalog::REJECTED_TOTAL, &[RejectReason::Unauthorized.as_str()], refused)
+        }
         Err(e) => {
             out.store_error.get_or_insert(e);
         }
     }
     match store.get(keys::METRICS_RECORD_FAILURES) {
-        Ok(value) => out.record_failures = Some(value.as_deref().and_then(metrics::decode_counter).unwrap_or(0).max(0) as u64),
+        Ok(value) => {
+            out.record_failures = Some(value.as_deref().and_then(metrics::decode_counter).unwrap_or(0).max(0) as u64)
+        }
         Err(e) => {
             out.store_error.get_or_insert(e);
         }

@@ -35,7 +35,8 @@ pub fn count(store: &Store) -> Result<(), KvError> {
 /// moment, never counted twice ([`total`] keeps what it shows monotonic).
 fn fold(store: &Store, now_second: u64) -> Result<(), KvError> {
     for key in store.keys_with_prefix(keys::UNAUTHORIZED_WINDOW_PREFIX)? {
-        let Some(window) = key.strip_prefix(keys::UNAUTHORIZED_WINDOW_PREFIX).and_then(|s| s.parse::<u64>().ok()) else {
+        let Some(window) = key.strip_prefix(keys::UNAUTHORIZED_WINDOW_PREFIX).and_then(|s| s.parse::<u64>().ok())
+        else {
             continue;
         };
         let window_end = (window + 1) * sampling::WINDOW_SECS;

@@ -2,8 +2,8 @@
 //! `ready`) share: JSON bodies that are never cached, `GET` and `HEAD`
 //! only, and one shape for "key required" and "misconfigured".
 
-use serde_json::{json, Value};
 use crate::head::Head;
+use serde_json::{json, Value};
 use spin_sdk::http::{Method, Response};
 
 /// A JSON probe answer; with `head`, the same status and headers, no body.
@@ -33,7 +33,8 @@ pub fn get_or_head(req: &Head) -> Result<bool, Response> {
 
 /// 401 with `WWW-Authenticate: Bearer` (see [`crate::gate`]).
 pub fn unauthorized() -> Response {
-    let body = json!({"status": "error", "message": "a valid API key is required (Authorization: Bearer <key> or X-API-Key)"});
+    let body =
+        json!({"status": "error", "message": "a valid API key is required (Authorization: Bearer <key> or X-API-Key)"});
     let mut response = json_response(401, &body, false);
     response.set_header("www-authenticate", "Bearer realm=\"spinscope\"");
     response

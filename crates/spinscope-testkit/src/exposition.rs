@@ -229,7 +229,8 @@ impl Parser {
         }
         let sample = self.sample(line)?;
         let dialect = self.dialect;
-        let admits = |base: &str, kind: &str| suffixes(kind, dialect).iter().any(|s| sample.name.strip_suffix(s) == Some(base));
+        let admits =
+            |base: &str, kind: &str| suffixes(kind, dialect).iter().any(|s| sample.name.strip_suffix(s) == Some(base));
         // The sample belongs to the current family, or to the declared
         // family its name extends, or starts an undeclared one.
         let family = match self.families.last() {
@@ -506,7 +507,10 @@ mod tests {
         assert!(parse("m 1").is_err(), "no final line feed");
         assert!(parse("m 1\r\n").is_err());
         assert_eq!(parse("").unwrap().families.len(), 0);
-        let ok = parse("# some comment\n#nospace\n\nm{a=\"1\",b=\"\\\\\\n\\\"\"} 3 1700000000\nm{} -Inf\nn +inf\no NaN\np 1e-3\n").unwrap();
+        let ok = parse(
+            "# some comment\n#nospace\n\nm{a=\"1\",b=\"\\\\\\n\\\"\"} 3 1700000000\nm{} -Inf\nn +inf\no NaN\np 1e-3\n",
+        )
+        .unwrap();
         assert_eq!(ok.value("m", &[("b", "\\\n\"")]), Some(3.0));
         assert_eq!(ok.value("p", &[]), Some(0.001));
         assert_eq!(ok.family("m").unwrap().kind, "untyped");

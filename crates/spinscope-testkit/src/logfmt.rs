@@ -36,10 +36,7 @@ pub fn parse_logfmt(line: &str) -> Vec<(String, String)> {
 
 /// The value of the first `key` in a logfmt line.
 pub fn logfmt_field(line: &str, key: &str) -> Option<String> {
-    parse_logfmt(line)
-        .into_iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
+    parse_logfmt(line).into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
 /// Reads a quoted value after its opening quote, up to the closing one (or

@@ -42,18 +42,12 @@ pub fn route(req: &Request) -> Route<'_> {
 /// Whether the request is for the component's base path when it is routed
 /// under a prefix, e.g. `GET /calc` for route `/calc/...`.
 fn is_base_path(req: &Request) -> bool {
-    req.header("spin-path-info")
-        .and_then(|v| v.as_str())
-        .is_some_and(|info| info.is_empty() || info == "/")
+    req.header("spin-path-info").and_then(|v| v.as_str()).is_some_and(|info| info.is_empty() || info == "/")
 }
 
 /// Serves the contract: `list` answers `GET /`; `call` runs a tool on its raw
 /// arguments and returns its `CallToolResult`, or `None` for an unknown tool.
-pub fn serve(
-    req: &Request,
-    list: impl FnOnce() -> Value,
-    call: impl FnOnce(&str, &[u8]) -> Option<Value>,
-) -> Response {
+pub fn serve(req: &Request, list: impl FnOnce() -> Value, call: impl FnOnce(&str, &[u8]) -> Option<Value>) -> Response {
     match route(req) {
         Route::List => json_response(200, &list()),
         Route::Call(tool) => match call(tool, req.body()) {
@@ -83,9 +77,5 @@ pub fn error_result(message: String) -> Value {
 
 /// A JSON response.
 pub fn json_response(status: u16, body: &Value) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .build()
+    Response::builder().status(status).header("content-type", "application/json").body(body.to_string()).build()
 }

@@ -160,7 +160,8 @@ impl RateWindow {
         }
         // By the end of this window the previous one no longer counts;
         // if this one is full too, a retry must wait for the next.
-        let wait_ms = if current <= self.limit { remaining.min(self.length_ms / self.limit.max(1)).max(1) } else { remaining };
+        let wait_ms =
+            if current <= self.limit { remaining.min(self.length_ms / self.limit.max(1)).max(1) } else { remaining };
         Err(wait_ms.div_ceil(1000).max(1))
     }
 }

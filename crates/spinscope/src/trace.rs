@@ -65,12 +65,7 @@ impl TraceParent {
         if version != 0 {
             flags &= FLAG_SAMPLED;
         }
-        Some(Self {
-            version,
-            trace_id,
-            parent_id,
-            flags,
-        })
+        Some(Self { version, trace_id, parent_id, flags })
     }
 
     /// Whether the caller sampled the trace.
@@ -93,13 +88,7 @@ impl TraceParent {
 /// one the spec says to use when re-emitting a header of a higher version.
 impl fmt::Display for TraceParent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "00-{}-{}-{:02x}",
-            hex(&self.trace_id),
-            hex(&self.parent_id),
-            self.flags
-        )
+        write!(f, "00-{}-{}-{:02x}", hex(&self.trace_id), hex(&self.parent_id), self.flags)
     }
 }
 
@@ -162,9 +151,7 @@ fn is_ows(c: char) -> bool {
 /// `simple-key` or `tenant-id@system-id`.
 fn valid_tracestate_key(key: &str) -> bool {
     fn rest_ok(s: &[u8]) -> bool {
-        s.iter().all(|&c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'-' | b'*' | b'/')
-        })
+        s.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'-' | b'*' | b'/'))
     }
     match key.split_once('@') {
         None => {
@@ -194,8 +181,7 @@ fn valid_tracestate_value(value: &str) -> bool {
     !b.is_empty()
         && b.len() <= 256
         && b[b.len() - 1] != b' '
-        && b.iter()
-            .all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
+        && b.iter().all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
 }
 
 /// The trace context of one request as seen by this server.
@@ -247,9 +233,7 @@ impl TraceContext {
                 span_id,
                 parent_span_id: Some(parent.parent_id),
                 flags: parent.flags,
-                tracestate: state
-                    .and_then(TraceState::parse)
-                    .map(TraceState::into_string),
+                tracestate: state.and_then(TraceState::parse).map(TraceState::into_string),
             },
             None => Self {
                 trace_id: nonzero(random[0..16].try_into().expect("16 bytes")),
@@ -279,12 +263,7 @@ impl TraceContext {
 
     /// This span as a [`TraceParent`].
     pub fn to_traceparent(&self) -> TraceParent {
-        TraceParent {
-            version: 0,
-            trace_id: self.trace_id,
-            parent_id: self.span_id,
-            flags: self.flags,
-        }
+        TraceParent { version: 0, trace_id: self.trace_id, parent_id: self.span_id, flags: self.flags }
     }
 
     /// Whether this span is sampled (recorded and exported).
@@ -358,10 +337,7 @@ mod tests {
         let unsampled = TraceParent::parse(&TP.replace("-01", "-00")).unwrap();
         assert!(!unsampled.sampled());
         // Unknown flags of version 00 are kept as received.
-        assert_eq!(
-            TraceParent::parse(&TP.replace("-01", "-03")).unwrap().flags,
-            3
-        );
+        assert_eq!(TraceParent::parse(&TP.replace("-01", "-03")).unwrap().flags, 3);
     }
 
     #[test]
@@ -369,11 +345,11 @@ mod tests {
         let bad = [
             "",
             "00",
-            &TP.to_uppercase(), // uppercase hex
+            &TP.to_uppercase(),                                        // uppercase hex
             "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", // uppercase trace id
-            &format!("{TP}-extra"), // v00 must be exactly 55
-            &format!("{TP} "),  // trailing garbage
-            &TP[..54],          // too short
+            &format!("{TP}-extra"),                                    // v00 must be exactly 55
+            &format!("{TP} "),                                         // trailing garbage
+            &TP[..54],                                                 // too short
             "00-00000000000000000000000000000000-00f067aa0ba902b7-01", // zero trace id
             "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", // zero span id
             "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // version ff
@@ -381,7 +357,7 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01", // non-hex
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x", // non-hex flags
             "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // non-hex version
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1", // short flags
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",  // short flags
             "00-4bf92f3577b34da6a3ce929d0e0e47361-0f067aa0ba902b7-01", // shifted dash
         ];
         for s in bad {
@@ -395,10 +371,7 @@ mod tests {
         let tp = TraceParent::parse(v).unwrap();
         assert_eq!(tp.version, 0xcc);
         assert_eq!(tp.flags, FLAG_SAMPLED, "only the sampled bit is known");
-        assert_eq!(
-            tp.to_string(),
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-        );
+        assert_eq!(tp.to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
         assert!(TraceParent::parse(&format!("{v}-what-the-future-will-be")).is_some());
         // Extra data must be a new `-` field.
         assert!(TraceParent::parse(&format!("{v}x")).is_none());
@@ -451,16 +424,9 @@ mod tests {
         assert!(TraceState::parse(&members.join(",")).is_none());
         let long = format!("a={}", "x".repeat(MAX_TRACESTATE_CHARS - 2));
         assert!(TraceState::parse(&long).is_none(), "value over 256");
-        let near: Vec<String> = (0..3)
-            .map(|i| format!("k{i}={}", "x".repeat(200)))
-            .collect();
-        assert!(
-            TraceState::parse(&near.join(",")).is_none(),
-            "over 512 chars"
-        );
-        let fits: Vec<String> = (0..2)
-            .map(|i| format!("k{i}={}", "x".repeat(250)))
-            .collect();
+        let near: Vec<String> = (0..3).map(|i| format!("k{i}={}", "x".repeat(200))).collect();
+        assert!(TraceState::parse(&near.join(",")).is_none(), "over 512 chars");
+        let fits: Vec<String> = (0..2).map(|i| format!("k{i}={}", "x".repeat(250))).collect();
         assert!(TraceState::parse(&fits.join(",")).is_some());
     }
 
@@ -470,10 +436,7 @@ mod tests {
                           "tracestate": "meta=1"});
         let ctx = TraceContext::from_incoming(Some(TP), Some("hdr=1"), Some(&meta), &random());
         assert_eq!(ctx.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
-        assert_eq!(
-            ctx.parent_span_id.map(|p| hex(&p)).as_deref(),
-            Some("00f067aa0ba902b7")
-        );
+        assert_eq!(ctx.parent_span_id.map(|p| hex(&p)).as_deref(), Some("00f067aa0ba902b7"));
         assert_eq!(ctx.span_id_hex(), "1112131415161718");
         assert_eq!(ctx.tracestate.as_deref(), Some("hdr=1"));
         assert!(ctx.sampled());
@@ -488,27 +451,19 @@ mod tests {
             assert_eq!(ctx.trace_id_hex(), "11111111111111111111111111111111");
             assert_eq!(ctx.parent_span_id, Some([0x22; 8]));
             assert!(!ctx.sampled(), "flags come from the parent");
-            assert_eq!(
-                ctx.tracestate.as_deref(),
-                Some("meta=1"),
-                "state from the same source"
-            );
+            assert_eq!(ctx.tracestate.as_deref(), Some("meta=1"), "state from the same source");
         }
     }
 
     #[test]
     fn new_trace_when_nothing_valid() {
         let meta = json!({"traceparent": 42, "tracestate": "meta=1"});
-        let ctx =
-            TraceContext::from_incoming(Some("00-bad"), Some("hdr=1"), Some(&meta), &random());
+        let ctx = TraceContext::from_incoming(Some("00-bad"), Some("hdr=1"), Some(&meta), &random());
         assert_eq!(ctx.trace_id_hex(), "0102030405060708090a0b0c0d0e0f10");
         assert_eq!(ctx.span_id_hex(), "1112131415161718");
         assert_eq!(ctx.parent_span_id, None);
         assert_eq!(ctx.flags, FLAG_SAMPLED);
-        assert_eq!(
-            ctx.tracestate, None,
-            "tracestate without a valid traceparent is ignored"
-        );
+        assert_eq!(ctx.tracestate, None, "tracestate without a valid traceparent is ignored");
         let none = TraceContext::from_incoming(None, None, None, &random());
         assert_eq!(none, ctx);
     }
@@ -523,20 +478,13 @@ mod tests {
     #[test]
     fn header_whitespace_is_tolerated() {
         let ctx = TraceContext::from_incoming(Some(&format!(" {TP}\t")), None, None, &random());
-        assert_eq!(
-            ctx.parent_span_id.map(|p| hex(&p)).as_deref(),
-            Some("00f067aa0ba902b7")
-        );
+        assert_eq!(ctx.parent_span_id.map(|p| hex(&p)).as_deref(), Some("00f067aa0ba902b7"));
     }
 
     #[test]
     fn zero_random_bytes_still_give_valid_ids() {
         let ctx = TraceContext::from_incoming(None, None, None, &[0; 24]);
-        assert!(
-            TraceParent::parse(&ctx.traceparent()).is_some(),
-            "{}",
-            ctx.traceparent()
-        );
+        assert!(TraceParent::parse(&ctx.traceparent()).is_some(), "{}", ctx.traceparent());
         let child = ctx.child(&[0; 8]);
         assert!(TraceParent::parse(&child.traceparent()).is_some());
     }
@@ -544,18 +492,12 @@ mod tests {
     #[test]
     fn child_and_forwarding() {
         let ctx = TraceContext::from_incoming(Some(TP), Some("a=b"), None, &random());
-        assert_eq!(
-            ctx.traceparent(),
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-1112131415161718-01"
-        );
+        assert_eq!(ctx.traceparent(), "00-4bf92f3577b34da6a3ce929d0e0e4736-1112131415161718-01");
         let child = ctx.child(&[0xab; 8]);
         assert_eq!(child.trace_id, ctx.trace_id);
         assert_eq!(child.parent_span_id, Some(ctx.span_id));
         assert_eq!(child.span_id, [0xab; 8]);
         assert_eq!(child.tracestate.as_deref(), Some("a=b"));
-        assert_eq!(
-            child.traceparent(),
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-abababababababab-01"
-        );
+        assert_eq!(child.traceparent(), "00-4bf92f3577b34da6a3ce929d0e0e4736-abababababababab-01");
     }
 }

@@ -93,8 +93,8 @@ pub enum StoreConfig {
 
 impl RuntimeConfig {
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read runtime config {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read runtime config {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("invalid runtime config {}", path.display()))
     }
 }
@@ -129,14 +129,14 @@ impl StoreManager {
                 // As on Spin: a `spin` store with a path is a SQLite file
                 // (relative to the runtime config), without one it is an
                 // in-memory SQLite database, gone when the process ends.
-                Some(StoreConfig::Spin { path: Some(p) }) => sqlite_store(&mut sqlite_by_path, &base_dir.join(p), &name)?,
+                Some(StoreConfig::Spin { path: Some(p) }) => {
+                    sqlite_store(&mut sqlite_by_path, &base_dir.join(p), &name)?
+                }
                 Some(StoreConfig::Spin { path: None }) => Arc::new(SqliteStore::open_memory(&name)?),
                 None if name == "default" => {
                     sqlite_store(&mut sqlite_by_path, &state_dir.join("sqlite_key_value.db"), &name)?
                 }
-                None => bail!(
-                    "key-value store '{name}' is used by a component but not defined in the runtime config"
-                ),
+                None => bail!("key-value store '{name}' is used by a component but not defined in the runtime config"),
             };
             stores.insert(name, store);
         }

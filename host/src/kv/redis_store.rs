@@ -134,11 +134,7 @@ impl Cas for RedisCas {
         // looks like a successful one.
         let res: redis::RedisResult<()> = redis::pipe().atomic().set(&self.key, value).query_async(&mut conn).await;
         // Refused by Redis ("wrong number of arguments for 'unwatch'").
-        redis::cmd("UNWATCH")
-            .arg(&self.key)
-            .query_async::<()>(&mut conn)
-            .await
-            .map_err(|_| SwapError::CasFailed)?;
+        redis::cmd("UNWATCH").arg(&self.key).query_async::<()>(&mut conn).await.map_err(|_| SwapError::CasFailed)?;
         res.map_err(|_| SwapError::CasFailed)
     }
 }

@@ -94,7 +94,13 @@ pub struct HostBuilder {
 impl HostBuilder {
     pub fn new(manifest: impl AsRef<Path>) -> Self {
         let manifest = workspace_root().join(manifest.as_ref());
-        Self { manifest, env: Vec::new(), args: Vec::new(), runtime_config: String::new(), state_dir: temp_dir("state") }
+        Self {
+            manifest,
+            env: Vec::new(),
+            args: Vec::new(),
+            runtime_config: String::new(),
+            state_dir: temp_dir("state"),
+        }
     }
     /// The app's own `spin.toml`, plus the test-only `faults` component
     /// (private route), keeping only `components` when given (so a test can
@@ -203,7 +209,8 @@ impl HostBuilder {
                     (cmd, "127.0.0.1:0".to_string())
                 }
                 HostKind::Spin => {
-                    let bin = spin_binary().expect("SPINSCOPE_E2E_HOST=spin but no Spin: set SPIN_BIN or put `spin` on PATH");
+                    let bin =
+                        spin_binary().expect("SPINSCOPE_E2E_HOST=spin but no Spin: set SPIN_BIN or put `spin` on PATH");
                     let mut cmd = Command::new(bin);
                     cmd.arg("up");
                     (cmd, format!("127.0.0.1:{}", free_port()))
@@ -278,7 +285,11 @@ fn launch(mut cmd: Command, kind: HostKind, state_dir: &Path) -> Result<Host, St
 
 /// Reads `stream` line by line into `into`; sends the URL of a "Serving"
 /// line to `url`. The returned channel is told when the stream ends.
-fn pump(stream: impl Read + Send + 'static, into: Output, url: Option<std::sync::mpsc::Sender<String>>) -> std::sync::mpsc::Receiver<()> {
+fn pump(
+    stream: impl Read + Send + 'static,
+    into: Output,
+    url: Option<std::sync::mpsc::Sender<String>>,
+) -> std::sync::mpsc::Receiver<()> {
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
@@ -370,10 +381,7 @@ impl Drop for Host {
 /// Kills a host and every process of its group (Spin's trigger process
 /// included), then reaps it.
 fn kill_group(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-s", "KILL", "--", &format!("-{}", child.id())])
-        .stderr(Stdio::null())
-        .status();
+    let _ = Command::new("kill").args(["-s", "KILL", "--", &format!("-{}", child.id())]).stderr(Stdio::null()).status();
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -400,7 +408,13 @@ fn agent() -> ureq::Agent {
 
 /// One HTTP request that gives up after `timeout`: `None` when no answer
 /// came in time, else any status as a `Reply`; other transport errors panic.
-pub fn request_within(timeout: Duration, method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Option<Reply> {
+pub fn request_within(
+    timeout: Duration,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Option<Reply> {
     let agent = ureq::AgentBuilder::new().timeout(timeout).build();
     let mut req = agent.request(method, url);
     for (k, v) in headers {
@@ -544,7 +558,11 @@ impl Drop for RedisServer {
 }
 
 /// Runs `per_thread` requests on each of `threads` threads at once.
-pub fn concurrently<T: Send + 'static>(threads: usize, per_thread: usize, f: impl Fn(usize) -> T + Send + Sync + 'static) -> Vec<T> {
+pub fn concurrently<T: Send + 'static>(
+    threads: usize,
+    per_thread: usize,
+    f: impl Fn(usize) -> T + Send + Sync + 'static,
+) -> Vec<T> {
     let f = Arc::new(f);
     let handles: Vec<_> = (0..threads)
         .map(|t| {
@@ -571,11 +589,14 @@ impl<'a> Mcp<'a> {
     /// `initialize` + `notifications/initialized`; returns the initialize reply.
     pub fn connect(host: &'a Host) -> (Self, Reply) {
         let mut mcp = Mcp::new(host);
-        let reply = mcp.request("initialize", serde_json::json!({
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "e2e", "version": "1"}
-        }));
+        let reply = mcp.request(
+            "initialize",
+            serde_json::json!({
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "e2e", "version": "1"}
+            }),
+        );
         assert_eq!(reply.status, 200, "{}", reply.body);
         mcp.session = Some(reply.header("mcp-session-id").expect("session id").to_string());
         mcp.protocol_version = Some(reply.json()["result"]["protocolVersion"].as_str().unwrap().to_string());

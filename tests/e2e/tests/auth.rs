@@ -2,8 +2,8 @@
 
 use serde_json::json;
 use spinscope::auth::hash_key;
-use spinscope_testkit::exposition::parse;
 use spinscope_e2e::*;
+use spinscope_testkit::exposition::parse;
 use std::time::{Duration, Instant};
 
 const KEY_A: &str = "key-for-acme-0123456789";
@@ -23,7 +23,8 @@ fn init_body() -> String {
 
 fn call_route(host: &Host, route: &str, key: Option<&str>) -> Reply {
     let auth = key.map(|k| format!("Bearer {k}"));
-    let mut headers: Vec<(&str, &str)> = vec![("content-type", "application/json"), ("accept", "application/json, text/event-stream")];
+    let mut headers: Vec<(&str, &str)> =
+        vec![("content-type", "application/json"), ("accept", "application/json, text/event-stream")];
     if let Some(a) = &auth {
         headers.push(("authorization", a));
     }
@@ -92,7 +93,7 @@ fn every_route_in_auth_mode_follows_the_matrix() {
 #[test]
 fn sessions_belong_to_their_tenant_and_scrapes_reveal_no_tenant_data() {
     let host = app().var("api_keys", &api_keys()).var("log_level", "trace").start();
-    let (mut acme, _) = {
+    let (acme, _) = {
         let mut mcp = Mcp::new(&host);
         let auth = format!("Bearer {KEY_A}");
         let r = mcp.post_raw(&init_body(), &[("authorization", &auth)]);
@@ -114,7 +115,8 @@ fn sessions_belong_to_their_tenant_and_scrapes_reveal_no_tenant_data() {
     assert_eq!(acme.post_raw(ping, &[("authorization", &auth_a)]).status, 200, "still alive for its owner");
 
     let r = acme.post_raw(
-        &json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"word_count","arguments":{"text":"x"}}}).to_string(),
+        &json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"word_count","arguments":{"text":"x"}}})
+            .to_string(),
         &[("authorization", &auth_a)],
     );
     assert_eq!(r.status, 200);
@@ -191,7 +193,6 @@ fn ping_in_session(host: &Host, id: &str) -> Reply {
     client.post_raw(r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#, &[])
 }
 
-
 #[test]
 fn body_limit_is_exact() {
     let limit = 2048;
@@ -217,13 +218,14 @@ fn a_burst_above_max_concurrency_gets_429_and_the_gauge_returns_to_zero() {
     let url = host.url("/mcp");
     let replies = concurrently(8, 1, move |i| {
         let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let body = json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":{"name":"slow","arguments":{"ms":1500}}});
+        let body =
+            json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":{"name":"slow","arguments":{"ms":1500}}});
         request("POST", &url, &h, Some(body.to_string().as_bytes()))
     });
     let refused = replies.iter().filter(|r| r.status == 429).count();
     let served = replies.iter().filter(|r| r.status == 200).count();
     assert_eq!(refused + served, 8);
-    assert!(served >= 1 && served <= 2, "at most 2 in flight: served {served}");
+    assert!((1..=2).contains(&served), "at most 2 in flight: served {served}");
     assert!(refused >= 6);
     assert!(replies.iter().filter(|r| r.status == 429).all(|r| r.header("retry-after").is_some()));
     wait_for(|| metric(&host, None, "spinscope_rejected_total", &[("reason", "concurrency")]) >= refused as f64);
@@ -235,7 +237,8 @@ fn a_burst_above_max_concurrency_gets_429_and_the_gauge_returns_to_zero() {
 
 #[test]
 fn the_rate_limit_is_enforced_per_tenant_and_refills() {
-    let host = app().var("api_keys", &api_keys()).var("rate_limit_per_minute", "600").var("rate_limit_burst", "3").start();
+    let host =
+        app().var("api_keys", &api_keys()).var("rate_limit_per_minute", "600").var("rate_limit_burst", "3").start();
     let auth_a = format!("Bearer {KEY_A}");
     let auth_b = format!("Bearer {KEY_B}");
     let get = |auth: &str| request("GET", &host.url("/mcp"), &[("authorization", auth)], None).status;
@@ -270,7 +273,11 @@ fn the_rate_limit_admits_exactly_its_limit_on_sqlite_and_redis() {
         let refused = statuses.iter().filter(|s| **s == 429).count();
         assert_eq!((admitted, refused), (10, 54), "{store}: {statuses:?}");
         wait_for(|| metric(&host, Some(KEY_B), "spinscope_rejected_total", &[("reason", "rate_limit")]) >= 54.0);
-        assert_eq!(metric(&host, Some(KEY_B), "spinscope_rejected_total", &[("reason", "rate_limit")]), 54.0, "{store}");
+        assert_eq!(
+            metric(&host, Some(KEY_B), "spinscope_rejected_total", &[("reason", "rate_limit")]),
+            54.0,
+            "{store}"
+        );
     }
 }
 
@@ -355,8 +362,11 @@ fn old_in_flight_counters_are_deleted() {
         .unwrap();
     let now_minute = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 60;
     let old = spinscope::keys::in_flight(now_minute - 10);
-    db.execute("INSERT INTO spin_key_value (store, key, value) VALUES ('default', ?1, ?2)", rusqlite::params![old, 3i64.to_le_bytes().to_vec()])
-        .unwrap();
+    db.execute(
+        "INSERT INTO spin_key_value (store, key, value) VALUES ('default', ?1, ?2)",
+        rusqlite::params![old, 3i64.to_le_bytes().to_vec()],
+    )
+    .unwrap();
     drop(db);
     let host = app().var("max_concurrency", "4").state_dir(&state).start();
     let (mut mcp, _) = Mcp::connect(&host);

@@ -109,8 +109,14 @@ fn component_output_goes_to_terminal_and_log_files() {
     // ... and each its own file.
     let read = |name: &str| std::fs::read_to_string(host.state_dir.join("logs").join(name)).unwrap_or_default();
     let deadline = std::time::Instant::now() + LOG_WAIT;
-    while !(read("probe_stdout.txt").contains("marker-4711") && read("probe_stderr.txt").contains("stderr marker-4711")) {
-        assert!(std::time::Instant::now() < deadline, "log files: {:?} {:?}", read("probe_stdout.txt"), read("probe_stderr.txt"));
+    while !(read("probe_stdout.txt").contains("marker-4711") && read("probe_stderr.txt").contains("stderr marker-4711"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "log files: {:?} {:?}",
+            read("probe_stdout.txt"),
+            read("probe_stderr.txt")
+        );
         std::thread::sleep(std::time::Duration::from_millis(25));
     }
     assert!(!read("probe_stdout.txt").contains("stderr marker-4711"));

@@ -2,8 +2,8 @@
 //! served by the host under test, driven over HTTP like an MCP client would.
 
 use serde_json::json;
-use spinscope_testkit::logfmt::parse_logfmt;
 use spinscope_e2e::*;
+use spinscope_testkit::logfmt::parse_logfmt;
 use std::collections::HashMap;
 
 fn app() -> HostBuilder {
@@ -27,7 +27,8 @@ fn a_whole_session_calls_every_example_tool() {
     assert_eq!(mcp.request("ping", json!({})).json()["result"], json!({}));
 
     let list = mcp.request("tools/list", json!({})).json();
-    let names: Vec<&str> = list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     for expected in ["word_count", "sha256", "change_case", "calculate", "statistics", "slow", "echo"] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
@@ -50,9 +51,13 @@ fn a_whole_session_calls_every_example_tool() {
 #[test]
 fn versions_are_negotiated() {
     let host = app().start();
-    for (asked, expected) in [("2025-03-26", "2025-03-26"), ("2025-11-25", "2025-11-25"), ("1999-01-01", "2025-11-25")] {
+    for (asked, expected) in [("2025-03-26", "2025-03-26"), ("2025-11-25", "2025-11-25"), ("1999-01-01", "2025-11-25")]
+    {
         let mut mcp = Mcp::new(&host);
-        let r = mcp.request("initialize", json!({"protocolVersion": asked, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}));
+        let r = mcp.request(
+            "initialize",
+            json!({"protocolVersion": asked, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}),
+        );
         assert_eq!(r.json()["result"]["protocolVersion"], expected);
     }
 }
@@ -90,7 +95,10 @@ fn json_rpc_errors_have_the_right_codes() {
 fn a_misconfigured_server_answers_internal_error_naming_the_variable() {
     let host = app().var("tool_timeout_ms", "soon").start();
     let mut mcp = Mcp::new(&host);
-    let r = mcp.request("initialize", json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}));
+    let r = mcp.request(
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}),
+    );
     assert_eq!(r.status, 503);
     assert_eq!(r.json()["error"]["code"], -32603);
     assert!(r.body.contains("tool_timeout_ms"), "{}", r.body);
@@ -207,7 +215,8 @@ fn access_and_invocation_logs_carry_the_fields() {
     assert_eq!(reply.header("x-request-id"), Some("req-abc.123"));
     let failed = mcp.call_tool("failing", json!({}));
     assert_eq!(failed["isError"], json!(true));
-    let unsafe_id = mcp.post_raw(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, &[("x-request-id", "bad id with spaces")]);
+    let unsafe_id =
+        mcp.post_raw(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, &[("x-request-id", "bad id with spaces")]);
     let new_id = unsafe_id.header("x-request-id").unwrap().to_string();
     assert!(new_id != "bad id with spaces" && spinscope::log::is_safe_request_id(&new_id));
 
@@ -215,7 +224,11 @@ fn access_and_invocation_logs_carry_the_fields() {
     let msg_is = |f: &HashMap<String, String>, msg: &str| f.get("msg").map(String::as_str) == Some(msg);
     let lines = host.wait_for_logs(|lines| {
         let parsed: Vec<_> = lines.iter().map(|l| fields(l)).collect();
-        let access_ids: Vec<&str> = parsed.iter().filter(|f| f.contains_key("dur_ms")).filter_map(|f| f.get("id").map(String::as_str)).collect();
+        let access_ids: Vec<&str> = parsed
+            .iter()
+            .filter(|f| f.contains_key("dur_ms"))
+            .filter_map(|f| f.get("id").map(String::as_str))
+            .collect();
         access_ids.len() >= 5
             && access_ids.contains(&"req-abc.123")
             && access_ids.contains(&new_id.as_str())
@@ -225,7 +238,10 @@ fn access_and_invocation_logs_carry_the_fields() {
     let completed = lines
         .iter()
         .map(|l| fields(l))
-        .find(|f| f.get("msg").map(String::as_str) == Some("Tool invocation completed successfully") && f.get("request_id").map(String::as_str) == Some("req-abc.123"))
+        .find(|f| {
+            f.get("msg").map(String::as_str) == Some("Tool invocation completed successfully")
+                && f.get("request_id").map(String::as_str) == Some("req-abc.123")
+        })
         .expect("completion line");
     assert_eq!(completed["tool_name"], "word_count");
     assert_eq!(completed["component_id"], "text-tools");
@@ -247,7 +263,8 @@ fn access_and_invocation_logs_carry_the_fields() {
     assert!(failure["error"].contains("500"), "{failure:?}");
 
     // One access line per request, with the id the response carried.
-    let access: Vec<HashMap<String, String>> = lines.iter().map(|l| fields(l)).filter(|f| f.contains_key("dur_ms")).collect();
+    let access: Vec<HashMap<String, String>> =
+        lines.iter().map(|l| fields(l)).filter(|f| f.contains_key("dur_ms")).collect();
     let ours = access.iter().find(|f| f["id"] == "req-abc.123").expect("access line");
     assert_eq!(ours["method"], "POST");
     assert_eq!(ours["path"], "/mcp");
@@ -267,9 +284,13 @@ fn info_level_logs_failures_but_not_successes_and_json_format_parses() {
     mcp.call_tool("word_count", json!({"text": "a"}));
     mcp.call_tool("broken", json!({}));
     let json_line = |l: &str| serde_json::from_str::<serde_json::Value>(l).ok();
-    host.wait_for_log(|l| json_line(l).is_some_and(|j| j["msg"] == "Tool invocation failed" && j["tool_name"] == "broken"));
+    host.wait_for_log(|l| {
+        json_line(l).is_some_and(|j| j["msg"] == "Tool invocation failed" && j["tool_name"] == "broken")
+    });
     let json_lines: Vec<serde_json::Value> = host.logs().iter().filter_map(|l| json_line(l)).collect();
-    assert!(json_lines.iter().any(|l| l["msg"] == "Tool invocation failed" && l["tool_name"] == "broken" && l["level"] == "error"));
+    assert!(json_lines
+        .iter()
+        .any(|l| l["msg"] == "Tool invocation failed" && l["tool_name"] == "broken" && l["level"] == "error"));
     assert!(!json_lines.iter().any(|l| l["msg"] == "Tool invocation completed successfully"));
     assert!(!json_lines.iter().any(|l| l["msg"] == "Tool invocation started"));
 }
@@ -305,7 +326,8 @@ fn the_tool_sees_the_callers_trace() {
     let (mut mcp, _) = Mcp::connect(&host);
     let caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let reply = mcp.post_raw(
-        &json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo_headers","arguments":{}}}).to_string(),
+        &json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo_headers","arguments":{}}})
+            .to_string(),
         &[("traceparent", caller), ("tracestate", "vendor=abc")],
     );
     let seen = &reply.json()["result"]["structuredContent"];
@@ -339,9 +361,13 @@ fn a_component_that_fails_to_list_is_logged_counted_and_the_rest_still_listed() 
         .start();
     let (mut mcp, _) = Mcp::connect(&host);
     let list = mcp.request("tools/list", json!({})).json();
-    let names: Vec<&str> = list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert!(names.contains(&"word_count") && names.contains(&"calculate"), "{names:?}");
-    let warn = fields(&host.wait_for_log(|l| fields(l).get("msg").map(String::as_str) == Some("Tool component did not list its tools")));
+    let warn =
+        fields(&host.wait_for_log(|l| {
+            fields(l).get("msg").map(String::as_str) == Some("Tool component did not list its tools")
+        }));
     assert_eq!(warn["component_id"], "ghost");
     assert_eq!(warn["level"], "warn");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -360,7 +386,8 @@ fn duplicate_tool_names_are_an_error_and_the_first_component_keeps_them() {
     let host = app().var("tool_components", "text-tools,calc,text-tools").start();
     let (mut mcp, _) = Mcp::connect(&host);
     let list = mcp.request("tools/list", json!({})).json();
-    let names: Vec<&str> = list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names.iter().filter(|n| **n == "word_count").count(), 1, "{names:?}");
     let dup = fields(&host.wait_for_log(|l| {
         fields(l).get("msg").map(String::as_str) == Some("Duplicate tool name: the first component keeps it")

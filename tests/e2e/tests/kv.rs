@@ -148,7 +148,10 @@ fn list_keys_returns_everything_and_refuses_a_cursor() {
     let host = HostBuilder::new(MANIFEST).start();
     probe(&host, "/probe/kv?op=set&key=one&value=1");
     assert_eq!(probe(&host, "/probe/kv?op=keys"), json!({"ok": {"keys": ["one"], "cursor": null}}));
-    assert_eq!(probe(&host, "/probe/kv?op=keys&value=next"), json!({"error": "other: list_keys: cursor not supported"}));
+    assert_eq!(
+        probe(&host, "/probe/kv?op=keys&value=next"),
+        json!({"error": "other: list_keys: cursor not supported"})
+    );
 }
 
 #[test]

@@ -3,8 +3,8 @@
 //! sharing Redis, and valid for a strict parser and for `promtool`.
 
 use serde_json::json;
-use spinscope_testkit::exposition::{parse, Exposition};
 use spinscope_e2e::*;
+use spinscope_testkit::exposition::{parse, Exposition};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 const HOSTILE: &str = "hostile \"quoted\" \\back\\slash\nnew line ✓ ünïcødé";
 
 fn app() -> HostBuilder {
-    HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"])).var("tool_components", "text-tools,calc,faults")
+    HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"]))
+        .var("tool_components", "text-tools,calc,faults")
 }
 
 fn scrape(host: &Host) -> Exposition {
@@ -89,7 +90,8 @@ fn every_count_is_exact_after_mixed_calls() {
     assert_eq!(value(&e, "spinscope_http_requests_total", &[("status", "202")]), 1.0);
     assert_eq!(value(&e, "spinscope_http_request_duration_seconds_count", &[("route", "/mcp")]), total_requests);
 
-    let calls = |tool: &str, outcome: &str| value(&e, "spinscope_tool_calls_total", &[("tool", tool), ("outcome", outcome)]);
+    let calls =
+        |tool: &str, outcome: &str| value(&e, "spinscope_tool_calls_total", &[("tool", tool), ("outcome", outcome)]);
     assert_eq!(calls("word_count", "success"), 5.0);
     assert_eq!(calls("failing", "error"), 3.0);
     assert_eq!(calls("slow", "timeout"), 1.0);
@@ -102,14 +104,19 @@ fn every_count_is_exact_after_mixed_calls() {
         "the timed-out call took about a second"
     );
 
-    let mcp_count = |method: &str, outcome: &str| value(&e, "spinscope_mcp_requests_total", &[("method", method), ("outcome", outcome)]);
+    let mcp_count = |method: &str, outcome: &str| {
+        value(&e, "spinscope_mcp_requests_total", &[("method", method), ("outcome", outcome)])
+    };
     assert_eq!(mcp_count("tools/call", "success"), 10.0);
     assert_eq!(mcp_count("tools/call", "error"), 1.0);
     assert_eq!(mcp_count("_other", "error"), 1.0, "server/discover is bounded to _other");
     assert_eq!(mcp_count("initialize", "success"), 1.0);
     assert_eq!(mcp_count("ping", "success"), 1.0);
     let op = |labels: &[(&str, &str)]| value(&e, "spinscope_mcp_server_operation_duration_seconds_count", labels);
-    assert_eq!(op(&[("mcp_method_name", "tools/call"), ("gen_ai_tool_name", "failing"), ("error_type", "tool_error")]), 3.0);
+    assert_eq!(
+        op(&[("mcp_method_name", "tools/call"), ("gen_ai_tool_name", "failing"), ("error_type", "tool_error")]),
+        3.0
+    );
     assert_eq!(op(&[("mcp_method_name", "tools/call"), ("gen_ai_tool_name", "_other"), ("error_type", "-32602")]), 1.0);
     assert_eq!(op(&[("mcp_method_name", "tools/call"), ("gen_ai_tool_name", "word_count"), ("error_type", "")]), 5.0);
 
@@ -287,7 +294,9 @@ fn the_series_cap_drops_and_counts() {
         let args = if tool == "calculate" { json!({"expression": "1"}) } else { json!({"text": "x"}) };
         call(&mut mcp, tool, args);
     }
-    let e = scrape_until(&host, |e| value(e, "spinscope_metrics_series_dropped_total", &[("metric", "tool_calls_total")]) >= 1.0);
+    let e = scrape_until(&host, |e| {
+        value(e, "spinscope_metrics_series_dropped_total", &[("metric", "tool_calls_total")]) >= 1.0
+    });
     assert_eq!(e.family("spinscope_tool_calls_total").unwrap().samples.len(), 2);
     assert_eq!(value(&e, "spinscope_metrics_series_dropped_total", &[("metric", "tool_calls_total")]), 1.0);
 }

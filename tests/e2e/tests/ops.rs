@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::YamlLoader;
 
 fn ops(path: &str) -> PathBuf {
     workspace_root().join("ops").join(path)
@@ -269,7 +269,8 @@ impl Prometheus {
             .expect("prometheus not found: `make test` installs Debian's prometheus package");
         let prom = Prometheus { child, url: format!("http://127.0.0.1:{port}"), dir };
         prom.wait_for("Prometheus ready", || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && request("GET", &prom.api("/-/ready"), &[], None).status == 200
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && request("GET", &prom.api("/-/ready"), &[], None).status == 200
         });
         prom
     }
@@ -352,7 +353,9 @@ fn prometheus_stores_exactly_the_calls_made_and_loads_every_rule() {
     let total = "sum(spinscope_tool_calls_total{job=\"spinscope\"})";
     prom.wait_for("11 tool calls in Prometheus", || prom.scalar(total) == 11.0);
     let by = |tool: &str, outcome: &str| {
-        prom.scalar(&format!("sum(spinscope_tool_calls_total{{job=\"spinscope\", tool=\"{tool}\", outcome=\"{outcome}\"}})"))
+        prom.scalar(&format!(
+            "sum(spinscope_tool_calls_total{{job=\"spinscope\", tool=\"{tool}\", outcome=\"{outcome}\"}})"
+        ))
     };
     assert_eq!(by("word_count", "success"), 7.0);
     assert_eq!(by("failing", "error"), 3.0);
@@ -365,12 +368,8 @@ fn prometheus_stores_exactly_the_calls_made_and_loads_every_rule() {
     // Every rule loads and evaluates without error.
     prom.wait_for("every rule evaluated", || {
         let rules = request("GET", &prom.api("/api/v1/rules"), &[], None).json();
-        let all: Vec<&Value> = rules["data"]["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|g| g["rules"].as_array().unwrap())
-            .collect();
+        let all: Vec<&Value> =
+            rules["data"]["groups"].as_array().unwrap().iter().flat_map(|g| g["rules"].as_array().unwrap()).collect();
         let errors: Vec<String> = all.iter().filter(|r| r["health"] == "err").map(|r| r.to_string()).collect();
         assert!(errors.is_empty(), "rules failing: {errors:?}");
         all.len() == 18 && all.iter().all(|r| r["health"] == "ok")
@@ -388,7 +387,8 @@ fn prometheus_stores_exactly_the_calls_made_and_loads_every_rule() {
     let dash: Value = serde_json::from_str(&read(&ops("grafana/spinscope.json"))).unwrap();
     for panel in dash["panels"].as_array().unwrap() {
         let Some(targets) = panel["targets"].as_array() else { continue };
-        let series: usize = targets.iter().map(|t| prom.query(&grafana_to_promql(t["expr"].as_str().unwrap())).len()).sum();
+        let series: usize =
+            targets.iter().map(|t| prom.query(&grafana_to_promql(t["expr"].as_str().unwrap())).len()).sum();
         assert!(series > 0, "panel {} shows no data", panel["title"]);
     }
     drop(prom);
@@ -456,7 +456,8 @@ fn the_log_reference_names_exactly_the_fields_the_gateway_writes() {
             && lines.iter().any(|l| l.contains("Tool invocation failed"))
     });
     let parsed: Vec<Vec<(String, String)>> = lines.iter().map(|l| spinscope_testkit::logfmt::parse_logfmt(l)).collect();
-    let keys = |pick: &dyn Fn(&[(String, String)]) -> bool| -> BTreeSet<String> {
+    type Fields = [(String, String)];
+    let keys = |pick: &dyn Fn(&Fields) -> bool| -> BTreeSet<String> {
         parsed.iter().filter(|f| pick(f)).flat_map(|f| f.iter().map(|(k, _)| k.clone())).collect()
     };
     let has = |f: &[(String, String)], k: &str, v: &str| f.iter().any(|(a, b)| a == k && b == v);
@@ -479,5 +480,8 @@ fn the_log_reference_names_exactly_the_fields_the_gateway_writes() {
         assert!(parsed.iter().any(|f| has(f, "msg", msg)), "no `{msg}` line");
     }
     assert!(parsed.iter().any(|f| has(f, "outcome", "timeout")), "no timeout line");
-    assert!(!host.stdout.text().contains("s3cret-value") && !host.stderr.text().contains("s3cret-value"), "a secret argument reached the log");
+    assert!(
+        !host.stdout.text().contains("s3cret-value") && !host.stderr.text().contains("s3cret-value"),
+        "a secret argument reached the log"
+    );
 }

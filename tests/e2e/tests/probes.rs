@@ -8,7 +8,8 @@ use spinscope::metrics::{Limits, Recorder, Snapshot};
 use spinscope_e2e::*;
 
 const APP: &[&str] = &["health", "ready", "text-tools", "calc"];
-const PROBE_PATHS: &[&str] = &["/health/live", "/health/startup", "/health/ready", "/ready", "/health", "/health/detailed"];
+const PROBE_PATHS: &[&str] =
+    &["/health/live", "/health/startup", "/health/ready", "/ready", "/health", "/health/detailed"];
 
 fn app() -> HostBuilder {
     HostBuilder::app(Some(APP))
@@ -132,7 +133,10 @@ fn the_store_going_away_fails_readiness_but_not_liveness() {
     // run at once so that Spin's wait is paid once.
     let paths = ["/health/ready?fresh=1", "/health/ready", "/ready", "/health", "/health/startup"];
     let replies: Vec<Option<Reply>> = std::thread::scope(|s| {
-        let asks: Vec<_> = paths.iter().map(|path| s.spawn(|| request_within(DEAD_STORE_WAIT, "GET", &host.url(path), &[], None))).collect();
+        let asks: Vec<_> = paths
+            .iter()
+            .map(|path| s.spawn(|| request_within(DEAD_STORE_WAIT, "GET", &host.url(path), &[], None)))
+            .collect();
         asks.into_iter().map(|a| a.join().unwrap()).collect()
     });
     let answered: Vec<(&str, Reply)> = paths.iter().zip(replies).filter_map(|(p, r)| r.map(|r| (*p, r))).collect();
@@ -252,7 +256,10 @@ fn readiness_is_cached_for_the_ttl_and_fresh_bypasses_it() {
     // The other route and the summaries share the cache.
     assert_eq!(get(&host, "/ready").1["check_id"], first["check_id"]);
     let (_, summary) = get(&host, "/health");
-    assert_eq!((summary["cached"].clone(), summary["check_id"].clone()), (Value::Bool(true), first["check_id"].clone()));
+    assert_eq!(
+        (summary["cached"].clone(), summary["check_id"].clone()),
+        (Value::Bool(true), first["check_id"].clone())
+    );
 
     let (_, fresh) = get(&host, "/health/ready?fresh=1");
     assert_eq!(fresh["cached"], false, "{fresh}");
@@ -279,7 +286,14 @@ fn readiness_is_cached_for_the_ttl_and_fresh_bypasses_it() {
 /// `n` HTTP requests answered `status`.
 fn http(r: &mut Recorder, status: u16, n: usize) {
     for _ in 0..n {
-        let request = HttpRequest { route: "/mcp", method: "POST", status, duration_s: 0.01, request_bytes: 1, response_bytes: 1 };
+        let request = HttpRequest {
+            route: "/mcp",
+            method: "POST",
+            status,
+            duration_s: 0.01,
+            request_bytes: 1,
+            response_bytes: 1,
+        };
         r.http_request(request);
     }
 }
@@ -319,8 +333,11 @@ fn detailed_view_reads_the_metrics_shards() {
     db.execute_batch("CREATE TABLE spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))")
         .unwrap();
     let put = |key: &str, value: &[u8]| {
-        db.execute("INSERT INTO spin_key_value (store, key, value) VALUES ('default', ?1, ?2)", rusqlite::params![key, value])
-            .unwrap();
+        db.execute(
+            "INSERT INTO spin_key_value (store, key, value) VALUES ('default', ?1, ?2)",
+            rusqlite::params![key, value],
+        )
+        .unwrap();
     };
     for (shard, recorder) in [(0, first), (5, second)] {
         let mut snapshot = Snapshot::new();

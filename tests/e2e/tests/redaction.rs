@@ -38,7 +38,11 @@ fn planted() -> Vec<(String, String)> {
     SHAPES
         .iter()
         .map(|(secret, shape)| {
-            let secret = if shape.ends_with("_{}") || shape.ends_with("-{}") { format!("{secret}{LONG}") } else { secret.to_string() };
+            let secret = if shape.ends_with("_{}") || shape.ends_with("-{}") {
+                format!("{secret}{LONG}")
+            } else {
+                secret.to_string()
+            };
             (secret.clone(), shape.replace("{}", &secret))
         })
         .collect()
@@ -146,7 +150,8 @@ fn app(collector: &Collector) -> HostBuilder {
 
 /// A `tools/call` in trace `trace_id`; returns the CallToolResult.
 fn call(mcp: &Mcp, trace_id: &str, tool: &str, arguments: Value) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": tool, "arguments": arguments}});
+    let body =
+        json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": tool, "arguments": arguments}});
     let reply = mcp.post_raw(&body.to_string(), &[("traceparent", &format!("00-{trace_id}-1111111111111111-01"))]);
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply.json()["result"].clone()
@@ -175,7 +180,10 @@ fn secrets_in_arguments_never_reach_the_logs_or_the_spans() {
     // One call per shape, so each fits whole in the logged arguments (1,000
     // characters), then the secrets under sensitive keys, then two shapes
     // deeper down.
-    let mut calls: Vec<Value> = planted.iter().map(|(_, text)| json!({"text": format!("see {text} here"), "visible": "plain words stay"})).collect();
+    let mut calls: Vec<Value> = planted
+        .iter()
+        .map(|(_, text)| json!({"text": format!("see {text} here"), "visible": "plain words stay"}))
+        .collect();
     calls.push(by_key);
     calls.push(json!({"nested": {"deeper": [{"note": planted[1].1, "more": [[planted[9].1]]}]}, "visible": "plain words stay"}));
 
@@ -218,7 +226,8 @@ fn secrets_in_tool_error_texts_never_reach_the_logs_or_the_spans() {
     let planted = planted();
     let secrets: Vec<&str> = planted.iter().map(|(s, _)| s.as_str()).collect();
     // In two halves, so each fits whole in the logged error (500 characters).
-    let texts: Vec<String> = planted.chunks(7).map(|half| half.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join("\n")).collect();
+    let texts: Vec<String> =
+        planted.chunks(7).map(|half| half.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join("\n")).collect();
 
     // A component that answers HTTP 500 with the secrets in its body, and a
     // tool whose error result quotes them: the client reads both as sent.
@@ -238,7 +247,8 @@ fn secrets_in_tool_error_texts_never_reach_the_logs_or_the_spans() {
 
     let json_line = |l: &str| serde_json::from_str::<Value>(l).ok();
     let is_failure = |j: &Value| j["msg"] == "Tool invocation failed";
-    let lines = host.wait_for_logs(|lines| lines.iter().filter_map(|l| json_line(l)).filter(is_failure).count() >= traces.len());
+    let lines = host
+        .wait_for_logs(|lines| lines.iter().filter_map(|l| json_line(l)).filter(is_failure).count() >= traces.len());
     let failures: Vec<Value> = lines.iter().filter_map(|l| json_line(l)).filter(is_failure).collect();
     assert_eq!(failures.len(), traces.len(), "{failures:?}");
     for line in &failures {
@@ -247,7 +257,10 @@ fn secrets_in_tool_error_texts_never_reach_the_logs_or_the_spans() {
         assert!(line["arguments"].as_str().unwrap().contains("<redacted>"), "{line}");
     }
     let first = failures[0]["error"].as_str().unwrap();
-    assert!(first.starts_with("tool 'failing' failed: its component answered HTTP 500: postgres://<redacted>@db"), "{first}");
+    assert!(
+        first.starts_with("tool 'failing' failed: its component answered HTTP 500: postgres://<redacted>@db"),
+        "{first}"
+    );
 
     for trace in &traces {
         let span = collector.wait_for("execute_tool failing", trace);
@@ -270,7 +283,10 @@ fn a_trap_gives_the_client_a_short_message_and_the_log_its_details() {
     assert_eq!(trapped["isError"], true, "{trapped}");
     let told = result_text(&trapped);
     assert!(told.starts_with("tool 'trapping' "), "{told}");
-    assert!(told.len() < 120 && !told.contains("backtrace") && !told.contains(".wasm"), "the client gets a short message: {told}");
+    assert!(
+        told.len() < 120 && !told.contains("backtrace") && !told.contains(".wasm"),
+        "the client gets a short message: {told}"
+    );
 
     let failed = host.wait_for_log(|l| l.contains("Tool invocation failed") && l.contains("tool_name=\"trapping\""));
     let span = collector.wait_for("execute_tool trapping", trace);

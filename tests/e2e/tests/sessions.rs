@@ -27,8 +27,10 @@ fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
 /// The session records in the default SQLite store.
 fn session_keys(host: &Host) -> usize {
     let db = rusqlite::Connection::open(host.state_dir.join("sqlite_key_value.db")).unwrap();
-    db.query_row("SELECT count(*) FROM spin_key_value WHERE key LIKE 'spinscope:v1:session:%'", [], |r| r.get::<_, i64>(0))
-        .unwrap() as usize
+    db.query_row("SELECT count(*) FROM spin_key_value WHERE key LIKE 'spinscope:v1:session:%'", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .unwrap() as usize
 }
 
 #[test]
@@ -39,7 +41,11 @@ fn expired_sessions_are_swept_and_the_gauge_returns_to_zero() {
     assert_eq!(session_keys(&host), 5);
     // One is ended by its client, one by its own late request; the other
     // three expire unseen and are swept by a scrape.
-    assert_eq!(request("DELETE", &host.url("/mcp"), &[("mcp-session-id", clients[0].session.as_deref().unwrap())], None).status, 204);
+    assert_eq!(
+        request("DELETE", &host.url("/mcp"), &[("mcp-session-id", clients[0].session.as_deref().unwrap())], None)
+            .status,
+        204
+    );
     std::thread::sleep(Duration::from_millis(2_200));
     let late = clients[1].request("ping", json!({}));
     assert_eq!(late.status, 404, "{}", late.body);
@@ -66,7 +72,10 @@ fn a_tenant_holds_at_most_max_sessions_per_tenant() {
     assert!(refused.header("retry-after").is_some());
     // Ending one makes room.
     let ended = held.pop().unwrap();
-    assert_eq!(request("DELETE", &host.url("/mcp"), &[("mcp-session-id", ended.session.as_deref().unwrap())], None).status, 204);
+    assert_eq!(
+        request("DELETE", &host.url("/mcp"), &[("mcp-session-id", ended.session.as_deref().unwrap())], None).status,
+        204
+    );
     let (_again, reply) = Mcp::connect(&host);
     assert_eq!(reply.status, 200);
     wait_for("the refusal counted", || {

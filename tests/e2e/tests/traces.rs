@@ -119,7 +119,11 @@ fn spans_reach_the_collector_with_mcp_names_parents_and_attributes() {
     let tool = receiver.wait_for("execute_tool echo_headers", trace);
     assert_eq!(tool["parentSpanId"], server["spanId"]);
     assert_eq!(tool["kind"], 3);
-    assert_eq!(seen_by_tool, format!("00-{trace}-{}-01", tool["spanId"].as_str().unwrap()), "the tool saw the tool span");
+    assert_eq!(
+        seen_by_tool,
+        format!("00-{trace}-{}-01", tool["spanId"].as_str().unwrap()),
+        "the tool saw the tool span"
+    );
     let start: u64 = tool["startTimeUnixNano"].as_str().unwrap().parse().unwrap();
     let end: u64 = tool["endTimeUnixNano"].as_str().unwrap().parse().unwrap();
     let server_start: u64 = server["startTimeUnixNano"].as_str().unwrap().parse().unwrap();

@@ -38,7 +38,8 @@ fn the_variables_of_spin_toml_are_the_code_table() {
             wrong.push(format!("{name}: in spin.toml, not in crates/spinscope/src/config/vars.rs"));
             continue;
         };
-        let default = decl.get("default").map(|d| d.as_str().unwrap_or_else(|| panic!("{name}: default is not a string")));
+        let default =
+            decl.get("default").map(|d| d.as_str().unwrap_or_else(|| panic!("{name}: default is not a string")));
         if default != spec.default {
             wrong.push(format!("{name}: default {default:?} in spin.toml, {:?} in the code", spec.default));
         }
@@ -85,7 +86,9 @@ fn each_component_maps_exactly_the_variables_it_reads() {
                 Some(var) if reads.contains(var) => {
                     seen.insert(key.as_str());
                     if template_of(template) != Some(key.as_str()) {
-                        wrong.push(format!("[component.{id}.variables] {key} = {template:?}: should be \"{{{{ {key} }}}}\""));
+                        wrong.push(format!(
+                            "[component.{id}.variables] {key} = {template:?}: should be \"{{{{ {key} }}}}\""
+                        ));
                     }
                 }
                 _ => wrong.push(format!("[component.{id}.variables] {key}: mapped but never read; remove it")),
@@ -123,7 +126,9 @@ fn manifest_only_variables_fill_a_template_and_nothing_else() {
     for spec in MANIFEST_ONLY {
         let uses: Vec<&String> = found
             .iter()
-            .filter(|(_, s)| s.split("{{").skip(1).any(|rest| rest.split("}}").next().map(str::trim) == Some(spec.name)))
+            .filter(|(_, s)| {
+                s.split("{{").skip(1).any(|rest| rest.split("}}").next().map(str::trim) == Some(spec.name))
+            })
             .map(|(path, _)| path)
             .collect();
         assert!(!uses.is_empty(), "{}: no template in spin.toml uses it; remove it", spec.name);
@@ -237,7 +242,8 @@ fn code_uses_only_the_variables_its_component_declares() {
         let path = entry.unwrap().path();
         let module = path.file_stem().unwrap().to_str().unwrap().to_string();
         let source = if path.is_dir() { sources(&path) } else { std::fs::read_to_string(&path).unwrap() };
-        let declared = HELPERS.iter().find(|(name, _)| *name == module).map(|(_, reads)| *reads).unwrap_or(VarSet::EMPTY);
+        let declared =
+            HELPERS.iter().find(|(name, _)| *name == module).map(|(_, reads)| *reads).unwrap_or(VarSet::EMPTY);
         let used = fields_used(&source).union(helpers_used(&source));
         missing(&format!("spinscope_spin::{module}"), declared, used, &mut wrong);
     }
@@ -248,13 +254,14 @@ fn code_uses_only_the_variables_its_component_declares() {
 fn the_table_names_every_config_field() {
     let source = read("crates/spinscope/src/config/mod.rs");
     let body = source.split("pub struct Config {").nth(1).unwrap().split("\n}").next().unwrap();
-    let fields: BTreeSet<&str> = body
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("pub ")?.split_once(':').map(|(f, _)| f.trim()))
-        .collect();
+    let fields: BTreeSet<&str> =
+        body.lines().filter_map(|l| l.trim().strip_prefix("pub ")?.split_once(':').map(|(f, _)| f.trim())).collect();
     let table: BTreeSet<&str> = Var::ALL.iter().map(|v| v.spec().field).collect();
     assert_eq!(fields, table, "Config's fields and the `field` column of config/vars.rs differ");
     // The scan above finds what it should.
-    assert_eq!(fields_used("if cx.config.tool_timeout.is_zero() && loaded.config.origin_allowed(o)").names(), ["tool_timeout_ms", "allowed_origins"]);
+    assert_eq!(
+        fields_used("if cx.config.tool_timeout.is_zero() && loaded.config.origin_allowed(o)").names(),
+        ["tool_timeout_ms", "allowed_origins"]
+    );
     assert!(fields_used("config.tool_timeouts").is_empty());
 }

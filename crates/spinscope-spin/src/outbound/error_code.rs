@@ -4,12 +4,7 @@ use wasi::http::types::{self, ErrorCode};
 use wasi::io::streams::StreamError;
 
 pub(super) fn is_timeout(code: &ErrorCode) -> bool {
-    matches!(
-        code,
-        ErrorCode::ConnectionTimeout
-            | ErrorCode::ConnectionReadTimeout
-            | ErrorCode::HttpResponseTimeout
-    )
+    matches!(code, ErrorCode::ConnectionTimeout | ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout)
 }
 
 /// A stream error, with the `wasi:http` error code behind it when there is one.
@@ -54,23 +49,15 @@ pub(super) fn describe(code: &ErrorCode) -> String {
         E::HttpRequestMethodInvalid => ("http-request-method-invalid", None),
         E::HttpRequestUriInvalid => ("http-request-uri-invalid", None),
         E::HttpRequestUriTooLong => ("http-request-uri-too-long", None),
-        E::HttpRequestHeaderSectionSize(n) => {
-            ("http-request-header-section-size", size(n.map(u64::from)))
-        }
+        E::HttpRequestHeaderSectionSize(n) => ("http-request-header-section-size", size(n.map(u64::from))),
         E::HttpRequestHeaderSize(p) => ("http-request-header-size", p.as_ref().and_then(field)),
-        E::HttpRequestTrailerSectionSize(n) => {
-            ("http-request-trailer-section-size", size(n.map(u64::from)))
-        }
+        E::HttpRequestTrailerSectionSize(n) => ("http-request-trailer-section-size", size(n.map(u64::from))),
         E::HttpRequestTrailerSize(p) => ("http-request-trailer-size", field(p)),
         E::HttpResponseIncomplete => ("http-response-incomplete", None),
-        E::HttpResponseHeaderSectionSize(n) => {
-            ("http-response-header-section-size", size(n.map(u64::from)))
-        }
+        E::HttpResponseHeaderSectionSize(n) => ("http-response-header-section-size", size(n.map(u64::from))),
         E::HttpResponseHeaderSize(p) => ("http-response-header-size", field(p)),
         E::HttpResponseBodySize(n) => ("http-response-body-size", size(*n)),
-        E::HttpResponseTrailerSectionSize(n) => {
-            ("http-response-trailer-section-size", size(n.map(u64::from)))
-        }
+        E::HttpResponseTrailerSectionSize(n) => ("http-response-trailer-section-size", size(n.map(u64::from))),
         E::HttpResponseTrailerSize(p) => ("http-response-trailer-size", field(p)),
         E::HttpResponseTransferCoding(c) => ("http-response-transfer-coding", c.clone()),
         E::HttpResponseContentCoding(c) => ("http-response-content-coding", c.clone()),

@@ -18,7 +18,6 @@ use std::time::Duration;
 use wasi::clocks::monotonic_clock;
 use wasi::io::poll::{self, Pollable};
 
-
 /// A request to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
@@ -35,22 +34,12 @@ pub struct Outgoing {
 impl Outgoing {
     /// A `GET` of `url`, without headers.
     pub fn get(url: impl Into<String>) -> Outgoing {
-        Outgoing {
-            method: "GET".into(),
-            url: url.into(),
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
+        Outgoing { method: "GET".into(), url: url.into(), headers: Vec::new(), body: Vec::new() }
     }
 
     /// A `POST` of `body` to `url`, without headers.
     pub fn post(url: impl Into<String>, body: impl Into<Vec<u8>>) -> Outgoing {
-        Outgoing {
-            method: "POST".into(),
-            url: url.into(),
-            headers: Vec::new(),
-            body: body.into(),
-        }
+        Outgoing { method: "POST".into(), url: url.into(), headers: Vec::new(), body: body.into() }
     }
 
     /// Adds a header (builder style).
@@ -78,10 +67,7 @@ pub struct Reply {
 impl Reply {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -109,14 +95,8 @@ impl fmt::Display for SendFailure {
 impl std::error::Error for SendFailure {}
 
 /// Sends one request; see [`send_all`].
-pub fn send(
-    request: Outgoing,
-    timeout: Duration,
-    max_response_bytes: usize,
-) -> Result<Reply, SendFailure> {
-    send_all(vec![request], timeout, max_response_bytes)
-        .pop()
-        .expect("send_all returns one result per request")
+pub fn send(request: Outgoing, timeout: Duration, max_response_bytes: usize) -> Result<Reply, SendFailure> {
+    send_all(vec![request], timeout, max_response_bytes).pop().expect("send_all returns one result per request")
 }
 
 /// Sends all `requests` concurrently and returns their results in the same
@@ -131,19 +111,14 @@ pub fn send_all(
     timeout: Duration,
     max_response_bytes: usize,
 ) -> Vec<Result<Reply, SendFailure>> {
-    let deadline = monotonic_clock::now()
-        .saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX));
+    let deadline = monotonic_clock::now().saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX));
     let mut results: Vec<Option<Result<Reply, SendFailure>>> = vec![None; requests.len()];
     let mut in_flight = Vec::new();
 
     for (index, request) in requests.into_iter().enumerate() {
         let started = monotonic_clock::now();
         match start(request, deadline) {
-            Ok(future) => in_flight.push(InFlight {
-                index,
-                started,
-                stage: Stage::Head(future),
-            }),
+            Ok(future) => in_flight.push(InFlight { index, started, stage: Stage::Head(future) }),
             Err(failure) => results[index] = Some(Err(failure)),
         }
     }
@@ -180,8 +155,5 @@ pub fn send_all(
 
     // Dropping what is still in flight cancels it.
     drop(in_flight);
-    results
-        .into_iter()
-        .map(|result| result.unwrap_or(Err(SendFailure::Timeout)))
-        .collect()
+    results.into_iter().map(|result| result.unwrap_or(Err(SendFailure::Timeout))).collect()
 }

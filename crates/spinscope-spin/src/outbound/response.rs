@@ -47,9 +47,7 @@ impl InFlight {
                 Err(()) => unreachable!("a response is only taken once, then the stage changes"),
             }
         }
-        let Stage::Body(read) = &mut self.stage else {
-            unreachable!("the head stage either moved on or returned")
-        };
+        let Stage::Body(read) = &mut self.stage else { unreachable!("the head stage either moved on or returned") };
         let truncated = match read.read_available(max_bytes)? {
             Ok(truncated) => truncated,
             Err(failure) => return Some(Err(failure)),
@@ -88,14 +86,7 @@ impl BodyRead {
         let taken = || SendFailure::Http("response body already taken".into());
         let body = response.consume().map_err(|()| taken())?;
         let stream = body.stream().map_err(|()| taken())?;
-        Ok(BodyRead {
-            stream,
-            _body: body,
-            _response: response,
-            status,
-            headers,
-            buf: Vec::new(),
-        })
+        Ok(BodyRead { stream, _body: body, _response: response, status, headers, buf: Vec::new() })
     }
 
     /// Reads what is available now; `Some(Ok(truncated))` once the body is complete.

@@ -189,10 +189,7 @@ impl Config {
         if !self.allowed_origins.is_empty() {
             return false;
         }
-        let host = origin
-            .split_once("://")
-            .map(|(_, rest)| rest)
-            .unwrap_or(origin);
+        let host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
         let host = if host.starts_with('[') {
             host.split(']').next().map(|h| format!("{h}]")).unwrap_or_default()
         } else {
@@ -203,8 +200,7 @@ impl Config {
 }
 
 fn is_component_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 fn parse_flag(v: &str) -> Result<bool, String> {
@@ -319,8 +315,9 @@ mod tests {
 
     #[test]
     fn every_bad_variable_is_named() {
-        let errs = parse(&[("tool_timeout_ms", "soon"), ("tool_components", "ok,Bad Name"), ("metrics_enabled", "maybe")])
-            .unwrap_err();
+        let errs =
+            parse(&[("tool_timeout_ms", "soon"), ("tool_components", "ok,Bad Name"), ("metrics_enabled", "maybe")])
+                .unwrap_err();
         let names: Vec<&str> = errs.iter().map(|e| e.variable).collect();
         assert_eq!(names, ["tool_timeout_ms", "metrics_enabled", "tool_components"]);
         assert!(errs[0].to_string().contains("tool_timeout_ms"));

@@ -10,7 +10,8 @@ use super::vars::{Var::*, VarSet};
 
 /// What `spinscope_spin::metrics_sink` reads for its callers: where the
 /// metric shards live and the caps a recording keeps to.
-pub const METRICS_SINK: VarSet = VarSet::of(&[MetricsStore, MetricsShards, MetricsMaxSeriesPerMetric, SessionIdleTimeoutSecs]);
+pub const METRICS_SINK: VarSet =
+    VarSet::of(&[MetricsStore, MetricsShards, MetricsMaxSeriesPerMetric, SessionIdleTimeoutSecs]);
 
 /// What `spinscope_spin::gate` reads: the keys, and what counting a
 /// rejection in the metrics sink needs.
@@ -85,7 +86,10 @@ mod tests {
     #[test]
     fn every_variable_is_used_by_some_component() {
         let unused: Vec<&str> = VarSet::ALL.iter().filter(|v| !APP.contains(*v)).map(|v| v.name()).collect();
-        assert!(unused.is_empty(), "no component uses {unused:?}: remove them, or declare the component that reads them");
+        assert!(
+            unused.is_empty(),
+            "no component uses {unused:?}: remove them, or declare the component that reads them"
+        );
     }
 
     #[test]

@@ -94,10 +94,32 @@ impl Var {
     pub const ALL: [Var; 26] = {
         use Var::*;
         [
-            ToolComponents, ToolTimeoutMs, LogLevel, LogFormat, RedactKeys, SessionIdleTimeoutSecs, AllowedOrigins,
-            ValidateToolArguments, MetricsEnabled, MetricsStore, MetricsShards, MetricsMaxSeriesPerMetric, ToolMapTtlMs,
-            ReadyCacheTtlMs, ToolsRequired, MaxRequestBytes, MaxOutputBytes, ToolsPageSize, ApiKeys, MaxConcurrency,
-            RateLimitPerMinute, RateLimitBurst, OtlpTracesEndpoint, OtlpSamplingRatio, ServiceName, MaxSessionsPerTenant,
+            ToolComponents,
+            ToolTimeoutMs,
+            LogLevel,
+            LogFormat,
+            RedactKeys,
+            SessionIdleTimeoutSecs,
+            AllowedOrigins,
+            ValidateToolArguments,
+            MetricsEnabled,
+            MetricsStore,
+            MetricsShards,
+            MetricsMaxSeriesPerMetric,
+            ToolMapTtlMs,
+            ReadyCacheTtlMs,
+            ToolsRequired,
+            MaxRequestBytes,
+            MaxOutputBytes,
+            ToolsPageSize,
+            ApiKeys,
+            MaxConcurrency,
+            RateLimitPerMinute,
+            RateLimitBurst,
+            OtlpTracesEndpoint,
+            OtlpSamplingRatio,
+            ServiceName,
+            MaxSessionsPerTenant,
         ]
     };
 
@@ -194,7 +216,8 @@ mod tests {
             assert_eq!(var as usize, i, "{var:?} is out of order in Var::ALL");
             assert_eq!(Var::from_name(var.name()), Some(var));
         }
-        let mut names: Vec<&str> = Var::ALL.iter().map(|v| v.name()).chain(MANIFEST_ONLY.iter().map(|m| m.name)).collect();
+        let mut names: Vec<&str> =
+            Var::ALL.iter().map(|v| v.name()).chain(MANIFEST_ONLY.iter().map(|m| m.name)).collect();
         names.sort_unstable();
         let before = names.len();
         names.dedup();

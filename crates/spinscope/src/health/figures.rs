@@ -32,8 +32,7 @@ pub fn figures(snapshot: &Snapshot, tool_components: &[String]) -> Value {
         }
     }
     // tool_calls_total{tool, component, outcome}
-    let mut tools: BTreeMap<String, [u64; 3]> =
-        tool_components.iter().map(|c| (c.clone(), [0; 3])).collect();
+    let mut tools: BTreeMap<String, [u64; 3]> = tool_components.iter().map(|c| (c.clone(), [0; 3])).collect();
     for (labels, value) in snapshot.series(&catalog::TOOL_CALLS_TOTAL) {
         let (Some(component), Some(outcome)) = (labels.get(1), labels.get(2)) else { continue };
         let entry = tools.entry(component.clone()).or_default();
@@ -55,10 +54,7 @@ pub fn figures(snapshot: &Snapshot, tool_components: &[String]) -> Value {
         .into_iter()
         .map(|(component, [calls, errors, timeouts])| {
             let failures = discovery_failures.get(&component).copied().unwrap_or(0);
-            (
-                component,
-                json!({"calls": calls, "errors": errors, "timeouts": timeouts, "discovery_failures": failures}),
-            )
+            (component, json!({"calls": calls, "errors": errors, "timeouts": timeouts, "discovery_failures": failures}))
         })
         .collect();
     json!({

@@ -177,12 +177,24 @@ mod tests {
     #[test]
     fn cache_record_round_trips() {
         let mut r = report(&[("kv", Status::Ok)]);
-        r.add("tools", tools_check(&[ToolProbe { component: "x".into(), latency_ms: 2.0, outcome: Err("down".into()) }], false, 3.0));
+        r.add(
+            "tools",
+            tools_check(
+                &[ToolProbe { component: "x".into(), latency_ms: 2.0, outcome: Err("down".into()) }],
+                false,
+                3.0,
+            ),
+        );
         let decoded = Report::decode_cache(&r.encode_cache()).unwrap();
         assert_eq!(decoded, r);
         assert_eq!(Report::decode_cache(b"not json"), None);
         assert_eq!(Report::decode_cache(br#"{"v":2,"id":"a","checked_at_ms":1,"checks":{}}"#), None);
-        assert_eq!(Report::decode_cache(br#"{"v":1,"id":"a","checked_at_ms":1,"checks":{"kv":{"status":"meh","latency_ms":1,"message":""}}}"#), None);
+        assert_eq!(
+            Report::decode_cache(
+                br#"{"v":1,"id":"a","checked_at_ms":1,"checks":{"kv":{"status":"meh","latency_ms":1,"message":""}}}"#
+            ),
+            None
+        );
     }
 
     #[test]
@@ -230,12 +242,15 @@ mod tests {
         assert_eq!(ok.status, Status::Ok);
         assert!(ok.message.contains("variables parse"));
 
-        let loaded = load_config(VarSet::ALL, lookup(&[
-            ("tool_timeout_ms", "soon"),
-            ("tool_components", "calc,Bad,Worse"),
-            ("ready_cache_ttl_ms", "!"),
-            ("metrics_shards", "4"),
-        ]));
+        let loaded = load_config(
+            VarSet::ALL,
+            lookup(&[
+                ("tool_timeout_ms", "soon"),
+                ("tool_components", "calc,Bad,Worse"),
+                ("ready_cache_ttl_ms", "!"),
+                ("metrics_shards", "4"),
+            ]),
+        );
         // The good variables still count; the bad ones fall back to defaults.
         assert_eq!(loaded.config.metrics_shards, 4);
         assert_eq!(loaded.config.tool_timeout, std::time::Duration::from_secs(30));
@@ -287,7 +302,11 @@ mod tests {
         ];
         let check = tools_check(&probes, true, 2.0);
         assert_eq!(check.status, Status::Degraded);
-        assert!(check.message.contains("1 of 2") && check.message.contains("ghost: destination-not-found"), "{}", check.message);
+        assert!(
+            check.message.contains("1 of 2") && check.message.contains("ghost: destination-not-found"),
+            "{}",
+            check.message
+        );
         let json = check.to_json();
         assert_eq!(json["required"], true);
         assert_eq!(json["components"]["calc"]["status"], "ok");
@@ -333,4 +352,3 @@ mod tests {
         assert_eq!(empty["gateway"]["http_requests"], 0);
     }
 }
-

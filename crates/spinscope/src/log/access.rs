@@ -73,7 +73,16 @@ mod tests {
             "ts=2026-06-13T11:18:55.354Z id=d5aafbe6c56c32ec method=POST path=/mcp status=200 dur_ms=1 tenant=- \
              trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7"
         );
-        let odd = Access { ts_unix_ms: 0, request_id: "r1", method: "GET", path: "/a b\"c\n?x=1", status: 404, dur_ms: 7, tenant: Some("acme"), ..access };
+        let odd = Access {
+            ts_unix_ms: 0,
+            request_id: "r1",
+            method: "GET",
+            path: "/a b\"c\n?x=1",
+            status: 404,
+            dur_ms: 7,
+            tenant: Some("acme"),
+            ..access
+        };
         let line = access_line(&odd);
         assert!(line.starts_with(
             "ts=1970-01-01T00:00:00.000Z id=r1 method=GET path=\"/a b\\\"c\\n?x=1\" status=404 dur_ms=7 tenant=acme trace_id="

@@ -9,13 +9,7 @@ pub fn rfc3339_ms(unix_ms: u64) -> String {
     let ms_of_day = unix_ms % MS_PER_DAY;
     let (y, m, d) = civil_from_days(days);
     let secs = ms_of_day / 1000;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-        ms_of_day % 1000
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", secs / 3600, secs / 60 % 60, secs % 60, ms_of_day % 1000)
 }
 
 /// Proleptic Gregorian `(year, month, day)` of `days` since 1970-01-01.

@@ -5,9 +5,8 @@ use std::fmt::Write as _;
 
 /// Appends `s` bare when that is unambiguous, else quoted and escaped.
 pub(super) fn push_logfmt_value(out: &mut String, s: &str) {
-    let needs_quotes = s.is_empty()
-        || s.chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '=' | '\\'));
+    let needs_quotes =
+        s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '=' | '\\'));
     if needs_quotes {
         push_quoted(out, s);
     } else {

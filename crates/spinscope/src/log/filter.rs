@@ -25,10 +25,7 @@ pub struct LogFilter {
 
 impl Default for LogFilter {
     fn default() -> Self {
-        Self {
-            default: Some(Level::Info),
-            directives: Vec::new(),
-        }
+        Self { default: Some(Level::Info), directives: Vec::new() }
     }
 }
 
@@ -62,11 +59,8 @@ impl LogFilter {
             }
             match directive.split_once('=') {
                 None => {
-                    filter.default = parse_max_level(directive).ok_or_else(|| {
-                        err(format!(
-                            "unknown level (expected {LEVEL_NAMES}, or target=level)"
-                        ))
-                    })?;
+                    filter.default = parse_max_level(directive)
+                        .ok_or_else(|| err(format!("unknown level (expected {LEVEL_NAMES}, or target=level)")))?;
                 }
                 Some((target, level)) => {
                     let (target, level) = (target.trim(), level.trim());
@@ -76,11 +70,8 @@ impl LogFilter {
                     if let Some(c) = target.chars().find(|&c| !is_target_char(c)) {
                         return Err(err(format!("invalid character {c:?} in target")));
                     }
-                    let max = parse_max_level(level).ok_or_else(|| {
-                        err(format!(
-                            "unknown level \"{level}\" (expected {LEVEL_NAMES})"
-                        ))
-                    })?;
+                    let max = parse_max_level(level)
+                        .ok_or_else(|| err(format!("unknown level \"{level}\" (expected {LEVEL_NAMES})")))?;
                     filter.directives.retain(|(t, _)| t != target);
                     filter.directives.push((target.to_owned(), max));
                 }
@@ -118,9 +109,7 @@ fn is_target_char(c: char) -> bool {
 
 /// `prefix` matches `target` itself and its `::` descendants.
 fn target_matches(prefix: &str, target: &str) -> bool {
-    target
-        .strip_prefix(prefix)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    target.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
 }
 
 #[cfg(test)]
@@ -151,10 +140,7 @@ mod tests {
         let f = LogFilter::parse("gateway=debug,info").unwrap();
         assert!(f.enabled("gateway", Level::Debug));
         assert!(f.enabled("gateway::tools", Level::Debug));
-        assert!(
-            !f.enabled("gateways", Level::Debug),
-            "prefix must end at a path boundary"
-        );
+        assert!(!f.enabled("gateways", Level::Debug), "prefix must end at a path boundary");
         assert!(!f.enabled("other", Level::Debug));
         assert!(f.enabled("other", Level::Info));
     }

@@ -20,19 +20,11 @@ pub enum Level {
 
 impl Level {
     /// Every level, most severe first.
-    pub const ALL: [Level; 5] = [
-        Level::Error,
-        Level::Warn,
-        Level::Info,
-        Level::Debug,
-        Level::Trace,
-    ];
+    pub const ALL: [Level; 5] = [Level::Error, Level::Warn, Level::Info, Level::Debug, Level::Trace];
 
     /// Case-insensitive level name.
     pub fn parse(s: &str) -> Option<Level> {
-        Level::ALL
-            .into_iter()
-            .find(|l| s.eq_ignore_ascii_case(l.as_str()))
+        Level::ALL.into_iter().find(|l| s.eq_ignore_ascii_case(l.as_str()))
     }
 
     /// The lowercase name, as written in lines and filters.
@@ -69,10 +61,7 @@ impl LogFormat {
         match s.trim().to_ascii_lowercase().as_str() {
             "" | "logfmt" => Ok(LogFormat::Logfmt),
             "json" => Ok(LogFormat::Json),
-            _ => Err(format!(
-                "unknown format \"{}\" (expected logfmt or json)",
-                s.trim()
-            )),
+            _ => Err(format!("unknown format \"{}\" (expected logfmt or json)", s.trim())),
         }
     }
 
@@ -105,9 +94,6 @@ mod tests {
         assert_eq!(LogFormat::parse(""), Ok(LogFormat::Logfmt));
         assert_eq!(LogFormat::default(), LogFormat::Logfmt);
         let err = LogFormat::parse("xml").unwrap_err();
-        assert!(
-            err.contains("\"xml\"") && err.contains("logfmt or json"),
-            "{err}"
-        );
+        assert!(err.contains("\"xml\"") && err.contains("logfmt or json"), "{err}");
     }
 }

@@ -34,19 +34,8 @@ pub struct LogLine {
 
 impl LogLine {
     /// A line without fields; `ts_unix_ms` is when it happened.
-    pub fn new(
-        level: Level,
-        target: impl Into<String>,
-        message: impl Into<String>,
-        ts_unix_ms: u64,
-    ) -> Self {
-        Self {
-            level,
-            target: target.into(),
-            message: message.into(),
-            ts_unix_ms,
-            fields: Vec::new(),
-        }
+    pub fn new(level: Level, target: impl Into<String>, message: impl Into<String>, ts_unix_ms: u64) -> Self {
+        Self { level, target: target.into(), message: message.into(), ts_unix_ms, fields: Vec::new() }
     }
 
     /// Adds a string field (always quoted in logfmt).
@@ -92,13 +81,7 @@ impl LogLine {
 
     fn render_logfmt(&self) -> String {
         let mut out = String::with_capacity(128);
-        write!(
-            out,
-            "ts={} level={} target=",
-            rfc3339_ms(self.ts_unix_ms),
-            self.level
-        )
-        .unwrap();
+        write!(out, "ts={} level={} target=", rfc3339_ms(self.ts_unix_ms), self.level).unwrap();
         push_logfmt_value(&mut out, &self.target);
         out.push_str(" msg=");
         push_quoted(&mut out, &self.message);
@@ -149,13 +132,7 @@ fn json_string(s: &str) -> String {
 fn sanitize_key(key: &str) -> String {
     let mut k: String = key
         .chars()
-        .map(|c| {
-            if c.is_whitespace() || c.is_control() || c == '=' || c == '"' {
-                '_'
-            } else {
-                c
-            }
-        })
+        .map(|c| if c.is_whitespace() || c.is_control() || c == '=' || c == '"' { '_' } else { c })
         .collect();
     if k.is_empty() {
         k.push('_');
@@ -196,10 +173,7 @@ mod tests {
             .field_opt("absent", None::<&str>)
             .field_opt("present", Some("p"))
             .render(LogFormat::Logfmt);
-        assert_eq!(
-            line,
-            "ts=1970-01-01T00:00:00.000Z level=warn target=t msg=\"m\" n=3 present=\"p\""
-        );
+        assert_eq!(line, "ts=1970-01-01T00:00:00.000Z level=warn target=t msg=\"m\" n=3 present=\"p\"");
     }
 
     #[test]
@@ -209,21 +183,10 @@ mod tests {
             .field("v", nasty)
             .field("bad key=\"x\"", "k")
             .render(LogFormat::Logfmt);
-        assert!(
-            !line.contains('\n') && !line.contains('\r') && !line.contains('\u{1b}'),
-            "{line}"
-        );
-        assert!(
-            line.contains(r#"\"quoted\" \\ back\nnew\rret\ttab\u{1b}[31m\u{7f}\u{2028}end é🦀"#),
-            "{line}"
-        );
+        assert!(!line.contains('\n') && !line.contains('\r') && !line.contains('\u{1b}'), "{line}");
+        assert!(line.contains(r#"\"quoted\" \\ back\nnew\rret\ttab\u{1b}[31m\u{7f}\u{2028}end é🦀"#), "{line}");
         let fields = parse_logfmt(&line);
-        let get = |k: &str| {
-            fields
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.as_str())
-        };
+        let get = |k: &str| fields.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
         assert_eq!(get("target"), Some("gate way"));
         assert_eq!(get("msg"), Some(nasty));
         assert_eq!(get("v"), Some(nasty));
@@ -233,14 +196,9 @@ mod tests {
 
     #[test]
     fn reserved_and_empty_keys_are_renamed() {
-        let line = LogLine::new(Level::Info, "t", "real", 0)
-            .field("msg", "fake")
-            .field("", "e");
+        let line = LogLine::new(Level::Info, "t", "real", 0).field("msg", "fake").field("", "e");
         let rendered = line.render(LogFormat::Logfmt);
-        assert!(
-            rendered.ends_with(" field_msg=\"fake\" _=\"e\""),
-            "{rendered}"
-        );
+        assert!(rendered.ends_with(" field_msg=\"fake\" _=\"e\""), "{rendered}");
         assert_eq!(logfmt_field(&rendered, "msg").as_deref(), Some("real"));
     }
 
@@ -251,8 +209,7 @@ mod tests {
             line,
             r#"{"ts":"2026-11-23T10:00:00.123Z","level":"info","target":"gateway","msg":"Tool invocation completed","tool_name":"fetch","duration_ms":125,"outcome":"success"}"#
         );
-        let nasty =
-            LogLine::new(Level::Debug, "t", "line1\nline2 \"q\"", 0).render(LogFormat::Json);
+        let nasty = LogLine::new(Level::Debug, "t", "line1\nline2 \"q\"", 0).render(LogFormat::Json);
         assert!(!nasty.contains('\n'));
         let v: serde_json::Value = serde_json::from_str(&nasty).unwrap();
         assert_eq!(v["msg"], "line1\nline2 \"q\"");

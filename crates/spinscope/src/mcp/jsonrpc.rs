@@ -114,11 +114,7 @@ pub struct RpcError {
 impl RpcError {
     /// An error with `code` and `message`, not yet tied to a request id.
     pub fn new(code: i64, message: impl Into<String>) -> Self {
-        Self {
-            id: None,
-            code,
-            message: message.into(),
-        }
+        Self { id: None, code, message: message.into() }
     }
 
     /// [`PARSE_ERROR`] with `message`.
@@ -204,9 +200,7 @@ impl Incoming {
     /// The method of a request or notification (`None` for a response).
     pub fn method(&self) -> Option<&str> {
         match self {
-            Incoming::Request { method, .. } | Incoming::Notification { method, .. } => {
-                Some(method)
-            }
+            Incoming::Request { method, .. } | Incoming::Notification { method, .. } => Some(method),
             Incoming::Response(_) => None,
         }
     }
@@ -223,9 +217,7 @@ impl Incoming {
     /// The params of a request or notification, if any.
     pub fn params(&self) -> Option<&Value> {
         match self {
-            Incoming::Request { params, .. } | Incoming::Notification { params, .. } => {
-                params.as_ref()
-            }
+            Incoming::Request { params, .. } | Incoming::Notification { params, .. } => params.as_ref(),
             Incoming::Response(_) => None,
         }
     }
@@ -246,10 +238,12 @@ pub fn parse_message(body: &[u8]) -> Result<Incoming, RpcError> {
         .map_err(|e| RpcError::parse_error(format!("Parse error: body is not valid JSON ({e})")))?;
     let obj = match value {
         Value::Object(obj) => obj,
-        Value::Array(_) => return Err(RpcError::invalid_request(
-            "Invalid request: JSON-RPC batches are not supported (batching was removed from MCP \
+        Value::Array(_) => {
+            return Err(RpcError::invalid_request(
+                "Invalid request: JSON-RPC batches are not supported (batching was removed from MCP \
                  in revision 2025-06-18); send one message per HTTP request",
-        )),
+            ))
+        }
         other => {
             return Err(RpcError::invalid_request(format!(
                 "Invalid request: a JSON-RPC message must be a JSON object, got {}",
@@ -260,9 +254,7 @@ pub fn parse_message(body: &[u8]) -> Result<Incoming, RpcError> {
 
     let raw_id = obj.get("id");
     let id = raw_id.and_then(RequestId::from_value);
-    let invalid = |why: String| {
-        RpcError::invalid_request(format!("Invalid request: {why}")).with_id(id.clone())
-    };
+    let invalid = |why: String| RpcError::invalid_request(format!("Invalid request: {why}")).with_id(id.clone());
 
     match obj.get("jsonrpc") {
         Some(Value::String(v)) if v == "2.0" => {}
@@ -272,12 +264,7 @@ pub fn parse_message(body: &[u8]) -> Result<Incoming, RpcError> {
 
     let method = match obj.get("method") {
         Some(Value::String(m)) => m.clone(),
-        Some(other) => {
-            return Err(invalid(format!(
-                "\"method\" must be a string, got {}",
-                json_type(other)
-            )))
-        }
+        Some(other) => return Err(invalid(format!("\"method\" must be a string, got {}", json_type(other)))),
         None => return parse_response(&obj, raw_id, id),
     };
 
@@ -291,10 +278,7 @@ pub fn parse_message(body: &[u8]) -> Result<Incoming, RpcError> {
         None => None,
         Some(p @ (Value::Object(_) | Value::Array(_))) => Some(p.clone()),
         Some(other) => {
-            return Err(invalid(format!(
-                "\"params\" must be an object or an array, got {}",
-                json_type(other)
-            )))
+            return Err(invalid(format!("\"params\" must be an object or an array, got {}", json_type(other))))
         }
     };
     Ok(match id {
@@ -309,18 +293,12 @@ fn parse_response(
     raw_id: Option<&Value>,
     id: Option<RequestId>,
 ) -> Result<Incoming, RpcError> {
-    let invalid = |why: &str| {
-        RpcError::invalid_request(format!("Invalid request: {why}")).with_id(id.clone())
-    };
+    let invalid = |why: &str| RpcError::invalid_request(format!("Invalid request: {why}")).with_id(id.clone());
     let result = obj.get("result").cloned();
     let error = obj.get("error").cloned();
     match (&result, &error) {
         (None, None) => return Err(invalid("missing \"method\"")),
-        (Some(_), Some(_)) => {
-            return Err(invalid(
-                "a response must not carry both \"result\" and \"error\"",
-            ))
-        }
+        (Some(_), Some(_)) => return Err(invalid("a response must not carry both \"result\" and \"error\"")),
         _ => {}
     }
     // JSON-RPC allows a null id only on error responses (unknown request).

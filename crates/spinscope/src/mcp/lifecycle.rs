@@ -66,21 +66,9 @@ pub fn parse_initialize_params(params: Option<&Value>) -> Result<InitializeParam
                 json_type(other)
             )))
         }
-        None => {
-            return Err(RpcError::invalid_params(
-                "initialize requires params.protocolVersion",
-            ))
-        }
+        None => return Err(RpcError::invalid_params("initialize requires params.protocolVersion")),
     };
     let info = params.and_then(|p| p.get("clientInfo"));
-    let info_str = |k: &str| {
-        info.and_then(|i| i.get(k))
-            .and_then(Value::as_str)
-            .map(crate::bounded::client_string)
-    };
-    Ok(InitializeParams {
-        protocol_version,
-        client_name: info_str("name"),
-        client_version: info_str("version"),
-    })
+    let info_str = |k: &str| info.and_then(|i| i.get(k)).and_then(Value::as_str).map(crate::bounded::client_string);
+    Ok(InitializeParams { protocol_version, client_name: info_str("name"), client_version: info_str("version") })
 }

@@ -13,9 +13,8 @@ pub use lifecycle::*;
 
 pub use schema::validate_arguments;
 pub use tools::{
-    call_tool_result_is_error, list_cursor, paginate, parse_call_tool_params,
-    parse_call_tool_result, parse_tool_arguments, structured_result, text_result,
-    tool_error_result, tools_list_result, unknown_tool,
+    call_tool_result_is_error, list_cursor, paginate, parse_call_tool_params, parse_call_tool_result,
+    parse_tool_arguments, structured_result, text_result, tool_error_result, tools_list_result, unknown_tool,
     validate_call_tool_result, CallToolParams, Tool,
 };
 
@@ -45,24 +44,16 @@ mod tests {
 
     #[test]
     fn error_codes() {
-        assert_eq!(
-            (PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND),
-            (-32700, -32600, -32601)
-        );
+        assert_eq!((PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND), (-32700, -32600, -32601));
         assert_eq!((INVALID_PARAMS, INTERNAL_ERROR), (-32602, -32603));
     }
 
     #[test]
     fn request_with_params() {
-        let m = parse(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}"#)
-            .unwrap();
+        let m = parse(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}"#).unwrap();
         assert_eq!(
             m,
-            Incoming::Request {
-                id: 1i64.into(),
-                method: "tools/call".into(),
-                params: Some(json!({"name":"x"}))
-            }
+            Incoming::Request { id: 1i64.into(), method: "tools/call".into(), params: Some(json!({"name":"x"})) }
         );
         assert_eq!(m.method(), Some("tools/call"));
         assert_eq!(m.params(), Some(&json!({"name":"x"})));
@@ -79,13 +70,7 @@ mod tests {
 
     #[test]
     fn ids_round_trip_exactly() {
-        for raw in [
-            "18446744073709551615",
-            "-9223372036854775808",
-            "9007199254740993",
-            "\"a\\\"b\"",
-            "\"é🦀\"",
-        ] {
+        for raw in ["18446744073709551615", "-9223372036854775808", "9007199254740993", "\"a\\\"b\"", "\"é🦀\""] {
             let body = format!(r#"{{"jsonrpc":"2.0","id":{raw},"method":"ping"}}"#);
             let id = parse(&body).unwrap().id().cloned().unwrap();
             let resp = serde_json::to_string(&success(&id, json!({}))).unwrap();
@@ -106,9 +91,7 @@ mod tests {
             ("{}", "object"),
             ("123456789012345678901234567890", "non-integer"),
         ] {
-            let e = err(&format!(
-                r#"{{"jsonrpc":"2.0","id":{raw},"method":"ping"}}"#
-            ));
+            let e = err(&format!(r#"{{"jsonrpc":"2.0","id":{raw},"method":"ping"}}"#));
             assert_eq!(e.code, INVALID_REQUEST, "{raw}");
             assert_eq!(e.id, None);
             assert!(e.message.contains(why), "{raw}: {}", e.message);
@@ -118,13 +101,7 @@ mod tests {
     #[test]
     fn notification_has_no_id() {
         let m = parse(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
-        assert_eq!(
-            m,
-            Incoming::Notification {
-                method: "notifications/initialized".into(),
-                params: None
-            }
-        );
+        assert_eq!(m, Incoming::Notification { method: "notifications/initialized".into(), params: None });
         assert_eq!(m.id(), None);
     }
 
@@ -143,11 +120,7 @@ mod tests {
         for body in [r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#, "[]"] {
             let e = err(body);
             assert_eq!(e.code, INVALID_REQUEST);
-            assert!(
-                e.message.contains("batch") && e.message.contains("2025-06-18"),
-                "{}",
-                e.message
-            );
+            assert!(e.message.contains("batch") && e.message.contains("2025-06-18"), "{}", e.message);
         }
     }
 
@@ -162,35 +135,14 @@ mod tests {
     fn invalid_requests_keep_the_id() {
         let cases = [
             (r#"{"id":7,"method":"ping"}"#, "missing \"jsonrpc\""),
-            (
-                r#"{"jsonrpc":"1.0","id":7,"method":"ping"}"#,
-                "\"jsonrpc\" must be \"2.0\"",
-            ),
-            (
-                r#"{"jsonrpc":2.0,"id":7,"method":"ping"}"#,
-                "\"jsonrpc\" must be \"2.0\"",
-            ),
+            (r#"{"jsonrpc":"1.0","id":7,"method":"ping"}"#, "\"jsonrpc\" must be \"2.0\""),
+            (r#"{"jsonrpc":2.0,"id":7,"method":"ping"}"#, "\"jsonrpc\" must be \"2.0\""),
             (r#"{"jsonrpc":"2.0","id":7}"#, "missing \"method\""),
-            (
-                r#"{"jsonrpc":"2.0","id":7,"method":5}"#,
-                "\"method\" must be a string",
-            ),
-            (
-                r#"{"jsonrpc":"2.0","id":7,"method":null}"#,
-                "\"method\" must be a string",
-            ),
-            (
-                r#"{"jsonrpc":"2.0","id":7,"method":"x","params":"s"}"#,
-                "\"params\" must be an object or an array",
-            ),
-            (
-                r#"{"jsonrpc":"2.0","id":7,"method":"x","params":null}"#,
-                "got null",
-            ),
-            (
-                r#"{"jsonrpc":"2.0","id":7,"method":"x","params":3}"#,
-                "got number",
-            ),
+            (r#"{"jsonrpc":"2.0","id":7,"method":5}"#, "\"method\" must be a string"),
+            (r#"{"jsonrpc":"2.0","id":7,"method":null}"#, "\"method\" must be a string"),
+            (r#"{"jsonrpc":"2.0","id":7,"method":"x","params":"s"}"#, "\"params\" must be an object or an array"),
+            (r#"{"jsonrpc":"2.0","id":7,"method":"x","params":null}"#, "got null"),
+            (r#"{"jsonrpc":"2.0","id":7,"method":"x","params":3}"#, "got number"),
         ];
         for (body, why) in cases {
             let e = err(body);
@@ -212,22 +164,11 @@ mod tests {
         let m = parse(r#"{"jsonrpc":"2.0","id":3,"result":{}}"#).unwrap();
         assert_eq!(
             m,
-            Incoming::Response(ClientResponse {
-                id: Some(3i64.into()),
-                result: Some(json!({})),
-                error: None
-            })
+            Incoming::Response(ClientResponse { id: Some(3i64.into()), result: Some(json!({})), error: None })
         );
         assert_eq!(m.method(), None);
         let m = parse(r#"{"jsonrpc":"2.0","id":null,"error":{"code":-1,"message":"x"}}"#).unwrap();
-        assert!(matches!(
-            m,
-            Incoming::Response(ClientResponse {
-                id: None,
-                error: Some(_),
-                ..
-            })
-        ));
+        assert!(matches!(m, Incoming::Response(ClientResponse { id: None, error: Some(_), .. })));
         for body in [
             r#"{"jsonrpc":"2.0","result":{}}"#,
             r#"{"jsonrpc":"2.0","id":null,"result":{}}"#,
@@ -240,10 +181,7 @@ mod tests {
 
     #[test]
     fn response_builders() {
-        assert_eq!(
-            success(&"r".into(), json!({"a":1})),
-            json!({"jsonrpc":"2.0","id":"r","result":{"a":1}})
-        );
+        assert_eq!(success(&"r".into(), json!({"a":1})), json!({"jsonrpc":"2.0","id":"r","result":{"a":1}}));
         assert_eq!(
             error(Some(&5i64.into()), METHOD_NOT_FOUND, "nope", None),
             json!({"jsonrpc":"2.0","id":5,"error":{"code":-32601,"message":"nope"}})
@@ -253,14 +191,8 @@ mod tests {
             json!({"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"boom","data":{"x":1}}})
         );
         let e = RpcError::method_not_found("foo/bar").with_id(Some(1i64.into()));
-        assert_eq!(
-            e.to_response()["error"]["message"],
-            "Method not found: foo/bar"
-        );
-        assert_eq!(
-            e.to_string(),
-            "JSON-RPC error -32601: Method not found: foo/bar"
-        );
+        assert_eq!(e.to_response()["error"]["message"], "Method not found: foo/bar");
+        assert_eq!(e.to_string(), "JSON-RPC error -32601: Method not found: foo/bar");
     }
 
     #[test]
@@ -284,10 +216,7 @@ mod tests {
         assert_eq!(p.protocol_version, "2025-06-18");
         assert_eq!(p.client_name.as_deref(), Some("inspector"));
         assert_eq!(p.client_version.as_deref(), Some("1.2"));
-        assert_eq!(
-            parse_initialize_params(None).unwrap_err().code,
-            INVALID_PARAMS
-        );
+        assert_eq!(parse_initialize_params(None).unwrap_err().code, INVALID_PARAMS);
         let e = parse_initialize_params(Some(&json!({"protocolVersion": 1}))).unwrap_err();
         assert_eq!(e.code, INVALID_PARAMS);
         assert!(e.message.contains("protocolVersion"));

@@ -46,11 +46,7 @@ fn check(schema: &Value, value: &Value, path: &str) -> Result<(), String> {
 
     if let Some(Value::Array(options)) = schema.get("enum") {
         if !options.iter().any(|o| json_equal(o, value)) {
-            return Err(format!(
-                "{}: must be one of {}",
-                at(path),
-                Value::Array(options.clone())
-            ));
+            return Err(format!("{}: must be one of {}", at(path), Value::Array(options.clone())));
         }
     }
     if let Some(expected) = schema.get("const") {
@@ -79,12 +75,7 @@ fn check_type(schema: &Map<String, Value>, value: &Value, path: &str) -> Result<
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "{}: expected {}, got {}",
-            at(path),
-            names.join(" or "),
-            json_type(value)
-        ))
+        Err(format!("{}: expected {}, got {}", at(path), names.join(" or "), json_type(value)))
     }
 }
 
@@ -105,9 +96,7 @@ fn type_matches(name: &str, value: &Value) -> Option<bool> {
 /// JSON Schema counts `1.0` as an integer.
 fn is_integer(value: &Value) -> bool {
     match value {
-        Value::Number(n) => {
-            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
-        }
+        Value::Number(n) => n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0),
         _ => false,
     }
 }
@@ -122,13 +111,9 @@ fn json_equal(a: &Value, b: &Value) -> bool {
                 x == y
             }
         }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b))
-        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b)),
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
         }
         _ => a == b,
     }
@@ -175,18 +160,12 @@ fn check_string(schema: &Map<String, Value>, s: &str, path: &str) -> Result<(), 
     let len = s.chars().count() as u64;
     if let Some(min) = schema.get("minLength").and_then(Value::as_u64) {
         if len < min {
-            return Err(format!(
-                "{}: must be at least {min} characters long",
-                at(path)
-            ));
+            return Err(format!("{}: must be at least {min} characters long", at(path)));
         }
     }
     if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
         if len > max {
-            return Err(format!(
-                "{}: must be at most {max} characters long",
-                at(path)
-            ));
+            return Err(format!("{}: must be at most {max} characters long", at(path)));
         }
     }
     Ok(())
@@ -221,18 +200,11 @@ fn check_array(schema: &Map<String, Value>, items: &[Value], path: &str) -> Resu
     Ok(())
 }
 
-fn check_object(
-    schema: &Map<String, Value>,
-    obj: &Map<String, Value>,
-    path: &str,
-) -> Result<(), String> {
+fn check_object(schema: &Map<String, Value>, obj: &Map<String, Value>, path: &str) -> Result<(), String> {
     if let Some(Value::Array(required)) = schema.get("required") {
         for key in required.iter().filter_map(Value::as_str) {
             if !obj.contains_key(key) {
-                return Err(format!(
-                    "missing required argument \"{}\"",
-                    child_key(path, key)
-                ));
+                return Err(format!("missing required argument \"{}\"", child_key(path, key)));
             }
         }
     }
@@ -253,10 +225,7 @@ fn check_object(
     match schema.get("additionalProperties") {
         Some(Value::Bool(false)) => {
             if let Some(extra) = obj.keys().find(|k| !is_declared(k)) {
-                return Err(format!(
-                    "unexpected argument \"{}\"",
-                    child_key(path, extra)
-                ));
+                return Err(format!("unexpected argument \"{}\"", child_key(path, extra)));
             }
         }
         Some(sub @ Value::Object(_)) => {
@@ -298,10 +267,7 @@ mod tests {
         for (t, good, bad) in cases {
             ok(json!({"type": t}), good);
             let e = err(json!({"type": t}), bad.clone());
-            assert_eq!(
-                e,
-                format!("arguments: expected {t}, got {}", json_type(&bad))
-            );
+            assert_eq!(e, format!("arguments: expected {t}, got {}", json_type(&bad)));
         }
         ok(json!({"type": "integer"}), json!(2.0));
         ok(json!({"type": "integer"}), json!(-9223372036854775808i64));
@@ -317,10 +283,7 @@ mod tests {
     #[test]
     fn property_type_message() {
         let schema = json!({"type": "object", "properties": {"text": {"type": "string"}}});
-        assert_eq!(
-            err(schema.clone(), json!({"text": 5})),
-            "argument \"text\": expected string, got number"
-        );
+        assert_eq!(err(schema.clone(), json!({"text": 5})), "argument \"text\": expected string, got number");
         ok(schema, json!({"other": 5}));
     }
 
@@ -334,14 +297,8 @@ mod tests {
                 "opts": {"type": "object", "required": ["depth"], "properties": {"depth": {"type": "integer"}}}
             }
         });
-        assert_eq!(
-            err(schema.clone(), json!({})),
-            "missing required argument \"url\""
-        );
-        assert_eq!(
-            err(schema.clone(), json!({"url": "u", "opts": {}})),
-            "missing required argument \"opts.depth\""
-        );
+        assert_eq!(err(schema.clone(), json!({})), "missing required argument \"url\"");
+        assert_eq!(err(schema.clone(), json!({"url": "u", "opts": {}})), "missing required argument \"opts.depth\"");
         assert_eq!(
             err(schema.clone(), json!({"url": "u", "opts": {"depth": "x"}})),
             "argument \"opts.depth\": expected integer, got string"
@@ -354,40 +311,24 @@ mod tests {
         let schema = json!({"properties": {"mode": {"enum": ["fast", "slow", 1]}}});
         ok(schema.clone(), json!({"mode": "fast"}));
         ok(schema.clone(), json!({"mode": 1.0}));
-        assert_eq!(
-            err(schema, json!({"mode": "medium"})),
-            "argument \"mode\": must be one of [\"fast\",\"slow\",1]"
-        );
+        assert_eq!(err(schema, json!({"mode": "medium"})), "argument \"mode\": must be one of [\"fast\",\"slow\",1]");
         ok(json!({"const": {"a": [1]}}), json!({"a": [1.0]}));
         assert!(err(json!({"const": "x"}), json!("y")).contains("must be \"x\""));
     }
 
     #[test]
     fn additional_properties() {
-        let schema =
-            json!({"type": "object", "properties": {"a": {}}, "additionalProperties": false});
+        let schema = json!({"type": "object", "properties": {"a": {}}, "additionalProperties": false});
         ok(schema.clone(), json!({"a": 1}));
-        assert_eq!(
-            err(schema, json!({"a": 1, "b": 2})),
-            "unexpected argument \"b\""
-        );
+        assert_eq!(err(schema, json!({"a": 1, "b": 2})), "unexpected argument \"b\"");
         let schema = json!({"additionalProperties": {"type": "number"}});
         ok(schema.clone(), json!({"x": 1}));
-        assert_eq!(
-            err(schema, json!({"x": "1"})),
-            "argument \"x\": expected number, got string"
-        );
+        assert_eq!(err(schema, json!({"x": "1"})), "argument \"x\": expected number, got string");
         // No regex engine: patternProperties disables the check rather than
         // rejecting keys the patterns would have allowed.
-        ok(
-            json!({"patternProperties": {"^x": {}}, "additionalProperties": false}),
-            json!({"xy": 1}),
-        );
+        ok(json!({"patternProperties": {"^x": {}}, "additionalProperties": false}), json!({"xy": 1}));
         let nested = json!({"properties": {"o": {"additionalProperties": false}}});
-        assert_eq!(
-            err(nested, json!({"o": {"z": 1}})),
-            "unexpected argument \"o.z\""
-        );
+        assert_eq!(err(nested, json!({"o": {"z": 1}})), "unexpected argument \"o.z\"");
     }
 
     #[test]
@@ -395,20 +336,13 @@ mod tests {
         let schema = json!({"properties": {"n": {"type": "number", "minimum": 1, "maximum": 10}}});
         ok(schema.clone(), json!({"n": 1}));
         ok(schema.clone(), json!({"n": 10}));
-        assert_eq!(
-            err(schema.clone(), json!({"n": 0.5})),
-            "argument \"n\": must be >= 1"
-        );
-        assert_eq!(
-            err(schema, json!({"n": 11})),
-            "argument \"n\": must be <= 10"
-        );
+        assert_eq!(err(schema.clone(), json!({"n": 0.5})), "argument \"n\": must be >= 1");
+        assert_eq!(err(schema, json!({"n": 11})), "argument \"n\": must be <= 10");
         let excl = json!({"exclusiveMinimum": 0, "exclusiveMaximum": 1.5});
         ok(excl.clone(), json!(1));
         assert_eq!(err(excl.clone(), json!(0)), "arguments: must be > 0");
         assert_eq!(err(excl, json!(1.5)), "arguments: must be < 1.5");
-        let draft4 =
-            json!({"minimum": 0, "exclusiveMinimum": true, "maximum": 5, "exclusiveMaximum": true});
+        let draft4 = json!({"minimum": 0, "exclusiveMinimum": true, "maximum": 5, "exclusiveMaximum": true});
         assert_eq!(err(draft4.clone(), json!(0)), "arguments: must be > 0");
         assert_eq!(err(draft4.clone(), json!(5)), "arguments: must be < 5");
         ok(draft4, json!(4));
@@ -421,58 +355,31 @@ mod tests {
         let schema = json!({"minLength": 2, "maxLength": 3});
         ok(schema.clone(), json!("🦀🦀🦀"));
         ok(schema.clone(), json!("ab"));
-        assert_eq!(
-            err(schema.clone(), json!("a")),
-            "arguments: must be at least 2 characters long"
-        );
-        assert_eq!(
-            err(schema, json!("éééé")),
-            "arguments: must be at most 3 characters long"
-        );
+        assert_eq!(err(schema.clone(), json!("a")), "arguments: must be at least 2 characters long");
+        assert_eq!(err(schema, json!("éééé")), "arguments: must be at most 3 characters long");
     }
 
     #[test]
     fn items() {
         let schema = json!({"properties": {"tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3}}});
         ok(schema.clone(), json!({"tags": ["a", "b"]}));
-        assert_eq!(
-            err(schema.clone(), json!({"tags": ["a", 2]})),
-            "argument \"tags[1]\": expected string, got number"
-        );
-        assert_eq!(
-            err(schema, json!({"tags": ["a", "b", "c", "d"]})),
-            "argument \"tags\": must have at most 3 items"
-        );
+        assert_eq!(err(schema.clone(), json!({"tags": ["a", 2]})), "argument \"tags[1]\": expected string, got number");
+        assert_eq!(err(schema, json!({"tags": ["a", "b", "c", "d"]})), "argument \"tags\": must have at most 3 items");
         let nested = json!({"items": {"items": {"type": "object", "required": ["id"]}}});
-        assert_eq!(
-            err(nested, json!([[{"id": 1}], [{"id": 2}, {}]])),
-            "missing required argument \"[1][1].id\""
-        );
+        assert_eq!(err(nested, json!([[{"id": 1}], [{"id": 2}, {}]])), "missing required argument \"[1][1].id\"");
         let tuple = json!({"items": [{"type": "string"}, {"type": "integer"}], "minItems": 1});
         ok(tuple.clone(), json!(["a", 1, true]));
-        assert_eq!(
-            err(tuple.clone(), json!(["a", "b"])),
-            "argument \"[1]\": expected integer, got string"
-        );
-        assert_eq!(
-            err(tuple, json!([])),
-            "arguments: must have at least 1 items"
-        );
+        assert_eq!(err(tuple.clone(), json!(["a", "b"])), "argument \"[1]\": expected integer, got string");
+        assert_eq!(err(tuple, json!([])), "arguments: must have at least 1 items");
     }
 
     #[test]
     fn boolean_schemas_and_unknown_keywords() {
         ok(json!(true), json!({"anything": 1}));
         ok(json!({}), json!(42));
-        ok(
-            json!({"pattern": "^x$", "format": "email", "$ref": "#/x", "anyOf": [{"type": "string"}]}),
-            json!(1),
-        );
+        ok(json!({"pattern": "^x$", "format": "email", "$ref": "#/x", "anyOf": [{"type": "string"}]}), json!(1));
         let schema = json!({"properties": {"never": false}});
-        assert_eq!(
-            err(schema.clone(), json!({"never": 1})),
-            "argument \"never\": not allowed"
-        );
+        assert_eq!(err(schema.clone(), json!({"never": 1})), "argument \"never\": not allowed");
         ok(schema, json!({}));
     }
 }

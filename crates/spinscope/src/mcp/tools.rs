@@ -72,11 +72,7 @@ pub fn paginate<'a>(
             .filter(|&n| n <= tools.len())
             .ok_or_else(|| RpcError::invalid_params(format!("Invalid cursor: {c:?}")))?,
     };
-    let end = if page_size == 0 {
-        tools.len()
-    } else {
-        start.saturating_add(page_size).min(tools.len())
-    };
+    let end = if page_size == 0 { tools.len() } else { start.saturating_add(page_size).min(tools.len()) };
     let next = (end < tools.len()).then(|| format!("{CURSOR_PREFIX}{end}"));
     Ok((tools[start..end].iter().collect(), next))
 }
@@ -112,10 +108,9 @@ pub fn list_cursor(params: Option<&Value>) -> Result<Option<&str>, RpcError> {
     match params.get("cursor") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(c)) => Ok(Some(c)),
-        Some(other) => Err(RpcError::invalid_params(format!(
-            "params.cursor must be a string, got {}",
-            json_type(other)
-        ))),
+        Some(other) => {
+            Err(RpcError::invalid_params(format!("params.cursor must be a string, got {}", json_type(other))))
+        }
     }
 }
 
@@ -136,11 +131,7 @@ pub struct CallToolParams {
 pub fn parse_call_tool_params(params: Option<&Value>) -> Result<CallToolParams, RpcError> {
     let params = match params {
         Some(Value::Object(p)) => p,
-        None => {
-            return Err(RpcError::invalid_params(
-                "tools/call requires params with a tool \"name\"",
-            ))
-        }
+        None => return Err(RpcError::invalid_params("tools/call requires params with a tool \"name\"")),
         Some(other) => {
             return Err(RpcError::invalid_params(format!(
                 "tools/call params must be an object, got {}",
@@ -153,16 +144,9 @@ pub fn parse_call_tool_params(params: Option<&Value>) -> Result<CallToolParams, 
             return Err(RpcError::invalid_params("params.name must not be empty"))
         }
         Some(Value::String(n)) => n.clone(),
-        None => {
-            return Err(RpcError::invalid_params(
-                "missing tool name: params.name is required",
-            ))
-        }
+        None => return Err(RpcError::invalid_params("missing tool name: params.name is required")),
         Some(other) => {
-            return Err(RpcError::invalid_params(format!(
-                "params.name must be a string, got {}",
-                json_type(other)
-            )))
+            return Err(RpcError::invalid_params(format!("params.name must be a string, got {}", json_type(other))))
         }
     };
     let arguments = match params.get("arguments") {
@@ -176,11 +160,7 @@ pub fn parse_call_tool_params(params: Option<&Value>) -> Result<CallToolParams, 
         }
     };
     let meta = params.get("_meta").filter(|m| m.is_object()).cloned();
-    Ok(CallToolParams {
-        name,
-        arguments,
-        meta,
-    })
+    Ok(CallToolParams { name, arguments, meta })
 }
 
 /// `-32602` for a `tools/call` naming no known tool (the spec's example).
@@ -221,66 +201,41 @@ pub fn parse_tool_arguments<T: serde::de::DeserializeOwned>(tool: &str, body: &[
 /// with a `content` array of typed items (text items need a string `text`),
 /// an optional boolean `isError` and an optional object `structuredContent`.
 pub fn validate_call_tool_result(result: &Value) -> Result<(), String> {
-    let obj = result.as_object().ok_or_else(|| {
-        format!(
-            "tool result must be a JSON object, got {}",
-            json_type(result)
-        )
-    })?;
+    let obj =
+        result.as_object().ok_or_else(|| format!("tool result must be a JSON object, got {}", json_type(result)))?;
     let content = match obj.get("content") {
         Some(Value::Array(items)) => items,
-        Some(other) => {
-            return Err(format!(
-                "tool result \"content\" must be an array, got {}",
-                json_type(other)
-            ))
-        }
+        Some(other) => return Err(format!("tool result \"content\" must be an array, got {}", json_type(other))),
         None => return Err("tool result is missing the \"content\" array".into()),
     };
     for (i, item) in content.iter().enumerate() {
         let kind = match item.get("type") {
             Some(Value::String(t)) => t,
-            _ => {
-                return Err(format!(
-                    "tool result content[{i}] must be an object with a string \"type\""
-                ))
-            }
+            _ => return Err(format!("tool result content[{i}] must be an object with a string \"type\"")),
         };
         if kind == "text" && !item.get("text").is_some_and(Value::is_string) {
-            return Err(format!(
-                "tool result content[{i}] of type \"text\" needs a string \"text\""
-            ));
+            return Err(format!("tool result content[{i}] of type \"text\" needs a string \"text\""));
         }
     }
     if let Some(v) = obj.get("isError").filter(|v| !v.is_boolean()) {
-        return Err(format!(
-            "tool result \"isError\" must be a boolean, got {}",
-            json_type(v)
-        ));
+        return Err(format!("tool result \"isError\" must be a boolean, got {}", json_type(v)));
     }
     if let Some(v) = obj.get("structuredContent").filter(|v| !v.is_object()) {
-        return Err(format!(
-            "tool result \"structuredContent\" must be an object, got {}",
-            json_type(v)
-        ));
+        return Err(format!("tool result \"structuredContent\" must be an object, got {}", json_type(v)));
     }
     Ok(())
 }
 
 /// Parses and validates a tool component's response body.
 pub fn parse_call_tool_result(body: &[u8]) -> Result<Value, String> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| format!("tool response is not valid JSON: {e}"))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| format!("tool response is not valid JSON: {e}"))?;
     validate_call_tool_result(&value)?;
     Ok(value)
 }
 
 /// Whether a (validated) `CallToolResult` reports a tool error.
 pub fn call_tool_result_is_error(result: &Value) -> bool {
-    result
-        .get("isError")
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
+    result.get("isError").and_then(Value::as_bool).unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -289,9 +244,7 @@ mod tests {
     use super::*;
 
     fn tools(n: usize) -> Vec<Tool> {
-        (0..n)
-            .map(|i| Tool::new(format!("t{i}"), json!({"type": "object"})))
-            .collect()
+        (0..n).map(|i| Tool::new(format!("t{i}"), json!({"type": "object"}))).collect()
     }
 
     fn names(page: &[&Tool]) -> Vec<String> {
@@ -351,18 +304,7 @@ mod tests {
     #[test]
     fn invalid_cursors() {
         let all = tools(3);
-        for cursor in [
-            "",
-            "garbage",
-            "o:",
-            "o:x",
-            "o:-1",
-            "o:+1",
-            "o:01",
-            "o:4",
-            "O:1",
-            "o:99999999999999999999999",
-        ] {
+        for cursor in ["", "garbage", "o:", "o:x", "o:-1", "o:+1", "o:01", "o:4", "O:1", "o:99999999999999999999999"] {
             let e = paginate(&all, Some(cursor), 2).unwrap_err();
             assert_eq!(e.code, INVALID_PARAMS, "{cursor}");
             assert!(e.message.contains("Invalid cursor"));
@@ -382,18 +324,9 @@ mod tests {
         assert_eq!(list_cursor(None).unwrap(), None);
         assert_eq!(list_cursor(Some(&json!({}))).unwrap(), None);
         assert_eq!(list_cursor(Some(&json!({"cursor": null}))).unwrap(), None);
-        assert_eq!(
-            list_cursor(Some(&json!({"cursor": "o:2"}))).unwrap(),
-            Some("o:2")
-        );
-        assert_eq!(
-            list_cursor(Some(&json!({"cursor": 2}))).unwrap_err().code,
-            INVALID_PARAMS
-        );
-        assert_eq!(
-            list_cursor(Some(&json!([]))).unwrap_err().code,
-            INVALID_PARAMS
-        );
+        assert_eq!(list_cursor(Some(&json!({"cursor": "o:2"}))).unwrap(), Some("o:2"));
+        assert_eq!(list_cursor(Some(&json!({"cursor": 2}))).unwrap_err().code, INVALID_PARAMS);
+        assert_eq!(list_cursor(Some(&json!([]))).unwrap_err().code, INVALID_PARAMS);
     }
 
     #[test]
@@ -405,10 +338,7 @@ mod tests {
         assert_eq!(p.name, "fetch");
         assert_eq!(p.arguments, json!({"url": "u"}));
         assert_eq!(p.meta.unwrap()["traceparent"], "tp");
-        for args in [
-            json!({"name": "x"}),
-            json!({"name": "x", "arguments": null}),
-        ] {
+        for args in [json!({"name": "x"}), json!({"name": "x", "arguments": null})] {
             let p = parse_call_tool_params(Some(&args)).unwrap();
             assert_eq!(p.arguments, json!({}));
             assert_eq!(p.meta, None);
@@ -423,15 +353,9 @@ mod tests {
             (None, "requires params"),
             (Some(json!([])), "must be an object, got array"),
             (Some(json!({})), "missing tool name"),
-            (
-                Some(json!({"name": 3})),
-                "params.name must be a string, got number",
-            ),
+            (Some(json!({"name": 3})), "params.name must be a string, got number"),
             (Some(json!({"name": ""})), "must not be empty"),
-            (
-                Some(json!({"name": "x", "arguments": "a=1"})),
-                "params.arguments must be an object, got string",
-            ),
+            (Some(json!({"name": "x", "arguments": "a=1"})), "params.arguments must be an object, got string"),
             (Some(json!({"name": "x", "arguments": [1]})), "got array"),
         ];
         for (params, why) in cases {
@@ -445,10 +369,7 @@ mod tests {
     #[test]
     fn tool_error_result_shape() {
         let r = tool_error_result("boom");
-        assert_eq!(
-            r,
-            json!({"content": [{"type": "text", "text": "boom"}], "isError": true})
-        );
+        assert_eq!(r, json!({"content": [{"type": "text", "text": "boom"}], "isError": true}));
         assert!(validate_call_tool_result(&r).is_ok());
         assert!(call_tool_result_is_error(&r));
     }
@@ -468,27 +389,12 @@ mod tests {
         let bad = [
             (json!([]), "must be a JSON object, got array"),
             (json!({}), "missing the \"content\" array"),
-            (
-                json!({"content": "hi"}),
-                "\"content\" must be an array, got string",
-            ),
+            (json!({"content": "hi"}), "\"content\" must be an array, got string"),
             (json!({"content": [1]}), "content[0] must be an object"),
-            (
-                json!({"content": [{"text": "x"}]}),
-                "content[0] must be an object with a string \"type\"",
-            ),
-            (
-                json!({"content": [{"type": "text"}]}),
-                "needs a string \"text\"",
-            ),
-            (
-                json!({"content": [], "isError": "yes"}),
-                "\"isError\" must be a boolean, got string",
-            ),
-            (
-                json!({"content": [], "structuredContent": [1]}),
-                "\"structuredContent\" must be an object",
-            ),
+            (json!({"content": [{"text": "x"}]}), "content[0] must be an object with a string \"type\""),
+            (json!({"content": [{"type": "text"}]}), "needs a string \"text\""),
+            (json!({"content": [], "isError": "yes"}), "\"isError\" must be a boolean, got string"),
+            (json!({"content": [], "structuredContent": [1]}), "\"structuredContent\" must be an object"),
         ];
         for (r, why) in bad {
             let e = validate_call_tool_result(&r).unwrap_err();
@@ -499,12 +405,8 @@ mod tests {
     #[test]
     fn parse_tool_body() {
         assert!(parse_call_tool_result(br#"{"content":[]}"#).is_ok());
-        assert!(parse_call_tool_result(b"oops")
-            .unwrap_err()
-            .starts_with("tool response is not valid JSON"));
-        assert!(parse_call_tool_result(b"{}")
-            .unwrap_err()
-            .contains("content"));
+        assert!(parse_call_tool_result(b"oops").unwrap_err().starts_with("tool response is not valid JSON"));
+        assert!(parse_call_tool_result(b"{}").unwrap_err().contains("content"));
     }
 
     #[derive(Deserialize)]

@@ -258,8 +258,14 @@ mod tests {
         let mut a = Activity::default();
         a.note(&note("-", Some("s1"), true, false, 9_000), &ActivityLimits::default());
         let records = vec![
-            ("s2".to_string(), json!({"created_ms": 2, "last_seen_ms": 2, "protocol_version": "2025-06-18", "client": "b"})),
-            ("s1".to_string(), json!({"created_ms": 1, "last_seen_ms": 1, "protocol_version": "2025-03-26", "client": null})),
+            (
+                "s2".to_string(),
+                json!({"created_ms": 2, "last_seen_ms": 2, "protocol_version": "2025-06-18", "client": "b"}),
+            ),
+            (
+                "s1".to_string(),
+                json!({"created_ms": 1, "last_seen_ms": 1, "protocol_version": "2025-03-26", "client": null}),
+            ),
         ];
         let list = a.sessions_json(&records, |id| format!("L{id}"));
         assert_eq!(list[0]["label"], "Ls1");

@@ -97,44 +97,153 @@ macro_rules! metric {
     };
 }
 
-metric!(HTTP_REQUESTS_TOTAL, "http_requests_total", Counter, None,
-    "HTTP requests served, by route, method and status code.", ["route", "method", "status"], &[]);
-metric!(HTTP_REQUEST_DURATION_SECONDS, "http_request_duration_seconds", Histogram, Seconds,
-    "Time to answer an HTTP request, in seconds.", ["route", "method"], HTTP_DURATION_BUCKETS);
-metric!(HTTP_REQUEST_SIZE_BYTES, "http_request_size_bytes", Histogram, Bytes,
-    "Size of HTTP request bodies, in bytes.", ["route", "method"], SIZE_BUCKETS);
-metric!(HTTP_RESPONSE_SIZE_BYTES, "http_response_size_bytes", Histogram, Bytes,
-    "Size of HTTP response bodies, in bytes.", ["route", "method"], SIZE_BUCKETS);
-metric!(MCP_REQUESTS_TOTAL, "mcp_requests_total", Counter, None,
-    "MCP messages handled, by JSON-RPC method and outcome (success or error).", ["method", "outcome"], &[]);
-metric!(MCP_SERVER_OPERATION_DURATION_SECONDS, "mcp_server_operation_duration_seconds", Histogram, Seconds,
+metric!(
+    HTTP_REQUESTS_TOTAL,
+    "http_requests_total",
+    Counter,
+    None,
+    "HTTP requests served, by route, method and status code.",
+    ["route", "method", "status"],
+    &[]
+);
+metric!(
+    HTTP_REQUEST_DURATION_SECONDS,
+    "http_request_duration_seconds",
+    Histogram,
+    Seconds,
+    "Time to answer an HTTP request, in seconds.",
+    ["route", "method"],
+    HTTP_DURATION_BUCKETS
+);
+metric!(
+    HTTP_REQUEST_SIZE_BYTES,
+    "http_request_size_bytes",
+    Histogram,
+    Bytes,
+    "Size of HTTP request bodies, in bytes.",
+    ["route", "method"],
+    SIZE_BUCKETS
+);
+metric!(
+    HTTP_RESPONSE_SIZE_BYTES,
+    "http_response_size_bytes",
+    Histogram,
+    Bytes,
+    "Size of HTTP response bodies, in bytes.",
+    ["route", "method"],
+    SIZE_BUCKETS
+);
+metric!(
+    MCP_REQUESTS_TOTAL,
+    "mcp_requests_total",
+    Counter,
+    None,
+    "MCP messages handled, by JSON-RPC method and outcome (success or error).",
+    ["method", "outcome"],
+    &[]
+);
+metric!(
+    MCP_SERVER_OPERATION_DURATION_SECONDS,
+    "mcp_server_operation_duration_seconds",
+    Histogram,
+    Seconds,
     "Duration of MCP server operations (OpenTelemetry mcp.server.operation.duration), in seconds.",
-    ["mcp_method_name", "gen_ai_tool_name", "error_type"], MCP_DURATION_BUCKETS);
-metric!(TOOL_CALLS_TOTAL, "tool_calls_total", Counter, None,
-    "Tool calls, by tool, component and outcome (success, error or timeout).", ["tool", "component", "outcome"], &[]);
-metric!(TOOL_CALL_DURATION_SECONDS, "tool_call_duration_seconds", Histogram, Seconds,
-    "Duration of tool calls, in seconds.", ["tool", "component"], MCP_DURATION_BUCKETS);
-metric!(TOOL_DISCOVERY_FAILURES_TOTAL, "tool_discovery_failures_total", Counter, None,
-    "Tool components that failed to list their tools.", ["component"], &[]);
-metric!(REJECTED_TOTAL, "rejected_total", Counter, None,
-    "Requests rejected before doing work, by reason (unauthorized, payload, concurrency, rate_limit, sessions).", ["reason"], &[]);
-metric!(IN_FLIGHT_REQUESTS, "in_flight_requests", Gauge, None,
-    "Gateway requests being handled right now.", [], &[]);
-metric!(SESSIONS_ACTIVE, "sessions_active", Gauge, None,
-    "MCP sessions created and not yet ended or found expired.", [], &[]);
-metric!(SESSIONS_CREATED_TOTAL, "sessions_created_total", Counter, None,
-    "MCP sessions created.", [], &[]);
-metric!(OUTPUT_TRUNCATED_TOTAL, "output_truncated_total", Counter, None,
-    "Tool results whose output hit max_output_bytes and was truncated.", [], &[]);
-metric!(BUILD_INFO, "build_info", Gauge, None,
-    "Always 1; the version label tells which spinscope is running.", ["version"], &[]);
-metric!(METRICS_SERIES_DROPPED_TOTAL, "metrics_series_dropped_total", Counter, None,
-    "New series refused by the per-metric series cap, by metric.", ["metric"], &[]);
-metric!(METRICS_RECORD_FAILURES_TOTAL, "metrics_record_failures_total", Counter, None,
-    "Requests whose metrics could not be written to the store.", [], &[]);
+    ["mcp_method_name", "gen_ai_tool_name", "error_type"],
+    MCP_DURATION_BUCKETS
+);
+metric!(
+    TOOL_CALLS_TOTAL,
+    "tool_calls_total",
+    Counter,
+    None,
+    "Tool calls, by tool, component and outcome (success, error or timeout).",
+    ["tool", "component", "outcome"],
+    &[]
+);
+metric!(
+    TOOL_CALL_DURATION_SECONDS,
+    "tool_call_duration_seconds",
+    Histogram,
+    Seconds,
+    "Duration of tool calls, in seconds.",
+    ["tool", "component"],
+    MCP_DURATION_BUCKETS
+);
+metric!(
+    TOOL_DISCOVERY_FAILURES_TOTAL,
+    "tool_discovery_failures_total",
+    Counter,
+    None,
+    "Tool components that failed to list their tools.",
+    ["component"],
+    &[]
+);
+metric!(
+    REJECTED_TOTAL,
+    "rejected_total",
+    Counter,
+    None,
+    "Requests rejected before doing work, by reason (unauthorized, payload, concurrency, rate_limit, sessions).",
+    ["reason"],
+    &[]
+);
+metric!(IN_FLIGHT_REQUESTS, "in_flight_requests", Gauge, None, "Gateway requests being handled right now.", [], &[]);
+metric!(
+    SESSIONS_ACTIVE,
+    "sessions_active",
+    Gauge,
+    None,
+    "MCP sessions created and not yet ended or found expired.",
+    [],
+    &[]
+);
+metric!(SESSIONS_CREATED_TOTAL, "sessions_created_total", Counter, None, "MCP sessions created.", [], &[]);
+metric!(
+    OUTPUT_TRUNCATED_TOTAL,
+    "output_truncated_total",
+    Counter,
+    None,
+    "Tool results whose output hit max_output_bytes and was truncated.",
+    [],
+    &[]
+);
+metric!(
+    BUILD_INFO,
+    "build_info",
+    Gauge,
+    None,
+    "Always 1; the version label tells which spinscope is running.",
+    ["version"],
+    &[]
+);
+metric!(
+    METRICS_SERIES_DROPPED_TOTAL,
+    "metrics_series_dropped_total",
+    Counter,
+    None,
+    "New series refused by the per-metric series cap, by metric.",
+    ["metric"],
+    &[]
+);
+metric!(
+    METRICS_RECORD_FAILURES_TOTAL,
+    "metrics_record_failures_total",
+    Counter,
+    None,
+    "Requests whose metrics could not be written to the store.",
+    [],
+    &[]
+);
 
-metric!(TRACE_EXPORT_FAILURES_TOTAL, "trace_export_failures_total", Counter, None,
-    "Span batches the OTLP collector did not accept (down, refused, or an error status).", [], &[]);
+metric!(
+    TRACE_EXPORT_FAILURES_TOTAL,
+    "trace_export_failures_total",
+    Counter,
+    None,
+    "Span batches the OTLP collector did not accept (down, refused, or an error status).",
+    [],
+    &[]
+);
 
 static ALL: [&MetricDef; 18] = [
     &HTTP_REQUESTS_TOTAL,
@@ -194,7 +303,10 @@ mod tests {
 
     #[test]
     fn mcp_buckets_are_the_semantic_conventions_ones() {
-        assert_eq!(MCP_DURATION_BUCKETS, [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0]);
+        assert_eq!(
+            MCP_DURATION_BUCKETS,
+            [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0]
+        );
         assert_eq!(MCP_SERVER_OPERATION_DURATION_SECONDS.buckets, MCP_DURATION_BUCKETS);
         assert_eq!(TOOL_CALL_DURATION_SECONDS.buckets, MCP_DURATION_BUCKETS);
     }
@@ -206,11 +318,8 @@ mod docs {
     #[test]
     fn the_reference_matches_the_catalog() {
         let doc = include_str!("../../../../docs/operations.md");
-        let listed: Vec<&str> = doc
-            .lines()
-            .filter_map(|l| l.strip_prefix("| `spinscope_"))
-            .filter_map(|l| l.split('`').next())
-            .collect();
+        let listed: Vec<&str> =
+            doc.lines().filter_map(|l| l.strip_prefix("| `spinscope_")).filter_map(|l| l.split('`').next()).collect();
         let catalog: Vec<&str> = super::all().iter().map(|m| m.name).collect();
         assert_eq!(listed, catalog, "docs/operations.md and the catalog disagree");
         for m in super::all() {

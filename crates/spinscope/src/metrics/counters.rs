@@ -162,9 +162,8 @@ pub fn assemble(entries: impl IntoIterator<Item = (String, i64)>, limits: &Limit
         let unsigned = value.max(0) as u64;
         match field {
             Field::Series { metric, labels, part } => {
-                let (_, entry) = series
-                    .entry((metric.name, labels))
-                    .or_insert_with(|| (metric, SeriesValue::zero(metric)));
+                let (_, entry) =
+                    series.entry((metric.name, labels)).or_insert_with(|| (metric, SeriesValue::zero(metric)));
                 match (entry, part) {
                     (SeriesValue::Counter(c), Part::Counter) => *c = unsigned,
                     (SeriesValue::Gauge(g), Part::Gauge) => *g = value,
@@ -226,7 +225,13 @@ mod tests {
         r.gauge_add(&SESSIONS_ACTIVE, &[], 1);
         r.observe(&TOOL_CALL_DURATION_SECONDS, &[tool, "text-tools"], seconds);
         r.observe(&TOOL_CALL_DURATION_SECONDS, &[tool, "text-tools"], seconds);
-        r.note(Note { tenant: "acme".into(), session: session.map(Into::into), tool_call: true, error: false, at_ms: 5_000 });
+        r.note(Note {
+            tenant: "acme".into(),
+            session: session.map(Into::into),
+            tool_call: true,
+            error: false,
+            at_ms: 5_000,
+        });
         r
     }
 
@@ -283,7 +288,8 @@ mod tests {
             run(&mut store, &writes(&recorder(tool, 0.1, Some(tool))));
         }
         store.insert(format!("{COUNTER_PREFIX}no_such_metric:c:[]"), 3);
-        let limits = Limits { max_series_per_metric: 2, activity: ActivityLimits { session_ttl_ms: 500, ..Default::default() } };
+        let limits =
+            Limits { max_series_per_metric: 2, activity: ActivityLimits { session_ttl_ms: 500, ..Default::default() } };
         let out = assemble(store, &limits, 6_000);
         assert_eq!(out.snapshot.series(&TOOL_CALLS_TOTAL).count(), 2);
         assert_eq!(out.snapshot.counter(&METRICS_SERIES_DROPPED_TOTAL, &["tool_calls_total"]), 1);

@@ -129,7 +129,10 @@ fn summary(snapshot: &Snapshot, context: &RenderContext) -> Vec<(&'static str, V
         ("tool_call_duration_seconds_count", json!(duration_count)),
         ("tools", Value::Object(tools)),
         ("http_requests_total", json!(total(snapshot, &catalog::HTTP_REQUESTS_TOTAL))),
-        ("mcp_requests_total", Value::Object(by_label(snapshot, &catalog::MCP_REQUESTS_TOTAL, 1, &["success", "error"]))),
+        (
+            "mcp_requests_total",
+            Value::Object(by_label(snapshot, &catalog::MCP_REQUESTS_TOTAL, 1, &["success", "error"])),
+        ),
         ("rejected_total", Value::Object(by_label(snapshot, &catalog::REJECTED_TOTAL, 0, &reasons))),
         ("sessions_active", json!(snapshot.gauge(&catalog::SESSIONS_ACTIVE, &[]))),
         ("sessions_created_total", json!(snapshot.counter(&catalog::SESSIONS_CREATED_TOTAL, &[]))),

@@ -127,7 +127,8 @@ mod tests {
         assert_eq!(parsed.value("spinscope_tool_call_duration_seconds_count", &[]), Some(5_000.0));
         let om = spinscope_testkit::exposition::parse_openmetrics(&render_openmetrics(&s, &context)).unwrap();
         assert_eq!(om.value("spinscope_tool_calls_total", &labels), Some(3.0));
-        let json: serde_json::Value = serde_json::from_str(&render_json_text(&s, &context, &Default::default())).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&render_json_text(&s, &context, &Default::default())).unwrap();
         assert_eq!(json["series"].as_array().unwrap().len(), 10_000);
         assert_eq!(json["tool_calls_total"]["success"], 15_000);
     }

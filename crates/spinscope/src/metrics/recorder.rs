@@ -16,17 +16,17 @@ pub(crate) enum Observation {
 impl Observation {
     pub(crate) fn metric(&self) -> &'static MetricDef {
         match self {
-            Observation::Add { metric, .. } | Observation::GaugeAdd { metric, .. } | Observation::Observe { metric, .. } => {
-                metric
-            }
+            Observation::Add { metric, .. }
+            | Observation::GaugeAdd { metric, .. }
+            | Observation::Observe { metric, .. } => metric,
         }
     }
 
     pub(crate) fn labels(&self) -> &[String] {
         match self {
-            Observation::Add { labels, .. } | Observation::GaugeAdd { labels, .. } | Observation::Observe { labels, .. } => {
-                labels
-            }
+            Observation::Add { labels, .. }
+            | Observation::GaugeAdd { labels, .. }
+            | Observation::Observe { labels, .. } => labels,
         }
     }
 }

@@ -199,10 +199,27 @@ mod tests {
     #[test]
     fn typed_calls_land_in_their_series() {
         let mut r = Recorder::new();
-        let http = HttpRequest { route: "/mcp", method: "BREW", status: 200, duration_s: 0.01, request_bytes: 10, response_bytes: 20 };
+        let http = HttpRequest {
+            route: "/mcp",
+            method: "BREW",
+            status: 200,
+            duration_s: 0.01,
+            request_bytes: 10,
+            response_bytes: 20,
+        };
         r.http_request(http);
-        r.mcp_operation(McpOperation { method: "tools/call", tool: "wc", error: Some(ErrorType::ToolError), duration_s: 0.01 });
-        r.mcp_operation(McpOperation { method: "nope/x", tool: "", error: Some(ErrorType::Rpc(-32601)), duration_s: 0.01 });
+        r.mcp_operation(McpOperation {
+            method: "tools/call",
+            tool: "wc",
+            error: Some(ErrorType::ToolError),
+            duration_s: 0.01,
+        });
+        r.mcp_operation(McpOperation {
+            method: "nope/x",
+            tool: "",
+            error: Some(ErrorType::Rpc(-32601)),
+            duration_s: 0.01,
+        });
         r.tool_call(ToolCall { tool: "wc", component: "text", outcome: ToolOutcome::Timeout, duration_s: 1.0 });
         r.discovery_failure("evil\"name", ["text"]);
         r.rejected(RejectReason::RateLimit);
@@ -210,7 +227,11 @@ mod tests {
         let mut s = Snapshot::new();
         s.apply(&r, &Limits::default());
         assert_eq!(s.counter(&catalog::HTTP_REQUESTS_TOTAL, &["/mcp", "_other", "200"]), 1);
-        assert_eq!(s.counter(&catalog::MCP_REQUESTS_TOTAL, &["tools/call", "success"]), 1, "a tool error is a JSON-RPC success");
+        assert_eq!(
+            s.counter(&catalog::MCP_REQUESTS_TOTAL, &["tools/call", "success"]),
+            1,
+            "a tool error is a JSON-RPC success"
+        );
         assert_eq!(s.counter(&catalog::MCP_REQUESTS_TOTAL, &["_other", "error"]), 1);
         assert!(s.histogram(&catalog::MCP_SERVER_OPERATION_DURATION_SECONDS, &["_other", "", "-32601"]).is_some());
         assert_eq!(s.counter(&catalog::TOOL_CALLS_TOTAL, &["wc", "text", "timeout"]), 1);

@@ -162,7 +162,12 @@ impl Snapshot {
 
     /// The series, created at zero when new, or `None` when it is new and
     /// its metric is full. The caller has checked kind and label count.
-    pub(crate) fn entry(&mut self, metric: &'static MetricDef, labels: &[String], limits: &Limits) -> Option<&mut SeriesValue> {
+    pub(crate) fn entry(
+        &mut self,
+        metric: &'static MetricDef,
+        labels: &[String],
+        limits: &Limits,
+    ) -> Option<&mut SeriesValue> {
         let key = (metric.name, labels.to_vec());
         if !self.series.contains_key(&key) {
             // The drop counter has one series per metric: it cannot grow
@@ -235,7 +240,9 @@ impl Snapshot {
                 (SeriesValue::Counter(a), SeriesValue::Counter(b)) => *a = a.saturating_add(*b),
                 (SeriesValue::Gauge(a), SeriesValue::Gauge(b)) => *a = a.saturating_add(*b),
                 // Decoding guarantees the catalog's bucket count on both sides.
-                (SeriesValue::Histogram(a), SeriesValue::Histogram(b)) if a.buckets.len() == b.buckets.len() => a.add(b),
+                (SeriesValue::Histogram(a), SeriesValue::Histogram(b)) if a.buckets.len() == b.buckets.len() => {
+                    a.add(b)
+                }
                 _ => {}
             }
         }

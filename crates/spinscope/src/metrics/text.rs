@@ -260,7 +260,8 @@ mod tests {
             .filter(|l| {
                 let name = l.strip_prefix("# ").map_or(*l, |m| m.split(' ').nth(1).unwrap_or(""));
                 let name = name.split(['{', ' ']).next().unwrap();
-                name == family || ["_total", "_bucket", "_sum", "_count"].iter().any(|s| name.strip_suffix(s) == Some(family))
+                name == family
+                    || ["_total", "_bucket", "_sum", "_count"].iter().any(|s| name.strip_suffix(s) == Some(family))
             })
             .collect()
     }
@@ -330,7 +331,9 @@ mod tests {
                 "# TYPE spinscope_tool_calls_total counter",
             ]
         );
-        assert!(text.contains("\n# TYPE spinscope_sessions_created_total counter\nspinscope_sessions_created_total 0\n"));
+        assert!(
+            text.contains("\n# TYPE spinscope_sessions_created_total counter\nspinscope_sessions_created_total 0\n")
+        );
         assert!(text.contains("\n# TYPE spinscope_in_flight_requests gauge\nspinscope_in_flight_requests 0\n"));
         assert!(text.contains("\n# TYPE spinscope_build_info gauge\nspinscope_build_info{version=\"1.2.3\"} 1\n"));
         assert_eq!(text.matches("# TYPE ").count(), catalog::all().len());
@@ -420,8 +423,16 @@ mod tests {
         let mut s = Snapshot::new();
         s.apply(&r, &Limits::default());
         let text = render_prometheus(&s, &RenderContext { version: "v\"1\n".into() });
-        assert!(text.contains("spinscope_tool_calls_total{tool=\"a\\\"b\\\\c\\nd\",component=\"ünï\",outcome=\"success\"} 1\n"), "{text}");
-        assert!(text.contains("spinscope_tool_calls_total{tool=\"\\\\n\",component=\"\\\"\\\"\",outcome=\"\r\t\"} 1\n"), "{text}");
+        assert!(
+            text.contains(
+                "spinscope_tool_calls_total{tool=\"a\\\"b\\\\c\\nd\",component=\"ünï\",outcome=\"success\"} 1\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("spinscope_tool_calls_total{tool=\"\\\\n\",component=\"\\\"\\\"\",outcome=\"\r\t\"} 1\n"),
+            "{text}"
+        );
         assert!(text.contains("spinscope_build_info{version=\"v\\\"1\\n\"} 1\n"));
     }
 

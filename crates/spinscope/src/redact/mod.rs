@@ -58,34 +58,13 @@ pub const ARGUMENTS_TRUNCATION_MARK: &str = "…(truncated)";
 /// `csrf_token`; `credential` covers `credentials`; `cookie` covers
 /// `set-cookie`. Substring matching errs on the safe side: `monkey` and
 /// `keyboard` are redacted too.
-pub const SENSITIVE_KEY_FRAGMENTS: [&str; 10] = [
-    "password",
-    "passwd",
-    "pwd",
-    "passphrase",
-    "secret",
-    "token",
-    "key",
-    "credential",
-    "authorization",
-    "cookie",
-];
+pub const SENSITIVE_KEY_FRAGMENTS: [&str; 10] =
+    ["password", "passwd", "pwd", "passphrase", "secret", "token", "key", "credential", "authorization", "cookie"];
 
 /// Object keys (case-insensitive, whole name) whose string value *names* a
 /// setting, as in `{"name": "API_TOKEN", "value": "…"}`.
-const NAME_KEYS: [&str; 11] = [
-    "name",
-    "key",
-    "id",
-    "header",
-    "variable",
-    "var",
-    "env",
-    "field",
-    "param",
-    "parameter",
-    "label",
-];
+const NAME_KEYS: [&str; 11] =
+    ["name", "key", "id", "header", "variable", "var", "env", "field", "param", "parameter", "label"];
 
 /// Longest text taken as the *name* of a setting (a longer one is prose).
 const MAX_NAME_LEN: usize = 128;
@@ -105,11 +84,8 @@ impl RedactionPolicy {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let extra_keys = extra
-            .into_iter()
-            .map(|k| k.as_ref().trim().to_lowercase())
-            .filter(|k| !k.is_empty())
-            .collect();
+        let extra_keys =
+            extra.into_iter().map(|k| k.as_ref().trim().to_lowercase()).filter(|k| !k.is_empty()).collect();
         Self { extra_keys }
     }
 
@@ -121,12 +97,7 @@ impl RedactionPolicy {
     /// Whether a value named `key` (an object key, the key of a `key=value`
     /// pair, or the name in a name/value pair) must be redacted.
     pub fn is_sensitive(&self, key: &str) -> bool {
-        let fragments = || {
-            SENSITIVE_KEY_FRAGMENTS
-                .iter()
-                .copied()
-                .chain(self.extra_keys.iter().map(String::as_str))
-        };
+        let fragments = || SENSITIVE_KEY_FRAGMENTS.iter().copied().chain(self.extra_keys.iter().map(String::as_str));
         if key.is_ascii() {
             fragments().any(|frag| contains_ignore_ascii_case(key, frag))
         } else {
@@ -140,11 +111,7 @@ impl RedactionPolicy {
 /// case-insensitively (no allocation).
 fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
     let needle = needle.as_bytes();
-    !needle.is_empty()
-        && hay
-            .as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
+    !needle.is_empty() && hay.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Whether object key `key` names a setting (see [`NAME_KEYS`]).
@@ -154,10 +121,7 @@ fn is_name_key(key: &str) -> bool {
 
 /// Whether object key `key` holds the value of a named setting.
 fn is_value_key(key: &str) -> bool {
-    ["val", "data", "default"]
-        .iter()
-        .any(|n| key.eq_ignore_ascii_case(n))
-        || contains_ignore_ascii_case(key, "value")
+    ["val", "data", "default"].iter().any(|n| key.eq_ignore_ascii_case(n)) || contains_ignore_ascii_case(key, "value")
 }
 
 /// Whether `name` (the value of a name-like key) names a secret.
@@ -189,24 +153,17 @@ pub fn redact_message(text: &str, policy: &RedactionPolicy, max_chars: usize) ->
 pub fn redact_value(value: &Value, policy: &RedactionPolicy) -> Value {
     match value {
         Value::Object(map) => {
-            let named_secret = map.iter().any(|(k, v)| {
-                is_name_key(k) && v.as_str().is_some_and(|name| names_secret(name, policy))
-            });
+            let named_secret =
+                map.iter().any(|(k, v)| is_name_key(k) && v.as_str().is_some_and(|name| names_secret(name, policy)));
             let mut out = Map::with_capacity(map.len());
             for (k, v) in map {
                 let sensitive = policy.is_sensitive(k) || (named_secret && is_value_key(k));
-                let v = if sensitive {
-                    Value::String(REDACTED.to_owned())
-                } else {
-                    redact_value(v, policy)
-                };
+                let v = if sensitive { Value::String(REDACTED.to_owned()) } else { redact_value(v, policy) };
                 out.insert(redact_text(k, policy), v);
             }
             Value::Object(out)
         }
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|v| redact_value(v, policy)).collect())
-        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| redact_value(v, policy)).collect()),
         Value::String(s) => Value::String(cut_string(&redact_text(s, policy))),
         other => other.clone(),
     }
@@ -261,10 +218,7 @@ mod tests {
             "grid": [[{"apiKey": "k1"}], [[{"deep": {"PASSWORD": "p1"}}]]],
         }));
         for secret in ["t1", "k1", "p1"] {
-            assert!(
-                !out.contains(&format!("\"{secret}\"")),
-                "{secret} leaked: {out}"
-            );
+            assert!(!out.contains(&format!("\"{secret}\"")), "{secret} leaked: {out}");
         }
         assert_eq!(out.matches(REDACTED).count(), 3, "{out}");
         assert!(out.contains(r#""name":"ok""#));
@@ -328,10 +282,7 @@ mod tests {
         let out = redact(json!({"note": "my password is x", "list": ["token"]}));
         assert_eq!(out, r#"{"list":["token"],"note":"my password is x"}"#);
         let out = redact(json!({"query": "password=hunter2", "dsn": "postgres://u:p4ss@db/x"}));
-        assert_eq!(
-            out,
-            r#"{"dsn":"postgres://<redacted>@db/x","query":"password=<redacted>"}"#
-        );
+        assert_eq!(out, r#"{"dsn":"postgres://<redacted>@db/x","query":"password=<redacted>"}"#);
     }
 
     #[test]
@@ -372,19 +323,14 @@ mod tests {
     fn extra_keys_extend_the_defaults() {
         let p = RedactionPolicy::with_extra_keys(" SSN, iban ,,".split(','));
         assert_eq!(p.extra_keys(), ["ssn", "iban"]);
-        let out = redact_arguments(
-            &json!({"patient_ssn": "c", "IBAN": "x", "token": "t", "q": "ok", "s": "ssn=123-45"}),
-            &p,
-        );
+        let out =
+            redact_arguments(&json!({"patient_ssn": "c", "IBAN": "x", "token": "t", "q": "ok", "s": "ssn=123-45"}), &p);
         assert_eq!(
             out,
             r#"{"IBAN":"<redacted>","patient_ssn":"<redacted>","q":"ok","s":"ssn=<redacted>","token":"<redacted>"}"#
         );
         // An empty list is just the defaults; it must not redact everything.
-        assert_eq!(
-            RedactionPolicy::with_extra_keys("".split(',')),
-            RedactionPolicy::default()
-        );
+        assert_eq!(RedactionPolicy::with_extra_keys("".split(',')), RedactionPolicy::default());
     }
 
     #[test]
@@ -392,10 +338,7 @@ mod tests {
         let exact = "a".repeat(MAX_STRING_CHARS);
         assert_eq!(redact(json!(exact.clone())), format!("\"{exact}\""));
         let long = "b".repeat(MAX_STRING_CHARS + 1);
-        let expected = format!(
-            "\"{}{STRING_TRUNCATION_MARK}\"",
-            "b".repeat(MAX_STRING_CHARS)
-        );
+        let expected = format!("\"{}{STRING_TRUNCATION_MARK}\"", "b".repeat(MAX_STRING_CHARS));
         assert_eq!(redact(json!(long)), expected);
     }
 
@@ -414,9 +357,7 @@ mod tests {
         // 199 ASCII then multi-byte chars: the cut lands right after the
         // first 'é' (char 200), never inside it.
         let s = format!("{}{}", "x".repeat(199), "é🦀é🦀");
-        let Value::String(out) = redact_value(&json!(s), &RedactionPolicy::default()) else {
-            panic!()
-        };
+        let Value::String(out) = redact_value(&json!(s), &RedactionPolicy::default()) else { panic!() };
         assert_eq!(out, format!("{}é{STRING_TRUNCATION_MARK}", "x".repeat(199)));
         // 200 four-byte chars are kept whole.
         let crabs = "🦀".repeat(MAX_STRING_CHARS);
@@ -425,9 +366,7 @@ mod tests {
 
     #[test]
     fn total_text_is_capped_at_1000_chars_with_marker() {
-        let args: Map<String, Value> = (0..20)
-            .map(|i| (format!("k{i:02}"), json!("v".repeat(150))))
-            .collect();
+        let args: Map<String, Value> = (0..20).map(|i| (format!("k{i:02}"), json!("v".repeat(150)))).collect();
         let out = redact(Value::Object(args));
         assert_eq!(out.chars().count(), MAX_ARGUMENTS_CHARS);
         assert!(out.ends_with(ARGUMENTS_TRUNCATION_MARK));
@@ -452,10 +391,7 @@ mod tests {
     #[test]
     fn short_text_is_untouched_and_scalars_pass_through() {
         assert_eq!(redact(json!({})), "{}");
-        assert_eq!(
-            redact(json!({"n": 1.5, "b": true, "z": null})),
-            r#"{"b":true,"n":1.5,"z":null}"#
-        );
+        assert_eq!(redact(json!({"n": 1.5, "b": true, "z": null})), r#"{"b":true,"n":1.5,"z":null}"#);
     }
 
     #[test]
@@ -476,10 +412,7 @@ mod tests {
     fn messages_are_redacted_then_cut() {
         let p = RedactionPolicy::default();
         let text = format!("{} Authorization: Bearer abc.def-ghi", "x".repeat(10));
-        assert_eq!(
-            redact_message(&text, &p, 100),
-            "xxxxxxxxxx Authorization: Bearer <redacted>"
-        );
+        assert_eq!(redact_message(&text, &p, 100), "xxxxxxxxxx Authorization: Bearer <redacted>");
         let cut = redact_message(&"é".repeat(50), &p, 10);
         assert_eq!(cut, format!("{}{STRING_TRUNCATION_MARK}", "é".repeat(10)));
     }

@@ -75,10 +75,13 @@ fn text_shape() -> impl Strategy<Value = (String, String)> {
         secret(),
         "[a-z]{1,8}",
     )
-        .prop_map(|(scheme, user, s, host)| (format!("{scheme}://{user}:{s}@{host}.internal:5432/db?sslmode=require"), s));
+        .prop_map(|(scheme, user, s, host)| {
+            (format!("{scheme}://{user}:{s}@{host}.internal:5432/db?sslmode=require"), s)
+        });
     let token_userinfo = secret().prop_map(|s| (format!("https://{s}@github.com/o/r.git"), s));
-    let bearer = (select(vec!["Bearer", "bearer", "BEARER", "Authorization: Bearer", "authorization:bearer"]), secret())
-        .prop_map(|(b, s)| (format!("{b} {s}"), s));
+    let bearer =
+        (select(vec!["Bearer", "bearer", "BEARER", "Authorization: Bearer", "authorization:bearer"]), secret())
+            .prop_map(|(b, s)| (format!("{b} {s}"), s));
     let pair = (sensitive_key(), select(vec!["=", ": ", " = ", ":", "\t=\t"]), select(vec!["", "\"", "'"]), secret())
         .prop_map(|(k, sep, q, s)| (format!("{k}{sep}{q}{s}{q}"), s));
     let escaped_json_pair = (sensitive_key(), secret()).prop_map(|(k, s)| (format!(r#"{{\"{k}\":\"{s}\"}}"#), s));
@@ -90,27 +93,73 @@ fn text_shape() -> impl Strategy<Value = (String, String)> {
         };
         (text, s)
     });
-    let query = (sensitive_key(), secret()).prop_map(|(k, s)| (format!("https://api.example.com/cb?code=1&{k}={s}&state=ok"), s));
+    let query = (sensitive_key(), secret())
+        .prop_map(|(k, s)| (format!("https://api.example.com/cb?code=1&{k}={s}&state=ok"), s));
     let header = (
-        select(vec!["Cookie: session=", "Set-Cookie: id=", "Authorization: Basic ", "Proxy-Authorization: Digest nonce=", "cookie: a=b; c="]),
+        select(vec![
+            "Cookie: session=",
+            "Set-Cookie: id=",
+            "Authorization: Basic ",
+            "Proxy-Authorization: Digest nonce=",
+            "cookie: a=b; c=",
+        ]),
         secret(),
     )
         .prop_map(|(h, s)| (format!("{h}{s}; Path=/"), s));
-    let name_value = (secret_name(), select(vec!["name", "Name", "key", "header", "env", "label", "variable", "id"]), select(vec!["value", "Value", "val"]), secret())
+    let name_value = (
+        secret_name(),
+        select(vec!["name", "Name", "key", "header", "env", "label", "variable", "id"]),
+        select(vec!["value", "Value", "val"]),
+        secret(),
+    )
         .prop_map(|(name, nk, vk, s)| (format!(r#"{{"{nk}":"{name}","{vk}":"{s}"}}"#), s));
     let token = (
-        select(vec!["ghp_", "gho_", "ghs_", "github_pat_", "sk-", "sk-proj-", "sk-ant-api03-", "sk_live_", "xoxb-", "glpat-", "AIza", "npm_", "hf_", "pypi-"]),
+        select(vec![
+            "ghp_",
+            "gho_",
+            "ghs_",
+            "github_pat_",
+            "sk-",
+            "sk-proj-",
+            "sk-ant-api03-",
+            "sk_live_",
+            "xoxb-",
+            "glpat-",
+            "AIza",
+            "npm_",
+            "hf_",
+            "pypi-",
+        ]),
         long_secret(),
     )
         .prop_map(|(p, s)| (format!("{p}{s}"), s));
     let aws = ("ZQ[A-Z0-9]{14}", select(vec!["AKIA", "ASIA"])).prop_map(|(s, p)| (format!("{p}{s}"), s));
     let jwt = ("[A-Za-z0-9_-]{10,40}", secret())
         .prop_map(|(payload, s)| (format!("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ{payload}.{s}"), s));
-    let pem = (select(vec!["RSA ", "EC ", "OPENSSH ", "ENCRYPTED ", ""]), select(vec!["\n", "\\n", "\r\n"]), secret(), secret())
+    let pem = (
+        select(vec!["RSA ", "EC ", "OPENSSH ", "ENCRYPTED ", ""]),
+        select(vec!["\n", "\\n", "\r\n"]),
+        secret(),
+        secret(),
+    )
         .prop_map(|(label, nl, s, s2)| {
             (format!("-----BEGIN {label}PRIVATE KEY-----{nl}MII{s}{nl}{s2}{nl}-----END {label}PRIVATE KEY-----"), s)
         });
-    prop_oneof![userinfo, token_userinfo, bearer, pair, escaped_json_pair, json_pair, query, header, name_value, token, aws, jwt, pem]
+    prop_oneof![
+        userinfo,
+        token_userinfo,
+        bearer,
+        pair,
+        escaped_json_pair,
+        json_pair,
+        query,
+        header,
+        name_value,
+        token,
+        aws,
+        jwt,
+        pem
+    ]
 }
 
 /// A text shape with words around it.

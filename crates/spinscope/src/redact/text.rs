@@ -27,16 +27,8 @@ use super::shapes::{is_word_byte, token_end};
 use super::{is_name_key, is_value_key, names_secret, RedactionPolicy, MAX_NAME_LEN, REDACTED};
 
 /// Auth scheme words that precede a credential in a header value.
-const AUTH_SCHEMES: [&str; 8] = [
-    "bearer",
-    "basic",
-    "digest",
-    "token",
-    "negotiate",
-    "ntlm",
-    "apikey",
-    "aws4-hmac-sha256",
-];
+const AUTH_SCHEMES: [&str; 8] =
+    ["bearer", "basic", "digest", "token", "negotiate", "ntlm", "apikey", "aws4-hmac-sha256"];
 
 /// Longest key read back from a separator.
 const MAX_KEY_LEN: usize = 256;
@@ -47,15 +39,8 @@ const VALUE_WINDOW: usize = 64;
 /// `text` with every secret the rules above recognise replaced by
 /// [`REDACTED`]. Linear in the length of `text`.
 pub fn redact_text(text: &str, policy: &RedactionPolicy) -> String {
-    let mut scanner = Scanner {
-        text,
-        b: text.as_bytes(),
-        policy,
-        out: String::new(),
-        copied: 0,
-        guard: 0,
-        named_until: 0,
-    };
+    let mut scanner =
+        Scanner { text, b: text.as_bytes(), policy, out: String::new(), copied: 0, guard: 0, named_until: 0 };
     scanner.run();
     if scanner.copied == 0 {
         return text.to_owned();
@@ -214,8 +199,8 @@ impl Scanner<'_> {
         if !sensitive && !is_name {
             return None;
         }
-        let header = b[sep] == b':'
-            && ["authorization", "cookie"].iter().any(|h| super::contains_ignore_ascii_case(key, h));
+        let header =
+            b[sep] == b':' && ["authorization", "cookie"].iter().any(|h| super::contains_ignore_ascii_case(key, h));
         let (start, end) = self.value_after(sep, header, sensitive)?;
         if is_name {
             // A new name: it names a secret or ends the previous one's window.
@@ -369,7 +354,10 @@ fn token_from(b: &[u8], start: usize) -> usize {
 /// What ends an unquoted value.
 fn is_delimiter(c: u8) -> bool {
     c.is_ascii_whitespace()
-        || matches!(c, b'&' | b',' | b';' | b'"' | b'\'' | b'`' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'<' | b'>' | b'\\')
+        || matches!(
+            c,
+            b'&' | b',' | b';' | b'"' | b'\'' | b'`' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'<' | b'>' | b'\\'
+        )
 }
 
 /// A byte of a key in a `key=value` pair.
@@ -409,7 +397,10 @@ mod tests {
     #[test]
     fn url_userinfo() {
         assert_eq!(r("postgres://app:s3cret@db:5432/app"), "postgres://<redacted>@db:5432/app");
-        assert_eq!(r("git clone https://x-access-token:abc@github.com/o/r"), "git clone https://<redacted>@github.com/o/r");
+        assert_eq!(
+            r("git clone https://x-access-token:abc@github.com/o/r"),
+            "git clone https://<redacted>@github.com/o/r"
+        );
         assert_eq!(r("redis://:pw@cache"), "redis://<redacted>@cache");
         // A password with an unencoded '@': up to the last one.
         assert_eq!(r("amqp://u:p@ss@mq/vhost"), "amqp://<redacted>@mq/vhost");
@@ -497,10 +488,7 @@ mod tests {
         assert_eq!(r(&format!("private_key={pem}\nbye")), "private_key=<redacted>\nbye");
         // A region that ends just before multi-byte text is no BEGIN.
         assert_eq!(r("token=x ééééééé"), "token=<redacted> ééééééé");
-        assert_eq!(
-            r("-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQ\n-----END PGP PRIVATE KEY BLOCK-----"),
-            "<redacted>"
-        );
+        assert_eq!(r("-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQ\n-----END PGP PRIVATE KEY BLOCK-----"), "<redacted>");
     }
 
     #[test]

@@ -28,7 +28,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use spinscope_tool::{args, error_result, json_response, method_not_allowed, route, structured_result, text_result, unknown_tool, Route};
+use spinscope_tool::{
+    args, error_result, json_response, method_not_allowed, route, structured_result, text_result, unknown_tool, Route,
+};
 
 #[http_component]
 fn handle(req: Request) -> Response {
@@ -110,7 +112,9 @@ fn call(tool: &str, req: &Request) -> Response {
         "slow" => args(tool, req.body()).map(|a: SlowArgs| slow(a.ms)),
         "failing" => match args::<FailingArgs>(tool, req.body()) {
             Ok(a) if a.status == 200 => Err(a.text),
-            Ok(a) => return Response::builder().status(a.status).header("content-type", "text/plain").body(a.text).build(),
+            Ok(a) => {
+                return Response::builder().status(a.status).header("content-type", "text/plain").body(a.text).build()
+            }
             Err(e) => Err(e),
         },
         "broken" => {

@@ -99,7 +99,9 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         }
         "batch" => {
             let list = |name: &str| -> Vec<String> {
-                query(&req, name).map(|v| v.split(',').filter(|k| !k.is_empty()).map(String::from).collect()).unwrap_or_default()
+                query(&req, name)
+                    .map(|v| v.split(',').filter(|k| !k.is_empty()).map(String::from).collect())
+                    .unwrap_or_default()
             };
             json_reply(kvprobe::batch(&list("set"), &list("get")))
         }

@@ -380,18 +380,32 @@ fn sqlite_group(kinds: &[HostKind], plan: &Plan, results: &mut Results) {
     for &kind in kinds {
         // One host for both rows: the trivial request does not touch the store.
         let host = foundation(kind, None);
-        configs.push(Config { name: TRIVIAL.into(), kind, req: get(&host, "/probe/instance"), samples: Samples::default(), host: None });
+        configs.push(Config {
+            name: TRIVIAL.into(),
+            kind,
+            req: get(&host, "/probe/instance"),
+            samples: Samples::default(),
+            host: None,
+        });
         configs.push(Config::new(INCREMENT, kind, get(&host, "/probe/count?key=bench"), host));
         configs.push(gateway(Stores::Sqlite, kind, None, false));
         configs.push(gateway(Stores::Sqlite, kind, None, true));
     }
     measure(&mut configs, plan);
-    let (store, tools): (Vec<Config>, Vec<Config>) = configs.into_iter().partition(|c| c.name == TRIVIAL || c.name == INCREMENT);
+    let (store, tools): (Vec<Config>, Vec<Config>) =
+        configs.into_iter().partition(|c| c.name == TRIVIAL || c.name == INCREMENT);
     println!("\n== 1. Store cost: trivial request vs one increment on the default SQLite store ==");
     report(&store, results);
     for &kind in kinds {
-        if let (Some(t), Some(i)) = (results.get(&(TRIVIAL.into(), label(kind))), results.get(&(INCREMENT.into(), label(kind)))) {
-            println!("  {:<36} {:<5} trivial / increment throughput {:.1}x", "", label(kind), t.run().per_sec / i.run().per_sec);
+        if let (Some(t), Some(i)) =
+            (results.get(&(TRIVIAL.into(), label(kind))), results.get(&(INCREMENT.into(), label(kind))))
+        {
+            println!(
+                "  {:<36} {:<5} trivial / increment throughput {:.1}x",
+                "",
+                label(kind),
+                t.run().per_sec / i.run().per_sec
+            );
         }
     }
     println!("\n== 2. Tool calls through the gateway, recording on vs off ==");
@@ -402,7 +416,8 @@ fn sqlite_group(kinds: &[HostKind], plan: &Plan, results: &mut Results) {
 /// The rows of table 2 for the in-memory metrics store or Redis.
 fn store_group(stores: Stores, kinds: &[HostKind], plan: &Plan, results: &mut Results) {
     // One Redis per host, so neither sees the other's keys.
-    let redis: Vec<Option<RedisServer>> = kinds.iter().map(|_| (stores == Stores::Redis).then(RedisServer::start)).collect();
+    let redis: Vec<Option<RedisServer>> =
+        kinds.iter().map(|_| (stores == Stores::Redis).then(RedisServer::start)).collect();
     let mut configs = Vec::new();
     for (i, &kind) in kinds.iter().enumerate() {
         configs.push(gateway(stores, kind, redis[i].as_ref(), false));
@@ -426,7 +441,9 @@ fn share(on: &Run, off: &Run) -> f64 {
 
 fn on_off_summary(stores: Stores, kinds: &[HostKind], results: &Results) {
     for &kind in kinds {
-        let (Some(off), Some(on)) = (results.get(&(on_off(stores, false), label(kind))), results.get(&(on_off(stores, true), label(kind)))) else {
+        let (Some(off), Some(on)) =
+            (results.get(&(on_off(stores, false), label(kind))), results.get(&(on_off(stores, true), label(kind))))
+        else {
             continue;
         };
         let (off, on) = (off.run(), on.run());
@@ -446,13 +463,22 @@ fn host_vs_spin(results: &Results) {
     let rows: Vec<String> = [TRIVIAL, INCREMENT, INCREMENT_REDIS]
         .into_iter()
         .map(String::from)
-        .chain([Stores::Sqlite, Stores::SqliteMetricsInMemory, Stores::Redis].into_iter().flat_map(|s| [on_off(s, false), on_off(s, true)]))
+        .chain(
+            [Stores::Sqlite, Stores::SqliteMetricsInMemory, Stores::Redis]
+                .into_iter()
+                .flat_map(|s| [on_off(s, false), on_off(s, true)]),
+        )
         .collect();
     println!("\n== 3. Local host vs Spin, same work (spin / local) ==");
     for row in rows {
         if let (Some(l), Some(s)) = (results.get(&(row.clone(), "local")), results.get(&(row.clone(), "spin"))) {
             let (l, s) = (l.run(), s.run());
-            println!("  {row:<36} throughput {:>5.2}x   p50 {:>5.2}x   p99 {:>5.2}x", s.per_sec / l.per_sec, s.p50_ms / l.p50_ms, s.p99_ms / l.p99_ms);
+            println!(
+                "  {row:<36} throughput {:>5.2}x   p50 {:>5.2}x   p99 {:>5.2}x",
+                s.per_sec / l.per_sec,
+                s.p50_ms / l.p50_ms,
+                s.p99_ms / l.p99_ms
+            );
         }
     }
 }
@@ -467,7 +493,8 @@ fn verdict(met: bool) -> &'static str {
 
 /// `f` of each round's pair of slices, as "lo–hi %".
 fn spread(a: &Samples, b: &Samples, f: impl Fn(&Run, &Run) -> f64) -> String {
-    let values: Vec<f64> = a.slices.iter().zip(&b.slices).map(|(x, y)| 100.0 * f(x, y)).filter(|v| v.is_finite()).collect();
+    let values: Vec<f64> =
+        a.slices.iter().zip(&b.slices).map(|(x, y)| 100.0 * f(x, y)).filter(|v| v.is_finite()).collect();
     let lo = values.iter().cloned().fold(f64::INFINITY, f64::min);
     let hi = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     if values.len() < 2 {
@@ -518,10 +545,14 @@ fn exporter() {
         let t = Instant::now();
         let mut bytes = 0;
         for _ in 0..runs {
-            bytes = spinscope::metrics::render_prometheus(&snapshot, &spinscope::metrics::RenderContext::default()).len();
+            bytes =
+                spinscope::metrics::render_prometheus(&snapshot, &spinscope::metrics::RenderContext::default()).len();
         }
         let per = t.elapsed() / runs;
-        println!("  render {series:>6} series (native): {:>8.2} ms  ({bytes} bytes)  goal < 100 ms", per.as_secs_f64() * 1e3);
+        println!(
+            "  render {series:>6} series (native): {:>8.2} ms  ({bytes} bytes)  goal < 100 ms",
+            per.as_secs_f64() * 1e3
+        );
     }
 }
 
@@ -534,15 +565,23 @@ fn main() {
     if wanted("SPINSCOPE_BENCH_HOSTS", "local") {
         kinds.push(HostKind::Local);
     }
-    let spin = if wanted("SPINSCOPE_BENCH_HOSTS", "spin") { find_spin() } else { Err("not selected (SPINSCOPE_BENCH_HOSTS)".into()) };
+    let spin = if wanted("SPINSCOPE_BENCH_HOSTS", "spin") {
+        find_spin()
+    } else {
+        Err("not selected (SPINSCOPE_BENCH_HOSTS)".into())
+    };
     let hosts = match &spin {
-        Ok((bin, version)) => format!("{}real Spin ({version}, {})", if kinds.is_empty() { "" } else { "local host and " }, bin.display()),
+        Ok((bin, version)) => {
+            format!("{}real Spin ({version}, {})", if kinds.is_empty() { "" } else { "local host and " }, bin.display())
+        }
         Err(_) => "local host".to_string(),
     };
     println!("spinscope benchmark: {hosts}; {CLIENTS} connections; {cores} cores");
     match spin {
         Ok(_) => kinds.push(HostKind::Spin),
-        Err(why) => println!("No Spin: {why}. The tables run on the local host only; the goals (set on Spin) are shown for it."),
+        Err(why) => {
+            println!("No Spin: {why}. The tables run on the local host only; the goals (set on Spin) are shown for it.")
+        }
     }
     let vars = bench_vars();
     if !vars.is_empty() {
