@@ -39,12 +39,7 @@ impl Context {
         let loaded = settings::load(reads::GATEWAY);
         let misconfiguration = (!loaded.problems.is_empty())
             .then(|| (settings::problems_message(&loaded), settings::problems_public(&loaded)));
-        let headers: Vec<(String, String)> = request
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
-            .collect();
+        let headers = spinscope_spin::head::header_list(request);
         let request_id = find(&headers, "x-request-id")
             .filter(|v| spinscope::log::is_safe_request_id(v))
             .map(str::to_string)

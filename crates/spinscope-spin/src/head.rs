@@ -9,6 +9,15 @@ use crate::respond::json_response;
 use serde_json::json;
 use spin_sdk::http::{IncomingRequest, Method, Response};
 
+/// The headers of `req`, names in lower case, values as (lossy) text.
+pub fn header_list(req: &IncomingRequest) -> Vec<(String, String)> {
+    req.headers()
+        .entries()
+        .into_iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+        .collect()
+}
+
 /// Method, path, query and headers of a request whose body is not read.
 pub struct Head {
     method: Method,
@@ -21,12 +30,7 @@ impl Head {
     /// The head of `req`, or the 413 answer when a `GET` or `HEAD`
     /// announces a body.
     pub fn without_body(req: &IncomingRequest) -> Result<Head, Response> {
-        let headers: Vec<(String, String)> = req
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
-            .collect();
+        let headers = header_list(req);
         let path_with_query = req.path_with_query().unwrap_or_else(|| "/".into());
         let (path, query) = path_with_query.split_once('?').unwrap_or((&path_with_query, ""));
         let head = Head { method: req.method(), path: path.to_string(), query: query.to_string(), headers };

@@ -11,6 +11,9 @@
 //! and wait for it with [`Host::wait_for_log`], since a component may write
 //! after its response has been sent.
 
+mod otlp_receiver;
+pub use otlp_receiver::OtlpReceiver;
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -650,4 +653,23 @@ impl<'a> Mcp<'a> {
 /// The text of a CallToolResult's first text item.
 pub fn result_text(result: &serde_json::Value) -> String {
     result["content"][0]["text"].as_str().unwrap_or_default().to_string()
+}
+
+/// A state directory whose default SQLite store (Spin's file and schema)
+/// already holds `entries`, for tests that start a host on prepared data.
+pub fn state_with_store(entries: &[(String, Vec<u8>)]) -> PathBuf {
+    let state = temp_dir("state");
+    let db = rusqlite::Connection::open(state.join("sqlite_key_value.db")).unwrap();
+    db.execute_batch(
+        "CREATE TABLE spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))",
+    )
+    .unwrap();
+    for (key, value) in entries {
+        db.execute(
+            "INSERT INTO spin_key_value (store, key, value) VALUES ('default', ?1, ?2)",
+            rusqlite::params![key, value],
+        )
+        .unwrap();
+    }
+    state
 }

@@ -356,18 +356,9 @@ fn a_bad_key_flood_costs_few_writes_and_is_counted_within_the_error() {
 /// minute forever.
 #[test]
 fn old_in_flight_counters_are_deleted() {
-    let state = temp_dir("state");
-    let db = rusqlite::Connection::open(state.join("sqlite_key_value.db")).unwrap();
-    db.execute_batch("CREATE TABLE spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))")
-        .unwrap();
     let now_minute = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 60;
     let old = spinscope::keys::in_flight(now_minute - 10);
-    db.execute(
-        "INSERT INTO spin_key_value (store, key, value) VALUES ('default', ?1, ?2)",
-        rusqlite::params![old, 3i64.to_le_bytes().to_vec()],
-    )
-    .unwrap();
-    drop(db);
+    let state = state_with_store(&[(old.clone(), 3i64.to_le_bytes().to_vec())]);
     let host = app().var("max_concurrency", "4").state_dir(&state).start();
     let (mut mcp, _) = Mcp::connect(&host);
     mcp.call_tool("word_count", json!({"text": "a"}));

@@ -331,17 +331,8 @@ fn recording_off_records_nothing_and_a_dead_store_fails_the_scrape() {
 /// it, the exporter serves the others and says which one it skipped.
 #[test]
 fn an_unreadable_shard_is_skipped_reported_and_kept() {
-    let state = temp_dir("state");
-    let db = rusqlite::Connection::open(state.join("sqlite_key_value.db")).unwrap();
-    db.execute_batch("CREATE TABLE spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))")
-        .unwrap();
     let corrupt = b"{\"v\":1,\"series\":[ not json".to_vec();
-    db.execute(
-        "INSERT INTO spin_key_value (store, key, value) VALUES ('default', ?1, ?2)",
-        rusqlite::params![spinscope::keys::metrics_shard(1), corrupt],
-    )
-    .unwrap();
-    drop(db);
+    let state = state_with_store(&[(spinscope::keys::metrics_shard(1), corrupt.clone())]);
     let host = app().var("metrics_shards", "2").state_dir(&state).start();
     concurrent_sha256_calls(&host, 4, 10);
     let e = scrape_until(&host, |e| value(e, "spinscope_tool_calls_total", &[]) >= 40.0);

@@ -328,25 +328,17 @@ fn detailed_view_reads_the_metrics_shards() {
     calls(&mut second, "calculate", "calc", ToolOutcome::Error, 1);
     calls(&mut second, "word_count", "text-tools", ToolOutcome::Timeout, 1);
     second.sessions(0, 1);
-    let state = temp_dir("state");
-    let db = rusqlite::Connection::open(state.join("sqlite_key_value.db")).unwrap();
-    db.execute_batch("CREATE TABLE spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))")
-        .unwrap();
-    let put = |key: &str, value: &[u8]| {
-        db.execute(
-            "INSERT INTO spin_key_value (store, key, value) VALUES ('default', ?1, ?2)",
-            rusqlite::params![key, value],
-        )
-        .unwrap();
-    };
-    for (shard, recorder) in [(0, first), (5, second)] {
-        let mut snapshot = Snapshot::new();
-        snapshot.apply(&recorder, &Limits::default());
-        put(&spinscope::keys::metrics_shard(shard), &snapshot.encode());
-    }
+    let mut entries: Vec<(String, Vec<u8>)> = [(0, first), (5, second)]
+        .into_iter()
+        .map(|(shard, recorder)| {
+            let mut snapshot = Snapshot::new();
+            snapshot.apply(&recorder, &Limits::default());
+            (spinscope::keys::metrics_shard(shard), snapshot.encode())
+        })
+        .collect();
     // A shard beyond metrics_shards is not read; a corrupt one is reported.
-    put(&spinscope::keys::metrics_shard(3), b"not json");
-    drop(db);
+    entries.push((spinscope::keys::metrics_shard(3), b"not json".to_vec()));
+    let state = state_with_store(&entries);
 
     let host = app().state_dir(&state).start();
     let (status, detailed) = get(&host, "/health/detailed");
