@@ -419,7 +419,21 @@ pub fn request_within(
     body: Option<&[u8]>,
 ) -> Option<Reply> {
     let agent = ureq::AgentBuilder::new().timeout(timeout).build();
-    let mut req = agent.request(method, url);
+    match exchange(agent.request(method, url), headers, body) {
+        Ok(reply) => Some(reply),
+        Err(Failure::TimedOut) => None,
+        Err(Failure::Other(e)) => panic!("{method} {url}: {e}"),
+    }
+}
+
+/// Why an exchange gave no reply.
+enum Failure {
+    TimedOut,
+    Other(String),
+}
+
+/// Sends `req` with `headers` and `body`; any status is a `Reply`.
+fn exchange(mut req: ureq::Request, headers: &[(&str, &str)], body: Option<&[u8]>) -> Result<Reply, Failure> {
     for (k, v) in headers {
         req = req.set(k, v);
     }
@@ -430,8 +444,8 @@ pub fn request_within(
     let resp = match result {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
-        Err(ureq::Error::Transport(t)) if is_timeout(&t) => return None,
-        Err(e) => panic!("{method} {url}: {e}"),
+        Err(ureq::Error::Transport(t)) if is_timeout(&t) => return Err(Failure::TimedOut),
+        Err(e) => return Err(Failure::Other(e.to_string())),
     };
     let status = resp.status();
     let headers = resp
@@ -441,12 +455,10 @@ pub fn request_within(
         .collect();
     let mut bytes = Vec::new();
     if let Err(e) = resp.into_reader().take(64 << 20).read_to_end(&mut bytes) {
-        if e.kind() == std::io::ErrorKind::TimedOut || e.kind() == std::io::ErrorKind::WouldBlock {
-            return None;
-        }
-        panic!("{method} {url}: {e}");
+        let timed_out = matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock);
+        return Err(if timed_out { Failure::TimedOut } else { Failure::Other(e.to_string()) });
     }
-    Some(Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() })
+    Ok(Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() })
 }
 
 fn is_timeout(t: &ureq::Transport) -> bool {
@@ -466,28 +478,11 @@ fn is_timeout(t: &ureq::Transport) -> bool {
 /// One HTTP request; any status is a `Reply`, only transport errors panic.
 pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
     thread_local!(static AGENT: ureq::Agent = agent());
-    let mut req = AGENT.with(|a| a.request(method, url));
-    for (k, v) in headers {
-        req = req.set(k, v);
+    match exchange(AGENT.with(|a| a.request(method, url)), headers, body) {
+        Ok(reply) => reply,
+        Err(Failure::TimedOut) => panic!("{method} {url}: timed out"),
+        Err(Failure::Other(e)) => panic!("{method} {url}: {e}"),
     }
-    let result = match body {
-        Some(b) => req.send_bytes(b),
-        None => req.call(),
-    };
-    let resp = match result {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {url}: {e}"),
-    };
-    let status = resp.status();
-    let headers = resp
-        .headers_names()
-        .into_iter()
-        .flat_map(|n| resp.all(&n).into_iter().map(|v| (n.clone(), v.to_string())).collect::<Vec<_>>())
-        .collect();
-    let mut bytes = Vec::new();
-    resp.into_reader().take(64 << 20).read_to_end(&mut bytes).unwrap();
-    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
 }
 
 pub fn free_port() -> u16 {

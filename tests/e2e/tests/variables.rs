@@ -197,7 +197,7 @@ fn fields_used(source: &str) -> VarSet {
             !next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
         })
     };
-    let fields = Var::ALL.into_iter().filter(|v| uses(&format!("config.{}", v.spec().field)));
+    let fields = Var::ALL.iter().copied().filter(|v| uses(&format!("config.{}", v.spec().field)));
     let methods = METHODS.iter().filter(|(m, _)| uses(&format!("config.{m}"))).map(|(_, v)| *v);
     fields.chain(methods).fold(VarSet::EMPTY, |set, v| set.with(&[v]))
 }

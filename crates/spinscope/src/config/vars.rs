@@ -4,38 +4,6 @@
 //! are checked against it (`tests/e2e/tests/variables.rs`), so a default is
 //! written here and nowhere else in code.
 
-/// A variable spinscope reads, by name (see [`Var::name`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[allow(missing_docs)] // Each variant is the variable of the same name, described in the README.
-pub enum Var {
-    ToolComponents,
-    ToolTimeoutMs,
-    LogLevel,
-    LogFormat,
-    RedactKeys,
-    SessionIdleTimeoutSecs,
-    AllowedOrigins,
-    ValidateToolArguments,
-    MetricsEnabled,
-    MetricsStore,
-    MetricsShards,
-    MetricsMaxSeriesPerMetric,
-    ToolMapTtlMs,
-    ReadyCacheTtlMs,
-    ToolsRequired,
-    MaxRequestBytes,
-    MaxOutputBytes,
-    ToolsPageSize,
-    ApiKeys,
-    MaxConcurrency,
-    RateLimitPerMinute,
-    RateLimitBurst,
-    OtlpTracesEndpoint,
-    OtlpSamplingRatio,
-    ServiceName,
-    MaxSessionsPerTenant,
-}
-
 /// One row of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Variable {
@@ -54,35 +22,55 @@ const fn var(name: &'static str, default: &'static str, field: &'static str) -> 
     Variable { name, default: Some(default), secret: false, field }
 }
 
-/// Every variable, in [`Var`] order (`Var::X as usize` is its row).
-static TABLE: [Variable; 26] = [
-    var("tool_components", "text-tools,calc", "tool_components"),
-    var("tool_timeout_ms", "30000", "tool_timeout"),
-    var("log_level", "info", "log_filter"),
-    var("log_format", "logfmt", "log_format"),
-    var("redact_keys", "", "redact_keys"),
-    var("session_idle_timeout_secs", "1800", "session_idle_timeout"),
-    var("allowed_origins", "", "allowed_origins"),
-    var("validate_tool_arguments", "true", "validate_tool_arguments"),
-    var("metrics_enabled", "true", "metrics_enabled"),
-    var("metrics_store", "default", "metrics_store"),
-    var("metrics_shards", "8", "metrics_shards"),
-    var("metrics_max_series_per_metric", "1000", "metrics_max_series_per_metric"),
-    var("tool_map_ttl_ms", "10000", "tool_map_ttl"),
-    var("ready_cache_ttl_ms", "2000", "ready_cache_ttl"),
-    var("tools_required", "false", "tools_required"),
-    var("max_request_bytes", "1048576", "max_request_bytes"),
-    var("max_output_bytes", "1048576", "max_output_bytes"),
-    var("tools_page_size", "100", "tools_page_size"),
-    Variable { secret: true, ..var("api_keys", "", "api_keys") },
-    var("max_concurrency", "0", "max_concurrency"),
-    var("rate_limit_per_minute", "0", "rate_limit_per_minute"),
-    var("rate_limit_burst", "0", "rate_limit_burst"),
-    var("otlp_traces_endpoint", "", "otlp_traces_endpoint"),
-    var("otlp_sampling_ratio", "1.0", "otlp_sampling_ratio"),
-    var("service_name", "spinscope", "service_name"),
-    var("max_sessions_per_tenant", "1000", "max_sessions_per_tenant"),
-];
+/// Declares [`Var`], its table and [`Var::ALL`] from one list, so a
+/// variable is written once.
+macro_rules! variables {
+    ($($id:ident => $row:expr,)*) => {
+        /// A variable spinscope reads, by name (see [`Var::name`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[allow(missing_docs)] // Each variant is the variable of the same name, described in the README.
+        pub enum Var {
+            $($id,)*
+        }
+
+        /// Every variable, in [`Var`] order (`Var::X as usize` is its row).
+        static TABLE: &[Variable] = &[$($row,)*];
+
+        impl Var {
+            /// Every variable, in table order.
+            pub const ALL: &'static [Var] = &[$(Var::$id,)*];
+        }
+    };
+}
+
+variables! {
+    ToolComponents => var("tool_components", "text-tools,calc", "tool_components"),
+    ToolTimeoutMs => var("tool_timeout_ms", "30000", "tool_timeout"),
+    LogLevel => var("log_level", "info", "log_filter"),
+    LogFormat => var("log_format", "logfmt", "log_format"),
+    RedactKeys => var("redact_keys", "", "redact_keys"),
+    SessionIdleTimeoutSecs => var("session_idle_timeout_secs", "1800", "session_idle_timeout"),
+    AllowedOrigins => var("allowed_origins", "", "allowed_origins"),
+    ValidateToolArguments => var("validate_tool_arguments", "true", "validate_tool_arguments"),
+    MetricsEnabled => var("metrics_enabled", "true", "metrics_enabled"),
+    MetricsStore => var("metrics_store", "default", "metrics_store"),
+    MetricsShards => var("metrics_shards", "8", "metrics_shards"),
+    MetricsMaxSeriesPerMetric => var("metrics_max_series_per_metric", "1000", "metrics_max_series_per_metric"),
+    ToolMapTtlMs => var("tool_map_ttl_ms", "10000", "tool_map_ttl"),
+    ReadyCacheTtlMs => var("ready_cache_ttl_ms", "2000", "ready_cache_ttl"),
+    ToolsRequired => var("tools_required", "false", "tools_required"),
+    MaxRequestBytes => var("max_request_bytes", "1048576", "max_request_bytes"),
+    MaxOutputBytes => var("max_output_bytes", "1048576", "max_output_bytes"),
+    ToolsPageSize => var("tools_page_size", "100", "tools_page_size"),
+    ApiKeys => Variable { secret: true, ..var("api_keys", "", "api_keys") },
+    MaxConcurrency => var("max_concurrency", "0", "max_concurrency"),
+    RateLimitPerMinute => var("rate_limit_per_minute", "0", "rate_limit_per_minute"),
+    RateLimitBurst => var("rate_limit_burst", "0", "rate_limit_burst"),
+    OtlpTracesEndpoint => var("otlp_traces_endpoint", "", "otlp_traces_endpoint"),
+    OtlpSamplingRatio => var("otlp_sampling_ratio", "1.0", "otlp_sampling_ratio"),
+    ServiceName => var("service_name", "spinscope", "service_name"),
+    MaxSessionsPerTenant => var("max_sessions_per_tenant", "1000", "max_sessions_per_tenant"),
+}
 
 /// Variables of `spin.toml` that no component reads: they only fill
 /// templates elsewhere in the manifest (`otlp_collector_host` is in the
@@ -90,39 +78,6 @@ static TABLE: [Variable; 26] = [
 pub const MANIFEST_ONLY: &[Variable] = &[var("otlp_collector_host", "http://127.0.0.1:4318", "")];
 
 impl Var {
-    /// Every variable, in table order.
-    pub const ALL: [Var; 26] = {
-        use Var::*;
-        [
-            ToolComponents,
-            ToolTimeoutMs,
-            LogLevel,
-            LogFormat,
-            RedactKeys,
-            SessionIdleTimeoutSecs,
-            AllowedOrigins,
-            ValidateToolArguments,
-            MetricsEnabled,
-            MetricsStore,
-            MetricsShards,
-            MetricsMaxSeriesPerMetric,
-            ToolMapTtlMs,
-            ReadyCacheTtlMs,
-            ToolsRequired,
-            MaxRequestBytes,
-            MaxOutputBytes,
-            ToolsPageSize,
-            ApiKeys,
-            MaxConcurrency,
-            RateLimitPerMinute,
-            RateLimitBurst,
-            OtlpTracesEndpoint,
-            OtlpSamplingRatio,
-            ServiceName,
-            MaxSessionsPerTenant,
-        ]
-    };
-
     /// Its row of the table.
     pub fn spec(self) -> &'static Variable {
         &TABLE[self as usize]
@@ -140,7 +95,7 @@ impl Var {
 
     /// The variable called `name`, if spinscope reads one.
     pub fn from_name(name: &str) -> Option<Var> {
-        Var::ALL.into_iter().find(|v| v.name() == name)
+        Var::ALL.iter().copied().find(|v| v.name() == name)
     }
 }
 
@@ -152,7 +107,7 @@ impl VarSet {
     /// No variable.
     pub const EMPTY: VarSet = VarSet(0);
     /// Every variable in the table.
-    pub const ALL: VarSet = VarSet::of(&Var::ALL);
+    pub const ALL: VarSet = VarSet::of(Var::ALL);
 
     /// The set of `vars`.
     pub const fn of(vars: &[Var]) -> VarSet {
@@ -197,7 +152,7 @@ impl VarSet {
 
     /// The variables in the set, in table order.
     pub fn iter(self) -> impl Iterator<Item = Var> {
-        Var::ALL.into_iter().filter(move |v| self.contains(*v))
+        Var::ALL.iter().copied().filter(move |v| self.contains(*v))
     }
 
     /// The names of the variables in the set, in table order.
@@ -212,7 +167,7 @@ mod tests {
 
     #[test]
     fn the_table_is_in_enum_order_and_names_are_unique() {
-        for (i, var) in Var::ALL.into_iter().enumerate() {
+        for (i, var) in Var::ALL.iter().copied().enumerate() {
             assert_eq!(var as usize, i, "{var:?} is out of order in Var::ALL");
             assert_eq!(Var::from_name(var.name()), Some(var));
         }
