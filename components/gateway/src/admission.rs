@@ -55,8 +55,7 @@ fn authenticate(cx: &mut Context) -> Result<(), GatewayError> {
 
 /// The gateway-wide limit on requests in flight: a slot is taken with one
 /// `increment` of this minute's counter (released in `finish`). Without
-/// the store the limit cannot be kept: the request is served and a warning
-/// logged.
+/// the store the limit cannot be kept: the request is refused (503).
 fn within_concurrency(cx: &mut Context, now: u64) -> Result<(), GatewayError> {
     let max = cx.config.max_concurrency as i64;
     if max == 0 {
@@ -71,9 +70,16 @@ fn within_concurrency(cx: &mut Context, now: u64) -> Result<(), GatewayError> {
             return Err(GatewayError::rejected(RejectReason::Concurrency, 429, mcp::INTERNAL_ERROR, message)
                 .with_header("retry-after", "1"));
         }
-        Err(e) => cx.warn(Level::Warn, "Concurrency limit not checked", &e),
+        Err(e) => return Err(limit_unchecked(cx, "Concurrency limit not checked", &e)),
     }
     Ok(())
+}
+
+/// A limit that cannot be kept fails closed: 503, logged with the cause.
+fn limit_unchecked(cx: &Context, message: &str, error: &str) -> GatewayError {
+    cx.warn(Level::Error, message, error);
+    GatewayError::rpc(503, None, mcp::INTERNAL_ERROR, "a request limit cannot be checked right now; try again later")
+        .with_header("retry-after", "1")
 }
 
 fn take_slot(store: &Store, minute: u64, now: u64, max: i64) -> Result<bool, KvError> {
@@ -86,7 +92,7 @@ fn take_slot(store: &Store, minute: u64, now: u64, max: i64) -> Result<bool, KvE
 }
 
 /// The tenant's rate limit (see [`RateWindow`]). Without the store it
-/// cannot be kept: the request is served and a warning logged.
+/// cannot be kept: the request is refused (503), never let through.
 fn within_rate_limit(cx: &mut Context, now: u64) -> Result<(), GatewayError> {
     let per_minute = cx.config.rate_limit_per_minute;
     if per_minute == 0 {
@@ -102,10 +108,7 @@ fn within_rate_limit(cx: &mut Context, now: u64) -> Result<(), GatewayError> {
             Err(GatewayError::rejected(RejectReason::RateLimit, 429, mcp::INTERNAL_ERROR, message)
                 .with_header("retry-after", retry_after_secs.to_string()))
         }
-        Err(e) => {
-            cx.warn(Level::Warn, "Rate limit not checked", &e);
-            Ok(())
-        }
+        Err(e) => Err(limit_unchecked(cx, "Rate limit not checked", &e)),
     }
 }
 

@@ -321,6 +321,8 @@ fn a_bad_key_flood_costs_few_writes_and_is_counted_within_the_error() {
         (mcp, ())
     };
     let before = sqlite_writes(&host);
+    let window = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 10;
+    let first_window = window();
     let url = host.url("/mcp");
     let flood = std::thread::spawn(move || {
         concurrently(32, FLOOD / 32 + 1, move |i| {
@@ -338,11 +340,16 @@ fn a_bad_key_flood_costs_few_writes_and_is_counted_within_the_error() {
         assert_eq!(r.status, 200, "a keyed call during the flood: {}", r.body);
     }
     let statuses = flood.join().unwrap();
+    let windows = (window() - first_window + 1) as u32;
     assert!(statuses.iter().all(|s| *s == 401));
     std::thread::sleep(Duration::from_millis(500));
     let writes = sqlite_writes(&host) - before;
-    // About 280 per 10-second window the flood touches, plus the keyed calls.
-    assert!(writes < (FLOOD / 3) as u32, "{writes} store writes for {FLOOD} refused requests");
+    // Each 10-second window the flood touches counts its first 64 exactly,
+    // then about 64 × ln(n/64) more: some 280 for 2,000 one at a time, up
+    // to about 450 when 32 arrive at once and read the same count (they are
+    // still weighted without bias); plus the keyed calls' own writes.
+    let bound = (windows * 550 + 60).min(FLOOD as u32 / 2);
+    assert!(writes < bound, "{writes} store writes for {FLOOD} refused requests over {windows} window(s)");
     let counted = metric(&host, Some(KEY_A), "spinscope_rejected_total", &[("reason", "unauthorized")]);
     // Unbiased; its standard error is about 6 % for 2,000 refusals in a
     // window (docs/auth.md), 8.5 % if the flood spans two: 40 % is more
@@ -366,4 +373,27 @@ fn old_in_flight_counters_are_deleted() {
     let db = rusqlite::Connection::open(state.join("sqlite_key_value.db")).unwrap();
     let left: i64 = db.query_row("SELECT count(*) FROM spin_key_value WHERE key = ?1", [&old], |r| r.get(0)).unwrap();
     assert_eq!(left, 0, "the old counter is deleted");
+}
+
+/// A limit that cannot be kept fails closed: with the store gone, a request
+/// under a rate limit is refused (503 on the local host, whose store calls
+/// fail at once; Spin's hang until Redis is back, so there no answer comes),
+/// never served unchecked.
+#[test]
+fn limits_fail_closed_when_the_store_is_gone() {
+    let redis = RedisServer::start();
+    let host = app().redis(&redis).var("rate_limit_per_minute", "1000").start();
+    let (mcp, _) = Mcp::connect(&host);
+    let headers = mcp.headers();
+    redis.stop();
+    let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let ping = br#"{"jsonrpc":"2.0","id":9,"method":"ping"}"#;
+    match request_within(Duration::from_secs(5), "POST", &host.url("/mcp"), &h, Some(ping)) {
+        Some(reply) => {
+            assert_eq!(reply.status, 503, "{}", reply.body);
+            assert!(reply.body.contains("limit"), "{}", reply.body);
+            host.wait_for_log(|l| l.contains("Rate limit not checked"));
+        }
+        None => assert_eq!(host_kind(), HostKind::Spin, "only Spin waits for a dead Redis"),
+    }
 }
