@@ -134,26 +134,42 @@ fn rate_decision(store: &Store, window: &RateWindow, tenant: &str, now: u64) -> 
     Ok(window.admit(now, previous.unwrap_or(0).max(0) as u64, current))
 }
 
-/// Reads the body, refusing it (413) as soon as it passes the limit.
+/// Bytes past `max_request_bytes` read and thrown away before a 413, so a
+/// client that sent a little too much gets its answer on a clean
+/// connection (closing on unread data resets it, and the answer with it).
+/// Anything larger is refused without reading further.
+const DRAIN_BYTES: usize = 1 << 20;
+
+/// Reads the body, refusing it (413) once it passes the limit: at once when
+/// `Content-Length` says it is far over, else after reading (not keeping)
+/// at most [`DRAIN_BYTES`] more.
 pub async fn read_body(cx: &mut Context, request: IncomingRequest) -> Result<Vec<u8>, GatewayError> {
     let max = cx.config.max_request_bytes;
     let too_large = || {
         let message = format!("request body exceeds the limit of {max} bytes");
         GatewayError::rejected(RejectReason::Payload, 413, mcp::INVALID_REQUEST, message)
     };
-    if cx.header("content-length").and_then(|v| v.trim().parse::<usize>().ok()).is_some_and(|len| len > max) {
+    let announced = cx.header("content-length").and_then(|v| v.trim().parse::<usize>().ok());
+    if announced.is_some_and(|len| len > max.saturating_add(DRAIN_BYTES)) {
         return Err(too_large());
     }
     let mut body = Vec::new();
+    let mut read = 0usize;
     let mut stream = request.into_body_stream();
     while let Some(chunk) = stream.next().await {
         let bytes = chunk.map_err(|e| {
             GatewayError::rpc(400, None, mcp::PARSE_ERROR, format!("could not read the request body: {e}"))
         })?;
-        if body.len() + bytes.len() > max {
+        read += bytes.len();
+        if read > max.saturating_add(DRAIN_BYTES) {
             return Err(too_large());
         }
-        body.extend_from_slice(&bytes);
+        if read <= max {
+            body.extend_from_slice(&bytes);
+        }
+    }
+    if read > max {
+        return Err(too_large());
     }
     cx.record.request_bytes = body.len();
     Ok(body)
