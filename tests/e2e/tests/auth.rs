@@ -242,7 +242,13 @@ fn the_rate_limit_is_enforced_per_tenant_and_refills() {
     let auth_a = format!("Bearer {KEY_A}");
     let auth_b = format!("Bearer {KEY_B}");
     let get = |auth: &str| request("GET", &host.url("/mcp"), &[("authorization", auth)], None).status;
-    // GET /mcp is 405 once admitted: three tokens, then 429.
+    // 600 a minute in bursts of 3: windows of 300 ms. Start just after a
+    // window opens, so the burst and the refusal fall in one window even on
+    // a slow host (the sliding weight of a previous window is tested
+    // natively in spinscope::auth).
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    std::thread::sleep(Duration::from_millis(300 - ms % 300 + 10));
+    // GET /mcp is 405 once admitted: three, then 429.
     assert_eq!([get(&auth_a), get(&auth_a), get(&auth_a)], [405, 405, 405]);
     let limited = request("GET", &host.url("/mcp"), &[("authorization", &auth_a)], None);
     assert_eq!(limited.status, 429);
