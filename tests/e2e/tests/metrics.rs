@@ -243,7 +243,15 @@ fn two_hosts_sharing_redis_add_to_the_same_numbers() {
     // reconnections at most: nothing that grows with the requests.
     assert!(opened <= 8, "{opened} Redis connections opened during {} requests", 2 * PER_HOST);
     let total = (2 * PER_HOST + 2) as f64;
-    let e = scrape_until(&a, |e| value(e, "spinscope_tool_calls_total", &[]) >= total);
+    // On Redis each series is its own counter and a scrape reads them one by
+    // one: a recording still landing can show in one series and not yet in
+    // the next. Wait until every figure checked below has caught up.
+    let settled = |e: &Exposition| {
+        value(e, "spinscope_tool_calls_total", &[]) >= total
+            && value(e, "spinscope_tool_call_duration_seconds_count", &[]) >= total
+            && value(e, "spinscope_sessions_created_total", &[]) >= 4.0
+    };
+    let e = scrape_until(&a, settled);
     let failures = value(&e, "spinscope_metrics_record_failures_total", &[]);
     let logs = |host: &Host| host.logs().into_iter().filter(|l| l.contains("Metrics not recorded")).collect::<Vec<_>>();
     assert_eq!(
@@ -256,7 +264,7 @@ fn two_hosts_sharing_redis_add_to_the_same_numbers() {
     assert_eq!(value(&e, "spinscope_tool_call_duration_seconds_count", &[]), total);
     assert_eq!(value(&e, "spinscope_sessions_created_total", &[]), 4.0);
     assert_eq!(value(&e, "spinscope_metrics_record_failures_total", &[]), 0.0);
-    let from_b = scrape(&b);
+    let from_b = scrape_until(&b, settled);
     assert_eq!(value(&from_b, "spinscope_tool_calls_total", &[("tool", "word_count")]), total);
 }
 
