@@ -15,18 +15,14 @@ use spinscope::log::Level;
 use spinscope::mcp::{self, RpcError, Tool};
 use spinscope::redact::{redact_message, RedactionPolicy};
 use spinscope_spin::kv::Store;
-use spinscope_spin::outbound::{self, Outgoing, SendFailure};
+use spinscope_spin::outbound::SendFailure;
 use spinscope_spin::time;
+use spinscope_spin::tool_components::{self, component_url, MAX_METADATA_BYTES};
 use std::time::Duration;
 
 /// Metadata requests get at most this long, so one dead component cannot
 /// stall `tools/list` for the whole tool timeout.
 const DISCOVERY_TIMEOUT: Duration = Duration::from_secs(5);
-const MAX_METADATA_BYTES: usize = 4 << 20;
-
-pub fn component_url(component: &str, path: &str) -> String {
-    format!("http://{component}.spin.internal{path}")
-}
 
 /// The URL that calls `tool`: its name percent-encoded as one path segment.
 pub fn tool_url(component: &str, tool: &str) -> String {
@@ -90,13 +86,8 @@ pub struct Discovery {
 
 /// Asks every tool component for its tools, all at once.
 pub fn discover(config: &Config, now_ms: u64) -> Discovery {
-    let requests = config
-        .tool_components
-        .iter()
-        .map(|c| Outgoing::get(component_url(c, "/")).header("accept", "application/json"))
-        .collect();
     let timeout = DISCOVERY_TIMEOUT.min(config.tool_timeout);
-    let replies = outbound::send_all(requests, timeout, MAX_METADATA_BYTES);
+    let replies = tool_components::list_tools(&config.tool_components, timeout);
     let mut tools: Vec<ToolEntry> = Vec::new();
     let mut failures = Vec::new();
     let mut duplicates = Vec::new();

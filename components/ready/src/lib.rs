@@ -20,15 +20,15 @@ use spinscope::keys;
 use spinscope::log::rfc3339_ms;
 use spinscope_spin::head::Head;
 use spinscope_spin::kv::{KvError, Store};
-use spinscope_spin::outbound::{self, Outgoing, SendFailure};
+use spinscope_spin::outbound::SendFailure;
 use spinscope_spin::respond::{get_or_head, json_response};
+use spinscope_spin::tool_components;
 use spinscope_spin::{gate, metrics_sink, random_bytes, respond, settings, startup, time};
 use std::time::Duration;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Upper bound on a tool component's metadata answer during readiness.
 const TOOLS_TIMEOUT_CAP: Duration = Duration::from_secs(2);
-const MAX_METADATA_BYTES: usize = 4 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Endpoint {
@@ -185,11 +185,7 @@ fn tools_check(loaded: &LoadedConfig) -> Check {
     let components = &loaded.config.tool_components;
     let timeout = loaded.config.tool_timeout.min(TOOLS_TIMEOUT_CAP);
     let began = time::monotonic_ns();
-    let requests = components
-        .iter()
-        .map(|c| Outgoing::get(format!("http://{c}.spin.internal/")).header("accept", "application/json"))
-        .collect();
-    let replies = outbound::send_all(requests, timeout, MAX_METADATA_BYTES);
+    let replies = tool_components::list_tools(components, timeout);
     let total_ms = elapsed_ms(began, time::monotonic_ns());
     let probes: Vec<ToolProbe> = components
         .iter()

@@ -16,6 +16,7 @@
 //! - [`refusals`]: the count of requests refused for want of a key;
 //! - [`head`], [`respond`]: their request head (bodies refused unread),
 //!   JSON answers and method check;
+//! - [`tool_components`]: the tool components' URLs and their tool lists;
 //! - [`time`] and [`random_bytes`]: clocks and randomness.
 //!
 //! Only built for `wasm32-wasip2`.
@@ -33,6 +34,7 @@ pub mod sessions;
 pub mod settings;
 pub mod startup;
 pub mod time;
+pub mod tool_components;
 pub mod vars;
 
 /// Bindings for `spinscope:platform/platform` (../../wit). Everything is

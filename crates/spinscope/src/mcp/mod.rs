@@ -2,6 +2,10 @@
 //! revisions, message parsing, response builders, and (in submodules) tool
 //! metadata, `tools/list` pagination, `tools/call` handling and a minimal
 //! JSON-Schema check of tool arguments. Everything is re-exported here.
+//!
+//! Hand-written rather than an SDK's types: the gateway needs only these few
+//! messages, must keep unknown fields and odd ids exactly as sent, and an
+//! SDK (rmcp and its async runtime) would multiply each component's size.
 
 mod jsonrpc;
 mod lifecycle;

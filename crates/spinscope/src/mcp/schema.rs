@@ -5,6 +5,10 @@
 //! `items`, `minItems`/`maxItems`. Every other keyword (`$ref`, `anyOf`,
 //! `pattern`, `format`…) is ignored, so the check can only be more permissive
 //! than a full validator, never stricter.
+//!
+//! Hand-written rather than a validator crate: those pull in regex and URL
+//! parsing, several hundred kilobytes in every gateway instance, for
+//! keywords tool schemas do not use.
 
 use serde_json::{Map, Value};
 

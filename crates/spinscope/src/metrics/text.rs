@@ -6,6 +6,10 @@
 //! label values. Everything goes into one `String` sized up front: label
 //! values are escaped straight into it, and a histogram's label set is
 //! escaped once per series, not once per bucket line.
+//!
+//! Hand-written rather than prometheus-client's encoder: the series come
+//! from merged store records, not from live registry handles, and this
+//! renders them straight from the snapshot in one pass.
 
 use super::catalog::{self, Kind, MetricDef, PREFIX};
 use super::snapshot::{Histogram, SeriesValue, Snapshot};
