@@ -403,3 +403,23 @@ fn limits_fail_closed_when_the_store_is_gone() {
         None => assert_eq!(host_kind(), HostKind::Spin, "only Spin waits for a dead Redis"),
     }
 }
+
+/// An `api_keys` value that does not parse fails closed in every component
+/// that authenticates (503), and no answer quotes the value.
+#[test]
+fn an_invalid_api_keys_fails_closed_everywhere_without_quoting_it() {
+    let secret = "acme:not-a-sha256-but-a-secret-4711";
+    let host = app().var("api_keys", secret).start();
+    for route in PROTECTED_ROUTES {
+        for key in [None, Some(KEY_A)] {
+            let r = call_route(&host, route, key);
+            assert_eq!(r.status, 503, "{route} with {key:?}: {}", r.body);
+            assert!(!r.body.contains("not-a-sha256"), "{route} quotes the value: {}", r.body);
+        }
+    }
+    for route in OPEN_ROUTES {
+        let r = call_route(&host, route, None);
+        assert!(!r.body.contains("not-a-sha256"), "{route} quotes the value: {}", r.body);
+    }
+    host.wait_for_log(|l| l.contains("api_keys"));
+}

@@ -395,3 +395,24 @@ fn duplicate_tool_names_are_an_error_and_the_first_component_keeps_them() {
     assert_eq!(dup["level"], "error");
     assert_eq!(dup["kept_by"], "text-tools");
 }
+
+/// Client-supplied strings that are stored or logged are cut at 256 bytes
+/// with a marker: a 10 KB client name reaches neither the session record
+/// nor the log whole.
+#[test]
+fn a_huge_client_name_is_cut_before_it_is_stored_or_logged() {
+    let host = HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"])).start();
+    let name = "n".repeat(10_000);
+    let mut mcp = Mcp::new(&host);
+    let r = mcp.request(
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": name, "version": "v".repeat(10_000)}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let line = host.wait_for_log(|l| l.contains("Session created"));
+    assert!(line.contains("…[cut]"), "{line}");
+    assert!(!line.contains(&"n".repeat(300)), "the whole name was logged");
+    let sessions = host.get("/metrics?format=json").json()["sessions"].clone();
+    let client = sessions[0]["client"].as_str().unwrap_or_default().to_string();
+    assert!(client.len() <= 256 + "…[cut]".len() && client.ends_with("…[cut]"), "{sessions}");
+}
