@@ -11,6 +11,8 @@ use crate::bindings::wasi::keyvalue::{atomics, store};
 /// An open key-value store (a Spin key-value store label).
 pub struct Store {
     bucket: store::Bucket,
+    /// Every key, listed at most once per handle (see [`Store::keys_with_prefix`]).
+    listing: std::cell::OnceCell<Vec<String>>,
 }
 
 /// What [`Store::swap_existing`] did.
@@ -41,7 +43,7 @@ pub enum Encoding {
 impl Store {
     /// Opens the store labelled `name`; the component must be granted it in `spin.toml`.
     pub fn open(name: &str) -> Result<Store, KvError> {
-        Ok(Store { bucket: store::open(name)? })
+        Ok(Store { bucket: store::open(name)?, listing: std::cell::OnceCell::new() })
     }
 
     /// Opens the `"default"` store.
@@ -69,14 +71,28 @@ impl Store {
         Ok(self.bucket.exists(key)?)
     }
 
-    /// Every key starting with `prefix` (`list-keys`, all pages). Only for
-    /// inspection endpoints: it reads the whole key space.
+    /// Every key starting with `prefix`. Only for rare requests (scrapes,
+    /// `initialize`): `list-keys` reads the whole key space (Redis: `KEYS *`),
+    /// so the listing is taken once per handle and shared by every caller of
+    /// the request. Keys created after it are not in it, and keys deleted
+    /// since still are: callers read each key and skip what is gone.
     pub fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        let all = match self.listing.get() {
+            Some(all) => all,
+            None => {
+                let listed = self.list_all()?;
+                self.listing.get_or_init(|| listed)
+            }
+        };
+        Ok(all.iter().filter(|k| k.starts_with(prefix)).cloned().collect())
+    }
+
+    fn list_all(&self) -> Result<Vec<String>, KvError> {
         let mut out = Vec::new();
         let mut cursor = None;
         loop {
             let page = self.bucket.list_keys(cursor.as_deref())?;
-            out.extend(page.keys.into_iter().filter(|k| k.starts_with(prefix)));
+            out.extend(page.keys);
             match page.cursor {
                 Some(next) => cursor = Some(next),
                 None => return Ok(out),
