@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh machine: the wasm32-wasip2
-# target and Debian's redis-server and prometheus (promtool). Idempotent.
+# target, Debian's redis-server and prometheus (promtool), and the official
+# MCP client SDKs the e2e suite drives (below). Idempotent.
 set -euo pipefail
 rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 # `make lint` (part of `make test`) needs rustfmt and clippy.
@@ -16,4 +17,46 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts the services it installs; the tests run their own.
   (command -v systemctl >/dev/null && $SUDO systemctl stop redis-server prometheus) >/dev/null 2>&1 || true
+fi
+
+# The official MCP client SDKs that tests/e2e/tests/clients.rs drives: the
+# Python `mcp` package in a venv and the TypeScript SDK's node_modules, both
+# under target/mcp-clients, from the pins committed in tests/e2e/clients/. A
+# stamp holding the pins' checksum skips the work while they are unchanged.
+cd "$(dirname "$0")/.."
+pins=tests/e2e/clients
+clients=target/mcp-clients
+need=()
+python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || need+=(python3 python3-venv)
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# The checksum of the files a client is installed from.
+sum() { cat "$@" | sha256sum | cut -d' ' -f1; }
+fresh() { [ -f "$1/.installed" ] && [ "$(cat "$1/.installed")" = "$2" ]; }
+
+venv=$clients/venv
+want=$(sum $pins/requirements.txt)
+if ! fresh "$venv" "$want"; then
+  echo "install-deps: Python MCP SDK into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r $pins/requirements.txt
+  echo "$want" >"$venv/.installed"
+fi
+
+node=$clients/node
+want=$(sum $pins/node/package.json $pins/node/package-lock.json)
+if ! fresh "$node" "$want"; then
+  echo "install-deps: TypeScript MCP SDK into $node"
+  rm -rf "$node"
+  mkdir -p "$node"
+  cp $pins/node/package.json $pins/node/package-lock.json "$node/"
+  # Exactly the lock file's versions; no install scripts run.
+  (cd "$node" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" >"$node/.installed"
 fi

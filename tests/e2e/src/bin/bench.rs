@@ -20,6 +20,10 @@
 //!    SQLite throughput with recording against the store's ceiling taken in
 //!    the same rounds (at least 90 %).
 //! 5. The exporter: rendering 1,000 and 10,000 series (native).
+//! 6. Legacy versus modern `tools/call`: a handshake-era session against
+//!    2026-07-28's stateless requests on the same gateway, recording on, on
+//!    SQLite and with the metrics in memory: throughput side by side and
+//!    the modern / legacy ratio.
 //!
 //! All at 32 connections (closed loop: 32 client threads, each sending its
 //! next request when the last is answered). All configurations of a store
@@ -30,7 +34,8 @@
 //!
 //! Knobs: `bench --quick` (smaller samples, for a smoke run);
 //! `SPINSCOPE_BENCH_SLICE_SECS`, `SPINSCOPE_BENCH_ROUNDS`;
-//! `SPINSCOPE_BENCH_ONLY=sqlite,memory,redis` (store setups);
+//! `SPINSCOPE_BENCH_ONLY=sqlite,memory,redis,eras` (store setups; `eras`
+//! is table 6);
 //! `SPINSCOPE_BENCH_HOSTS=local,spin`; `SPINSCOPE_BENCH_VARS=name=value,...`
 //! (app variables for every gateway, to try a setting, e.g.
 //! `metrics_shards=64`).
@@ -337,6 +342,11 @@ const INCREMENT_REDIS: &str = "one increment per request (redis)";
 
 /// The gateway with recording on or off, on `stores`.
 fn gateway(stores: Stores, kind: HostKind, redis: Option<&RedisServer>, recording: bool) -> Config {
+    let host = gateway_host(stores, kind, redis, recording);
+    Config::new(on_off(stores, recording), kind, tool_call(&host), host)
+}
+
+fn gateway_host(stores: Stores, kind: HostKind, redis: Option<&RedisServer>, recording: bool) -> Host {
     let mut builder = HostBuilder::app(Some(&["gateway", "text-tools", "calc"]))
         .var("tool_components", "text-tools,calc")
         .var("metrics_enabled", if recording { "true" } else { "false" });
@@ -348,8 +358,7 @@ fn gateway(stores: Stores, kind: HostKind, redis: Option<&RedisServer>, recordin
         Stores::SqliteMetricsInMemory => builder = builder.metrics_in_memory(),
         Stores::Sqlite => {}
     }
-    let host = start(builder, kind);
-    Config::new(on_off(stores, recording), kind, tool_call(&host), host)
+    start(builder, kind)
 }
 
 /// `SPINSCOPE_BENCH_VARS=name=value,...`.
@@ -537,6 +546,103 @@ fn goals(kind: HostKind, results: &Results) {
     }
 }
 
+/// Table 6's rows: the same `tools/call word_count` in the two eras of MCP.
+const LEGACY: &str = "legacy, session";
+const MODERN: &str = "modern 2026-07-28, no session";
+const ERA_STORES: [Stores; 2] = [Stores::Sqlite, Stores::SqliteMetricsInMemory];
+
+fn era_row(stores: Stores, era: &str) -> String {
+    format!("{}: {era}", stores.name())
+}
+
+/// A 2026-07-28 `tools/call`: version, client info and capabilities in
+/// `params._meta`, the routing headers beside them, no session to look up.
+fn modern_tool_call(host: &Host) -> Req {
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "word_count", "arguments": {"text": "the quick brown fox"}, "_meta": meta}});
+    let headers = [
+        ("content-type", "application/json"),
+        ("accept", "application/json, text/event-stream"),
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "tools/call"),
+        ("mcp-name", "word_count"),
+    ];
+    let headers = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Req { url: host.url("/mcp"), headers, body: Some(body.to_string()) }
+}
+
+/// Whether `req` is answered with a successful tool result: a JSON-RPC
+/// error comes back with status 200 too, and must not pass for a call.
+fn served(req: &Req) -> Result<(), String> {
+    let headers: Vec<(&str, &str)> = req.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let reply = request("POST", &req.url, &headers, req.body.as_ref().map(|b| b.as_bytes()));
+    let ok = reply.status == 200
+        && serde_json::from_str::<serde_json::Value>(&reply.body)
+            .is_ok_and(|v| v["result"]["isError"] == json!(false) && v.get("error").is_none());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("status {}: {}", reply.status, reply.body.chars().take(200).collect::<String>()))
+    }
+}
+
+/// Table 6: legacy versus modern `tools/call` side by side, recording on, on
+/// the default SQLite store and with the metrics in memory (where the
+/// session read a legacy call adds is not hidden behind the metrics fsync).
+/// Each row on a gateway of its own, measured in the same rounds.
+fn era_group(kinds: &[HostKind], plan: &Plan, results: &mut Results) {
+    println!("\n== 6. Legacy vs modern tools/call (recording on) ==");
+    let mut configs = Vec::new();
+    for &kind in kinds {
+        for stores in ERA_STORES {
+            let host = gateway_host(stores, kind, None, true);
+            configs.push(Config::new(era_row(stores, LEGACY), kind, tool_call(&host), host));
+            let host = gateway_host(stores, kind, None, true);
+            let req = modern_tool_call(&host);
+            match served(&req) {
+                Ok(()) => configs.push(Config::new(era_row(stores, MODERN), kind, req, host)),
+                Err(why) => {
+                    println!("  {:<5} {}: not measured, the gateway does not serve it ({why})", label(kind), MODERN);
+                    stop(host);
+                }
+            }
+        }
+    }
+    measure(&mut configs, plan);
+    report(&configs, results);
+    drop(configs);
+    for stores in ERA_STORES {
+        for &kind in kinds {
+            let get = |era: &str| results.get(&(era_row(stores, era), label(kind)));
+            let (Some(legacy), Some(modern)) = (get(LEGACY), get(MODERN)) else { continue };
+            let (l, m) = (legacy.run(), modern.run());
+            println!(
+                "  {:<36} {:<5} modern / legacy: throughput {:.2}x{}   p50 {:.2}x   p99 {:.2}x",
+                stores.name(),
+                label(kind),
+                m.per_sec / l.per_sec,
+                spread(modern, legacy, |a, b| a.per_sec / b.per_sec).replace('%', "% of legacy"),
+                m.p50_ms / l.p50_ms,
+                m.p99_ms / l.p99_ms
+            );
+        }
+    }
+    for stores in ERA_STORES {
+        for era in [LEGACY, MODERN] {
+            let row = era_row(stores, era);
+            if let (Some(l), Some(s)) = (results.get(&(row.clone(), "local")), results.get(&(row.clone(), "spin"))) {
+                let (l, s) = (l.run(), s.run());
+                println!("  {row:<36} spin / local throughput {:>5.2}x   p50 {:>5.2}x", s.per_sec / l.per_sec, s.p50_ms / l.p50_ms);
+            }
+        }
+    }
+}
+
 fn exporter() {
     println!("\n== 5. Exporter ==");
     for series in [1_000usize, 10_000] {
@@ -612,5 +718,8 @@ fn main() {
         goals(kind, &results);
     }
     exporter();
+    if wanted("SPINSCOPE_BENCH_ONLY", "eras") {
+        era_group(&kinds, &plan, &mut results);
+    }
     println!("\nbench took {:.0} s", started.elapsed().as_secs_f64());
 }

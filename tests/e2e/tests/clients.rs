@@ -1,0 +1,264 @@
+//! The official MCP client SDKs against the real gateway on the host under
+//! test: Python `mcp` 2.x and Rust `rmcp` 3.x in their 2026-07-28 mode
+//! (`server/discover`, then stateless requests), and the TypeScript SDK 1.x
+//! in the handshake era (initialize, a session, DELETE). What each client
+//! negotiated and got back is checked, and `/metrics` must agree: no session
+//! for the modern clients, one (created and ended) for the handshake client,
+//! and the calls counted under the negotiated `mcp_protocol_version`.
+//!
+//! Python and node run as subprocesses from what `make deps`
+//! (scripts/install-deps.sh) installs under `target/mcp-clients`; when that
+//! is missing the test fails and says so, it never skips.
+
+use rmcp::model::{CallToolRequestParams, ClientConfig, Implementation, ProtocolVersion};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{ClientLifecycleMode, ClientServiceExt};
+use serde_json::{json, Value};
+use spinscope_e2e::*;
+use spinscope_testkit::exposition::{parse, Exposition};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const MODERN: &str = "2026-07-28";
+/// What the TypeScript SDK 1.32 asks for in `initialize` (its latest).
+const TS_SDK_VERSION: &str = "2025-11-25";
+/// A client run that takes longer is killed and the test fails.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn app() -> Host {
+    HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"])).var("tool_components", "text-tools,calc").start()
+}
+
+/// Where scripts/install-deps.sh put the client SDKs.
+fn installed(relative: &str) -> PathBuf {
+    let path = workspace_root().join("target/mcp-clients").join(relative);
+    assert!(
+        path.exists(),
+        "{} is missing: the MCP client SDKs are installed by `make deps` (bash scripts/install-deps.sh)",
+        path.display()
+    );
+    path
+}
+
+fn client_script(name: &str) -> PathBuf {
+    workspace_root().join("tests/e2e/clients").join(name)
+}
+
+/// Runs a client program to its end (at most [`CLIENT_TIMEOUT`]) and parses
+/// the one JSON object it prints; fails with its output otherwise.
+fn run_client(mut cmd: Command) -> Value {
+    let what = format!("{cmd:?}");
+    // Loopback only: no proxy from the environment may get in between.
+    cmd.env("NO_PROXY", "127.0.0.1,localhost").env("no_proxy", "127.0.0.1,localhost");
+    let mut child =
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| {
+            panic!("{what}: {e}")
+        });
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + CLIENT_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (stdout, stderr) = (out.join().unwrap(), err.join().unwrap());
+    match status {
+        Some(s) if s.success() => serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("{what} printed no JSON ({e}):\n{stdout}\nstderr:\n{stderr}")),
+        Some(s) => panic!("{what} failed ({s}):\nstdout:\n{stdout}\nstderr:\n{stderr}"),
+        None => panic!("{what} still running after {CLIENT_TIMEOUT:?}, killed:\nstdout:\n{stdout}\nstderr:\n{stderr}"),
+    }
+}
+
+fn scrape(host: &Host) -> Exposition {
+    let r = host.get("/metrics");
+    assert_eq!(r.status, 200, "{}", r.body);
+    parse(&r.body).unwrap_or_else(|e| panic!("invalid exposition: {e}\n{}", r.body))
+}
+
+fn value(e: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
+    e.value(name, labels).unwrap_or(0.0)
+}
+
+/// `spinscope_mcp_requests_total` for `method` at protocol version `version`.
+fn requests(e: &Exposition, method: &str, version: &str) -> f64 {
+    value(e, "spinscope_mcp_requests_total", &[("method", method), ("mcp_protocol_version", version)])
+}
+
+/// The gateway records metrics after answering: scrapes until `done` holds
+/// (at most 20 s) and returns the last scrape either way.
+fn scrape_until(host: &Host, done: impl Fn(&Exposition) -> bool) -> Exposition {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let e = scrape(host);
+        if done(&e) || Instant::now() > deadline {
+            return e;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The MCP request series of a scrape, for a failed assertion to show.
+fn mcp_series(host: &Host) -> String {
+    let body = host.get("/metrics").body;
+    body.lines().filter(|l| l.contains("spinscope_mcp_") || l.contains("spinscope_sessions_")).collect::<Vec<_>>().join("\n")
+}
+
+/// What every modern client must have left in the metrics: its two
+/// `word_count` calls counted at 2026-07-28, no `initialize`, no session.
+fn assert_stateless(host: &Host, client: &str) {
+    let e = scrape_until(host, |e| requests(e, "tools/call", MODERN) >= 2.0);
+    let series = || mcp_series(host);
+    assert_eq!(requests(&e, "tools/call", MODERN), 2.0, "{client}: tools/call at {MODERN}\n{}", series());
+    assert!(requests(&e, "tools/list", MODERN) >= 1.0, "{client}: tools/list at {MODERN}\n{}", series());
+    assert_eq!(
+        value(
+            &e,
+            "spinscope_mcp_server_operation_duration_seconds_count",
+            &[("mcp_method_name", "tools/call"), ("gen_ai_tool_name", "word_count"), ("mcp_protocol_version", MODERN)]
+        ),
+        2.0,
+        "{client}: operation duration of the calls at {MODERN}\n{}",
+        series()
+    );
+    assert_eq!(value(&e, "spinscope_mcp_requests_total", &[("method", "initialize")]), 0.0, "{client}\n{}", series());
+    assert_eq!(value(&e, "spinscope_sessions_created_total", &[]), 0.0, "{client} made a session\n{}", series());
+    assert_eq!(value(&e, "spinscope_sessions_active", &[]), 0.0, "{client}\n{}", series());
+}
+
+/// `word_count` of "the quick brown fox", as a client summarised it.
+fn assert_word_count(call: &Value) {
+    assert_eq!(call["is_error"], false, "{call}");
+    assert_eq!(call["structured"]["words"], 4, "{call}");
+    assert_eq!(call["structured"]["characters"], 19, "{call}");
+}
+
+/// Invalid arguments, from 2025-11-25 on: a tool execution error with a
+/// message (SEP-1303), not a JSON-RPC error.
+fn assert_invalid_arguments(call: &Value) {
+    assert_eq!(call["is_error"], true, "{call}");
+    assert!(!call["text"].as_str().unwrap_or_default().is_empty(), "a message the model can act on: {call}");
+}
+
+fn tool_names(list: &Value) -> Vec<&str> {
+    list.as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect()
+}
+
+#[test]
+fn python_sdk_discovers_and_speaks_2026_07_28_without_a_session() {
+    let python = installed("venv/bin/python");
+    let host = app();
+    let mut cmd = Command::new(python);
+    cmd.arg(client_script("python_modern.py")).arg(host.url("/mcp"));
+    let out = run_client(cmd);
+
+    assert_eq!(out["protocol_version"], MODERN, "{out}");
+    assert_eq!(out["server_info"]["name"], "spinscope", "{out}");
+    let tools = tool_names(&out["tools"]);
+    for tool in ["calculate", "change_case", "sha256", "statistics", "word_count"] {
+        assert!(tools.contains(&tool), "{tool} not listed: {out}");
+    }
+    assert_word_count(&out["call"]);
+    assert_invalid_arguments(&out["invalid_call"]);
+    assert_stateless(&host, "python mcp");
+}
+
+/// A `CallToolResult` from rmcp in the scripts' summary shape.
+fn summary(result: &rmcp::model::CallToolResult) -> Value {
+    let v = serde_json::to_value(result).unwrap();
+    let text: String = v["content"].as_array().into_iter().flatten().filter_map(|c| c["text"].as_str()).collect();
+    json!({"is_error": v["isError"].as_bool().unwrap_or(false), "text": text, "structured": v["structuredContent"]})
+}
+
+#[test]
+fn rmcp_discovers_and_speaks_2026_07_28_without_a_session() {
+    let host = app();
+    let url = host.url("/mcp");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let out = rt.block_on(async {
+        let mut config = ClientConfig::default();
+        config.client_info = Implementation::new("spinscope-e2e-rmcp", "1.0.0");
+        // Discover mode has no fallback to `initialize`: a gateway that did
+        // not answer `server/discover` with 2026-07-28 fails the start.
+        let lifecycle = ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] };
+        let client = config
+            .serve_with_lifecycle(StreamableHttpClientTransport::from_uri(url), lifecycle)
+            .await
+            .expect("rmcp discover start");
+        let info = client.peer_info().expect("peer info after discover");
+        let tools = client.list_all_tools().await.expect("tools/list");
+        let args = |v: Value| v.as_object().unwrap().clone();
+        let ok = client
+            .call_tool(CallToolRequestParams::new("word_count").with_arguments(args(json!({"text": "the quick brown fox"}))))
+            .await
+            .expect("tools/call");
+        let invalid = client
+            .call_tool(CallToolRequestParams::new("word_count").with_arguments(args(json!({"text": 5}))))
+            .await
+            .expect("tools/call with invalid arguments is a result, not an error");
+        client.cancel().await.expect("rmcp shutdown");
+        let mut names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
+        names.sort();
+        json!({
+            "protocol_version": info.protocol_version.to_string(),
+            "server_info": info.server_info.as_ref().map(|i| json!({"name": i.name, "version": i.version})),
+            "tools": names,
+            "call": summary(&ok),
+            "invalid_call": summary(&invalid),
+        })
+    });
+
+    assert_eq!(out["protocol_version"], MODERN, "{out}");
+    assert_eq!(out["server_info"]["name"], "spinscope", "{out}");
+    assert!(tool_names(&out["tools"]).contains(&"word_count"), "{out}");
+    assert_word_count(&out["call"]);
+    assert_invalid_arguments(&out["invalid_call"]);
+    assert_stateless(&host, "rmcp");
+}
+
+#[test]
+fn typescript_sdk_1_x_keeps_its_handshake_era_session() {
+    let node_modules = installed("node/node_modules");
+    installed("node/node_modules/@modelcontextprotocol/sdk/package.json");
+    let host = app();
+    let mut cmd = Command::new("node");
+    cmd.env("NODE_PATH", &node_modules).arg(client_script("node/handshake.cjs")).arg(host.url("/mcp"));
+    let out = run_client(cmd);
+
+    assert_eq!(out["protocol_version"], TS_SDK_VERSION, "{out}");
+    assert_eq!(out["server_info"]["name"], "spinscope", "{out}");
+    assert!(out["session"].as_str().is_some_and(|s| !s.is_empty()), "a session id: {out}");
+    assert_eq!(out["ended"], true, "DELETE ended the session: {out}");
+    assert!(tool_names(&out["tools"]).contains(&"calculate"), "{out}");
+    let call = &out["call"];
+    assert_eq!(call["is_error"], false, "{call}");
+    assert_eq!(call["structured"]["result"], 14.0, "(1.5 + 2) * 4: {call}");
+    assert_invalid_arguments(&out["invalid_call"]);
+
+    // One session, created by initialize and ended by the DELETE.
+    let e = scrape_until(&host, |e| {
+        requests(e, "tools/call", TS_SDK_VERSION) >= 2.0 && value(e, "spinscope_sessions_created_total", &[]) >= 1.0
+    });
+    let series = mcp_series(&host);
+    assert_eq!(value(&e, "spinscope_sessions_created_total", &[]), 1.0, "{series}");
+    assert_eq!(value(&e, "spinscope_sessions_active", &[]), 0.0, "{series}");
+    assert_eq!(value(&e, "spinscope_mcp_requests_total", &[("method", "initialize")]), 1.0, "{series}");
+    assert_eq!(requests(&e, "tools/call", TS_SDK_VERSION), 2.0, "{series}");
+    assert_eq!(requests(&e, "tools/call", MODERN), 0.0, "{series}");
+}
