@@ -28,7 +28,9 @@ const TS_SDK_VERSION: &str = "2025-11-25";
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn app() -> Host {
-    HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"])).var("tool_components", "text-tools,calc").start()
+    HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"]))
+        .var("tool_components", "text-tools,calc")
+        .start()
 }
 
 /// Where scripts/install-deps.sh put the client SDKs.
@@ -52,10 +54,12 @@ fn run_client(mut cmd: Command) -> Value {
     let what = format!("{cmd:?}");
     // Loopback only: no proxy from the environment may get in between.
     cmd.env("NO_PROXY", "127.0.0.1,localhost").env("no_proxy", "127.0.0.1,localhost");
-    let mut child =
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| {
-            panic!("{what}: {e}")
-        });
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
     let drain = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut text = String::new();
@@ -117,7 +121,10 @@ fn scrape_until(host: &Host, done: impl Fn(&Exposition) -> bool) -> Exposition {
 /// The MCP request series of a scrape, for a failed assertion to show.
 fn mcp_series(host: &Host) -> String {
     let body = host.get("/metrics").body;
-    body.lines().filter(|l| l.contains("spinscope_mcp_") || l.contains("spinscope_sessions_")).collect::<Vec<_>>().join("\n")
+    body.lines()
+        .filter(|l| l.contains("spinscope_mcp_") || l.contains("spinscope_sessions_"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// What every modern client must have left in the metrics: its two
@@ -205,7 +212,9 @@ fn rmcp_discovers_and_speaks_2026_07_28_without_a_session() {
         let tools = client.list_all_tools().await.expect("tools/list");
         let args = |v: Value| v.as_object().unwrap().clone();
         let ok = client
-            .call_tool(CallToolRequestParams::new("word_count").with_arguments(args(json!({"text": "the quick brown fox"}))))
+            .call_tool(
+                CallToolRequestParams::new("word_count").with_arguments(args(json!({"text": "the quick brown fox"}))),
+            )
             .await
             .expect("tools/call");
         let invalid = client

@@ -607,7 +607,7 @@ fn era_group(kinds: &[HostKind], plan: &Plan, results: &mut Results) {
             match served(&req) {
                 Ok(()) => configs.push(Config::new(era_row(stores, MODERN), kind, req, host)),
                 Err(why) => {
-                    println!("  {:<5} {}: not measured, the gateway does not serve it ({why})", label(kind), MODERN);
+                    println!("  {} {}: not measured, not served ({why})", era_row(stores, MODERN), label(kind));
                     stop(host);
                 }
             }
@@ -637,7 +637,11 @@ fn era_group(kinds: &[HostKind], plan: &Plan, results: &mut Results) {
             let row = era_row(stores, era);
             if let (Some(l), Some(s)) = (results.get(&(row.clone(), "local")), results.get(&(row.clone(), "spin"))) {
                 let (l, s) = (l.run(), s.run());
-                println!("  {row:<36} spin / local throughput {:>5.2}x   p50 {:>5.2}x", s.per_sec / l.per_sec, s.p50_ms / l.p50_ms);
+                println!(
+                    "  {row:<36} spin / local throughput {:>5.2}x   p50 {:>5.2}x",
+                    s.per_sec / l.per_sec,
+                    s.p50_ms / l.p50_ms
+                );
             }
         }
     }
