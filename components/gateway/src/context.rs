@@ -10,6 +10,7 @@ use serde_json::Value;
 use spin_sdk::http::IncomingRequest;
 use spinscope::config::{reads, Config};
 use spinscope::log::Level;
+use spinscope::mcp::modern::Era;
 use spinscope::metrics::series::ErrorType;
 use spinscope::trace::TraceContext;
 use spinscope_spin::kv::Store;
@@ -65,10 +66,23 @@ impl Context {
         self.store.take().and_then(Result::ok)
     }
 
-    /// Takes the trace context again, now that `params._meta` is known
-    /// (clients put it there when headers cannot carry it).
-    pub fn retrace(&mut self, meta: Option<&Value>) {
-        self.record.trace = trace_from(&self.headers, meta);
+    /// Request headers, names in lower case, duplicates kept.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// Takes the trace context again, now that `params._meta` is known.
+    /// A modern request's `_meta` comes first: 2026-07-28 makes it the
+    /// request's own trace context (SEP-414), while the HTTP header is the
+    /// transport's; a handshake-era request keeps the header first, as
+    /// before, with `_meta` for clients whose headers cannot carry it.
+    pub fn retrace(&mut self, meta: Option<&Value>, era: Era) {
+        let from_meta = || trace_from(&[], meta);
+        self.record.trace = match era {
+            Era::Modern => Some(from_meta()).filter(|t| t.parent_span_id.is_some()),
+            Era::Handshake => None,
+        }
+        .unwrap_or_else(|| trace_from(&self.headers, meta));
         self.log = Logger::new(&self.config, &self.record.request_id, &self.record.trace);
     }
 

@@ -7,15 +7,13 @@ use crate::context::Context;
 use crate::error::GatewayError;
 use crate::logger::TARGET_GATEWAY;
 use crate::reply::Reply;
+use crate::{SERVER_NAME, VERSION};
 use serde_json::Value;
 use spinscope::log::Level;
 use spinscope::mcp::{self, RequestId};
 use spinscope::metrics::series::RejectReason;
 use spinscope_spin::sessions::{self, CreateError, Lookup, Session};
 use spinscope_spin::{random_bytes, time};
-
-const SERVER_NAME: &str = "spinscope";
-const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// `initialize`: negotiates the revision and creates the session.
 pub fn initialize(cx: &mut Context, id: &RequestId, params: Option<&Value>) -> Result<Reply, GatewayError> {
@@ -29,6 +27,7 @@ pub fn initialize(cx: &mut Context, id: &RequestId, params: Option<&Value>) -> R
         last_seen_ms: now,
         protocol_version: version.to_string(),
         client: params.client_name.clone(),
+        client_version: params.client_version.clone(),
         tenant: cx.record.tenant.clone(),
     };
     let store = cx.store().map_err(|e| cx.store_unavailable(Some(id), &e))?;
@@ -54,6 +53,8 @@ pub fn initialize(cx: &mut Context, id: &RequestId, params: Option<&Value>) -> R
     cx.record.sessions_active_delta += 1;
     cx.record.session_id = Some(session_id.clone());
     cx.record.protocol_version = Some(version.to_string());
+    cx.record.client_name = params.client_name.clone();
+    cx.record.client_version = params.client_version.clone();
     let line = cx
         .log
         .line(Level::Info, TARGET_GATEWAY, "Session created")
@@ -106,6 +107,8 @@ pub fn require_session(cx: &mut Context, id: Option<&RequestId>) -> Result<(), G
     }
     cx.record.session_id = Some(session_id);
     cx.record.protocol_version = Some(session.protocol_version);
+    cx.record.client_name = session.client;
+    cx.record.client_version = session.client_version;
     Ok(())
 }
 

@@ -18,8 +18,8 @@ use spinscope_spin::outbound::{self, Outgoing, Reply as ToolReply, SendFailure};
 use spinscope_spin::{random_bytes, time};
 
 /// `tools/call`: a JSON-RPC error only for a request that cannot be
-/// served (unknown tool, invalid arguments); a tool that fails gives a
-/// result with `isError`.
+/// served (unknown tool; invalid arguments before 2025-11-25); a tool that
+/// fails gives a result with `isError`.
 pub fn tools_call(cx: &mut Context, params: Option<&Value>) -> Result<Value, RpcError> {
     let call = mcp::parse_call_tool_params(params)?;
     let Some(entry) = discovery::find_tool(cx, &call.name) else {
@@ -28,11 +28,38 @@ pub fn tools_call(cx: &mut Context, params: Option<&Value>) -> Result<Value, Rpc
     };
     cx.record.tool_name = Some(entry.tool.name.clone());
     if cx.config.validate_tool_arguments {
-        if let Err(message) = mcp::validate_arguments(&entry.tool.input_schema, &call.arguments) {
-            return Err(RpcError::invalid_params(format!("invalid arguments for tool '{}': {message}", call.name)));
+        if let Err(problem) = mcp::validate_arguments(&entry.tool.input_schema, &call.arguments) {
+            let message = format!("invalid arguments for tool '{}': {problem}", call.name);
+            let version = cx.record.protocol_version.as_deref().unwrap_or("");
+            if !mcp::invalid_arguments_are_tool_errors(version) {
+                return Err(RpcError::invalid_params(message));
+            }
+            return Ok(refuse_arguments(cx, &entry.component, &message));
         }
     }
     Ok(invoke(cx, &entry.component, &entry.tool.name, &call.arguments))
+}
+
+/// From 2025-11-25 on (SEP-1303), arguments that fail the tool's schema are
+/// a tool execution error: a result with `isError` the model can read and
+/// correct, not a JSON-RPC error its client may never show it. The tool is
+/// not called; the log says why, redacted.
+fn refuse_arguments(cx: &mut Context, component: &str, message: &str) -> Value {
+    cx.record.error = Some(ErrorType::ToolError);
+    let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
+    let error = redact_message(message, &policy, MAX_ERROR_CHARS);
+    let line = cx
+        .log
+        .line(Level::Warn, TARGET_INVOCATION, "Tool arguments rejected")
+        .field("tool_name", cx.record.tool_name.as_deref().unwrap_or("-"))
+        .field("component_id", component)
+        .field("session_id", cx.record.session_id.as_deref().unwrap_or("-"))
+        .field("tenant", cx.record.tenant.as_deref().unwrap_or("-"))
+        .field_opt("client", cx.record.client_name.as_deref())
+        .field_opt("client_version", cx.record.client_version.as_deref())
+        .field("error", error.as_str());
+    cx.log.emit(line);
+    mcp::tool_error_result(message)
 }
 
 /// Longest `error` logged or exported, in characters (after redaction).
@@ -84,6 +111,8 @@ fn invoke(cx: &mut Context, component: &str, tool: &str, arguments: &Value) -> V
             .field("tool_span_id", span.span_id_hex())
             .field("session_id", cx.record.session_id.as_deref().unwrap_or("-"))
             .field("tenant", cx.record.tenant.as_deref().unwrap_or("-"))
+            .field_opt("client", cx.record.client_name.as_deref())
+            .field_opt("client_version", cx.record.client_version.as_deref())
     };
     cx.log.emit(line(cx, Level::Debug, "Tool invocation started").field("arguments", logged_arguments.as_str()));
 

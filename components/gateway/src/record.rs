@@ -34,8 +34,13 @@ pub struct RequestRecord {
     pub rejected: Option<RejectReason>,
     /// The MCP session the request belongs to.
     pub session_id: Option<String>,
-    /// The session's protocol revision.
+    /// The request's protocol revision: its session's, or its own `_meta`'s.
     pub protocol_version: Option<String>,
+    /// The client's name (`clientInfo`: the session's, or the request's own).
+    pub client_name: Option<String>,
+    /// The client's version, when the request carries it (`initialize` or a
+    /// modern request).
+    pub client_version: Option<String>,
     /// The JSON-RPC method (`_invalid` for a message that did not parse).
     pub mcp_method: Option<String>,
     /// The JSON-RPC id, as text.
@@ -98,6 +103,8 @@ impl RequestRecord {
             rejected: None,
             session_id: None,
             protocol_version: None,
+            client_name: None,
+            client_version: None,
             mcp_method: None,
             rpc_id: None,
             tool_name: None,
@@ -138,7 +145,8 @@ impl RequestRecord {
         });
         if let Some(method) = &self.mcp_method {
             let tool = self.tool_name.as_deref().unwrap_or("");
-            rec.mcp_operation(McpOperation { method, tool, error: self.error, duration_s });
+            let protocol_version = self.protocol_version.as_deref();
+            rec.mcp_operation(McpOperation { method, tool, protocol_version, error: self.error, duration_s });
         }
         if let (Some(call), Some(tool)) = (&self.tool_call, &self.tool_name) {
             rec.tool_call(ToolCall {

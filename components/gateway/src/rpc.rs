@@ -4,19 +4,25 @@ use crate::context::Context;
 use crate::error::GatewayError;
 use crate::handshake;
 use crate::reply::Reply;
-use crate::{discovery, invoke};
+use crate::{discovery, invoke, stateless};
 use serde_json::{json, Value};
 use spinscope::bounded::client_string;
+use spinscope::mcp::modern::{self, Era};
 use spinscope::mcp::{self, Incoming, RequestId, RpcError};
 
-/// Parses the message and answers it: a request gets its result or error,
-/// a notification or response 202.
+/// Parses the message and answers it in its era: a modern request stands
+/// alone ([`stateless`]); a handshake-era request gets its result or error
+/// in its session, a notification or response 202.
 pub fn handle(cx: &mut Context, body: &[u8]) -> Result<Reply, GatewayError> {
     let message = mcp::parse_message(body).map_err(|e| {
         cx.record.mcp_method = Some("_invalid".into());
         GatewayError::new(400, e)
     })?;
-    cx.retrace(message.params().and_then(|p| p.get("_meta")));
+    let era = modern::era(message.method(), message.params(), cx.header(mcp::PROTOCOL_VERSION_HEADER));
+    cx.retrace(message.params().and_then(|p| p.get("_meta")), era);
+    if era == Era::Modern {
+        return stateless::handle(cx, message);
+    }
     match message {
         Incoming::Request { id, method, params } => {
             // Both end up in the spans: bounded, as everything a client sends.

@@ -37,6 +37,13 @@ pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<
     if let Some(v) = &record.protocol_version {
         server = server.attr("mcp.protocol.version", v.as_str());
     }
+    // Who called: the session's client, or a modern request's own `_meta`.
+    if let Some(v) = &record.client_name {
+        server = server.attr("spinscope.client.name", v.as_str());
+    }
+    if let Some(v) = &record.client_version {
+        server = server.attr("spinscope.client.version", v.as_str());
+    }
     if let Some(v) = &record.rpc_id {
         server = server.attr("jsonrpc.request.id", v.as_str());
     }

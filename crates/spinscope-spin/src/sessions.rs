@@ -26,6 +26,9 @@ pub struct Session {
     /// `clientInfo.name`, bounded.
     #[serde(default)]
     pub client: Option<String>,
+    /// `clientInfo.version`, bounded.
+    #[serde(default)]
+    pub client_version: Option<String>,
     /// The tenant that owns it (`None` in open mode).
     #[serde(default)]
     pub tenant: Option<String>,

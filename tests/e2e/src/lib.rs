@@ -11,7 +11,9 @@
 //! and wait for it with [`Host::wait_for_log`], since a component may write
 //! after its response has been sent.
 
+mod modern_client;
 mod otlp_receiver;
+pub use modern_client::{ModernRequest, MODERN};
 pub use otlp_receiver::OtlpReceiver;
 
 use std::io::{BufRead, BufReader, Read};

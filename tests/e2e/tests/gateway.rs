@@ -76,10 +76,11 @@ fn json_rpc_errors_have_the_right_codes() {
     let batch = mcp.post_raw(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#, &[]);
     assert_eq!(batch.json()["error"]["code"], -32600);
 
-    // A client probing the stateless 2026-07-28 revision falls back on -32601.
+    // server/discover belongs to 2026-07-28 whatever the session: without
+    // its _meta envelope it is a modern request lacking it (tests/modern.rs).
     let discover = mcp.request("server/discover", json!({}));
-    assert_eq!(discover.status, 200);
-    assert_eq!(discover.json()["error"]["code"], -32601);
+    assert_eq!(discover.status, 400);
+    assert_eq!(discover.json()["error"]["code"], -32602);
     assert_eq!(discover.json()["id"], 2);
 
     let unknown_tool = mcp.request("tools/call", json!({"name": "no_such_tool", "arguments": {}}));

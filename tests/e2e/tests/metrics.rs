@@ -76,8 +76,10 @@ fn every_count_is_exact_after_mixed_calls() {
     call(&mut mcp, "calculate", json!({"expression": "1+1"}));
     let unknown = mcp.request("tools/call", json!({"name": "nope", "arguments": {}}));
     assert_eq!(unknown.json()["error"]["code"], -32602);
+    // server/discover is modern whatever the session: without its _meta
+    // envelope it is refused as a modern request is (400, -32602).
     let discover = mcp.request("server/discover", json!({}));
-    assert_eq!(discover.json()["error"]["code"], -32601);
+    assert_eq!((discover.status, discover.json()["error"]["code"].as_i64()), (400, Some(-32602)));
     mcp.request("ping", json!({}));
     let too_big = mcp.post_raw(&"x".repeat(70_000), &[]);
     assert_eq!(too_big.status, 413);
@@ -107,9 +109,15 @@ fn every_count_is_exact_after_mixed_calls() {
     let mcp_count = |method: &str, outcome: &str| {
         value(&e, "spinscope_mcp_requests_total", &[("method", method), ("outcome", outcome)])
     };
-    assert_eq!(mcp_count("tools/call", "success"), 10.0);
+    // A tool's isError fails the operation, as error_type says (the conventions).
+    assert_eq!(mcp_count("tools/call", "success"), 6.0);
+    assert_eq!(mcp_count("tools/call", "tool_error"), 4.0);
     assert_eq!(mcp_count("tools/call", "error"), 1.0);
-    assert_eq!(mcp_count("_other", "error"), 1.0, "server/discover is bounded to _other");
+    assert_eq!(mcp_count("server/discover", "error"), 1.0);
+    assert_eq!(
+        value(&e, "spinscope_mcp_requests_total", &[("method", "tools/call"), ("mcp_protocol_version", "2025-06-18")]),
+        11.0
+    );
     assert_eq!(mcp_count("initialize", "success"), 1.0);
     assert_eq!(mcp_count("ping", "success"), 1.0);
     let op = |labels: &[(&str, &str)]| value(&e, "spinscope_mcp_server_operation_duration_seconds_count", labels);

@@ -301,7 +301,14 @@ fn http(r: &mut Recorder, status: u16, n: usize) {
 /// `n` `tools/call` operations, failed with `error` if any.
 fn mcp_calls(r: &mut Recorder, error: Option<ErrorType>, n: usize) {
     for _ in 0..n {
-        r.mcp_operation(McpOperation { method: "tools/call", tool: "calculate", error, duration_s: 0.01 });
+        let op = McpOperation {
+            method: "tools/call",
+            tool: "calculate",
+            protocol_version: Some("2025-06-18"),
+            error,
+            duration_s: 0.01,
+        };
+        r.mcp_operation(op);
     }
 }
 

@@ -22,12 +22,13 @@ pub fn figures(snapshot: &Snapshot, tool_components: &[String]) -> Value {
             http_errors += n;
         }
     }
-    // mcp_requests_total{method, outcome}
+    // mcp_requests_total{method, mcp_protocol_version, outcome}: a JSON-RPC
+    // error and a tool's isError both fail the operation (the conventions).
     let (mut mcp_requests, mut mcp_errors) = (0u64, 0u64);
     for (labels, value) in snapshot.series(&catalog::MCP_REQUESTS_TOTAL) {
         let n = counter(value);
         mcp_requests += n;
-        if labels.get(1).map(String::as_str) == Some("error") {
+        if labels.get(2).is_some_and(|outcome| outcome != "success") {
             mcp_errors += n;
         }
     }

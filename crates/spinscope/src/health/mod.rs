@@ -322,8 +322,8 @@ mod tests {
         rec.inc(&catalog::HTTP_REQUESTS_TOTAL, &["/mcp", "POST", "200"], 5);
         rec.inc(&catalog::HTTP_REQUESTS_TOTAL, &["/mcp", "POST", "502"], 2);
         rec.inc(&catalog::HTTP_REQUESTS_TOTAL, &["/mcp", "POST", "404"], 1);
-        rec.inc(&catalog::MCP_REQUESTS_TOTAL, &["tools/call", "success"], 3);
-        rec.inc(&catalog::MCP_REQUESTS_TOTAL, &["tools/call", "error"], 1);
+        rec.inc(&catalog::MCP_REQUESTS_TOTAL, &["tools/call", "2026-07-28", "success"], 3);
+        rec.inc(&catalog::MCP_REQUESTS_TOTAL, &["tools/call", "2026-07-28", "error"], 1);
         rec.inc(&catalog::TOOL_CALLS_TOTAL, &["word_count", "text-tools", "success"], 2);
         rec.inc(&catalog::TOOL_CALLS_TOTAL, &["sha256", "text-tools", "error"], 1);
         rec.inc(&catalog::TOOL_CALLS_TOTAL, &["slow", "faults", "timeout"], 1);

@@ -109,12 +109,14 @@ pub struct RpcError {
     pub code: i64,
     /// A short description for the client.
     pub message: String,
+    /// The error's `data` member, when it has one.
+    pub data: Option<Value>,
 }
 
 impl RpcError {
     /// An error with `code` and `message`, not yet tied to a request id.
     pub fn new(code: i64, message: impl Into<String>) -> Self {
-        Self { id: None, code, message: message.into() }
+        Self { id: None, code, message: message.into(), data: None }
     }
 
     /// [`PARSE_ERROR`] with `message`.
@@ -148,9 +150,15 @@ impl RpcError {
         self
     }
 
+    /// The same error with a `data` member.
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
     /// The JSON-RPC error response object.
     pub fn to_response(&self) -> Value {
-        error(self.id.as_ref(), self.code, &self.message, None)
+        error(self.id.as_ref(), self.code, &self.message, self.data.clone())
     }
 }
 

@@ -1,12 +1,22 @@
-//! The protocol revisions and the handshake era's `initialize`.
+//! The protocol revisions of both eras, and the handshake era's `initialize`.
 
 use super::jsonrpc::{json_type, RpcError};
 use serde_json::{json, Value};
 
-/// Protocol revisions this server speaks, oldest first.
+/// Handshake-era revisions this server speaks (`initialize`, then a
+/// session), oldest first.
 pub const SUPPORTED_VERSIONS: [&str; 3] = ["2025-03-26", "2025-06-18", "2025-11-25"];
-/// The newest supported revision, offered when the client's is unknown.
+/// The newest handshake-era revision, offered when the client's is unknown.
 pub const LATEST: &str = "2025-11-25";
+/// Modern (stateless) revisions this server speaks: each request carries
+/// its revision in `params._meta`, no session.
+pub const MODERN_VERSIONS: [&str; 1] = ["2026-07-28"];
+/// Every revision this server speaks, newest first, as `server/discover`
+/// and `UnsupportedProtocolVersion` list them.
+pub const ALL_VERSIONS: [&str; 4] = ["2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26"];
+/// Handshake-era revisions that exist, whether or not served: a request
+/// whose `MCP-Protocol-Version` names one of these belongs to that era.
+pub const HANDSHAKE_ERA_VERSIONS: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
 /// HTTP header carrying the negotiated revision (lowercase, as HTTP/2 sends it).
 pub const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
 /// HTTP header carrying the session id.
@@ -22,6 +32,19 @@ pub fn negotiate(client: &str) -> &'static str {
 /// `MCP-Protocol-Version` header (unsupported → HTTP 400).
 pub fn supported_version(version: &str) -> Option<&'static str> {
     SUPPORTED_VERSIONS.into_iter().find(|v| *v == version)
+}
+
+/// The static spelling of `version` if it is any revision served, of either
+/// era (for the `mcp_protocol_version` label).
+pub fn served_version(version: &str) -> Option<&'static str> {
+    ALL_VERSIONS.into_iter().find(|v| *v == version)
+}
+
+/// Whether invalid tool arguments are a tool execution error (a result with
+/// `isError`, which the model can act on) rather than JSON-RPC -32602: so
+/// from 2025-11-25 on (SEP-1303).
+pub fn invalid_arguments_are_tool_errors(version: &str) -> bool {
+    matches!(version, "2025-11-25" | "2026-07-28")
 }
 
 /// The `initialize` result: tools only, with a static tool list.

@@ -9,6 +9,7 @@
 
 mod jsonrpc;
 mod lifecycle;
+pub mod modern;
 mod schema;
 mod tools;
 

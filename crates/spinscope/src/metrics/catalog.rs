@@ -138,8 +138,8 @@ metric!(
     "mcp_requests_total",
     Counter,
     None,
-    "MCP messages handled, by JSON-RPC method and outcome (success or error).",
-    ["method", "outcome"],
+    "MCP messages handled, by JSON-RPC method, protocol revision and outcome (success, error or tool_error).",
+    ["method", "mcp_protocol_version", "outcome"],
     &[]
 );
 metric!(
@@ -148,7 +148,7 @@ metric!(
     Histogram,
     Seconds,
     "Duration of MCP server operations (OpenTelemetry mcp.server.operation.duration), in seconds.",
-    ["mcp_method_name", "gen_ai_tool_name", "error_type"],
+    ["mcp_method_name", "gen_ai_tool_name", "mcp_protocol_version", "error_type"],
     MCP_DURATION_BUCKETS
 );
 metric!(

@@ -11,7 +11,7 @@
 //!   "tools": {"word_count": {"component": "text-tools", "success": 12, "error": 0, "timeout": 0,
 //!                            "duration_seconds_sum": 0.9, "count": 12}},
 //!   "http_requests_total": 40,
-//!   "mcp_requests_total": {"success": 38, "error": 2},
+//!   "mcp_requests_total": {"success": 38, "error": 2, "tool_error": 1},
 //!   "rejected_total": {"unauthorized": 0, "payload": 1, "concurrency": 0, "rate_limit": 0, "sessions": 0},
 //!   "sessions_active": 3,
 //!   "sessions_created_total": 4,
@@ -131,7 +131,7 @@ fn summary(snapshot: &Snapshot, context: &RenderContext) -> Vec<(&'static str, V
         ("http_requests_total", json!(total(snapshot, &catalog::HTTP_REQUESTS_TOTAL))),
         (
             "mcp_requests_total",
-            Value::Object(by_label(snapshot, &catalog::MCP_REQUESTS_TOTAL, 1, &["success", "error"])),
+            Value::Object(by_label(snapshot, &catalog::MCP_REQUESTS_TOTAL, 2, &["success", "error", "tool_error"])),
         ),
         ("rejected_total", Value::Object(by_label(snapshot, &catalog::REJECTED_TOTAL, 0, &reasons))),
         ("sessions_active", json!(snapshot.gauge(&catalog::SESSIONS_ACTIVE, &[]))),
@@ -261,7 +261,7 @@ mod tests {
         r.observe(&TOOL_CALL_DURATION_SECONDS, &["wc", "text"], 0.5);
         r.observe(&TOOL_CALL_DURATION_SECONDS, &["wc", "text"], 0.25);
         r.inc(&REJECTED_TOTAL, &["payload"], 1);
-        r.inc(&MCP_REQUESTS_TOTAL, &["tools/call", "success"], 3);
+        r.inc(&MCP_REQUESTS_TOTAL, &["tools/call", "2025-11-25", "success"], 3);
         r.inc(&HTTP_REQUESTS_TOTAL, &["/mcp", "POST", "200"], 3);
         r.inc(&HTTP_REQUESTS_TOTAL, &["/mcp", "GET", "405"], 1);
         r.gauge_add(&SESSIONS_ACTIVE, &[], 1);
@@ -277,7 +277,7 @@ mod tests {
             "tools": {"wc": {"component": "text", "success": 2, "error": 0, "timeout": 1,
                              "duration_seconds_sum": 0.75, "count": 2}},
             "http_requests_total": 4,
-            "mcp_requests_total": {"success": 3, "error": 0},
+            "mcp_requests_total": {"success": 3, "error": 0, "tool_error": 0},
             "rejected_total": {"unauthorized": 0, "payload": 1, "concurrency": 0, "rate_limit": 0, "sessions": 0},
             "sessions_active": 1,
             "sessions_created_total": 0,
@@ -287,7 +287,7 @@ mod tests {
             "series": [
                 {"name": "spinscope_http_requests_total", "labels": {"route": "/mcp", "method": "GET", "status": "405"}, "value": 1},
                 {"name": "spinscope_http_requests_total", "labels": {"route": "/mcp", "method": "POST", "status": "200"}, "value": 3},
-                {"name": "spinscope_mcp_requests_total", "labels": {"method": "tools/call", "outcome": "success"}, "value": 3},
+                {"name": "spinscope_mcp_requests_total", "labels": {"method": "tools/call", "mcp_protocol_version": "2025-11-25", "outcome": "success"}, "value": 3},
                 {"name": "spinscope_tool_calls_total", "labels": {"tool": "wc", "component": "text", "outcome": "success"}, "value": 2},
                 {"name": "spinscope_tool_calls_total", "labels": {"tool": "wc", "component": "text", "outcome": "timeout"}, "value": 1},
                 {"name": "spinscope_tool_call_duration_seconds", "labels": {"tool": "wc", "component": "text"},

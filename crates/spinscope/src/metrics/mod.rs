@@ -31,7 +31,8 @@ pub use text::{render_openmetrics, render_prometheus, OPENMETRICS_CONTENT_TYPE, 
 pub const OTHER: &str = "_other";
 
 /// The MCP methods the gateway knows; anything else is labelled [`OTHER`].
-pub const MCP_METHODS: &[&str] = &["initialize", "notifications/initialized", "ping", "tools/list", "tools/call"];
+pub const MCP_METHODS: &[&str] =
+    &["initialize", "notifications/initialized", "ping", "server/discover", "tools/list", "tools/call"];
 
 /// `value` if it is one of `known`, else [`OTHER`]: label values that come
 /// from clients must not create unbounded series.
@@ -111,7 +112,7 @@ mod tests {
     #[test]
     fn bounded_labels() {
         assert_eq!(bounded("tools/call", MCP_METHODS.iter().copied()), "tools/call");
-        assert_eq!(bounded("server/discover", MCP_METHODS.iter().copied()), OTHER);
+        assert_eq!(bounded("sampling/createMessage", MCP_METHODS.iter().copied()), OTHER);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use super::catalog;
 use super::recorder::Recorder;
 use super::{bounded, MCP_METHODS};
+use crate::mcp::served_version;
 
 /// How a tool call ended (`outcome` of `tool_calls_total`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +116,8 @@ pub struct McpOperation<'a> {
     pub method: &'a str,
     /// The tool of a `tools/call`, else empty.
     pub tool: &'a str,
+    /// The request's protocol revision, when known (bounded to those served).
+    pub protocol_version: Option<&'a str>,
     /// What went wrong, if anything.
     pub error: Option<ErrorType>,
     /// In seconds.
@@ -149,13 +152,19 @@ impl Recorder {
     /// exchange) and `mcp_server_operation_duration_seconds`.
     pub fn mcp_operation(&mut self, op: McpOperation<'_>) {
         let method = bounded(op.method, MCP_METHODS.iter().copied());
+        // The OpenTelemetry MCP conventions count every JSON-RPC error and a
+        // tool's `isError` as a failed operation (error.type set), so both
+        // families say the same: `outcome` is `error_type`'s class.
         let outcome = match op.error {
-            None | Some(ErrorType::ToolError) => "success",
+            None => "success",
+            Some(ErrorType::ToolError) => "tool_error",
             Some(ErrorType::Rpc(_)) => "error",
         };
-        self.inc(&catalog::MCP_REQUESTS_TOTAL, &[method, outcome], 1);
+        let version = op.protocol_version.map(|v| served_version(v).unwrap_or(super::OTHER)).unwrap_or("");
+        self.inc(&catalog::MCP_REQUESTS_TOTAL, &[method, version, outcome], 1);
         let error = op.error.map(ErrorType::label).unwrap_or_default();
-        self.observe(&catalog::MCP_SERVER_OPERATION_DURATION_SECONDS, &[method, op.tool, &error], op.duration_s);
+        let labels = [method, op.tool, version, &error];
+        self.observe(&catalog::MCP_SERVER_OPERATION_DURATION_SECONDS, &labels, op.duration_s);
     }
 
     /// `tool_calls_total` and `tool_call_duration_seconds`.
@@ -211,13 +220,22 @@ mod tests {
         r.mcp_operation(McpOperation {
             method: "tools/call",
             tool: "wc",
+            protocol_version: Some("2026-07-28"),
             error: Some(ErrorType::ToolError),
             duration_s: 0.01,
         });
         r.mcp_operation(McpOperation {
             method: "nope/x",
             tool: "",
+            protocol_version: Some("1900-01-01"),
             error: Some(ErrorType::Rpc(-32601)),
+            duration_s: 0.01,
+        });
+        r.mcp_operation(McpOperation {
+            method: "server/discover",
+            tool: "",
+            protocol_version: None,
+            error: None,
             duration_s: 0.01,
         });
         r.tool_call(ToolCall { tool: "wc", component: "text", outcome: ToolOutcome::Timeout, duration_s: 1.0 });
@@ -228,12 +246,15 @@ mod tests {
         s.apply(&r, &Limits::default());
         assert_eq!(s.counter(&catalog::HTTP_REQUESTS_TOTAL, &["/mcp", "_other", "200"]), 1);
         assert_eq!(
-            s.counter(&catalog::MCP_REQUESTS_TOTAL, &["tools/call", "success"]),
+            s.counter(&catalog::MCP_REQUESTS_TOTAL, &["tools/call", "2026-07-28", "tool_error"]),
             1,
-            "a tool error is a JSON-RPC success"
+            "a tool error is a failed operation, as error_type says"
         );
-        assert_eq!(s.counter(&catalog::MCP_REQUESTS_TOTAL, &["_other", "error"]), 1);
-        assert!(s.histogram(&catalog::MCP_SERVER_OPERATION_DURATION_SECONDS, &["_other", "", "-32601"]).is_some());
+        assert_eq!(s.counter(&catalog::MCP_REQUESTS_TOTAL, &["_other", "_other", "error"]), 1);
+        assert_eq!(s.counter(&catalog::MCP_REQUESTS_TOTAL, &["server/discover", "", "success"]), 1);
+        let duration = &catalog::MCP_SERVER_OPERATION_DURATION_SECONDS;
+        assert!(s.histogram(duration, &["_other", "", "_other", "-32601"]).is_some());
+        assert!(s.histogram(duration, &["tools/call", "wc", "2026-07-28", "tool_error"]).is_some());
         assert_eq!(s.counter(&catalog::TOOL_CALLS_TOTAL, &["wc", "text", "timeout"]), 1);
         assert_eq!(s.counter(&catalog::TOOL_DISCOVERY_FAILURES_TOTAL, &["_other"]), 1);
         assert_eq!(s.counter(&catalog::REJECTED_TOTAL, &["rate_limit"]), 1);

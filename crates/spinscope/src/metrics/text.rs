@@ -483,7 +483,7 @@ mod tests {
         for h in hostile() {
             r.inc(&TOOL_CALLS_TOTAL, &[&h, &h, "success"], 1);
             r.observe(&TOOL_CALL_DURATION_SECONDS, &[&h, &h], 0.3);
-            r.observe(&MCP_SERVER_OPERATION_DURATION_SECONDS, &["tools/call", &h, ""], 0.3);
+            r.observe(&MCP_SERVER_OPERATION_DURATION_SECONDS, &["tools/call", &h, "", ""], 0.3);
         }
         let mut s = Snapshot::new();
         s.apply(&r, &Limits::default());
