@@ -127,13 +127,15 @@ fn mcp_series(host: &Host) -> String {
         .join("\n")
 }
 
-/// What every modern client must have left in the metrics: its two
-/// `word_count` calls counted at 2026-07-28, no `initialize`, no session.
+/// What every modern client must have left in the metrics: one discovery
+/// and its two `word_count` calls counted at 2026-07-28, no `initialize`,
+/// no session.
 fn assert_stateless(host: &Host, client: &str) {
     let e = scrape_until(host, |e| requests(e, "tools/call", MODERN) >= 2.0);
     let series = || mcp_series(host);
     assert_eq!(requests(&e, "tools/call", MODERN), 2.0, "{client}: tools/call at {MODERN}\n{}", series());
     assert!(requests(&e, "tools/list", MODERN) >= 1.0, "{client}: tools/list at {MODERN}\n{}", series());
+    assert_eq!(requests(&e, "server/discover", MODERN), 1.0, "{client}: one discovery\n{}", series());
     assert_eq!(
         value(
             &e,
