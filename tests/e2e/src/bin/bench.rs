@@ -547,8 +547,8 @@ fn goals(kind: HostKind, results: &Results) {
 }
 
 /// Table 6's rows: the same `tools/call word_count` in the two eras of MCP.
-const LEGACY: &str = "legacy, session";
-const MODERN: &str = "modern 2026-07-28, no session";
+const LEGACY: &str = "legacy";
+const MODERN: &str = "modern";
 const ERA_STORES: [Stores; 2] = [Stores::Sqlite, Stores::SqliteMetricsInMemory];
 
 fn era_row(stores: Stores, era: &str) -> String {
@@ -597,6 +597,7 @@ fn served(req: &Req) -> Result<(), String> {
 /// Each row on a gateway of its own, measured in the same rounds.
 fn era_group(kinds: &[HostKind], plan: &Plan, results: &mut Results) {
     println!("\n== 6. Legacy vs modern tools/call (recording on) ==");
+    println!("  legacy: a session (initialize once, MCP-Session-Id on every call); modern: 2026-07-28, no session");
     let mut configs = Vec::new();
     for &kind in kinds {
         for stores in ERA_STORES {
@@ -642,6 +643,75 @@ fn era_group(kinds: &[HostKind], plan: &Plan, results: &mut Results) {
                     s.per_sec / l.per_sec,
                     s.p50_ms / l.p50_ms
                 );
+            }
+        }
+    }
+    era_store_commands(kinds);
+}
+
+/// How many calls [`store_commands`] averages over.
+const COUNTED_CALLS: usize = 20;
+
+/// Redis commands by name (`INFO commandstats`), leaving out the ones this
+/// bench's own connection sends to ask.
+fn commandstats(redis: &RedisServer) -> BTreeMap<String, u64> {
+    let info = redis.command(&["INFO", "commandstats"]);
+    info.lines()
+        .filter_map(|l| l.strip_prefix("cmdstat_"))
+        .filter_map(|l| {
+            let (name, rest) = l.split_once(':')?;
+            let calls = rest.split(',').find_map(|f| f.strip_prefix("calls="))?.parse().ok()?;
+            Some((name.to_string(), calls))
+        })
+        .filter(|(name, _)| !matches!(name.as_str(), "info" | "client" | "hello"))
+        .collect()
+}
+
+/// The store commands one `tools/call` costs, exactly: `COUNTED_CALLS`
+/// calls one after the other on a gateway whose store is Redis (one
+/// command per store operation), each with its metrics recorded before the
+/// next, counted by Redis itself. The first call, which fills the tool map,
+/// is left out.
+fn store_commands(redis: &RedisServer, req: &Req) -> String {
+    let settle = || std::thread::sleep(Duration::from_millis(300));
+    served(req).expect("a tool result");
+    settle();
+    let before = commandstats(redis);
+    for _ in 0..COUNTED_CALLS {
+        served(req).expect("a tool result");
+    }
+    settle();
+    let after = commandstats(redis);
+    let mut total = 0.0;
+    let mut parts = Vec::new();
+    for (name, calls) in &after {
+        let per_call = (calls - before.get(name).copied().unwrap_or(0)) as f64 / COUNTED_CALLS as f64;
+        if per_call > 0.0 {
+            total += per_call;
+            parts.push(format!("{} {per_call:.1}", name.to_uppercase()));
+        }
+    }
+    format!("{total:>5.1} = {}", parts.join(" + "))
+}
+
+/// Table 6's exact part: store commands per `tools/call` in each era, on
+/// Redis, recording on and off. Not timed, so the machine's load cannot
+/// blur it.
+fn era_store_commands(kinds: &[HostKind]) {
+    println!("  Redis commands per tools/call (exact: {COUNTED_CALLS} calls in a row, Redis's INFO commandstats):");
+    for &kind in kinds {
+        for recording in [false, true] {
+            for era in [LEGACY, MODERN] {
+                let redis = RedisServer::start();
+                let host = gateway_host(Stores::Redis, kind, Some(&redis), recording);
+                let req = if era == LEGACY { tool_call(&host) } else { modern_tool_call(&host) };
+                let counted = match served(&req) {
+                    Ok(()) => store_commands(&redis, &req),
+                    Err(why) => format!("not served ({why})"),
+                };
+                let what = format!("recording {}, {era}", if recording { "on" } else { "off" });
+                println!("  {what:<36} {:<5} {counted}", label(kind));
+                stop(host);
             }
         }
     }
