@@ -199,6 +199,11 @@ fn the_page_is_static_under_a_strict_policy_and_the_root_redirects_to_it() {
     // Unfollowed (the harness's client follows redirects).
     let root = ureq::AgentBuilder::new().redirects(0).build().get(&host.url("/")).call().expect("GET /");
     assert_eq!((root.status(), root.header("location")), (302, Some("status")));
+    // "/" is an exact route: any other path is still the host's own 404,
+    // never the status component's.
+    let other = host.get("/nothing-here");
+    assert_eq!(other.status, 404);
+    assert!(!other.body.contains("no page at"), "{}", other.body);
     let page = host.get("/status");
     assert_eq!(page.status, 200);
     assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
