@@ -20,7 +20,9 @@ const KEY: &str = "key-for-acme-0123456789";
 /// test fails: a browser test that skips itself would pass without testing.
 fn chromium() -> PathBuf {
     if let Some(bin) = std::env::var_os("CHROMIUM").filter(|b| !b.is_empty()) {
-        return PathBuf::from(bin);
+        let bin = PathBuf::from(bin);
+        assert!(bin.is_file(), "CHROMIUM={}: no such file", bin.display());
+        return bin;
     }
     std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
         .map(|dir| dir.join("chromium"))
@@ -114,7 +116,8 @@ fn metrics_when(host: &Host, key: Option<&str>, done: impl Fn(&Value) -> bool) -
     }
 }
 
-/// Known calls: word_count ×3, calculate ×3 of which 2 fail (isError).
+/// Known calls: word_count ×4, calculate ×3 of which 2 fail (isError): the
+/// busier tool sorts last by name, so the table's order shows its sort.
 fn make_calls(host: &Host, key: Option<&str>) {
     let auth = key.map(|k| format!("Bearer {k}"));
     let extra: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
@@ -131,6 +134,7 @@ fn make_calls(host: &Host, key: Option<&str>) {
         ("word_count", json!({"text": "one two three"})),
         ("word_count", json!({"text": "four"})),
         ("word_count", json!({"text": "five six"})),
+        ("word_count", json!({"text": "seven"})),
         ("calculate", json!({"expression": "6*7"})),
         ("calculate", json!({"expression": "1/0"})),
         ("calculate", json!({"expression": "2/0"})),
@@ -145,7 +149,7 @@ fn make_calls(host: &Host, key: Option<&str>) {
 }
 
 fn calls_recorded(m: &Value) -> bool {
-    m["tools"]["word_count"]["success"] == 3 && m["tools"]["calculate"]["count"] == 3
+    m["tools"]["word_count"]["success"] == 4 && m["tools"]["calculate"]["count"] == 3
 }
 
 /// The DOM shows each tool's calls and errors as `metrics` reports them,
@@ -233,6 +237,24 @@ fn open_mode_shows_the_figures_of_metrics_and_readiness() {
     assert!(!hidden(&dom, "activity"), "sessions and tenants are shown in open mode");
     assert!(element(&dom, "id", "tenants").contains("<td>-</td><td>"), "the open-mode tenant `-`");
     screenshots(&host);
+}
+
+#[test]
+fn a_tool_component_down_shows_as_degraded() {
+    // `absent` is no component of the app: readiness finds it down.
+    let host = HostBuilder::app(None).var("tool_components", "text-tools,calc,absent").start();
+    let detailed = detailed(&host, None);
+    assert_eq!(detailed.json()["status"], "degraded", "{}", detailed.body);
+    let dom = dom(&host.url("/status"));
+    assert_eq!(text(&dom, "readiness"), "ready, degraded");
+    let state = |component: &str| {
+        let row = element(&dom, "data-component", component);
+        let row = &row[..row.find("</tr>").unwrap()];
+        let (_, cells) = row.split_once("</td>").unwrap();
+        text(&cells.replacen("<td ", "<td id=\"state\" ", 1), "state")
+    };
+    assert_eq!(state("absent"), "down");
+    assert_eq!(state("calc"), "up");
 }
 
 #[test]
