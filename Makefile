@@ -39,7 +39,7 @@ host:
 
 build: components host
 
-## Installs what the tests need (wasm target, redis-server, prometheus), builds, tests.
+## Installs what the tests need (wasm target, redis-server, prometheus, chromium), builds, tests.
 deps:
 	@bash scripts/install-deps.sh
 
