@@ -36,8 +36,8 @@ fn chromium() -> PathBuf {
 /// returns its stdout (the DOM with `--dump-dom`).
 fn browse(url: &str, virtual_ms: u32, args: &[&str]) -> String {
     let profile = temp_dir("chromium");
-    let mut child = Command::new(chromium())
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+    let mut cmd = Command::new(chromium());
+    cmd.args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
         .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--virtual-time-budget={virtual_ms}"))
@@ -45,21 +45,38 @@ fn browse(url: &str, virtual_ms: u32, args: &[&str]) -> String {
         .arg(url)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("chromium starts");
+        .stderr(Stdio::piped());
+    // A group of its own, so that a stuck browser goes with all its helper
+    // processes (renderer, GPU, zygote).
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd.spawn().expect("chromium starts");
+    // Drained while it runs: a DOM larger than the pipe's buffer would
+    // otherwise block it.
+    let drain = |mut stream: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stream.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
     let deadline = Instant::now() + Duration::from_secs(120);
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
         if Instant::now() > deadline {
-            let _ = child.kill();
+            let _ = Command::new("kill").args(["-s", "KILL", "--", &format!("-{}", child.id())]).status();
+            let _ = child.wait();
             panic!("chromium did not finish with {url} within 120 s");
         }
         std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().unwrap();
+    };
+    let (dom, errors) = (stdout.join().unwrap(), stderr.join().unwrap());
     let _ = std::fs::remove_dir_all(&profile);
-    assert!(out.status.success(), "chromium failed on {url}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("the DOM is UTF-8")
+    assert!(status.success(), "chromium failed on {url} ({status}): {errors}");
+    dom
 }
 
 fn dom(url: &str) -> String {
