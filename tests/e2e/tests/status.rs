@@ -284,6 +284,7 @@ fn under_auth_the_page_asks_for_a_key_and_shows_the_figures_with_it() {
     assert_eq!(text(&none, "auth"), "key required");
     assert!(text(&none, "notice").starts_with("Key required:"), "{}", text(&none, "notice"));
     assert!(hidden(&none, "data") && tool_rows(&none).is_empty(), "no figures without a key");
+    assert_eq!(text(&none, "readiness"), "readiness unknown");
 
     let wrong = dom(&host.url("/status#key=not-a-key"));
     assert_eq!(text(&wrong, "auth"), "key refused");
