@@ -1,7 +1,7 @@
 # spinscope: `make up` runs the app, `make test` passes every test.
 CARGO ?= cargo
 LISTEN ?= 127.0.0.1:3000
-COMPONENTS := -p gateway -p metrics -p health -p ready -p text-tools -p calc
+COMPONENTS := -p gateway -p metrics -p health -p ready -p status -p text-tools -p calc
 TEST_COMPONENTS := -p probe -p faults
 HOST := target/release/spinscope-host
 # The native crates are always built together, so cargo resolves one feature
@@ -39,7 +39,7 @@ host:
 
 build: components host
 
-## Installs what the tests need (wasm target, redis-server, prometheus), builds, tests.
+## Installs what the tests need (wasm target, redis-server, prometheus, chromium), builds, tests.
 deps:
 	@bash scripts/install-deps.sh
 

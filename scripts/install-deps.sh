@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh machine: the wasm32-wasip2
-# target, Debian's redis-server and prometheus (promtool), and the official
+# target, Debian's redis-server, prometheus (promtool) and chromium (the
+# status page's browser test, tests/e2e/tests/status.rs), and the official
 # MCP client SDKs the e2e suite drives (below). Idempotent.
 set -euo pipefail
 rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
@@ -10,6 +11,7 @@ cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"

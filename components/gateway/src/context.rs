@@ -12,7 +12,7 @@ use spinscope::config::{reads, Config};
 use spinscope::log::Level;
 use spinscope::mcp::modern::Era;
 use spinscope::metrics::series::ErrorType;
-use spinscope::trace::TraceContext;
+use spinscope::trace::{forwardable_baggage, TraceContext};
 use spinscope_spin::kv::Store;
 use spinscope_spin::{random_bytes, settings, time};
 use std::cell::OnceCell;
@@ -31,6 +31,9 @@ pub struct Context {
     pub log: Logger,
     /// What the request did, for the access line, spans and metrics.
     pub record: RequestRecord,
+    /// W3C `baggage` to pass on to the tools, from the same source as the
+    /// trace context (never logged).
+    pub baggage: Option<String>,
     store: OnceCell<Result<Store, String>>,
 }
 
@@ -48,7 +51,8 @@ impl Context {
         let trace = trace_from(&headers, None);
         let log = Logger::new(&loaded.config, &request_id, &trace);
         let record = RequestRecord::new(request_id, began_ns, time::now_unix_ms(), trace);
-        Context { config: loaded.config, misconfiguration, headers, log, record, store: OnceCell::new() }
+        let baggage = find(&headers, "baggage").and_then(forwardable_baggage).map(str::to_string);
+        Context { config: loaded.config, misconfiguration, headers, log, record, baggage, store: OnceCell::new() }
     }
 
     /// A request header (`name` in lower case).
@@ -83,6 +87,13 @@ impl Context {
             Era::Handshake => None,
         }
         .unwrap_or_else(|| trace_from(&self.headers, meta));
+        let from_meta = meta.and_then(|m| m.get("baggage")).and_then(Value::as_str).and_then(forwardable_baggage);
+        let from_header = find(&self.headers, "baggage").and_then(forwardable_baggage);
+        let baggage = match era {
+            Era::Modern => from_meta.or(from_header),
+            Era::Handshake => from_header.or(from_meta),
+        };
+        self.baggage = baggage.map(str::to_string);
         self.log = Logger::new(&self.config, &self.record.request_id, &self.record.trace);
     }
 

@@ -123,6 +123,9 @@ fn invoke(cx: &mut Context, component: &str, tool: &str, arguments: &Value) -> V
     if let Some(state) = &span.tracestate {
         request = request.header("tracestate", state.as_str());
     }
+    if let Some(baggage) = &cx.baggage {
+        request = request.header("baggage", baggage.as_str());
+    }
     let max_output = cx.config.max_output_bytes;
     let hard_cap = max_output.saturating_mul(8).max(8 << 20);
     let reply = outbound::send(request, cx.config.tool_timeout, hard_cap);

@@ -1,5 +1,5 @@
 //! The request head of the read-only components (`metrics`, `health`,
-//! `ready`): they take no body, so they never read one. A `GET` or `HEAD`
+//! `ready`, `status`): they take no body, so they never read one. A `GET` or `HEAD`
 //! that announces a body (`Content-Length` above 0, or `Transfer-Encoding`)
 //! is answered 413 at once, any other method 405 by the component, the
 //! body left unread either way: a client streaming hundreds of megabytes at

@@ -16,4 +16,5 @@ pub mod metrics;
 pub mod otlp;
 pub mod redact;
 pub mod sampling;
+pub mod status_page;
 pub mod trace;

@@ -311,10 +311,34 @@ fn nonzero<const N: usize>(mut id: [u8; N]) -> [u8; N] {
     id
 }
 
+/// Longest W3C `baggage` forwarded, in bytes (the W3C Baggage limit).
+pub const MAX_BAGGAGE_BYTES: usize = 8192;
+
+/// `value` if it can be forwarded as a W3C `baggage` header: at most
+/// [`MAX_BAGGAGE_BYTES`], visible ASCII and spaces only. Baggage is passed
+/// on to the tools as it came, never logged or put on a span: it is the
+/// caller's and may name users.
+pub fn forwardable_baggage(value: &str) -> Option<&str> {
+    let value = value.trim_matches(is_ows);
+    let ok = !value.is_empty()
+        && value.len() <= MAX_BAGGAGE_BYTES
+        && value.bytes().all(|b| b == b' ' || b == b'\t' || (0x21..0x7f).contains(&b));
+    ok.then_some(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn baggage_is_forwarded_only_when_a_header_can_carry_it() {
+        assert_eq!(forwardable_baggage(" userId=alice,isProduction=false "), Some("userId=alice,isProduction=false"));
+        assert_eq!(forwardable_baggage(""), None);
+        assert_eq!(forwardable_baggage("a=\u{e9}"), None);
+        assert_eq!(forwardable_baggage("a=b\r\nx-evil: 1"), None);
+        assert_eq!(forwardable_baggage(&"k=v,".repeat(3000)), None);
+    }
 
     const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 

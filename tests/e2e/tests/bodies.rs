@@ -45,7 +45,7 @@ fn stream_body(host: &Host, method: &str, path: &str, total: usize) -> (String, 
 
 #[test]
 fn a_200_mb_body_at_a_probe_is_refused_unread() {
-    let host = HostBuilder::app(Some(&["health", "ready", "metrics"])).start();
+    let host = HostBuilder::app(Some(&["health", "ready", "metrics", "status"])).start();
     assert_eq!(host.get("/health/live").status, 200);
     let before = host_rss_kib(&host);
     let (status, sent) = stream_body(&host, "GET", "/health/live", 200 << 20);
@@ -54,7 +54,7 @@ fn a_200_mb_body_at_a_probe_is_refused_unread() {
     assert!(after < before + 64 * 1024, "resident memory grew from {before} KiB to {after} KiB");
     // The other read-only components refuse a body the same way; another
     // method gets 405, its body unread too; and the host goes on serving.
-    for path in ["/metrics", "/health/ready"] {
+    for path in ["/metrics", "/health/ready", "/status"] {
         let (status, _) = stream_body(&host, "GET", path, 8 << 20);
         assert!(status.starts_with("HTTP/1.1 413"), "{path}: {status:?}");
     }

@@ -227,6 +227,18 @@ fn a_modern_request_is_traced_from_its_meta_and_names_its_client() {
     let f = fields(&line);
     assert_eq!((f["client"].as_str(), f["client_version"].as_str()), ("e2e-modern", "2.0"));
     assert_eq!(f["trace_id"], meta_trace);
+
+    // The tool sees the trace and baggage of _meta, not the transport's.
+    let params = json!({
+        "name": "echo_headers",
+        "arguments": {},
+        "_meta": {"traceparent": format!("00-{meta_trace}-1111111111111111-01"), "baggage": "tenantTier=gold"}
+    });
+    let echoed = ModernRequest::new("tools/call", params).send(&host, &[("baggage", "fromHeader=1")]);
+    let seen = &echoed.json()["result"]["structuredContent"];
+    assert_eq!(seen["baggage"], "tenantTier=gold", "{}", echoed.body);
+    assert!(seen["traceparent"].as_str().unwrap().contains(meta_trace), "{seen}");
+    assert!(host.logs().iter().all(|l| !l.contains("tenantTier")), "baggage is never logged");
 }
 
 #[test]

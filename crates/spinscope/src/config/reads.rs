@@ -66,6 +66,8 @@ pub const COMPONENTS: &[(&str, VarSet)] = &[
     ("metrics", METRICS),
     ("health", HEALTH),
     ("ready", READY),
+    // A static page: the endpoints it polls check the key.
+    ("status", VarSet::EMPTY),
     ("text-tools", VarSet::EMPTY),
     ("calc", VarSet::EMPTY),
 ];

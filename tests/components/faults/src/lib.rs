@@ -13,7 +13,7 @@
 //! | `trapping`     | panics, so the instance traps                                          |
 //! | `huge`         | a valid result whose text is `bytes` bytes long (default 2 MiB)        |
 //! | `echo`         | the arguments, as JSON text and as `structuredContent`                 |
-//! | `echo_headers` | the request's `traceparent` and `tracestate` as `structuredContent`    |
+//! | `echo_headers` | the request's `traceparent`, `tracestate` and `baggage` as `structuredContent` |
 //! | `not_a_result` | 200 with valid JSON that is not a `CallToolResult`                     |
 //!
 //! Two more paths are not tools (not listed, so the gateway never calls
@@ -91,7 +91,7 @@ fn tools() -> Value {
         tool("echo", "Returns its arguments.", &json!({"type": "object"})),
         tool(
             "echo_headers",
-            "Returns the traceparent and tracestate it received.",
+            "Returns the traceparent, tracestate and baggage it received.",
             &no_args
         ),
         tool(
@@ -132,6 +132,7 @@ fn call(tool: &str, req: &Request) -> Response {
             Ok(structured_result(json!({
                 "traceparent": header("traceparent"),
                 "tracestate": header("tracestate"),
+                "baggage": header("baggage"),
             })))
         }
         "not_a_result" => Ok(json!({"hello": 1})),
