@@ -12,6 +12,9 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# The MCP client SDKs (below) need Python >= 3.10 with venv, and node >= 18 with npm.
+python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || missing+=(python3 python3-venv)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -28,15 +31,6 @@ fi
 cd "$(dirname "$0")/.."
 pins=tests/e2e/clients
 clients=target/mcp-clients
-need=()
-python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || need+=(python3 python3-venv)
-command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
-if [ ${#need[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
 # The checksum of the files a client is installed from.
 sum() { cat "$@" | sha256sum | cut -d' ' -f1; }
 fresh() { [ -f "$1/.installed" ] && [ "$(cat "$1/.installed")" = "$2" ]; }
