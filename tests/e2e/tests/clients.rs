@@ -131,7 +131,12 @@ fn mcp_series(host: &Host) -> String {
 /// and its two `word_count` calls counted at 2026-07-28, no `initialize`,
 /// no session.
 fn assert_stateless(host: &Host, client: &str) {
-    let e = scrape_until(host, |e| requests(e, "tools/call", MODERN) >= 2.0);
+    // Each request records its own metrics after answering: wait for all of them.
+    let e = scrape_until(host, |e| {
+        requests(e, "tools/call", MODERN) >= 2.0
+            && requests(e, "tools/list", MODERN) >= 1.0
+            && requests(e, "server/discover", MODERN) >= 1.0
+    });
     let series = || mcp_series(host);
     assert_eq!(requests(&e, "tools/call", MODERN), 2.0, "{client}: tools/call at {MODERN}\n{}", series());
     assert!(requests(&e, "tools/list", MODERN) >= 1.0, "{client}: tools/list at {MODERN}\n{}", series());
@@ -263,8 +268,12 @@ fn typescript_sdk_1_x_keeps_its_handshake_era_session() {
     assert_invalid_arguments(&out["invalid_call"]);
 
     // One session, created by initialize and ended by the DELETE.
+    // Wait for every request's recording, the DELETE's included: the
+    // session is active from initialize's recording until the DELETE's.
     let e = scrape_until(&host, |e| {
-        requests(e, "tools/call", TS_SDK_VERSION) >= 2.0 && value(e, "spinscope_sessions_created_total", &[]) >= 1.0
+        requests(e, "tools/call", TS_SDK_VERSION) >= 2.0
+            && value(e, "spinscope_sessions_created_total", &[]) >= 1.0
+            && value(e, "spinscope_sessions_active", &[]) == 0.0
     });
     let series = mcp_series(&host);
     assert_eq!(value(&e, "spinscope_sessions_created_total", &[]), 1.0, "{series}");
