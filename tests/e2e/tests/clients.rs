@@ -27,10 +27,8 @@ const TS_SDK_VERSION: &str = "2025-11-25";
 /// A client run that takes longer is killed and the test fails.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
 
-fn app() -> Host {
-    HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"]))
-        .var("tool_components", "text-tools,calc")
-        .start()
+fn app() -> HostBuilder {
+    HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"])).var("tool_components", "text-tools,calc")
 }
 
 /// Where scripts/install-deps.sh put the client SDKs.
@@ -177,7 +175,7 @@ fn tool_names(list: &Value) -> Vec<&str> {
 #[test]
 fn python_sdk_discovers_and_speaks_2026_07_28_without_a_session() {
     let python = installed("venv/bin/python");
-    let host = app();
+    let host = app().start();
     let mut cmd = Command::new(python);
     cmd.arg(client_script("python_modern.py")).arg(host.url("/mcp"));
     let out = run_client(cmd);
@@ -202,7 +200,8 @@ fn summary(result: &rmcp::model::CallToolResult) -> Value {
 
 #[test]
 fn rmcp_discovers_and_speaks_2026_07_28_without_a_session() {
-    let host = app();
+    // A TTL of its own, to see the tools/list cache hint come from it.
+    let host = app().var("tool_map_ttl_ms", "7000").start();
     let url = host.url("/mcp");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let out = rt.block_on(async {
@@ -216,7 +215,8 @@ fn rmcp_discovers_and_speaks_2026_07_28_without_a_session() {
             .await
             .expect("rmcp discover start");
         let info = client.peer_info().expect("peer info after discover");
-        let tools = client.list_all_tools().await.expect("tools/list");
+        let page = client.list_tools(None).await.expect("tools/list");
+        let tools = &page.tools;
         let args = |v: Value| v.as_object().unwrap().clone();
         let ok = client
             .call_tool(
@@ -235,6 +235,8 @@ fn rmcp_discovers_and_speaks_2026_07_28_without_a_session() {
             "protocol_version": info.protocol_version.to_string(),
             "server_info": info.server_info.as_ref().map(|i| json!({"name": i.name, "version": i.version})),
             "tools": names,
+            "list_cache_hint": {"ttlMs": page.ttl_ms, "cacheScope": serde_json::to_value(&page.cache_scope).unwrap(),
+                "resultType": serde_json::to_value(&page.result_type).unwrap(), "nextCursor": page.next_cursor},
             "call": summary(&ok),
             "invalid_call": summary(&invalid),
         })
@@ -243,6 +245,13 @@ fn rmcp_discovers_and_speaks_2026_07_28_without_a_session() {
     assert_eq!(out["protocol_version"], MODERN, "{out}");
     assert_eq!(out["server_info"]["name"], "spinscope", "{out}");
     assert!(tool_names(&out["tools"]).contains(&"word_count"), "{out}");
+    // Cache hints of 2026-07-28 (SEP-2549): the tool map's TTL, public in
+    // open mode; one page holds every tool.
+    assert_eq!(
+        out["list_cache_hint"],
+        json!({"ttlMs": 7000, "cacheScope": "public", "resultType": "complete", "nextCursor": null}),
+        "{out}"
+    );
     assert_word_count(&out["call"]);
     assert_invalid_arguments(&out["invalid_call"]);
     assert_stateless(&host, "rmcp");
@@ -252,7 +261,7 @@ fn rmcp_discovers_and_speaks_2026_07_28_without_a_session() {
 fn typescript_sdk_1_x_keeps_its_handshake_era_session() {
     let node_modules = installed("node/node_modules");
     installed("node/node_modules/@modelcontextprotocol/sdk/package.json");
-    let host = app();
+    let host = app().start();
     let mut cmd = Command::new("node");
     cmd.env("NODE_PATH", &node_modules).arg(client_script("node/handshake.cjs")).arg(host.url("/mcp"));
     let out = run_client(cmd);
