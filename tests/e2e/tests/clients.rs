@@ -235,7 +235,12 @@ fn rmcp_discovers_and_speaks_2026_07_28_without_a_session() {
             "protocol_version": info.protocol_version.to_string(),
             "server_info": info.server_info.as_ref().map(|i| json!({"name": i.name, "version": i.version})),
             "tools": names,
-            "list_cache_hint": {"ttlMs": page.ttl_ms, "cacheScope": page.cache_scope, "resultType": page.result_type, "nextCursor": page.next_cursor},
+            "list_cache_hint": {
+                "ttlMs": page.ttl_ms,
+                "cacheScope": page.cache_scope,
+                "resultType": page.result_type,
+                "nextCursor": page.next_cursor,
+            },
             "call": summary(&ok),
             "invalid_call": summary(&invalid),
         })
