@@ -15,6 +15,7 @@
 pub mod activity;
 pub mod catalog;
 pub mod counters;
+mod fold;
 pub mod json;
 mod recorder;
 pub mod series;
@@ -22,6 +23,7 @@ mod shard_record;
 mod snapshot;
 pub mod text;
 
+pub use fold::FoldRecord;
 pub use json::{render_json, render_json_text};
 pub use recorder::Recorder;
 pub use snapshot::{DecodeError, Histogram, Limits, SeriesValue, Snapshot};
