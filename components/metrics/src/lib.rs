@@ -1,5 +1,6 @@
-//! The exporter (`GET /metrics`): merges the metric shard records from the
-//! key-value store and renders them as Prometheus text 0.0.4 (default),
+//! The exporter (`GET /metrics`): merges the metrics from the key-value
+//! store (folding pending observation records on SQLite, see
+//! `metrics_sink::collect`) and renders them as Prometheus text 0.0.4 (default),
 //! OpenMetrics 1.0 (when `Accept` asks for `application/openmetrics-text`)
 //! or JSON (`?format=json`).
 
@@ -125,6 +126,9 @@ fn collect(config: &Config) -> Result<(Snapshot, Vec<u32>), kv::KvError> {
     }
     for (shard, reason) in &collected.unreadable {
         eprintln!("skipping metrics shard {shard}: {reason}");
+    }
+    for key in &collected.unreadable_observations {
+        eprintln!("skipping metrics observation record {key}: does not decode (left in place)");
     }
     let mut merged = collected.snapshot;
     merged.set_gauge(&catalog::IN_FLIGHT_REQUESTS, &[], metrics_sink::in_flight(&store, time::now_unix_ms()));

@@ -271,6 +271,8 @@ fn parts(report: &Report, loaded: &LoadedConfig, store: &Result<Store, KvError>)
         "metrics_shards": loaded.config.metrics_shards,
         "metrics_shards_read": collected.shards_read,
         "metrics_shards_unreadable": unreadable,
+        "metrics_observations_pending": collected.pending_observations,
+        "metrics_observations_unreadable": collected.unreadable_observations.len(),
         "metrics_record_failures": collected.record_failures,
     });
     figures

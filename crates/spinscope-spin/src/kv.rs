@@ -1,12 +1,14 @@
 //! Key-value storage over `wasi:keyvalue` (draft2), as Spin provides it.
 //!
-//! Only `store` (open/get/set/delete/exists) and `atomics` (increment,
-//! compare-and-swap) are used; `batch` and `list-keys` are deliberately not
-//! wrapped so components never import them.
+//! `store` (open/get/set/delete/exists, and `list-keys` once per handle),
+//! `atomics` (increment, compare-and-swap of existing keys) and, for the
+//! fold of observation records on SQLite, `batch` `get-many` and
+//! `delete-many` (Spin's Redis `get-many` takes keys as `KEYS` patterns:
+//! never used there).
 
 use std::fmt;
 
-use crate::bindings::wasi::keyvalue::{atomics, store};
+use crate::bindings::wasi::keyvalue::{atomics, batch, store};
 
 /// An open key-value store (a Spin key-value store label).
 pub struct Store {
@@ -14,6 +16,9 @@ pub struct Store {
     /// Every key, listed at most once per handle (see [`Store::keys_with_prefix`]).
     listing: std::cell::OnceCell<Vec<String>>,
 }
+
+/// Keys per batch call: bounds what one call reads into memory.
+const BATCH: usize = 256;
 
 /// What [`Store::swap_existing`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +69,27 @@ impl Store {
     /// Deletes `key`; deleting a missing key is not an error.
     pub fn delete(&self, key: &str) -> Result<(), KvError> {
         Ok(self.bucket.delete(key)?)
+    }
+
+    /// The values of those of `keys` that exist (one `SELECT ... IN` per
+    /// chunk on Spin's SQLite store). Only for SQLite: Spin's Redis
+    /// `get-many` treats keys as patterns.
+    pub fn get_many(&self, keys: &[String]) -> Result<Vec<(String, Vec<u8>)>, KvError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(BATCH) {
+            let found = batch::get_many(&self.bucket, chunk)?;
+            out.extend(found.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        }
+        Ok(out)
+    }
+
+    /// Deletes `keys`: on Spin's SQLite store one `DELETE ... IN` statement
+    /// (one commit, one fsync) per chunk, where `delete` costs one each.
+    pub fn delete_many(&self, keys: &[String]) -> Result<(), KvError> {
+        for chunk in keys.chunks(BATCH) {
+            batch::delete_many(&self.bucket, chunk)?;
+        }
+        Ok(())
     }
 
     /// Whether `key` is present.

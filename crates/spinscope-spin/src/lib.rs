@@ -3,12 +3,14 @@
 //! It wraps exactly the host calls the components need, so their imports stay
 //! minimal and the local host (`host/`) knows what to provide:
 //!
-//! - [`kv`]: `wasi:keyvalue/store` (open, get, set, delete, exists) and
-//!   `wasi:keyvalue/atomics` (increment, compare-and-swap of existing keys);
+//! - [`kv`]: `wasi:keyvalue/store` (open, get, set, delete, exists, list),
+//!   `wasi:keyvalue/atomics` (increment, compare-and-swap of existing keys)
+//!   and `wasi:keyvalue/batch` (get-many, delete-many; SQLite only);
 //! - [`vars`]: application variables over `wasi:config/store`;
 //! - [`outbound`]: concurrent outgoing HTTP with a deadline over
 //!   `wasi:http/outgoing-handler` (spin-sdk's `send` cannot time out);
-//! - [`metrics_sink`]: the metrics in the store, written and read;
+//! - [`metrics_sink`]: the metrics in the store, written and read, and
+//!   [`metrics_fold`], their layout on SQLite stores;
 //! - [`sessions`]: the MCP session records, ended exactly once and swept;
 //! - [`startup`]: the app's recorded start time;
 //! - [`settings`]: the configuration, read once per request;
@@ -26,6 +28,7 @@
 pub mod gate;
 pub mod head;
 pub mod kv;
+pub mod metrics_fold;
 pub mod metrics_sink;
 pub mod outbound;
 pub mod refusals;

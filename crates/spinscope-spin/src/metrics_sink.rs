@@ -3,14 +3,14 @@
 //! rejections) and reading them all back (the exporter, and the detailed
 //! health view), in the layout that stays exact on the store in use.
 
-use crate::kv::{Encoding, KvError, Store, Swap};
+use crate::kv::{Encoding, KvError, Store};
+use crate::metrics_fold;
 use crate::refusals;
 use spinscope::config::Config;
 use spinscope::keys;
 use spinscope::metrics::activity::ActivityLimits;
 use spinscope::metrics::series::RejectReason;
 use spinscope::metrics::{self, catalog, counters, Limits, Recorder, Snapshot};
-use std::time::Duration;
 
 /// The store holding the metric shards (`metrics_store`): usually the
 /// default store, which the caller has open already.
@@ -39,9 +39,6 @@ pub fn metrics_store<'a>(config: &Config, default: Option<&'a Store>) -> Result<
     }
 }
 
-/// Shards tried before a recording is counted as failed.
-const MAX_ATTEMPTS: u32 = 64;
-
 /// The caps a recording and the merged view keep to.
 fn limits(config: &Config) -> Limits {
     Limits {
@@ -54,9 +51,10 @@ fn limits(config: &Config) -> Limits {
 }
 
 /// Records a request's observations in the layout the store can keep exact
-/// (docs/metrics.md): shard records by compare-and-swap where that is sound
-/// (Spin's SQLite stores: one write per request), one `increment` per
-/// series field where it is not (Spin's Redis store). On failure the error
+/// (docs/metrics.md): one observation record written with `set` on Spin's
+/// SQLite stores (one write per request, folded later by the exporter), one
+/// `increment` per series field on Spin's Redis store (whose `set` of many
+/// keys could never be folded exactly: its compare-and-swap is broken). On failure the error
 /// is returned for the caller's log and counted with one increment when the
 /// store still takes writes; the request itself is never failed by it.
 pub fn record(store: &Store, recorder: &Recorder, config: &Config) -> Result<(), String> {
@@ -65,7 +63,7 @@ pub fn record(store: &Store, recorder: &Recorder, config: &Config) -> Result<(),
     }
     let outcome = match store.encoding() {
         Ok(Encoding::Decimal) => record_counters(store, recorder).map_err(|e| e.to_string()),
-        Ok(Encoding::LittleEndian) => record_in_shard(store, recorder, config),
+        Ok(Encoding::LittleEndian) => record_observation(store, recorder, config),
         Err(e) => Err(e.to_string()),
     };
     if outcome.is_err() {
@@ -86,40 +84,17 @@ fn record_counters(store: &Store, recorder: &Recorder) -> Result<(), KvError> {
     Ok(())
 }
 
-/// The shard layout: one compare-and-swap on an existing shard record, or
-/// its creation by the one writer that claims it.
-fn record_in_shard(store: &Store, recorder: &Recorder, config: &Config) -> Result<(), String> {
-    let limits = limits(config);
-    let apply = |snapshot: &mut Snapshot| {
-        snapshot.apply(recorder, &limits);
-        snapshot.encode()
-    };
-    for attempt in 0..MAX_ATTEMPTS {
-        // A lost race moves on to another random shard after a short,
-        // growing, jittered pause, so writers spread out instead of
-        // colliding on the same record again.
-        if attempt > 0 {
-            let jitter = u64::from(crate::random_bytes::<1>()[0]) * 8; // 0–2 ms
-            crate::time::sleep(Duration::from_micros(jitter + 250 * u64::from(attempt.min(16))));
-        }
-        let shard = u32::from_le_bytes(crate::random_bytes::<4>()) % config.metrics_shards.max(1);
-        let key = keys::metrics_shard(shard);
-        // A record that does not decode is left as it is, for the exporter
-        // and /health/detailed to report: overwriting it would lose counts.
-        let swap = store.swap_existing(&key, |bytes| Snapshot::decode(bytes).ok().map(|mut s| apply(&mut s)));
-        match swap.map_err(|e| e.to_string())? {
-            Swap::Written => return Ok(()),
-            Swap::Absent => {
-                if store.claim(&keys::metrics_shard_claim(shard)).map_err(|e| e.to_string())? {
-                    store.set(&key, &apply(&mut Snapshot::new())).map_err(|e| e.to_string())?;
-                    return Ok(());
-                }
-                // Another writer is creating this shard: try another.
-            }
-            Swap::Declined | Swap::Lost => {}
-        }
+/// The SQLite layout (`metrics_fold`): the request's own record, one `set`.
+fn record_observation(store: &Store, recorder: &Recorder, config: &Config) -> Result<(), String> {
+    metrics_fold::write(store, recorder).map_err(|e| e.to_string())?;
+    // One recording in 256 also folds (after its own write, off the response
+    // path: two fsyncs per 256 requests), so the pending records stay
+    // bounded when nobody scrapes. Its failure loses nothing: the records
+    // stay pending for the next folder, and every reader counts them.
+    if crate::random_bytes::<1>()[0] == 0 {
+        let _ = metrics_fold::read(store, &limits(config), crate::time::now_unix_ms(), true, 2);
     }
-    Err(format!("no shard could be written after {MAX_ATTEMPTS} attempts"))
+    Ok(())
 }
 
 /// Requests in flight now: this minute's counter plus the previous one's.
@@ -162,6 +137,10 @@ pub struct Collected {
     pub store_error: Option<KvError>,
     /// The counter of failed recordings, when it could be read.
     pub record_failures: Option<u64>,
+    /// Observation records not yet folded when read (SQLite layout).
+    pub pending_observations: usize,
+    /// Observation records that do not decode: not counted, left in place.
+    pub unreadable_observations: Vec<String>,
 }
 
 /// Reads every metric back and merges it, plus the counter of failed
@@ -170,7 +149,7 @@ pub struct Collected {
 pub fn collect(store: &Store, config: &Config) -> Collected {
     let mut out = match store.encoding() {
         Ok(Encoding::Decimal) => collect_counters(store, config),
-        Ok(Encoding::LittleEndian) => collect_shards(store, config.metrics_shards),
+        Ok(Encoding::LittleEndian) => collect_folded(store, config),
         Err(e) => Collected { store_error: Some(e), ..Collected::default() },
     };
     // Requests refused for want of a key are counted apart (`refusals`).
@@ -193,8 +172,26 @@ pub fn collect(store: &Store, config: &Config) -> Collected {
     out
 }
 
-/// The shard layout: one `get` per shard (Spin's Redis `get-many` is not to
-/// be relied on).
+/// The SQLite layout: the fold record and the pending observation records
+/// (`metrics_fold::read`, which also folds a bounded batch of them), plus
+/// the shard records earlier versions wrote by compare-and-swap, which are
+/// still read and no longer written.
+fn collect_folded(store: &Store, config: &Config) -> Collected {
+    let mut out = collect_shards(store, config.metrics_shards);
+    match metrics_fold::read(store, &limits(config), crate::time::now_unix_ms(), true, 16) {
+        Ok(view) => {
+            out.snapshot.merge(&view.snapshot);
+            out.pending_observations = view.pending;
+            out.unreadable_observations = view.unreadable;
+        }
+        Err(e) => {
+            out.store_error.get_or_insert(e);
+        }
+    }
+    out
+}
+
+/// The shard records of earlier versions: one `get` per shard.
 fn collect_shards(store: &Store, shards: u32) -> Collected {
     let mut out = Collected::default();
     for shard in 0..shards {

@@ -17,6 +17,26 @@ pub fn metrics_shard_claim(n: u32) -> String {
     format!("{PREFIX}metrics:shard_claim:{n}")
 }
 
+/// Prefix of the observation records (SQLite layout, `metrics::FoldRecord`):
+/// one per recorded request, under a random 128-bit id in hex, written once
+/// with `set` and deleted once folded into [`METRICS_FOLD`].
+pub const METRICS_OBS_PREFIX: &str = "spinscope:v1:metrics:obs:";
+
+/// The observation record `id` (32 hex digits).
+pub fn metrics_obs(id: &str) -> String {
+    format!("{METRICS_OBS_PREFIX}{id}")
+}
+
+/// The fold record: every observation record folded so far, and the ids
+/// that make folding idempotent (`metrics::FoldRecord`).
+pub const METRICS_FOLD: &str = "spinscope:v1:metrics:fold";
+
+/// Claim counter of [`METRICS_FOLD`]: the folder whose `increment` returns 1
+/// creates it; after that it is only ever compare-and-swapped (sound on an
+/// existing key, unlike the upsert Spin's SQLite store makes of a swap on an
+/// absent one).
+pub const METRICS_FOLD_CLAIM: &str = "spinscope:v1:metrics:fold_claim";
+
 /// Prefix of the metrics kept in the counter layout
 /// (`metrics::counters`): one key per series field.
 pub const COUNTER_PREFIX: &str = "spinscope:v1:n:";
