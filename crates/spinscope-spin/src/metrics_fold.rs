@@ -68,7 +68,11 @@ pub fn read(store: &Store, limits: &Limits, now_ms: u64, persist: bool, attempts
             None => FoldRecord::default(),
         };
         let found = observations(store, &record)?;
-        let mut view = View { snapshot: record.snapshot.clone(), pending: found.pending.len(), unreadable: found.unreadable.clone() };
+        let mut view = View {
+            snapshot: record.snapshot.clone(),
+            pending: found.pending.len(),
+            unreadable: found.unreadable.clone(),
+        };
         for (_, observed) in &found.pending {
             view.snapshot.fold_in(observed, limits, now_ms);
         }

@@ -167,7 +167,10 @@ mod tests {
         assert_eq!(s.counter(&METRICS_SERIES_DROPPED_TOTAL, &["tool_call_duration_seconds"]), 1);
         assert_eq!(s.activity().sessions.keys().collect::<Vec<_>>(), ["s2"], "least recently seen evicted");
         let mut other = Activity::default();
-        other.note(&Note { tenant: "t2".into(), session: None, tool_call: false, error: false, at_ms: 0 }, &limits.activity);
+        other.note(
+            &Note { tenant: "t2".into(), session: None, tool_call: false, error: false, at_ms: 0 },
+            &limits.activity,
+        );
         let mut with_tenant = Snapshot::new();
         with_tenant.activity = other;
         s.fold_in(&with_tenant, &limits, 1_060);
