@@ -57,7 +57,7 @@ fn write_metrics(cx: &mut Context, status: u16, duration_s: f64, response_bytes:
         .map_err(|e| format!("metrics store '{}': {e}", cx.config.metrics_store))
         .and_then(|store| match unauthorized {
             true => refusals::count(&store).map_err(|e| e.to_string()),
-            false => metrics_sink::record(&store, &recorder, &cx.config),
+            false => metrics_sink::record(&store, &recorder, &cx.config, cx.record.store_encoding),
         });
     if let Err(e) = written {
         cx.warn(Level::Warn, "Metrics not recorded", &e);

@@ -12,8 +12,9 @@ use serde_json::Value;
 use spinscope::log::Level;
 use spinscope::mcp::{self, RequestId};
 use spinscope::metrics::series::RejectReason;
+use spinscope_spin::kv::Encoding;
 use spinscope_spin::sessions::{self, CreateError, Lookup, Session};
-use spinscope_spin::{random_bytes, time};
+use spinscope_spin::{metrics_sink, random_bytes, time};
 
 /// `initialize`: negotiates the revision and creates the session.
 pub fn initialize(cx: &mut Context, id: &RequestId, params: Option<&Value>) -> Result<Reply, GatewayError> {
@@ -29,8 +30,10 @@ pub fn initialize(cx: &mut Context, id: &RequestId, params: Option<&Value>) -> R
         client: params.client_name.clone(),
         client_version: params.client_version.clone(),
         tenant: cx.record.tenant.clone(),
+        store_encoding: None,
     };
     let store = cx.store().map_err(|e| cx.store_unavailable(Some(id), &e))?;
+    let session = Session { store_encoding: metrics_sink::session_hint(&cx.config, store), ..session };
     // Sessions that expired unseen are ended here, a bounded number at a
     // time, so the store does not grow and the live counts stay exact.
     let swept = sessions::sweep(store, now, cx.config.session_idle_timeout);
@@ -55,6 +58,7 @@ pub fn initialize(cx: &mut Context, id: &RequestId, params: Option<&Value>) -> R
     cx.record.protocol_version = Some(version.to_string());
     cx.record.client_name = params.client_name.clone();
     cx.record.client_version = params.client_version.clone();
+    cx.record.store_encoding = session.store_encoding.as_deref().and_then(Encoding::from_tag);
     let line = cx
         .log
         .line(Level::Info, TARGET_GATEWAY, "Session created")
@@ -109,6 +113,7 @@ pub fn require_session(cx: &mut Context, id: Option<&RequestId>) -> Result<(), G
     cx.record.protocol_version = Some(session.protocol_version);
     cx.record.client_name = session.client;
     cx.record.client_version = session.client_version;
+    cx.record.store_encoding = session.store_encoding.as_deref().and_then(Encoding::from_tag);
     Ok(())
 }
 

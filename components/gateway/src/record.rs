@@ -7,6 +7,7 @@ use spinscope::metrics::activity::Note;
 use spinscope::metrics::series::{ErrorType, HttpRequest, McpOperation, RejectReason, ToolCall, ToolOutcome};
 use spinscope::metrics::Recorder;
 use spinscope::trace::TraceContext;
+use spinscope_spin::kv::Encoding;
 
 /// The gateway's route.
 pub const ROUTE: &str = "/mcp";
@@ -41,6 +42,9 @@ pub struct RequestRecord {
     /// The client's version, when the request carries it (`initialize` or a
     /// modern request).
     pub client_version: Option<String>,
+    /// The store's counter encoding as the session record keeps it, which
+    /// spares the metrics write a read of the marker.
+    pub store_encoding: Option<Encoding>,
     /// The JSON-RPC method (`_invalid` for a message that did not parse).
     pub mcp_method: Option<String>,
     /// The JSON-RPC id, as text.
@@ -105,6 +109,7 @@ impl RequestRecord {
             protocol_version: None,
             client_name: None,
             client_version: None,
+            store_encoding: None,
             mcp_method: None,
             rpc_id: None,
             tool_name: None,

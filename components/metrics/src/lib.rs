@@ -147,7 +147,7 @@ fn sweep_sessions(store: &kv::Store, metrics_store: &kv::Store, config: &Config)
     };
     let mut recorder = Recorder::new();
     recorder.sessions(0, -(ended as i64));
-    if let Err(e) = metrics_sink::record(metrics_store, &recorder, config) {
+    if let Err(e) = metrics_sink::record(metrics_store, &recorder, config, None) {
         eprintln!("swept sessions not recorded: {e}");
     }
 }

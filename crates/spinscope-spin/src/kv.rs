@@ -45,6 +45,21 @@ pub enum Encoding {
     Decimal,
 }
 
+impl Encoding {
+    /// The tag a session record keeps it under (`le` or `dec`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Encoding::LittleEndian => "le",
+            Encoding::Decimal => "dec",
+        }
+    }
+
+    /// The encoding a [`Encoding::tag`] names.
+    pub fn from_tag(tag: &str) -> Option<Encoding> {
+        [Encoding::LittleEndian, Encoding::Decimal].into_iter().find(|e| e.tag() == tag)
+    }
+}
+
 impl Store {
     /// Opens the store labelled `name`; the component must be granted it in `spin.toml`.
     pub fn open(name: &str) -> Result<Store, KvError> {

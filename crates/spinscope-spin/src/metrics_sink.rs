@@ -34,7 +34,7 @@ impl std::ops::Deref for MetricsStore<'_> {
 /// Opens the metrics store, reusing `default` when it is the default store.
 pub fn metrics_store<'a>(config: &Config, default: Option<&'a Store>) -> Result<MetricsStore<'a>, KvError> {
     match default {
-        Some(store) if config.metrics_store == "default" => Ok(MetricsStore::Shared(store)),
+        Some(store) if config.metrics_store == DEFAULT_STORE => Ok(MetricsStore::Shared(store)),
         _ => Store::open(&config.metrics_store).map(MetricsStore::Own),
     }
 }
@@ -57,11 +57,18 @@ fn limits(config: &Config) -> Limits {
 /// keys could never be folded exactly: its compare-and-swap is broken). On failure the error
 /// is returned for the caller's log and counted with one increment when the
 /// store still takes writes; the request itself is never failed by it.
-pub fn record(store: &Store, recorder: &Recorder, config: &Config) -> Result<(), String> {
+///
+/// `hint` is the encoding a session record kept ([`session_hint`]): when
+/// the metrics live in the default store, it saves reading the marker.
+pub fn record(store: &Store, recorder: &Recorder, config: &Config, hint: Option<Encoding>) -> Result<(), String> {
     if recorder.is_empty() {
         return Ok(());
     }
-    let outcome = match store.encoding() {
+    let encoding = match hint {
+        Some(encoding) if config.metrics_store == DEFAULT_STORE => Ok(encoding),
+        _ => store.encoding(),
+    };
+    let outcome = match encoding {
         Ok(Encoding::Decimal) => record_counters(store, recorder).map_err(|e| e.to_string()),
         Ok(Encoding::LittleEndian) => record_observation(store, recorder, config),
         Err(e) => Err(e.to_string()),
@@ -70,6 +77,22 @@ pub fn record(store: &Store, recorder: &Recorder, config: &Config) -> Result<(),
         let _ = store.increment(keys::METRICS_RECORD_FAILURES, 1);
     }
     outcome
+}
+
+/// The label of the default store.
+const DEFAULT_STORE: &str = "default";
+
+/// What a new session record keeps of the store it is written to
+/// (`sessions::Session::store_encoding`): its counter encoding when the
+/// metrics live in that same store, so that the session's requests know the
+/// layout without reading the marker. A record describes the store it is
+/// in, so the hint cannot go stale; a session created while the metrics
+/// lived elsewhere has none.
+pub fn session_hint(config: &Config, default_store: &Store) -> Option<String> {
+    if config.metrics_store != DEFAULT_STORE {
+        return None;
+    }
+    default_store.encoding().ok().map(|e| e.tag().to_string())
 }
 
 /// The counter layout: each key moved by one atomic increment.
