@@ -4,15 +4,14 @@
 /// Common prefix of every key spinscope stores.
 pub const PREFIX: &str = "spinscope:v1:";
 
-/// Shard `n` of the metrics aggregate (see `metrics::aggregate`).
+/// Shard `n` of the metrics as versions before the fold wrote them (one
+/// compare-and-swap per request); still read by the exporter, no longer written.
 pub fn metrics_shard(n: u32) -> String {
     format!("{PREFIX}metrics:shard:{n}")
 }
 
-/// Claim counter of shard `n`: the writer whose `increment` of it returns 1
-/// creates the shard record (see `metrics_sink`), so two requests never
-/// both create it (Spin's SQLite store lets a compare-and-swap on an absent
-/// key succeed for every writer).
+/// Claim counter of shard `n`, as versions before the fold used it: the
+/// writer whose `increment` of it returned 1 created the shard record.
 pub fn metrics_shard_claim(n: u32) -> String {
     format!("{PREFIX}metrics:shard_claim:{n}")
 }

@@ -37,12 +37,13 @@ pub struct Config {
     pub validate_tool_arguments: bool,
     /// Metric recording on/off (`metrics_enabled`), for benchmarks.
     pub metrics_enabled: bool,
-    /// Key-value store label holding the metric shards (`metrics_store`):
+    /// Key-value store label holding the metrics (`metrics_store`):
     /// `default`, or e.g. an in-memory store for speed (docs/deployment.md).
     pub metrics_store: String,
-    /// Shard records the metric writes are spread over (`metrics_shards`).
+    /// Shard records of earlier versions that the exporter still reads
+    /// (`metrics_shards`); the SQLite layout now writes observation records.
     pub metrics_shards: u32,
-    /// Series a metric may have in one shard record before new ones are
+    /// Series a metric may have in one record (the fold record) before new ones are
     /// dropped (`metrics_max_series_per_metric`; see [`crate::metrics::Limits`]).
     pub metrics_max_series_per_metric: usize,
     /// How long the cached tool → component map is used before it is

@@ -5,9 +5,10 @@
 //! formats in `spinscope_testkit::exposition`.
 //!
 //! The flow: a request records into a [`Recorder`]; at its end the adapter
-//! (`spinscope_spin::metrics_sink`) either decodes one shard record,
-//! [`Snapshot::apply`]s the recorder and writes the [`Snapshot::encode`]d
-//! result back with one compare-and-swap, or, on a store whose
+//! (`spinscope_spin::metrics_sink`) either writes the request's own
+//! [`Snapshot`] ([`Snapshot::apply`], [`Snapshot::encode`]) as an
+//! observation record with one `set`, to be folded into the [`FoldRecord`]
+//! by the exporter ([`Snapshot::fold_in`]), or, on a store whose
 //! compare-and-swap cannot be trusted, increments one key per series field
 //! ([`counters`]); the exporter reads either layout into one [`Snapshot`]
 //! ([`Snapshot::decode`], [`Snapshot::merge`]) and renders.

@@ -1,4 +1,4 @@
-//! A request's observations, collected in memory and applied to a shard
+//! A request's observations, collected in memory and written as one
 //! record in one store write at the end of the request (see
 //! [`Snapshot::apply`](super::Snapshot::apply)).
 

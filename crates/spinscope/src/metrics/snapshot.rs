@@ -1,5 +1,6 @@
-//! The aggregate of many series: what one shard record holds, and what the
-//! exporter renders after merging all shards.
+//! The aggregate of many series: what one record holds (a request's
+//! observation record, the fold record, a shard record of earlier
+//! versions), and what the exporter renders after merging them.
 //!
 //! Its encoding in the store is in [`super::shard_record`].
 
@@ -83,8 +84,8 @@ impl SeriesValue {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// New series of one metric beyond this are dropped (and counted in
-    /// `metrics_series_dropped_total`). It bounds one shard record: the
-    /// merged view of N shards may hold up to N times as many.
+    /// `metrics_series_dropped_total`). It bounds one record (the fold
+    /// record; shard records of earlier versions add their own).
     pub max_series_per_metric: usize,
     /// Bounds on the per-session and per-tenant activity.
     pub activity: ActivityLimits,
