@@ -14,6 +14,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+/// `spinscope_spin::metrics_fold::FOLD_BATCH` (that crate builds for wasm only).
+const FOLD_BATCH: usize = 1_024;
+
 fn app() -> HostBuilder {
     HostBuilder::app(Some(&["gateway", "metrics", "ready", "text-tools", "calc"]))
         .var("tool_components", "text-tools,calc")
@@ -176,4 +179,24 @@ fn concurrent_scrapes_never_lose_or_double_count() {
     assert_eq!(e.value("spinscope_metrics_record_failures_total", &[]), Some(0.0));
     let records = metrics_records(&host.stop());
     assert_eq!(fold_record(&records).snapshot.counter(&TOOL_CALLS_TOTAL, &["sha256", "text-tools", "success"]), 320);
+}
+
+/// More pending records than one fold takes (and than one `get-many`
+/// reads): every scrape still counts them all, each fold persists at most
+/// `FOLD_BATCH` of them, and the next scrape folds the rest.
+#[test]
+fn a_backlog_is_counted_whole_and_folded_in_batches() {
+    let backlog = 1_500;
+    let entries: Vec<(String, Vec<u8>)> =
+        (0..backlog).map(|i| (keys::metrics_obs(&format!("{i:032x}")), one_call())).collect();
+    let host = app().state_dir(&state_with_store(&entries)).start();
+    let url = host.url("/metrics");
+    assert_eq!(tool_calls(&scrape_url(&url)), backlog as f64, "all counted before any is folded");
+    let detailed = host.get("/health/detailed").json();
+    let pending = backlog - FOLD_BATCH;
+    assert_eq!(detailed["parts"]["store"]["metrics_observations_pending"], pending, "{detailed}");
+    assert_eq!(tool_calls(&scrape_url(&url)), backlog as f64);
+    let records = metrics_records(&host.stop());
+    assert_eq!(observations(&records).len(), 0);
+    assert_eq!(fold_record(&records).snapshot.counter(&TOOL_CALLS_TOTAL, &["sha256", "text-tools", "success"]), 1_500);
 }
