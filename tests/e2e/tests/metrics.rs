@@ -343,8 +343,9 @@ fn recording_off_records_nothing_and_a_dead_store_fails_the_scrape() {
     }
 }
 
-/// A shard record that does not decode is never overwritten: writers skip
-/// it, the exporter serves the others and says which one it skipped.
+/// A shard record (an earlier version's layout) that does not decode is
+/// never overwritten: the exporter serves the rest and says which one it
+/// skipped.
 #[test]
 fn an_unreadable_shard_is_skipped_reported_and_kept() {
     let corrupt = b"{\"v\":1,\"series\":[ not json".to_vec();
@@ -352,7 +353,7 @@ fn an_unreadable_shard_is_skipped_reported_and_kept() {
     let host = app().var("metrics_shards", "2").state_dir(&state).start();
     concurrent_sha256_calls(&host, 4, 10);
     let e = scrape_until(&host, |e| value(e, "spinscope_tool_calls_total", &[]) >= 40.0);
-    assert_eq!(value(&e, "spinscope_tool_calls_total", &[]), 40.0, "every call lands in the readable shard");
+    assert_eq!(value(&e, "spinscope_tool_calls_total", &[]), 40.0, "every call is counted beside the unreadable shard");
     let text = host.get("/metrics").body;
     assert!(text.contains("# spinscope: skipped unreadable metrics shard(s) [1]"), "{text}");
     promtool_check(&text);
