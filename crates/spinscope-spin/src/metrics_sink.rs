@@ -50,6 +50,16 @@ fn limits(config: &Config) -> Limits {
     }
 }
 
+/// The caps of the fold record (SQLite layout): the activity of as many
+/// sessions and tenants as the eight shard records of the earlier layout
+/// kept between them, now that one record holds it all.
+fn fold_limits(config: &Config) -> Limits {
+    let mut limits = limits(config);
+    limits.activity.max_sessions *= 8;
+    limits.activity.max_tenants *= 8;
+    limits
+}
+
 /// Records a request's observations in the layout the store can keep exact
 /// (docs/metrics.md): one observation record written with `set` on Spin's
 /// SQLite stores (one write per request, folded later by the exporter), one
@@ -115,7 +125,7 @@ fn record_observation(store: &Store, recorder: &Recorder, config: &Config) -> Re
     // bounded when nobody scrapes. Its failure loses nothing: the records
     // stay pending for the next folder, and every reader counts them.
     if crate::random_bytes::<1>()[0] == 0 {
-        let _ = metrics_fold::read(store, &limits(config), crate::time::now_unix_ms(), true, 2);
+        let _ = metrics_fold::read(store, &fold_limits(config), crate::time::now_unix_ms(), true, 2);
     }
     Ok(())
 }
@@ -201,7 +211,7 @@ pub fn collect(store: &Store, config: &Config) -> Collected {
 /// still read and no longer written.
 fn collect_folded(store: &Store, config: &Config) -> Collected {
     let mut out = collect_shards(store, config.metrics_shards);
-    match metrics_fold::read(store, &limits(config), crate::time::now_unix_ms(), true, 16) {
+    match metrics_fold::read(store, &fold_limits(config), crate::time::now_unix_ms(), true, 16) {
         Ok(view) => {
             out.snapshot.merge(&view.snapshot);
             out.pending_observations = view.pending;

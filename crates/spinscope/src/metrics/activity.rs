@@ -1,6 +1,6 @@
 //! Who did what: requests and tool calls per MCP session and per tenant.
 //!
-//! Kept in the shard records next to the series, so it costs no store write
+//! Kept in the metrics records next to the series, so it costs no store write
 //! of its own, but never rendered in the Prometheus formats: session ids
 //! and tenants are not labels (unbounded, and private to their tenant). The
 //! exporter's JSON shows them in open mode only.
@@ -50,7 +50,7 @@ pub struct Note {
     pub at_ms: u64,
 }
 
-/// Bounds on the activity one shard keeps.
+/// Bounds on the activity one record keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActivityLimits {
     /// Sessions kept per shard; beyond it the least recently seen go.
