@@ -49,6 +49,21 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
                 Err(e) => reply(500, format!("store error: {e}")),
             }
         }
+        // A recorded tool call's store operations (the session and tool map
+        // reads, the observation record's `set` under a new key), for the
+        // benchmark's comparison with the gateway doing them.
+        "pattern" => {
+            let r = kv::Store::open_default().and_then(|s| {
+                s.get("probe:a")?;
+                s.get("probe:b")?;
+                let id: String = spinscope_spin::random_bytes::<16>().iter().map(|b| format!("{b:02x}")).collect();
+                s.set(&format!("probe:obs:{id}"), &[b'x'; 800])
+            });
+            match r {
+                Ok(()) => reply(200, "ok"),
+                Err(e) => reply(500, format!("store error: {e}")),
+            }
+        }
         "instance" => {
             let n = REQUESTS_SEEN_BY_THIS_INSTANCE.fetch_add(1, Ordering::SeqCst) + 1;
             reply(200, n.to_string())

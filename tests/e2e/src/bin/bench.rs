@@ -9,7 +9,10 @@
 //!
 //! 1. The store's cost: a trivial request versus one `atomics.increment`
 //!    per request on the default SQLite store. The increment rate is the
-//!    store's serialized fsync ceiling.
+//!    store's serialized fsync ceiling. Next to it, a recorded tool call's
+//!    store operations without the gateway (two `get`s and the `set` of a
+//!    new 800-byte record), which tells the store's share of the gap from
+//!    the gateway's.
 //! 2. Tool calls through the gateway with metric recording on versus off
 //!    (`metrics_enabled`): on SQLite, on SQLite with the metrics in an
 //!    in-memory store (`metrics_store`), and on Redis (with one increment
@@ -339,6 +342,9 @@ fn on_off(stores: Stores, recording: bool) -> String {
 const TRIVIAL: &str = "trivial component";
 const INCREMENT: &str = "one increment per request (sqlite)";
 const INCREMENT_REDIS: &str = "one increment per request (redis)";
+/// A recorded tool call's store operations without the gateway: the
+/// session and tool map reads and the observation record's `set`.
+const PATTERN: &str = "2 gets + 1 new 800-byte set (sqlite)";
 
 /// The gateway with recording on or off, on `stores`.
 fn gateway(stores: Stores, kind: HostKind, redis: Option<&RedisServer>, recording: bool) -> Config {
@@ -396,13 +402,15 @@ fn sqlite_group(kinds: &[HostKind], plan: &Plan, results: &mut Results) {
             samples: Samples::default(),
             host: None,
         });
+        let pattern = get(&host, "/probe/pattern");
+        configs.push(Config { name: PATTERN.into(), kind, req: pattern, samples: Samples::default(), host: None });
         configs.push(Config::new(INCREMENT, kind, get(&host, "/probe/count?key=bench"), host));
         configs.push(gateway(Stores::Sqlite, kind, None, false));
         configs.push(gateway(Stores::Sqlite, kind, None, true));
     }
     measure(&mut configs, plan);
     let (store, tools): (Vec<Config>, Vec<Config>) =
-        configs.into_iter().partition(|c| c.name == TRIVIAL || c.name == INCREMENT);
+        configs.into_iter().partition(|c| [TRIVIAL, INCREMENT, PATTERN].contains(&c.name.as_str()));
     println!("\n== 1. Store cost: trivial request vs one increment on the default SQLite store ==");
     report(&store, results);
     for &kind in kinds {
@@ -469,7 +477,7 @@ fn on_off_summary(stores: Stores, kinds: &[HostKind], results: &Results) {
 }
 
 fn host_vs_spin(results: &Results) {
-    let rows: Vec<String> = [TRIVIAL, INCREMENT, INCREMENT_REDIS]
+    let rows: Vec<String> = [TRIVIAL, INCREMENT, PATTERN, INCREMENT_REDIS]
         .into_iter()
         .map(String::from)
         .chain(
@@ -543,6 +551,17 @@ fn goals(kind: HostKind, results: &Results) {
             100.0 * GOAL_CEILING,
             verdict(r >= GOAL_CEILING)
         );
+        // The same store work without the gateway: what is left of the gap
+        // is the gateway's own work competing with the store's lock holder.
+        if let Some(pattern) = get(PATTERN.to_string()) {
+            println!(
+                "  {host:<5} {:<26} its store operations alone: {:.0}/s = {:>3.0}%{} of the ceiling",
+                "",
+                pattern.run().per_sec,
+                100.0 * pattern.run().per_sec / ceiling.run().per_sec,
+                spread(pattern, ceiling, |a, b| a.per_sec / b.per_sec),
+            );
+        }
     }
 }
 
