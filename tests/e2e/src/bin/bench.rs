@@ -41,7 +41,7 @@
 //! is table 6);
 //! `SPINSCOPE_BENCH_HOSTS=local,spin`; `SPINSCOPE_BENCH_VARS=name=value,...`
 //! (app variables for every gateway, to try a setting, e.g.
-//! `metrics_shards=64`).
+//! `tool_map_ttl_ms=60000`).
 //!
 //! How the numbers are taken, and what they mean: docs/benchmark.md.
 
