@@ -13,8 +13,10 @@
 
 mod modern_client;
 mod otlp_receiver;
+mod scrape;
 pub use modern_client::{ModernRequest, MODERN};
-pub use otlp_receiver::OtlpReceiver;
+pub use otlp_receiver::{span_attr, OtlpReceiver};
+pub use scrape::{scrape, scrape_until, value};
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};

@@ -80,3 +80,14 @@ impl OtlpReceiver {
         self.bodies.lock().unwrap().iter().map(Value::to_string).collect::<Vec<_>>().join("\n")
     }
 }
+
+/// The value of a span's attribute `key` (whatever its OTLP type), or null.
+pub fn span_attr(span: &Value, key: &str) -> Value {
+    span["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["key"] == key)
+        .map(|a| a["value"].as_object().unwrap().values().next().unwrap().clone())
+        .unwrap_or(Value::Null)
+}

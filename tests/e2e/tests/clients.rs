@@ -15,7 +15,7 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{ClientLifecycleMode, ClientServiceExt};
 use serde_json::{json, Value};
 use spinscope_e2e::*;
-use spinscope_testkit::exposition::{parse, Exposition};
+use spinscope_testkit::exposition::Exposition;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -88,32 +88,9 @@ fn run_client(mut cmd: Command) -> Value {
     }
 }
 
-fn scrape(host: &Host) -> Exposition {
-    let r = host.get("/metrics");
-    assert_eq!(r.status, 200, "{}", r.body);
-    parse(&r.body).unwrap_or_else(|e| panic!("invalid exposition: {e}\n{}", r.body))
-}
-
-fn value(e: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
-    e.value(name, labels).unwrap_or(0.0)
-}
-
 /// `spinscope_mcp_requests_total` for `method` at protocol version `version`.
 fn requests(e: &Exposition, method: &str, version: &str) -> f64 {
     value(e, "spinscope_mcp_requests_total", &[("method", method), ("mcp_protocol_version", version)])
-}
-
-/// The gateway records metrics after answering: scrapes until `done` holds
-/// (at most 20 s) and returns the last scrape either way.
-fn scrape_until(host: &Host, done: impl Fn(&Exposition) -> bool) -> Exposition {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let e = scrape(host);
-        if done(&e) || Instant::now() > deadline {
-            return e;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// The MCP request series of a scrape, for a failed assertion to show.

@@ -4,39 +4,16 @@
 
 use serde_json::json;
 use spinscope_e2e::*;
-use spinscope_testkit::exposition::{parse, Exposition};
+use spinscope_testkit::exposition::Exposition;
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const HOSTILE: &str = "hostile \"quoted\" \\back\\slash\nnew line ✓ ünïcødé";
 
 fn app() -> HostBuilder {
     HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"]))
         .var("tool_components", "text-tools,calc,faults")
-}
-
-fn scrape(host: &Host) -> Exposition {
-    let r = host.get("/metrics");
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
-    parse(&r.body).unwrap_or_else(|e| panic!("invalid exposition: {e}\n{}", r.body))
-}
-
-fn value(e: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
-    e.value(name, labels).unwrap_or(0.0)
-}
-
-/// Metrics are written after each response: wait until `done` holds.
-fn scrape_until(host: &Host, done: impl Fn(&Exposition) -> bool) -> Exposition {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let e = scrape(host);
-        if done(&e) || Instant::now() > deadline {
-            return e;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn promtool_check(text: &str) {

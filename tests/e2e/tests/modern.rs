@@ -5,10 +5,8 @@
 use serde_json::{json, Value};
 use spinscope::auth::hash_key;
 use spinscope_e2e::*;
-use spinscope_testkit::exposition::{parse, Exposition};
 use spinscope_testkit::logfmt::parse_logfmt;
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
 fn app() -> HostBuilder {
     HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"]))
@@ -17,22 +15,6 @@ fn app() -> HostBuilder {
 
 fn code(reply: &Reply) -> Option<i64> {
     reply.json()["error"]["code"].as_i64()
-}
-
-/// Scrapes until `done` holds (the metrics write follows the response).
-fn scrape_until(host: &Host, done: impl Fn(&Exposition) -> bool) -> Exposition {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let e = parse(&host.get("/metrics").body).expect("exposition parses");
-        if done(&e) || Instant::now() > deadline {
-            return e;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn value(e: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
-    e.value(name, labels).unwrap_or(0.0)
 }
 
 fn fields(line: &str) -> HashMap<String, String> {
@@ -208,15 +190,7 @@ fn a_modern_request_is_traced_from_its_meta_and_names_its_client() {
     // 2026-07-28 makes _meta the request's own trace context: it wins.
     let server = receiver.wait_for("tools/call word_count", meta_trace);
     assert_eq!(server["parentSpanId"], "1111111111111111");
-    let attr = |key: &str| -> Value {
-        server["attributes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["key"] == key)
-            .map(|a| a["value"].as_object().unwrap().values().next().unwrap().clone())
-            .unwrap_or(Value::Null)
-    };
+    let attr = |key: &str| span_attr(&server, key);
     assert_eq!(attr("mcp.protocol.version"), MODERN);
     assert_eq!(attr("spinscope.client.name"), "e2e-modern");
     assert_eq!(attr("spinscope.client.version"), "2.0");

@@ -7,16 +7,6 @@ use std::time::{Duration, Instant};
 
 type Receiver = OtlpReceiver;
 
-fn attr(span: &Value, key: &str) -> Value {
-    span["attributes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["key"] == key)
-        .map(|a| a["value"].as_object().unwrap().values().next().unwrap().clone())
-        .unwrap_or(Value::Null)
-}
-
 fn app(endpoint_port: u16) -> HostBuilder {
     HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"]))
         .var("tool_components", "text-tools,calc,faults")
@@ -43,12 +33,12 @@ fn spans_reach_the_collector_with_mcp_names_parents_and_attributes() {
     let server = receiver.wait_for("tools/call echo_headers", trace);
     assert_eq!(server["parentSpanId"], caller_span);
     assert_eq!(server["kind"], 2);
-    assert_eq!(attr(&server, "mcp.method.name"), "tools/call");
-    assert_eq!(attr(&server, "gen_ai.tool.name"), "echo_headers");
-    assert_eq!(attr(&server, "gen_ai.operation.name"), "execute_tool");
-    assert_eq!(attr(&server, "mcp.session.id"), json!(mcp.session.clone().unwrap()));
-    assert_eq!(attr(&server, "mcp.protocol.version"), "2025-06-18");
-    assert_eq!(attr(&server, "jsonrpc.request.id"), "42");
+    assert_eq!(span_attr(&server, "mcp.method.name"), "tools/call");
+    assert_eq!(span_attr(&server, "gen_ai.tool.name"), "echo_headers");
+    assert_eq!(span_attr(&server, "gen_ai.operation.name"), "execute_tool");
+    assert_eq!(span_attr(&server, "mcp.session.id"), json!(mcp.session.clone().unwrap()));
+    assert_eq!(span_attr(&server, "mcp.protocol.version"), "2025-06-18");
+    assert_eq!(span_attr(&server, "jsonrpc.request.id"), "42");
     assert_eq!(server["status"]["code"], 0);
 
     let tool = receiver.wait_for("execute_tool echo_headers", trace);
@@ -77,16 +67,16 @@ fn errors_are_marked_and_unsampled_parents_are_honoured() {
     let failing_trace = "11111111111111111111111111111111";
     call_with_trace(&mcp, &format!("00-{failing_trace}-2222222222222222-01"), "failing", json!({}));
     let server = receiver.wait_for("tools/call failing", failing_trace);
-    assert_eq!(attr(&server, "error.type"), "tool_error");
+    assert_eq!(span_attr(&server, "error.type"), "tool_error");
     assert_eq!(server["status"]["code"], 2);
     let tool = receiver.wait_for("execute_tool failing", failing_trace);
-    assert_eq!(attr(&tool, "error.type"), "tool_error");
+    assert_eq!(span_attr(&tool, "error.type"), "tool_error");
 
     let unknown_trace = "33333333333333333333333333333333";
     call_with_trace(&mcp, &format!("00-{unknown_trace}-4444444444444444-01"), "no_such_tool", json!({}));
     let server = receiver.wait_for("tools/call _other", unknown_trace);
-    assert_eq!(attr(&server, "error.type"), "-32602");
-    assert_eq!(attr(&server, "rpc.response.status_code"), "-32602");
+    assert_eq!(span_attr(&server, "error.type"), "-32602");
+    assert_eq!(span_attr(&server, "rpc.response.status_code"), "-32602");
 
     // A parent that did not sample: nothing exported for its trace.
     let quiet_trace = "55555555555555555555555555555555";

@@ -1,0 +1,32 @@
+//! Reading `/metrics` back in the tests: the gateway records a request's
+//! metrics after answering it, so a test scrapes until its figures are in.
+
+use crate::Host;
+use spinscope_testkit::exposition::{parse, Exposition};
+use std::time::{Duration, Instant};
+
+/// One scrape of `/metrics` (Prometheus text), checked and parsed.
+pub fn scrape(host: &Host) -> Exposition {
+    let r = host.get("/metrics");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+    parse(&r.body).unwrap_or_else(|e| panic!("invalid exposition: {e}\n{}", r.body))
+}
+
+/// Scrapes until `done` holds (at most 20 s) and returns the last scrape
+/// either way, for the test's assertions to tell what is missing.
+pub fn scrape_until(host: &Host, done: impl Fn(&Exposition) -> bool) -> Exposition {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let e = scrape(host);
+        if done(&e) || Instant::now() > deadline {
+            return e;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The sum of `name`'s samples that carry `labels`, 0 when there is none.
+pub fn value(e: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
+    e.value(name, labels).unwrap_or(0.0)
+}
