@@ -1,13 +1,14 @@
 # spinscope: `make up` runs the app, `make test` passes every test.
 CARGO ?= cargo
 LISTEN ?= 127.0.0.1:3000
+STATE_DIR ?= .spin
 COMPONENTS := -p gateway -p metrics -p health -p ready -p status -p text-tools -p calc
 TEST_COMPONENTS := -p probe -p faults
 HOST := target/release/spinscope-host
 # The native crates are always built together, so cargo resolves one feature
 # set for their shared dependencies (wasmtime above all) and never builds
 # them twice: `make up`, `make test` and `make bench` reuse each other's work.
-NATIVE := -p spinscope -p spinscope-testkit -p spinscope-host -p spinscope-e2e
+NATIVE := -p spinscope -p spinscope-testkit -p spinscope-sqlite -p spinscope-host -p spinscope-e2e
 # The example tools' pure modules have native unit tests; their crates are
 # cdylibs for Spin, so only their test harnesses are built natively.
 TOOL_UNIT_TESTS := -p calc -p text-tools
@@ -16,17 +17,25 @@ TOOL_UNIT_TESTS := -p calc -p text-tools
 SPIN_BIN ?= $(shell command -v spin 2>/dev/null)
 SPIN := $(if $(findstring /,$(SPIN_BIN)),$(abspath $(SPIN_BIN)),$(if $(SPIN_BIN),$(shell command -v $(SPIN_BIN) 2>/dev/null)))
 
-.PHONY: up build components host test lint deps bench clean
+.PHONY: up store-prep build components host test lint deps bench clean
 
 ## Runs the app: with Spin (SPIN_BIN, else `spin` on PATH), else with the local host.
-up:
+## The default store is put in write-ahead logging mode first (store-prep).
+up: store-prep
 	@if [ -n "$(SPIN)" ] && [ -x "$(SPIN)" ]; then \
-		"$(SPIN)" up --build --listen $(LISTEN); \
+		"$(SPIN)" up --build --listen $(LISTEN) --state-dir $(STATE_DIR); \
 	else \
 		$(MAKE) --no-print-directory components host && \
 		echo "No Spin (SPIN_BIN or 'spin' on PATH): serving spin.toml with the local host ($(HOST))" && \
-		$(HOST) up -f spin.toml --listen $(LISTEN); \
+		$(HOST) up -f spin.toml --listen $(LISTEN) --state-dir $(STATE_DIR); \
 	fi
+
+# Spin opens its default key-value store (one SQLite file) with a rollback
+# journal: several fsyncs per write. Write-ahead logging, a property of the
+# file, makes it one; docs/deployment.md. Without it the app still runs, slower.
+store-prep:
+	@$(CARGO) build --release --quiet -p spinscope-sqlite && target/release/spinscope-sqlite prepare --state-dir $(STATE_DIR) \
+		|| echo "make up: the store was not prepared (above); Spin keeps its default journal, at a lower write rate"
 
 # The test-only components are built with the others (one cargo call, one
 # feature resolution): they are small, and nothing is built twice.

@@ -96,6 +96,18 @@ pub struct HostBuilder {
     /// Runtime config sections (Spin's format), written at start.
     runtime_config: String,
     state_dir: PathBuf,
+    /// The default SQLite store's journal: write-ahead logging, as `make up`
+    /// prepares it, unless a test asks for Spin's own default.
+    journal: Journal,
+}
+
+/// How the default SQLite store's file is left before the host opens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Journal {
+    /// `spinscope-sqlite prepare`, as `make up` runs it: write-ahead logging.
+    Wal,
+    /// Untouched: Spin creates the file with SQLite's rollback journal.
+    SpinDefault,
 }
 
 impl HostBuilder {
@@ -107,6 +119,7 @@ impl HostBuilder {
             args: Vec::new(),
             runtime_config: String::new(),
             state_dir: temp_dir("state"),
+            journal: Journal::Wal,
         }
     }
     /// The app's own `spin.toml`, plus the test-only `faults` component
@@ -163,6 +176,12 @@ impl HostBuilder {
         self.state_dir = dir.to_path_buf();
         self
     }
+    /// Leaves the default SQLite store as Spin creates it (rollback journal)
+    /// instead of preparing it as `make up` does.
+    pub fn journal(mut self, journal: Journal) -> Self {
+        self.journal = journal;
+        self
+    }
     pub fn redis(mut self, redis: &RedisServer) -> Self {
         self.runtime_config += &format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n", redis.url());
         self
@@ -197,6 +216,9 @@ impl HostBuilder {
     /// what it printed.
     pub fn try_start(self) -> Result<Host, String> {
         let kind = host_kind();
+        if self.journal == Journal::Wal {
+            spinscope_sqlite::prepare(&self.state_dir).map_err(|e| e.to_string())?;
+        }
         let runtime_config = if self.runtime_config.is_empty() {
             None
         } else {
@@ -658,11 +680,8 @@ pub fn result_text(result: &serde_json::Value) -> String {
 /// already holds `entries`, for tests that start a host on prepared data.
 pub fn state_with_store(entries: &[(String, Vec<u8>)]) -> PathBuf {
     let state = temp_dir("state");
-    let db = rusqlite::Connection::open(state.join("sqlite_key_value.db")).unwrap();
-    db.execute_batch(
-        "CREATE TABLE spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))",
-    )
-    .unwrap();
+    let db = rusqlite::Connection::open(state.join(spinscope_sqlite::FILE_NAME)).unwrap();
+    db.execute_batch(spinscope_sqlite::SPIN_SCHEMA).unwrap();
     for (key, value) in entries {
         db.execute(
             "INSERT INTO spin_key_value (store, key, value) VALUES ('default', ?1, ?2)",

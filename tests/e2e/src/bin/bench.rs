@@ -8,8 +8,9 @@
 //! honest. Without Spin one line says so and only the host's tables run.
 //!
 //! 1. The store's cost: a trivial request versus one `atomics.increment`
-//!    per request on the default SQLite store. The increment rate is the
-//!    store's serialized fsync ceiling. Next to it, a recorded tool call's
+//!    per request on the default SQLite store, with the file in write-ahead
+//!    logging mode as `make up` prepares it and with Spin's own rollback
+//!    journal. The increment rate is the store's serialized fsync ceiling. Next to it, a recorded tool call's
 //!    store operations without the gateway (two `get`s and the `set` of a
 //!    new 800-byte record), which tells the store's share of the gap from
 //!    the gateway's.
@@ -20,8 +21,9 @@
 //! 3. Spin / local for each row.
 //! 4. The goals, on Spin's numbers: recording's share of p50 latency with
 //!    the in-memory metrics store and with Redis (at most 25 %), and the
-//!    SQLite throughput with recording against the store's ceiling taken in
-//!    the same rounds (at least 90 %).
+//!    SQLite throughput with recording against what the store allows the
+//!    gateway, taken in the same rounds (at least 90 %): the store's
+//!    ceiling, or the gateway's rate without recording when that is lower.
 //! 5. The exporter: rendering 1,000 and 10,000 series (native).
 //! 6. Legacy versus modern `tools/call`: a handshake-era session against
 //!    2026-07-28's stateless requests on the same gateway, recording on, on
@@ -317,8 +319,12 @@ fn tool_call(host: &Host) -> Req {
 /// Where the session records and the metric shards live.
 #[derive(Clone, Copy, PartialEq)]
 enum Stores {
-    /// Both in the default SQLite store on disk (the out-of-the-box setup).
+    /// Both in the default SQLite store on disk, in write-ahead logging mode
+    /// as `make up` prepares it (the out-of-the-box setup).
     Sqlite,
+    /// Both in the default SQLite store as Spin leaves it when nothing
+    /// prepared it: SQLite's rollback journal.
+    SqliteRollback,
     /// Sessions on disk, the metrics in an in-memory store (`metrics_store`).
     SqliteMetricsInMemory,
     /// Both in Redis.
@@ -329,6 +335,7 @@ impl Stores {
     fn name(self) -> &'static str {
         match self {
             Stores::Sqlite => "sqlite",
+            Stores::SqliteRollback => "sqlite, rollback journal",
             Stores::SqliteMetricsInMemory => "sqlite + in-memory metrics",
             Stores::Redis => "redis",
         }
@@ -340,11 +347,22 @@ fn on_off(stores: Stores, recording: bool) -> String {
 }
 
 const TRIVIAL: &str = "trivial component";
-const INCREMENT: &str = "one increment per request (sqlite)";
-const INCREMENT_REDIS: &str = "one increment per request (redis)";
+/// The SQLite setups of tables 1 and 2: the file as `make up` prepares it,
+/// and as Spin creates it.
+const SQLITE_SETUPS: [(Stores, Journal); 2] =
+    [(Stores::Sqlite, Journal::Wal), (Stores::SqliteRollback, Journal::SpinDefault)];
+
+/// One `atomics.increment` per request: the store's serialized write rate.
+fn increment_row(stores: Stores) -> String {
+    format!("one increment per request ({})", stores.name())
+}
+
 /// A recorded tool call's store operations without the gateway: the
 /// session and tool map reads and the observation record's `set`.
-const PATTERN: &str = "2 gets + 1 new 800-byte set (sqlite)";
+fn pattern_row(stores: Stores) -> String {
+    format!("2 gets + 1 new 800-byte set ({})", stores.name())
+}
+const INCREMENT_REDIS: &str = "one increment per request (redis)";
 
 /// The gateway with recording on or off, on `stores`.
 fn gateway(stores: Stores, kind: HostKind, redis: Option<&RedisServer>, recording: bool) -> Config {
@@ -362,6 +380,7 @@ fn gateway_host(stores: Stores, kind: HostKind, redis: Option<&RedisServer>, rec
     match stores {
         Stores::Redis => builder = builder.redis(redis.expect("a Redis for the Redis setup")),
         Stores::SqliteMetricsInMemory => builder = builder.metrics_in_memory(),
+        Stores::SqliteRollback => builder = builder.journal(Journal::SpinDefault),
         Stores::Sqlite => {}
     }
     start(builder, kind)
@@ -380,8 +399,8 @@ fn bench_vars() -> Vec<(String, String)> {
         .collect()
 }
 
-fn foundation(kind: HostKind, redis: Option<&RedisServer>) -> Host {
-    let mut builder = HostBuilder::new("tests/e2e/manifests/foundation.toml");
+fn foundation(kind: HostKind, redis: Option<&RedisServer>, journal: Journal) -> Host {
+    let mut builder = HostBuilder::new("tests/e2e/manifests/foundation.toml").journal(journal);
     if let Some(r) = redis {
         builder = builder.redis(r);
     }
@@ -392,42 +411,53 @@ fn foundation(kind: HostKind, redis: Option<&RedisServer>) -> Host {
 /// store's ceiling is taken next to the gateway on that store.
 fn sqlite_group(kinds: &[HostKind], plan: &Plan, results: &mut Results) {
     let mut configs = Vec::new();
+    let mut store_rows = vec![TRIVIAL.to_string()];
     for &kind in kinds {
-        // One host for both rows: the trivial request does not touch the store.
-        let host = foundation(kind, None);
-        configs.push(Config {
-            name: TRIVIAL.into(),
-            kind,
-            req: get(&host, "/probe/instance"),
-            samples: Samples::default(),
-            host: None,
-        });
-        let pattern = get(&host, "/probe/pattern");
-        configs.push(Config { name: PATTERN.into(), kind, req: pattern, samples: Samples::default(), host: None });
-        configs.push(Config::new(INCREMENT, kind, get(&host, "/probe/count?key=bench"), host));
-        configs.push(gateway(Stores::Sqlite, kind, None, false));
-        configs.push(gateway(Stores::Sqlite, kind, None, true));
+        for (i, (stores, journal)) in SQLITE_SETUPS.into_iter().enumerate() {
+            // One host for the store rows: the trivial request does not touch the store.
+            let host = foundation(kind, None, journal);
+            if i == 0 {
+                let req = get(&host, "/probe/instance");
+                configs.push(Config { name: TRIVIAL.into(), kind, req, samples: Samples::default(), host: None });
+            }
+            let pattern = get(&host, "/probe/pattern");
+            configs.push(Config {
+                name: pattern_row(stores),
+                kind,
+                req: pattern,
+                samples: Samples::default(),
+                host: None,
+            });
+            configs.push(Config::new(increment_row(stores), kind, get(&host, "/probe/count?key=bench"), host));
+            configs.push(gateway(stores, kind, None, false));
+            configs.push(gateway(stores, kind, None, true));
+            store_rows.extend([pattern_row(stores), increment_row(stores)]);
+        }
     }
     measure(&mut configs, plan);
-    let (store, tools): (Vec<Config>, Vec<Config>) =
-        configs.into_iter().partition(|c| [TRIVIAL, INCREMENT, PATTERN].contains(&c.name.as_str()));
+    let (store, tools): (Vec<Config>, Vec<Config>) = configs.into_iter().partition(|c| store_rows.contains(&c.name));
     println!("\n== 1. Store cost: trivial request vs one increment on the default SQLite store ==");
+    println!("  (sqlite: write-ahead logging, as `make up` prepares the file; rollback journal: as Spin creates it)");
     report(&store, results);
     for &kind in kinds {
-        if let (Some(t), Some(i)) =
-            (results.get(&(TRIVIAL.into(), label(kind))), results.get(&(INCREMENT.into(), label(kind))))
-        {
-            println!(
-                "  {:<36} {:<5} trivial / increment throughput {:.1}x",
-                "",
-                label(kind),
-                t.run().per_sec / i.run().per_sec
-            );
+        for (stores, _) in SQLITE_SETUPS {
+            if let (Some(t), Some(i)) =
+                (results.get(&(TRIVIAL.into(), label(kind))), results.get(&(increment_row(stores), label(kind))))
+            {
+                println!(
+                    "  {:<36} {:<5} trivial / increment throughput {:.1}x",
+                    stores.name(),
+                    label(kind),
+                    t.run().per_sec / i.run().per_sec
+                );
+            }
         }
     }
     println!("\n== 2. Tool calls through the gateway, recording on vs off ==");
     report(&tools, results);
-    on_off_summary(Stores::Sqlite, kinds, results);
+    for (stores, _) in SQLITE_SETUPS {
+        on_off_summary(stores, kinds, results);
+    }
 }
 
 /// The rows of table 2 for the in-memory metrics store or Redis.
@@ -441,7 +471,7 @@ fn store_group(stores: Stores, kinds: &[HostKind], plan: &Plan, results: &mut Re
         configs.push(gateway(stores, kind, redis[i].as_ref(), true));
         if let Some(r) = &redis[i] {
             // One store round trip next to the gateway's work, for scale.
-            let host = foundation(kind, Some(r));
+            let host = foundation(kind, Some(r), Journal::Wal);
             configs.push(Config::new(INCREMENT_REDIS, kind, get(&host, "/probe/count?key=bench"), host));
         }
     }
@@ -477,11 +507,12 @@ fn on_off_summary(stores: Stores, kinds: &[HostKind], results: &Results) {
 }
 
 fn host_vs_spin(results: &Results) {
-    let rows: Vec<String> = [TRIVIAL, INCREMENT, PATTERN, INCREMENT_REDIS]
+    let rows: Vec<String> = [TRIVIAL, INCREMENT_REDIS]
         .into_iter()
         .map(String::from)
+        .chain(SQLITE_SETUPS.into_iter().flat_map(|(s, _)| [increment_row(s), pattern_row(s)]))
         .chain(
-            [Stores::Sqlite, Stores::SqliteMetricsInMemory, Stores::Redis]
+            [Stores::Sqlite, Stores::SqliteRollback, Stores::SqliteMetricsInMemory, Stores::Redis]
                 .into_iter()
                 .flat_map(|s| [on_off(s, false), on_off(s, true)]),
         )
@@ -539,29 +570,56 @@ fn goals(kind: HostKind, results: &Results) {
             );
         }
     }
-    if let (Some(on), Some(ceiling)) = (get(on_off(Stores::Sqlite, true)), get(INCREMENT.to_string())) {
-        let r = on.run().per_sec / ceiling.run().per_sec;
+    for (stores, _) in SQLITE_SETUPS {
+        sqlite_goal(host, stores, results);
+    }
+}
+
+/// The SQLite goal: throughput with recording against what the store's
+/// serialized writes allow the gateway. That is the store's ceiling (one
+/// increment per request) when it is below what the gateway serves without
+/// recording; when it is above, the store does not set the pace, and the
+/// gateway's own rate without recording is what it allows.
+fn sqlite_goal(host: &'static str, stores: Stores, results: &Results) {
+    let get = |row: String| results.get(&(row, host));
+    let (Some(on), Some(off), Some(ceiling)) =
+        (get(on_off(stores, true)), get(on_off(stores, false)), get(increment_row(stores)))
+    else {
+        return;
+    };
+    let store_bound = ceiling.run().per_sec <= off.run().per_sec;
+    let (bound, what) = if store_bound {
+        (ceiling, format!("the store's {:.0} increments/s", ceiling.run().per_sec))
+    } else {
+        (
+            off,
+            format!(
+                "{:.0} calls/s without recording (the store allows {:.0}/s)",
+                off.run().per_sec,
+                ceiling.run().per_sec
+            ),
+        )
+    };
+    let r = on.run().per_sec / bound.run().per_sec;
+    println!(
+        "  {host:<5} {:<26} recording on {:.0} calls/s = {:>3.0}%{} of {what}   goal >= {:.0}%: {}",
+        stores.name(),
+        on.run().per_sec,
+        100.0 * r,
+        spread(on, bound, |a, b| a.per_sec / b.per_sec),
+        100.0 * GOAL_CEILING,
+        verdict(r >= GOAL_CEILING)
+    );
+    // The same store work without the gateway: what is left of the gap
+    // is the gateway's own work competing with the store's lock holder.
+    if let Some(pattern) = get(pattern_row(stores)) {
         println!(
-            "  {host:<5} {:<26} recording on {:.0} calls/s = {:>3.0}%{} of the store's {:.0} increments/s   goal >= {:.0}%: {}",
-            "sqlite",
-            on.run().per_sec,
-            100.0 * r,
-            spread(on, ceiling, |a, b| a.per_sec / b.per_sec),
-            ceiling.run().per_sec,
-            100.0 * GOAL_CEILING,
-            verdict(r >= GOAL_CEILING)
+            "  {host:<5} {:<26} its store operations alone: {:.0}/s = {:>3.0}%{} of the store's ceiling",
+            "",
+            pattern.run().per_sec,
+            100.0 * pattern.run().per_sec / ceiling.run().per_sec,
+            spread(pattern, ceiling, |a, b| a.per_sec / b.per_sec),
         );
-        // The same store work without the gateway: what is left of the gap
-        // is the gateway's own work competing with the store's lock holder.
-        if let Some(pattern) = get(PATTERN.to_string()) {
-            println!(
-                "  {host:<5} {:<26} its store operations alone: {:.0}/s = {:>3.0}%{} of the ceiling",
-                "",
-                pattern.run().per_sec,
-                100.0 * pattern.run().per_sec / ceiling.run().per_sec,
-                spread(pattern, ceiling, |a, b| a.per_sec / b.per_sec),
-            );
-        }
     }
 }
 

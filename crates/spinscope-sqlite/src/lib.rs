@@ -1,0 +1,170 @@
+//! Prepares Spin's default key-value store for spinscope.
+//!
+//! Spin keeps its default key-value store in one SQLite file,
+//! `<state-dir>/sqlite_key_value.db`, behind one connection and one lock,
+//! and sets no pragma on it: the file gets SQLite's default rollback
+//! journal, so every write creates a journal file, fsyncs it, writes the
+//! database, fsyncs that and deletes the journal. spinscope writes one
+//! record per request, so that journal sets the pace of the whole app.
+//!
+//! Write-ahead logging is a property of the database file, not of the
+//! connection: switched on once, every later connection (Spin's included)
+//! commits by appending to the `-wal` file and fsyncing it once, with the
+//! same durability (`synchronous=FULL`, SQLite's default, which Spin keeps).
+//! [`prepare`] does that switch before Spin first opens the file;
+//! `make up` and the end-to-end suite call it through the
+//! `spinscope-sqlite` binary and this library. Measured on Spin 4.0.2
+//! (docs/benchmark.md), it multiplies the store's write rate by 2.5 and
+//! takes recording from the gateway's critical resource to a few percent of
+//! its time.
+
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The file Spin opens for the default store, relative to its state
+/// directory (`.spin` unless `spin up --state-dir` says otherwise).
+pub const FILE_NAME: &str = "sqlite_key_value.db";
+
+/// Spin's own table, as `crates/key-value-spin` creates it (with `IF NOT
+/// EXISTS`, so Spin's statement finds it and changes nothing).
+pub const SPIN_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spin_key_value (
+    store TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (store, key)
+)";
+
+/// How long to wait for a running Spin's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What [`prepare`] found and left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The database file.
+    pub path: PathBuf,
+    /// The journal mode it had (`wal` when it was already prepared; a new
+    /// file has SQLite's default, `delete`).
+    pub previous_mode: String,
+    /// Whether the file was created now.
+    pub created: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("cannot create the state directory {path}: {source}")]
+    StateDir { path: PathBuf, source: std::io::Error },
+    #[error("cannot open {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("{path} is not a database Spin's key-value store can use: {source}")]
+    Schema { path: PathBuf, source: rusqlite::Error },
+    #[error(
+        "cannot switch {path} to write-ahead logging: {source} (a Spin holding it busy? stop it and run this again)"
+    )]
+    Switch { path: PathBuf, source: rusqlite::Error },
+    #[error(
+        "{path} stayed in journal mode {mode}: this file system does not support write-ahead logging \
+         (e.g. a network file system); Spin keeps working on it with its default journal, at its slower write rate"
+    )]
+    Unsupported { path: PathBuf, mode: String },
+}
+
+/// Puts `<state_dir>/sqlite_key_value.db` in write-ahead logging mode,
+/// creating the directory, the file and Spin's table when they do not exist
+/// yet. Idempotent; existing data is kept.
+pub fn prepare(state_dir: &Path) -> Result<Prepared, PrepareError> {
+    std::fs::create_dir_all(state_dir)
+        .map_err(|source| PrepareError::StateDir { path: state_dir.to_path_buf(), source })?;
+    let path = state_dir.join(FILE_NAME);
+    let created = !path.exists();
+    let conn = open(&path)?;
+    conn.execute_batch(SPIN_SCHEMA).map_err(|source| PrepareError::Schema { path: path.clone(), source })?;
+    let previous_mode =
+        mode(&conn, "PRAGMA journal_mode").map_err(|source| PrepareError::Schema { path: path.clone(), source })?;
+    let now =
+        mode(&conn, "PRAGMA journal_mode=WAL").map_err(|source| PrepareError::Switch { path: path.clone(), source })?;
+    if now != "wal" {
+        return Err(PrepareError::Unsupported { path, mode: now });
+    }
+    Ok(Prepared { path, previous_mode, created })
+}
+
+/// The journal mode of `<state_dir>/sqlite_key_value.db`, without changing
+/// anything (the file must exist).
+pub fn journal_mode(state_dir: &Path) -> Result<String, PrepareError> {
+    let path = state_dir.join(FILE_NAME);
+    let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|source| PrepareError::Open { path: path.clone(), source })?;
+    mode(&conn, "PRAGMA journal_mode").map_err(|source| PrepareError::Schema { path, source })
+}
+
+fn open(path: &Path) -> Result<Connection, PrepareError> {
+    let conn = Connection::open(path).map_err(|source| PrepareError::Open { path: path.to_path_buf(), source })?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(|source| PrepareError::Open { path: path.to_path_buf(), source })?;
+    Ok(conn)
+}
+
+fn mode(conn: &Connection, pragma: &str) -> rusqlite::Result<String> {
+    conn.query_row(pragma, [], |row| row.get::<_, String>(0)).map(|m| m.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_state_directory_gets_a_wal_database_with_spins_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("nested/.spin");
+        let prepared = prepare(&state).unwrap();
+        assert!(prepared.created);
+        assert_eq!(prepared.previous_mode, "delete");
+        assert_eq!(journal_mode(&state).unwrap(), "wal");
+        let conn = Connection::open(state.join(FILE_NAME)).unwrap();
+        // Spin's own statement and its upsert run unchanged on the file.
+        conn.execute_batch(SPIN_SCHEMA).unwrap();
+        conn.execute(
+            "INSERT INTO spin_key_value (store, key, value) VALUES ('default', 'k', x'01')
+             ON CONFLICT(store, key) DO UPDATE SET value = excluded.value",
+            [],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn an_existing_store_keeps_its_data_and_a_second_run_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+            conn.execute_batch(SPIN_SCHEMA).unwrap();
+            conn.execute("INSERT INTO spin_key_value VALUES ('default', 'kept', x'2a')", []).unwrap();
+        }
+        let first = prepare(dir.path()).unwrap();
+        assert!(!first.created);
+        assert_eq!(first.previous_mode, "delete");
+        let second = prepare(dir.path()).unwrap();
+        assert_eq!(second.previous_mode, "wal");
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        let v: Vec<u8> =
+            conn.query_row("SELECT value FROM spin_key_value WHERE key = 'kept'", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, vec![0x2a]);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, b"not a database, but somebody's file").unwrap();
+        let err = prepare(dir.path()).unwrap_err();
+        assert!(matches!(err, PrepareError::Schema { .. }), "{err}");
+        assert!(err.to_string().contains("not a database Spin's key-value store can use"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"not a database, but somebody's file");
+    }
+
+    #[test]
+    fn a_missing_store_is_an_error_for_journal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = journal_mode(dir.path()).unwrap_err();
+        assert!(err.to_string().contains(FILE_NAME), "{err}");
+    }
+}
