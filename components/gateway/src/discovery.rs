@@ -14,7 +14,8 @@ use spinscope::keys;
 use spinscope::log::Level;
 use spinscope::mcp::{self, RpcError, Tool};
 use spinscope::redact::{redact_message, RedactionPolicy};
-use spinscope_spin::kv::Store;
+use spinscope_spin::kv::{Encoding, Store};
+use spinscope_spin::metrics_sink;
 use spinscope_spin::outbound::SendFailure;
 use spinscope_spin::time;
 use spinscope_spin::tool_components::{self, component_url, MAX_METADATA_BYTES};
@@ -47,6 +48,12 @@ pub struct ToolEntry {
 pub struct ToolMap {
     pub fetched_at_ms: u64,
     pub tools: Vec<ToolEntry>,
+    /// The counter encoding of the store holding the map, when the metrics
+    /// live there too (`metrics_sink::store_hint`): a call without a
+    /// session (2026-07-28) takes its metrics layout from here instead of
+    /// reading the marker, as a session's calls take it from their record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_encoding: Option<String>,
 }
 
 impl ToolMap {
@@ -56,6 +63,7 @@ impl ToolMap {
 
     fn same_tools(&self, other: &ToolMap) -> bool {
         self.tools.len() == other.tools.len()
+            && self.store_encoding == other.store_encoding
             && self.tools.iter().zip(&other.tools).all(|(a, b)| {
                 a.component == b.component && serde_json::to_value(&a.tool).ok() == serde_json::to_value(&b.tool).ok()
             })
@@ -117,7 +125,7 @@ pub fn discover(config: &Config, now_ms: u64) -> Discovery {
             Err(reason) => failures.push(DiscoveryFailure { component: component.clone(), reason }),
         }
     }
-    Discovery { map: ToolMap { fetched_at_ms: now_ms, tools }, failures, duplicates }
+    Discovery { map: ToolMap { fetched_at_ms: now_ms, tools, store_encoding: None }, failures, duplicates }
 }
 
 pub fn load_map(store: &Store) -> Option<ToolMap> {
@@ -166,10 +174,20 @@ pub fn discover_now(cx: &mut Context, cached: Option<&ToolMap>) -> ToolMap {
             .field("kept_by", dup.kept.as_str());
         cx.log.emit(line);
     }
+    let mut map = discovery.map;
     if let Ok(store) = cx.store() {
-        save_map(store, &discovery.map, cached, cx.config.tool_map_ttl);
+        map.store_encoding = metrics_sink::store_hint(&cx.config, store);
+        save_map(store, &map, cached, cx.config.tool_map_ttl);
     }
-    discovery.map
+    take_hint(cx, &map);
+    map
+}
+
+/// The metrics layout, from the map when the session did not tell it.
+fn take_hint(cx: &mut Context, map: &ToolMap) {
+    if cx.record.store_encoding.is_none() {
+        cx.record.store_encoding = map.store_encoding.as_deref().and_then(Encoding::from_tag);
+    }
 }
 
 /// `tools/list`: always discovers afresh (a client listing tools wants the
@@ -190,7 +208,10 @@ pub fn find_tool(cx: &mut Context, tool: &str) -> Option<ToolEntry> {
     let now = time::now_unix_ms();
     let usable = cached.as_ref().filter(|m| is_fresh(m, now, cx.config.tool_map_ttl) && m.find(tool).is_some());
     match usable {
-        Some(map) => map.find(tool).cloned(),
+        Some(map) => {
+            take_hint(cx, map);
+            map.find(tool).cloned()
+        }
         None => discover_now(cx, cached.as_ref()).find(tool).cloned(),
     }
 }

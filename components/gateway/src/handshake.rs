@@ -33,7 +33,7 @@ pub fn initialize(cx: &mut Context, id: &RequestId, params: Option<&Value>) -> R
         store_encoding: None,
     };
     let store = cx.store().map_err(|e| cx.store_unavailable(Some(id), &e))?;
-    let session = Session { store_encoding: metrics_sink::session_hint(&cx.config, store), ..session };
+    let session = Session { store_encoding: metrics_sink::store_hint(&cx.config, store), ..session };
     // Sessions that expired unseen are ended here, a bounded number at a
     // time, so the store does not grow and the live counts stay exact.
     let swept = sessions::sweep(store, now, cx.config.session_idle_timeout);

@@ -68,7 +68,7 @@ fn fold_limits(config: &Config) -> Limits {
 /// is returned for the caller's log and counted with one increment when the
 /// store still takes writes; the request itself is never failed by it.
 ///
-/// `hint` is the encoding a session record kept ([`session_hint`]): when
+/// `hint` is the encoding a session record or the tool map kept ([`store_hint`]): when
 /// the metrics live in the default store, it saves reading the marker.
 pub fn record(store: &Store, recorder: &Recorder, config: &Config, hint: Option<Encoding>) -> Result<(), String> {
     if recorder.is_empty() {
@@ -92,13 +92,13 @@ pub fn record(store: &Store, recorder: &Recorder, config: &Config, hint: Option<
 /// The label of the default store.
 const DEFAULT_STORE: &str = "default";
 
-/// What a new session record keeps of the store it is written to
-/// (`sessions::Session::store_encoding`): its counter encoding when the
-/// metrics live in that same store, so that the session's requests know the
-/// layout without reading the marker. A record describes the store it is
-/// in, so the hint cannot go stale; a session created while the metrics
-/// lived elsewhere has none.
-pub fn session_hint(config: &Config, default_store: &Store) -> Option<String> {
+/// What a record the gateway reads on every call keeps of the store it is
+/// written to (a session record's `store_encoding`, and the cached tool
+/// map's): its counter encoding when the metrics live in that same store,
+/// so that a call knows the layout without reading the marker. A record
+/// describes the store it is in, so the hint cannot go stale; one written
+/// while the metrics lived elsewhere has none.
+pub fn store_hint(config: &Config, default_store: &Store) -> Option<String> {
     if config.metrics_store != DEFAULT_STORE {
         return None;
     }

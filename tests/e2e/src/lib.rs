@@ -407,6 +407,45 @@ impl Drop for Host {
     }
 }
 
+impl Host {
+    /// Reads the CPU time the host uses (see [`CpuMeter`]).
+    pub fn cpu_meter(&self) -> CpuMeter {
+        CpuMeter(self.child.id())
+    }
+}
+
+/// The CPU time (user + system) used so far by a host's live processes:
+/// every process of its group, Spin's trigger process included. For
+/// benchmarks: unlike throughput, it hardly moves with the load other
+/// programs put on the machine.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuMeter(u32);
+
+impl CpuMeter {
+    pub fn read(&self) -> Duration {
+        group_cpu_time(self.0)
+    }
+}
+
+/// Sums `utime + stime` over the processes whose group is `pgid`
+/// (`/proc/<pid>/stat` fields 14 and 15, in USER_HZ ticks: 100 per second
+/// on every Linux architecture's user-space ABI).
+fn group_cpu_time(pgid: u32) -> Duration {
+    let mut ticks = 0u64;
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Duration::ZERO };
+    for entry in entries.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // The command name may hold spaces and parentheses: fields start after the last ')'.
+        let Some(end) = stat.rfind(')') else { continue };
+        let fields: Vec<&str> = stat[end + 1..].split_whitespace().collect();
+        // fields[0] is field 3 (state): pgrp is field 5, utime 14, stime 15.
+        if fields.len() > 12 && fields[2].parse::<u32>().ok() == Some(pgid) {
+            ticks += fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0);
+        }
+    }
+    Duration::from_millis(ticks * 10)
+}
+
 /// Kills a host and every process of its group (Spin's trigger process
 /// included), then reaps it.
 fn kill_group(child: &mut Child) {
@@ -552,6 +591,20 @@ impl RedisServer {
             Ok(value) => resp(&value),
             Err(e) => format!("-{} {}\r\n", e.code().unwrap_or("ERR"), e.detail().unwrap_or_default()),
         }
+    }
+    /// Commands run so far, by name (`INFO commandstats`), leaving out the
+    /// ones a client sends to ask (`INFO`, `CLIENT`, `HELLO`).
+    pub fn commandstats(&self) -> std::collections::BTreeMap<String, u64> {
+        let info = self.command(&["INFO", "commandstats"]);
+        info.lines()
+            .filter_map(|l| l.strip_prefix("cmdstat_"))
+            .filter_map(|l| {
+                let (name, rest) = l.split_once(':')?;
+                let calls = rest.split(',').find_map(|f| f.strip_prefix("calls="))?.parse().ok()?;
+                Some((name.to_string(), calls))
+            })
+            .filter(|(name, _)| !matches!(name.as_str(), "info" | "client" | "hello"))
+            .collect()
     }
     pub fn stop(mut self) {
         let _ = self.child.kill();

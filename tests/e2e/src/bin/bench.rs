@@ -134,6 +134,8 @@ struct Req {
     url: String,
     headers: Vec<(String, String)>,
     body: Option<String>,
+    /// The CPU time of the host that serves it.
+    cpu: CpuMeter,
 }
 
 /// Sends `req` on this thread's connection; the status, or why there was none.
@@ -188,11 +190,20 @@ struct Samples {
     /// Non-2xx answers and transport errors, with one example.
     failures: usize,
     example_failure: Option<String>,
+    /// The host's CPU time over the slices (and the pause after each, when
+    /// the recordings of the last answers finish), and the requests it served
+    /// meanwhile, those answered after a slice's end included.
+    cpu: Duration,
+    served: usize,
 }
 
 impl Samples {
     fn run(&self) -> Run {
         run_of(&self.times_ms, self.seconds)
+    }
+    /// The host's CPU time per request, in ms.
+    fn cpu_ms(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1e3 / self.served.max(1) as f64
     }
 }
 
@@ -200,7 +211,8 @@ impl Samples {
 /// that come within the slice count (throughput over the slice's length,
 /// latencies); the requests still in flight at its end are waited for and
 /// dropped, so a slow tail neither stretches nor shortens the slice.
-fn slice(req: &Req, length: Duration, into: &mut Samples) {
+fn slice(req: &Req, length: Duration, settle: Duration, into: &mut Samples) {
+    let cpu_before = req.cpu.read();
     let deadline = Instant::now() + length;
     let req = Arc::new(req.clone());
     let threads: Vec<_> = (0..CLIENTS)
@@ -209,9 +221,11 @@ fn slice(req: &Req, length: Duration, into: &mut Samples) {
             std::thread::spawn(move || {
                 let mut times = Vec::new();
                 let mut failures = Vec::new();
+                let mut served = 0;
                 while Instant::now() < deadline {
                     let t = Instant::now();
                     let outcome = send(&req);
+                    served += 1;
                     if Instant::now() > deadline {
                         break;
                     }
@@ -222,13 +236,14 @@ fn slice(req: &Req, length: Duration, into: &mut Samples) {
                         Err(e) => failures.push(e),
                     }
                 }
-                (times, failures)
+                (times, failures, served)
             })
         })
         .collect();
     let mut times = Vec::new();
     for t in threads {
-        let (mine, failures) = t.join().unwrap();
+        let (mine, failures, served) = t.join().unwrap();
+        into.served += served;
         times.extend(mine);
         into.failures += failures.len();
         if into.example_failure.is_none() {
@@ -238,6 +253,8 @@ fn slice(req: &Req, length: Duration, into: &mut Samples) {
     into.slices.push(run_of(&times, length.as_secs_f64()));
     into.times_ms.extend(times);
     into.seconds += length.as_secs_f64();
+    std::thread::sleep(settle);
+    into.cpu += req.cpu.read().saturating_sub(cpu_before);
 }
 
 /// One configuration under load: its row name, host, request, samples.
@@ -267,8 +284,7 @@ impl Drop for Config {
 /// round; every other round runs in reverse order.
 fn measure(configs: &mut [Config], plan: &Plan) {
     for c in configs.iter() {
-        slice(&c.req, plan.warmup, &mut Samples::default());
-        std::thread::sleep(plan.settle);
+        slice(&c.req, plan.warmup, plan.settle, &mut Samples::default());
     }
     for round in 0..plan.rounds {
         let mut order: Vec<usize> = (0..configs.len()).collect();
@@ -277,8 +293,7 @@ fn measure(configs: &mut [Config], plan: &Plan) {
         }
         for i in order {
             let c = &mut configs[i];
-            slice(&c.req, plan.slice, &mut c.samples);
-            std::thread::sleep(plan.settle);
+            slice(&c.req, plan.slice, plan.settle, &mut c.samples);
         }
     }
 }
@@ -294,26 +309,27 @@ fn report(configs: &[Config], results: &mut Results) {
             n => format!("   {n} failed, e.g. {}", c.samples.example_failure.as_deref().unwrap_or("?")),
         };
         println!(
-            "  {:<36} {:<5} {:>6.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms{failures}",
+            "  {:<36} {:<5} {:>6.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   host CPU {:.2} ms/req{failures}",
             c.name,
             label(c.kind),
             r.per_sec,
             r.p50_ms,
-            r.p99_ms
+            r.p99_ms,
+            c.samples.cpu_ms()
         );
         results.insert((c.name.clone(), label(c.kind)), c.samples.clone());
     }
 }
 
 fn get(host: &Host, path: &str) -> Req {
-    Req { url: host.url(path), headers: vec![], body: None }
+    Req { url: host.url(path), headers: vec![], body: None, cpu: host.cpu_meter() }
 }
 
 /// An MCP `tools/call` on a session of `host`.
 fn tool_call(host: &Host) -> Req {
     let (mcp, _) = Mcp::connect(host);
     let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"word_count","arguments":{"text":"the quick brown fox"}}});
-    Req { url: host.url("/mcp"), headers: mcp.headers(), body: Some(body.to_string()) }
+    Req { url: host.url("/mcp"), headers: mcp.headers(), body: Some(body.to_string()), cpu: host.cpu_meter() }
 }
 
 /// Where the session records and the metric shards live.
@@ -493,15 +509,17 @@ fn on_off_summary(stores: Stores, kinds: &[HostKind], results: &Results) {
         else {
             continue;
         };
+        let cpu = on.cpu_ms() - off.cpu_ms();
         let (off, on) = (off.run(), on.run());
         println!(
-            "  {:<36} {:<5} throughput on/off {:.2}   p50 on/off {:.2}   recording share of p50 {:.0}%   machine time per call {:+.2} ms",
+            "  {:<36} {:<5} throughput on/off {:.2}   p50 on/off {:.2}   recording share of p50 {:.0}%   machine time per call {:+.2} ms   host CPU per call {:+.2} ms",
             stores.name(),
             label(kind),
             on.per_sec / off.per_sec,
             on.p50_ms / off.p50_ms,
             100.0 * share(&on, &off),
-            1e3 * (1.0 / on.per_sec - 1.0 / off.per_sec)
+            1e3 * (1.0 / on.per_sec - 1.0 / off.per_sec),
+            cpu
         );
     }
 }
@@ -610,6 +628,16 @@ fn sqlite_goal(host: &'static str, stores: Stores, results: &Results) {
         100.0 * GOAL_CEILING,
         verdict(r >= GOAL_CEILING)
     );
+    // What recording costs the host in CPU, next to what the call costs
+    // without it: on a machine whose cores the gateway saturates, the
+    // throughput lost to recording follows this share.
+    println!(
+        "  {host:<5} {:<26} host CPU per call {:.2} ms with recording, {:.2} ms without ({:+.0}%)",
+        "",
+        on.cpu_ms(),
+        off.cpu_ms(),
+        100.0 * (on.cpu_ms() / off.cpu_ms() - 1.0)
+    );
     // The same store work without the gateway: what is left of the gap
     // is the gateway's own work competing with the store's lock holder.
     if let Some(pattern) = get(pattern_row(stores)) {
@@ -650,7 +678,7 @@ fn modern_tool_call(host: &Host) -> Req {
         ("mcp-name", "word_count"),
     ];
     let headers = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    Req { url: host.url("/mcp"), headers, body: Some(body.to_string()) }
+    Req { url: host.url("/mcp"), headers, body: Some(body.to_string()), cpu: host.cpu_meter() }
 }
 
 /// Whether `req` is answered with a successful tool result: a JSON-RPC
@@ -729,21 +757,6 @@ fn era_group(kinds: &[HostKind], plan: &Plan, results: &mut Results) {
 /// How many calls [`store_commands`] averages over.
 const COUNTED_CALLS: usize = 20;
 
-/// Redis commands by name (`INFO commandstats`), leaving out the ones this
-/// bench's own connection sends to ask.
-fn commandstats(redis: &RedisServer) -> BTreeMap<String, u64> {
-    let info = redis.command(&["INFO", "commandstats"]);
-    info.lines()
-        .filter_map(|l| l.strip_prefix("cmdstat_"))
-        .filter_map(|l| {
-            let (name, rest) = l.split_once(':')?;
-            let calls = rest.split(',').find_map(|f| f.strip_prefix("calls="))?.parse().ok()?;
-            Some((name.to_string(), calls))
-        })
-        .filter(|(name, _)| !matches!(name.as_str(), "info" | "client" | "hello"))
-        .collect()
-}
-
 /// The store commands one `tools/call` costs, exactly: `COUNTED_CALLS`
 /// calls one after the other on a gateway whose store is Redis (one
 /// command per store operation), each with its metrics recorded before the
@@ -753,12 +766,12 @@ fn store_commands(redis: &RedisServer, req: &Req) -> String {
     let settle = || std::thread::sleep(Duration::from_millis(300));
     served(req).expect("a tool result");
     settle();
-    let before = commandstats(redis);
+    let before = redis.commandstats();
     for _ in 0..COUNTED_CALLS {
         served(req).expect("a tool result");
     }
     settle();
-    let after = commandstats(redis);
+    let after = redis.commandstats();
     let mut total = 0.0;
     let mut parts = Vec::new();
     for (name, calls) in &after {
