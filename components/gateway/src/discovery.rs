@@ -61,7 +61,7 @@ impl ToolMap {
         self.tools.iter().find(|e| e.tool.name == name)
     }
 
-    fn same_tools(&self, other: &ToolMap) -> bool {
+    fn same_content(&self, other: &ToolMap) -> bool {
         self.tools.len() == other.tools.len()
             && self.store_encoding == other.store_encoding
             && self.tools.iter().zip(&other.tools).all(|(a, b)| {
@@ -138,7 +138,7 @@ pub fn load_map(store: &Store) -> Option<ToolMap> {
 pub fn save_map(store: &Store, map: &ToolMap, cached: Option<&ToolMap>, ttl: Duration) -> bool {
     if let Some(cached) = cached {
         let fresh = map.fetched_at_ms.saturating_sub(cached.fetched_at_ms) < ttl.as_millis() as u64 / 2;
-        if fresh && cached.same_tools(map) {
+        if fresh && cached.same_content(map) {
             return false;
         }
     }
