@@ -38,7 +38,7 @@ pub struct Config {
     /// Metric recording on/off (`metrics_enabled`), for benchmarks.
     pub metrics_enabled: bool,
     /// Key-value store label holding the metrics (`metrics_store`):
-    /// `default`, or e.g. an in-memory store for speed (docs/deployment.md).
+    /// `default`, or e.g. an in-memory store, which keeps the metrics off the disk (docs/deployment.md).
     pub metrics_store: String,
     /// Shard records of earlier versions that the exporter still reads
     /// (`metrics_shards`); the SQLite layout now writes observation records.
