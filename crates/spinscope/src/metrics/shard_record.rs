@@ -78,22 +78,46 @@ impl Snapshot {
     /// bucket count, buckets not adding up to the count), are skipped one by
     /// one, so a bad series never costs the rest of the shard.
     pub fn decode(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
+        // Fast path: the record read straight into typed series (no
+        // `serde_json::Value` tree: folding decodes every observation
+        // record once, so this runs once per recorded request). A record
+        // that does not fit these types is read again item by item below.
+        if let Ok(record) = serde_json::from_slice::<TypedRecord>(bytes) {
+            return assemble(record.v, record.series.into_iter().map(Some), record.activity);
+        }
         let record: RawRecord = serde_json::from_slice(bytes).map_err(|e| DecodeError(e.to_string()))?;
-        if record.v != VERSION {
-            return Err(DecodeError(format!("unsupported version {}", record.v)));
-        }
-        let mut snapshot = Snapshot::new();
-        for item in &record.series {
-            if let Some((metric, labels, value)) = decode_series(item) {
-                snapshot.series.insert((metric.name, labels), value);
-            }
-        }
-        snapshot.activity = record.activity.map(Activity::from).unwrap_or_default();
-        Ok(snapshot)
+        let series = record.series.iter().map(|item| RawSeries::deserialize(item).ok());
+        assemble(record.v, series, record.activity)
     }
 }
 
-/// The record as read; each series is checked against the catalog after.
+/// A snapshot from a record's parts; `None` is a series that did not parse.
+fn assemble(
+    v: u64,
+    series: impl Iterator<Item = Option<RawSeries>>,
+    activity: Option<RawActivity>,
+) -> Result<Snapshot, DecodeError> {
+    if v != VERSION {
+        return Err(DecodeError(format!("unsupported version {v}")));
+    }
+    let mut snapshot = Snapshot::new();
+    for (metric, labels, value) in series.flatten().filter_map(checked) {
+        snapshot.series.insert((metric.name, labels), value);
+    }
+    snapshot.activity = activity.map(Activity::from).unwrap_or_default();
+    Ok(snapshot)
+}
+
+/// The record with every series typed (the fast path).
+#[derive(Deserialize)]
+struct TypedRecord {
+    v: u64,
+    series: Vec<RawSeries>,
+    #[serde(default)]
+    activity: Option<RawActivity>,
+}
+
+/// The record with each series left as JSON, to skip a bad one alone.
 #[derive(Deserialize)]
 struct RawRecord {
     v: u64,
@@ -102,29 +126,42 @@ struct RawRecord {
     activity: Option<RawActivity>,
 }
 
-fn decode_series(item: &Value) -> Option<(&'static MetricDef, Vec<String>, SeriesValue)> {
-    let metric = catalog::by_name(item.get("m")?.as_str()?)?;
-    let labels: Vec<String> =
-        item.get("l")?.as_array()?.iter().map(|l| l.as_str().map(str::to_string)).collect::<Option<_>>()?;
-    if labels.len() != metric.labels.len() {
+/// One series as written: `c`, `g` or `h` by the metric's kind.
+#[derive(Deserialize)]
+struct RawSeries {
+    m: String,
+    l: Vec<String>,
+    #[serde(default)]
+    c: Option<u64>,
+    #[serde(default)]
+    g: Option<i64>,
+    /// Buckets, sum in micro-units, count.
+    #[serde(default)]
+    h: Option<(Vec<u64>, i64, u64)>,
+}
+
+/// A series checked against the catalog: a metric this version knows, its
+/// label count, its kind's value, and a histogram whose buckets match the
+/// catalog's and add up to its count.
+fn checked(raw: RawSeries) -> Option<(&'static MetricDef, Vec<String>, SeriesValue)> {
+    let metric = catalog::by_name(&raw.m)?;
+    if raw.l.len() != metric.labels.len() {
         return None;
     }
     let value = match metric.kind {
-        Kind::Counter => SeriesValue::Counter(item.get("c")?.as_u64()?),
-        Kind::Gauge => SeriesValue::Gauge(item.get("g")?.as_i64()?),
+        Kind::Counter => SeriesValue::Counter(raw.c?),
+        Kind::Gauge => SeriesValue::Gauge(raw.g?),
         Kind::Histogram => {
-            let [buckets, sum_micros, count] = item.get("h")?.as_array()?.as_slice() else { return None };
-            let buckets: Vec<u64> = buckets.as_array()?.iter().map(Value::as_u64).collect::<Option<_>>()?;
-            let count = count.as_u64()?;
+            let (buckets, sum_micros, count) = raw.h?;
             // The text formats need the +Inf bucket to equal the count.
             let consistent = buckets.iter().try_fold(0u64, |a, b| a.checked_add(*b)) == Some(count);
             if buckets.len() != metric.buckets.len() + 1 || !consistent {
                 return None;
             }
-            SeriesValue::Histogram(Histogram { buckets, sum_micros: sum_micros.as_i64()?, count })
+            SeriesValue::Histogram(Histogram { buckets, sum_micros, count })
         }
     };
-    Some((metric, labels, value))
+    Some((metric, raw.l, value))
 }
 
 fn push_json_str(out: &mut Vec<u8>, s: &str) {
