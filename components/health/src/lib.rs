@@ -16,21 +16,16 @@ use spin_sdk::http_component;
 use spinscope::config::reads;
 use spinscope::health::elapsed_ms;
 use spinscope::log::rfc3339_ms;
-use spinscope_spin::head::Head;
-use spinscope_spin::respond::{get_or_head, json_response};
+use spinscope_spin::respond::{self, json_response};
 use spinscope_spin::{kv, settings, startup, time};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[http_component]
 fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
-    let req = match Head::without_body(&req) {
-        Ok(head) => head,
+    let (req, head) = match respond::read_only(&req) {
+        Ok(read) => read,
         Err(refused) => return Ok(refused),
-    };
-    let head = match get_or_head(&req) {
-        Ok(head) => head,
-        Err(not_allowed) => return Ok(not_allowed),
     };
     let now = time::now_unix_ms();
     let (status, body) = match req.path() {

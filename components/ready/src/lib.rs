@@ -21,7 +21,7 @@ use spinscope::log::rfc3339_ms;
 use spinscope_spin::head::Head;
 use spinscope_spin::kv::{KvError, Store};
 use spinscope_spin::outbound::SendFailure;
-use spinscope_spin::respond::{get_or_head, json_response};
+use spinscope_spin::respond::json_response;
 use spinscope_spin::tool_components;
 use spinscope_spin::{gate, metrics_sink, random_bytes, respond, settings, startup, time};
 use std::time::Duration;
@@ -54,13 +54,9 @@ fn authorize(req: &Head, endpoint: Endpoint, loaded: &LoadedConfig) -> Result<()
 
 #[http_component]
 fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
-    let req = match Head::without_body(&req) {
-        Ok(head) => head,
+    let (req, head) = match respond::read_only(&req) {
+        Ok(read) => read,
         Err(refused) => return Ok(refused),
-    };
-    let head = match get_or_head(&req) {
-        Ok(head) => head,
-        Err(not_allowed) => return Ok(not_allowed),
     };
     let endpoint = match req.path() {
         "/health/ready" | "/ready" => Endpoint::Ready,

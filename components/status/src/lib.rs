@@ -12,20 +12,15 @@ use serde_json::json;
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
 use spinscope::status_page::content_security_policy;
-use spinscope_spin::head::Head;
-use spinscope_spin::respond::{get_or_head, json_response};
+use spinscope_spin::respond::{self, json_response};
 
 const PAGE: &str = include_str!("page.html");
 
 #[http_component]
 fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
-    let req = match Head::without_body(&req) {
-        Ok(head) => head,
+    let (req, head) = match respond::read_only(&req) {
+        Ok(read) => read,
         Err(refused) => return Ok(refused),
-    };
-    let head = match get_or_head(&req) {
-        Ok(head) => head,
-        Err(not_allowed) => return Ok(not_allowed),
     };
     Ok(match req.path() {
         // Relative, so that the redirect also works behind a proxy that

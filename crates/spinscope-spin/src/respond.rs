@@ -1,10 +1,10 @@
-//! The HTTP answers the read-only components (`metrics`, `health`,
-//! `ready`) share: JSON bodies that are never cached, `GET` and `HEAD`
+//! The HTTP answers the read-only components (`metrics`, `health`, `ready`,
+//! `status`) share: JSON bodies that are never cached, `GET` and `HEAD`
 //! only, and one shape for "key required" and "misconfigured".
 
 use crate::head::Head;
 use serde_json::{json, Value};
-use spin_sdk::http::{Method, Response};
+use spin_sdk::http::{IncomingRequest, Method, Response};
 
 /// A JSON probe answer; with `head`, the same status and headers, no body.
 pub fn json_response(status: u16, body: &Value, head: bool) -> Response {
@@ -29,6 +29,15 @@ pub fn get_or_head(req: &Head) -> Result<bool, Response> {
             Err(response)
         }
     }
+}
+
+/// The head of a request to a read-only JSON endpoint and whether it is a
+/// `HEAD`; otherwise the answer that refuses it (413 for a body, 405 for
+/// another method), as [`Head::without_body`] and [`get_or_head`] give.
+pub fn read_only(req: &IncomingRequest) -> Result<(Head, bool), Response> {
+    let head = Head::without_body(req)?;
+    let is_head = get_or_head(&head)?;
+    Ok((head, is_head))
 }
 
 /// 401 with `WWW-Authenticate: Bearer` (see [`crate::gate`]).
