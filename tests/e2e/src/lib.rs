@@ -606,10 +606,38 @@ impl RedisServer {
             .filter(|(name, _)| !matches!(name.as_str(), "info" | "client" | "hello"))
             .collect()
     }
+    /// [`RedisServer::commandstats`] once the gateway's recordings (made
+    /// after each answer) have finished: two reads 200 ms apart that agree.
+    pub fn settled_commandstats(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut last = self.commandstats();
+        for _ in 0..50 {
+            std::thread::sleep(Duration::from_millis(200));
+            let now = self.commandstats();
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+        panic!("Redis never went quiet: {last:?}");
+    }
     pub fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// What `calls` calls cost between two [`RedisServer::commandstats`]
+/// readings, by command, per call; commands not run are left out.
+pub fn commands_per_call(
+    before: &std::collections::BTreeMap<String, u64>,
+    after: &std::collections::BTreeMap<String, u64>,
+    calls: u64,
+) -> std::collections::BTreeMap<String, f64> {
+    after
+        .iter()
+        .map(|(name, n)| (name.clone(), (n - before.get(name).copied().unwrap_or(0)) as f64 / calls as f64))
+        .filter(|(_, n)| *n > 0.0)
+        .collect()
 }
 
 /// A reply as Redis sent it (RESP2).

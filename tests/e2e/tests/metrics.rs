@@ -5,7 +5,6 @@
 use serde_json::json;
 use spinscope_e2e::*;
 use spinscope_testkit::exposition::Exposition;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -202,30 +201,6 @@ fn connections_received(redis: &RedisServer) -> u64 {
 /// call exactly once, and the hosts open no store connection per request
 /// (Spin's Redis compare-and-swap opens one each time, so the metrics
 /// never use it there).
-/// Redis's command counts once the gateway's recordings (made after each
-/// answer) have finished: two reads 200 ms apart that agree.
-fn settled_commandstats(redis: &RedisServer) -> BTreeMap<String, u64> {
-    let mut last = redis.commandstats();
-    for _ in 0..50 {
-        std::thread::sleep(Duration::from_millis(200));
-        let now = redis.commandstats();
-        if now == last {
-            return now;
-        }
-        last = now;
-    }
-    panic!("Redis never went quiet: {last:?}");
-}
-
-/// What `calls` more calls cost, by command, per call.
-fn per_call(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>, calls: u64) -> BTreeMap<String, f64> {
-    after
-        .iter()
-        .map(|(name, n)| (name.clone(), (n - before.get(name).copied().unwrap_or(0)) as f64 / calls as f64))
-        .filter(|(_, n)| *n > 0.0)
-        .collect()
-}
-
 /// What a recorded `tools/call` costs the store, exactly, counted by Redis
 /// (every store operation is one command there). A handshake-era call
 /// reads its session and the tool map, a 2026-07-28 call the tool map
@@ -244,16 +219,16 @@ fn a_recorded_call_reads_only_what_it_needs_and_never_swaps() {
     call(&mut mcp, "word_count", json!({"text": "a b"}));
     assert_eq!(modern.send(&host, &[]).status, 200);
 
-    let before = settled_commandstats(&redis);
+    let before = redis.settled_commandstats();
     for _ in 0..CALLS {
         call(&mut mcp, "word_count", json!({"text": "a b"}));
     }
-    let legacy = per_call(&before, &settled_commandstats(&redis), CALLS);
-    let before = settled_commandstats(&redis);
+    let legacy = commands_per_call(&before, &redis.settled_commandstats(), CALLS);
+    let before = redis.settled_commandstats();
     for _ in 0..CALLS {
         assert_eq!(modern.send(&host, &[]).status, 200);
     }
-    let stateless = per_call(&before, &settled_commandstats(&redis), CALLS);
+    let stateless = commands_per_call(&before, &redis.settled_commandstats(), CALLS);
 
     // Reads: the session and the tool map; the tool map alone.
     assert_eq!(legacy.get("get"), Some(&2.0), "{legacy:?}");

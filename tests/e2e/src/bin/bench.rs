@@ -763,25 +763,14 @@ const COUNTED_CALLS: usize = 20;
 /// next, counted by Redis itself. The first call, which fills the tool map,
 /// is left out.
 fn store_commands(redis: &RedisServer, req: &Req) -> String {
-    let settle = || std::thread::sleep(Duration::from_millis(300));
     served(req).expect("a tool result");
-    settle();
-    let before = redis.commandstats();
+    let before = redis.settled_commandstats();
     for _ in 0..COUNTED_CALLS {
         served(req).expect("a tool result");
     }
-    settle();
-    let after = redis.commandstats();
-    let mut total = 0.0;
-    let mut parts = Vec::new();
-    for (name, calls) in &after {
-        let per_call = (calls - before.get(name).copied().unwrap_or(0)) as f64 / COUNTED_CALLS as f64;
-        if per_call > 0.0 {
-            total += per_call;
-            parts.push(format!("{} {per_call:.1}", name.to_uppercase()));
-        }
-    }
-    format!("{total:>5.1} = {}", parts.join(" + "))
+    let cost = commands_per_call(&before, &redis.settled_commandstats(), COUNTED_CALLS as u64);
+    let parts: Vec<String> = cost.iter().map(|(name, n)| format!("{} {n:.1}", name.to_uppercase())).collect();
+    format!("{:>5.1} = {}", cost.values().sum::<f64>(), parts.join(" + "))
 }
 
 /// Table 6's exact part: store commands per `tools/call` in each era, on
