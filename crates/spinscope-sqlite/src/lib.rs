@@ -58,10 +58,10 @@ pub enum PrepareError {
     Open { path: PathBuf, source: rusqlite::Error },
     #[error("{path} is not a database Spin's key-value store can use: {source}")]
     Schema { path: PathBuf, source: rusqlite::Error },
-    #[error(
-        "cannot switch {path} to write-ahead logging: {source} (a Spin holding it busy? stop it and run this again)"
-    )]
+    #[error("cannot switch {path} to write-ahead logging: {source}")]
     Switch { path: PathBuf, source: rusqlite::Error },
+    #[error("{path} is locked by another process (a running Spin?): stop it and run this again")]
+    Busy { path: PathBuf },
     #[error(
         "{path} stayed in journal mode {mode}: this file system does not support write-ahead logging \
          (e.g. a network file system); Spin keeps working on it with its default journal, at its slower write rate"
@@ -73,16 +73,21 @@ pub enum PrepareError {
 /// creating the directory, the file and Spin's table when they do not exist
 /// yet. Idempotent; existing data is kept.
 pub fn prepare(state_dir: &Path) -> Result<Prepared, PrepareError> {
+    prepare_waiting(state_dir, BUSY_TIMEOUT)
+}
+
+/// [`prepare`], waiting at most `busy` for another process's lock.
+fn prepare_waiting(state_dir: &Path, busy: Duration) -> Result<Prepared, PrepareError> {
     std::fs::create_dir_all(state_dir)
         .map_err(|source| PrepareError::StateDir { path: state_dir.to_path_buf(), source })?;
     let path = state_dir.join(FILE_NAME);
     let created = !path.exists();
-    let conn = open(&path)?;
-    conn.execute_batch(SPIN_SCHEMA).map_err(|source| PrepareError::Schema { path: path.clone(), source })?;
-    let previous_mode =
-        mode(&conn, "PRAGMA journal_mode").map_err(|source| PrepareError::Schema { path: path.clone(), source })?;
-    let now =
-        mode(&conn, "PRAGMA journal_mode=WAL").map_err(|source| PrepareError::Switch { path: path.clone(), source })?;
+    let conn = open(&path, busy)?;
+    let schema = |source| classify(&path, source, |path, source| PrepareError::Schema { path, source });
+    conn.execute_batch(SPIN_SCHEMA).map_err(schema)?;
+    let previous_mode = mode(&conn, "PRAGMA journal_mode").map_err(schema)?;
+    let now = mode(&conn, "PRAGMA journal_mode=WAL")
+        .map_err(|source| classify(&path, source, |path, source| PrepareError::Switch { path, source }))?;
     if now != "wal" {
         return Err(PrepareError::Unsupported { path, mode: now });
     }
@@ -98,10 +103,25 @@ pub fn journal_mode(state_dir: &Path) -> Result<String, PrepareError> {
     mode(&conn, "PRAGMA journal_mode").map_err(|source| PrepareError::Schema { path, source })
 }
 
-fn open(path: &Path) -> Result<Connection, PrepareError> {
+fn open(path: &Path, busy: Duration) -> Result<Connection, PrepareError> {
     let conn = Connection::open(path).map_err(|source| PrepareError::Open { path: path.to_path_buf(), source })?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(|source| PrepareError::Open { path: path.to_path_buf(), source })?;
+    conn.busy_timeout(busy).map_err(|source| PrepareError::Open { path: path.to_path_buf(), source })?;
     Ok(conn)
+}
+
+/// A locked file is [`PrepareError::Busy`] whatever statement met the lock;
+/// any other failure is what `other` makes of it.
+fn classify(
+    path: &Path,
+    source: rusqlite::Error,
+    other: impl FnOnce(PathBuf, rusqlite::Error) -> PrepareError,
+) -> PrepareError {
+    match source.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            PrepareError::Busy { path: path.to_path_buf() }
+        }
+        _ => other(path.to_path_buf(), source),
+    }
 }
 
 fn mode(conn: &Connection, pragma: &str) -> rusqlite::Result<String> {
@@ -159,6 +179,19 @@ mod tests {
         assert!(matches!(err, PrepareError::Schema { .. }), "{err}");
         assert!(err.to_string().contains("not a database Spin's key-value store can use"), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), b"not a database, but somebody's file");
+    }
+
+    #[test]
+    fn a_store_another_process_holds_locked_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let holder = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        holder.execute_batch(SPIN_SCHEMA).unwrap();
+        holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let err = prepare_waiting(dir.path(), Duration::from_millis(50)).unwrap_err();
+        assert!(matches!(err, PrepareError::Busy { .. }), "{err}");
+        assert!(err.to_string().contains("locked by another process"), "{err}");
+        holder.execute_batch("COMMIT").unwrap();
+        assert_eq!(journal_mode(dir.path()).unwrap(), "delete");
     }
 
     #[test]
