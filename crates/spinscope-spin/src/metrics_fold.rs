@@ -48,12 +48,38 @@ pub struct View {
     pub unreadable: Vec<String>,
 }
 
+/// What a reader wants of [`run`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// The view, store unchanged (nothing is written).
+    View,
+    /// The view, after folding up to [`FOLD_BATCH`] pending records into
+    /// the fold record and deleting them (the exporter).
+    FoldAndView,
+    /// Only the fold (a gateway keeping the pending records bounded): no
+    /// view is built, and records past the batch are not even decoded.
+    Fold,
+}
+
 /// Reads the fold record and every pending observation record into one
 /// consistent view. With `persist`, also folds up to [`FOLD_BATCH`] of the
 /// pending records into the fold record and deletes them (creating the fold
 /// record first if nobody has). Gives up after `attempts` rounds in which a
 /// concurrent folder changed the fold record under it.
 pub fn read(store: &Store, limits: &Limits, now_ms: u64, persist: bool, attempts: u32) -> Result<View, KvError> {
+    let purpose = if persist { Purpose::FoldAndView } else { Purpose::View };
+    run(store, limits, now_ms, purpose, attempts).map(|view| view.expect("a view was asked for"))
+}
+
+/// Folds up to [`FOLD_BATCH`] pending records into the fold record and
+/// deletes them, as [`read`] with `persist` does, without building a view.
+pub fn fold(store: &Store, limits: &Limits, now_ms: u64, attempts: u32) -> Result<(), KvError> {
+    run(store, limits, now_ms, Purpose::Fold, attempts).map(drop)
+}
+
+/// [`read`] and [`fold`]; the view is `None` for [`Purpose::Fold`].
+fn run(store: &Store, limits: &Limits, now_ms: u64, purpose: Purpose, attempts: u32) -> Result<Option<View>, KvError> {
+    let persist = purpose != Purpose::View;
     let mut claimed = false;
     for attempt in 0..attempts {
         if attempt > 0 {
@@ -62,40 +88,33 @@ pub fn read(store: &Store, limits: &Limits, now_ms: u64, persist: bool, attempts
             crate::time::sleep(Duration::from_micros(jitter + 500 * u64::from(attempt.min(8))));
         }
         let current = store.get(keys::METRICS_FOLD)?;
+        if current.is_none() && persist && !claimed {
+            // Created once, by the claimer, then only ever swapped: a swap
+            // of an absent key is an upsert on Spin's SQLite store.
+            claimed = true;
+            if store.claim(keys::METRICS_FOLD_CLAIM)? {
+                store.set(keys::METRICS_FOLD, &FoldRecord::default().encode())?;
+            }
+            continue;
+        }
         let record = match &current {
             Some(bytes) => FoldRecord::decode(bytes)
                 .map_err(|e| KvError::Other(format!("{} (never overwritten): {e}", keys::METRICS_FOLD)))?,
             None => FoldRecord::default(),
         };
-        let found = observations(store, &record)?;
-        let mut view = View {
-            snapshot: record.snapshot.clone(),
-            pending: found.pending.len(),
-            unreadable: found.unreadable.clone(),
-        };
-        for (_, observed) in &found.pending {
-            view.snapshot.fold_in(observed, limits, now_ms);
-        }
+        let batch = if persist { FOLD_BATCH } else { usize::MAX };
+        let folded = fold_pending(store, record, limits, now_ms, batch, purpose != Purpose::Fold)?;
         match &current {
-            None if persist && !claimed => {
-                // Created once, by the claimer, then only ever swapped: a
-                // swap of an absent key is an upsert on Spin's SQLite store.
-                claimed = true;
-                if store.claim(keys::METRICS_FOLD_CLAIM)? {
-                    store.set(keys::METRICS_FOLD, &FoldRecord::default().encode())?;
-                }
-                continue;
-            }
-            Some(bytes) if persist && !(found.pending.is_empty() && found.leftovers.is_empty()) => {
-                if persist_fold(store, bytes, record, &found, limits, now_ms)? {
-                    return Ok(view);
+            Some(bytes) if persist && !(folded.batch.is_empty() && folded.leftovers.is_empty()) => {
+                if persist_fold(store, bytes, &folded)? {
+                    return Ok(folded.view);
                 }
             }
             // Nothing to write: the view holds if the record did not change
             // while the pending records were read.
             _ => {
                 if store.get(keys::METRICS_FOLD)? == current {
-                    return Ok(view);
+                    return Ok(folded.view);
                 }
             }
         }
@@ -103,65 +122,88 @@ pub fn read(store: &Store, limits: &Limits, now_ms: u64, persist: bool, attempts
     Err(KvError::Other(format!("{} changed under {attempts} consecutive reads", keys::METRICS_FOLD)))
 }
 
-/// The pending observation records, and the ones the fold record already
-/// counts that still exist.
-struct Found {
-    /// Id and records, in id order.
-    pending: Vec<(String, Snapshot)>,
+/// The fold record with a batch of pending records folded in, and the view.
+struct Folded {
+    /// The fold record to write: the one read plus `batch`, its next
+    /// generation, listing `batch`.
+    record: FoldRecord,
+    /// Ids of the pending records folded into `record`, the first in id order.
+    batch: Vec<String>,
+    /// Records the fold record read already counts that still exist.
     leftovers: Vec<String>,
-    unreadable: Vec<String>,
+    view: Option<View>,
 }
 
-fn observations(store: &Store, record: &FoldRecord) -> Result<Found, KvError> {
+/// Lists the observation records and folds them, straight from their
+/// bytes, in id order: the first `batch` readable ones into the fold
+/// record, all of them into the view when `want_view` (the view is the new
+/// fold record plus the rest, so each record is decoded once). Records the
+/// fold record already counts are skipped.
+fn fold_pending(
+    store: &Store,
+    mut record: FoldRecord,
+    limits: &Limits,
+    now_ms: u64,
+    batch: usize,
+    want_view: bool,
+) -> Result<Folded, KvError> {
     let mut wanted: BTreeSet<String> = store.keys_with_prefix(keys::METRICS_OBS_PREFIX)?.into_iter().collect();
     wanted.extend(record.ids.iter().map(|id| keys::metrics_obs(id)));
     let wanted: Vec<String> = wanted.into_iter().collect();
-    let mut found = Found { pending: Vec::new(), leftovers: Vec::new(), unreadable: Vec::new() };
     // Records deleted since the listing are simply not found: they were
     // folded into a fold record that this read's final check will see.
-    for (key, bytes) in store.get_many(&wanted)? {
+    let mut found = store.get_many(&wanted)?;
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut ids = Vec::new();
+    let mut leftovers = Vec::new();
+    let mut rest = Vec::new();
+    let mut unreadable = Vec::new();
+    for (key, bytes) in &found {
         let Some(id) = key.strip_prefix(keys::METRICS_OBS_PREFIX) else { continue };
         if record.ids.contains(id) {
-            found.leftovers.push(id.to_string());
-            continue;
-        }
-        match Snapshot::decode(&bytes) {
-            Ok(observed) => found.pending.push((id.to_string(), observed)),
-            Err(_) => found.unreadable.push(key),
+            leftovers.push(id.to_string());
+        } else if ids.len() < batch {
+            match record.snapshot.fold_encoded(bytes, limits) {
+                Ok(()) => ids.push(id.to_string()),
+                Err(_) => unreadable.push(key.clone()),
+            }
+        } else if want_view {
+            rest.push((key, bytes));
         }
     }
-    found.pending.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(found)
+    record.snapshot.prune_activity(now_ms, limits);
+    record.generation += 1;
+    record.ids = ids.iter().cloned().collect();
+    let view = want_view.then(|| {
+        let mut snapshot = record.snapshot.clone();
+        let mut pending = ids.len();
+        for (key, bytes) in rest {
+            match snapshot.fold_encoded(bytes, limits) {
+                Ok(()) => pending += 1,
+                Err(_) => unreadable.push(key.clone()),
+            }
+        }
+        snapshot.prune_activity(now_ms, limits);
+        View { snapshot, pending, unreadable }
+    });
+    Ok(Folded { record, batch: ids, leftovers, view })
 }
 
-/// Writes up to [`FOLD_BATCH`] pending records into the fold record read as
-/// `seen`, then deletes them. `false` when another folder changed the
+/// Writes the fold record of `folded` over the one read as `seen`, then
+/// deletes the records it folded. `false` when another folder changed the
 /// record first (nothing written; the caller reads again).
-fn persist_fold(
-    store: &Store,
-    seen: &[u8],
-    mut record: FoldRecord,
-    found: &Found,
-    limits: &Limits,
-    now_ms: u64,
-) -> Result<bool, KvError> {
+fn persist_fold(store: &Store, seen: &[u8], folded: &Folded) -> Result<bool, KvError> {
     // Records an earlier folder counted but did not delete (it died, or its
     // delete failed): deleting them is safe (the record counts them), and
     // once they are gone the new record need not list them.
-    let leftovers: Vec<String> = found.leftovers.iter().map(|id| keys::metrics_obs(id)).collect();
+    let leftovers: Vec<String> = folded.leftovers.iter().map(|id| keys::metrics_obs(id)).collect();
     store.delete_many(&leftovers)?;
-    let batch = &found.pending[..found.pending.len().min(FOLD_BATCH)];
-    for (_, observed) in batch {
-        record.snapshot.fold_in(observed, limits, now_ms);
-    }
-    record.generation += 1;
-    record.ids = batch.iter().map(|(id, _)| id.clone()).collect();
-    let encoded = record.encode();
+    let encoded = folded.record.encode();
     match store.swap_existing(keys::METRICS_FOLD, |now| (now == seen).then_some(encoded))? {
         Swap::Written => {}
         Swap::Absent | Swap::Declined | Swap::Lost => return Ok(false),
     }
-    let folded: Vec<String> = batch.iter().map(|(id, _)| keys::metrics_obs(id)).collect();
+    let folded: Vec<String> = folded.batch.iter().map(|id| keys::metrics_obs(id)).collect();
     // A failed delete loses nothing: the fold record lists these records,
     // so every reader skips them and the next folder deletes them.
     let _ = store.delete_many(&folded);

@@ -125,7 +125,8 @@ fn record_observation(store: &Store, recorder: &Recorder, config: &Config) -> Re
     // bounded when nobody scrapes. Its failure loses nothing: the records
     // stay pending for the next folder, and every reader counts them.
     if crate::random_bytes::<1>()[0] == 0 {
-        let _ = metrics_fold::read(store, &fold_limits(config), crate::time::now_unix_ms(), true, 2);
+        let now = crate::time::now_unix_ms();
+        let _ = metrics_fold::fold(store, &fold_limits(config), now, 2);
     }
     Ok(())
 }
@@ -211,7 +212,8 @@ pub fn collect(store: &Store, config: &Config) -> Collected {
 /// still read and no longer written.
 fn collect_folded(store: &Store, config: &Config) -> Collected {
     let mut out = collect_shards(store, config.metrics_shards);
-    match metrics_fold::read(store, &fold_limits(config), crate::time::now_unix_ms(), true, 16) {
+    let now = crate::time::now_unix_ms();
+    match metrics_fold::read(store, &fold_limits(config), now, true, 16) {
         Ok(view) => {
             out.snapshot.merge(&view.snapshot);
             out.pending_observations = view.pending;

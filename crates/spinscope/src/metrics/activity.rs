@@ -101,12 +101,14 @@ impl Activity {
 
     pub(crate) fn prune(&mut self, now_ms: u64, limits: &ActivityLimits) {
         self.sessions.retain(|_, s| now_ms.saturating_sub(s.last_ms) <= limits.session_ttl_ms);
-        while self.sessions.len() > limits.max_sessions {
-            let oldest = self.sessions.iter().min_by_key(|(_, s)| s.last_ms).map(|(id, _)| id.clone());
-            match oldest {
-                Some(id) => self.sessions.remove(&id),
-                None => break,
-            };
+        let excess = self.sessions.len().saturating_sub(limits.max_sessions);
+        if excess > 0 {
+            // The least recently seen go; of equal ones, the first by id.
+            let mut by_age: Vec<(u64, String)> = self.sessions.iter().map(|(id, s)| (s.last_ms, id.clone())).collect();
+            by_age.sort_unstable();
+            for (_, id) in by_age.into_iter().take(excess) {
+                self.sessions.remove(&id);
+            }
         }
     }
 

@@ -8,7 +8,7 @@
 //! a shard record with one more member:
 //!
 //! ```text
-//! {"v":1,"series":[…],"activity":{…},"fold":{"n":42,"ids":["9f…",…]}}
+//! {"v":2,"series":[…],"activity":{…},"fold":{"n":42,"ids":["9f…",…]}}
 //! ```
 //!
 //! `n` counts the folds, so no two versions of the record are ever the same
@@ -20,8 +20,9 @@
 //! writing the fold and deleting its records costs nothing twice.
 
 use super::activity::{Activity, ActivityLimits};
-use super::catalog;
-use super::snapshot::{DecodeError, Limits, SeriesValue, Snapshot};
+use super::catalog::{self, MetricDef};
+use super::shard_record::{check_version, checked, Checked, TypedRecord};
+use super::snapshot::{DecodeError, Key, Limits, SeriesValue, Snapshot};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
@@ -80,6 +81,12 @@ impl Snapshot {
     /// single request); sessions idle at `now_ms` past the TTL, and the least
     /// recently seen beyond the cap, are dropped.
     pub fn fold_in(&mut self, other: &Snapshot, limits: &Limits, now_ms: u64) {
+        self.fold_unpruned(other, limits);
+        self.activity.prune(now_ms, &limits.activity);
+    }
+
+    /// `fold_in` but the pruning of sessions.
+    fn fold_unpruned(&mut self, other: &Snapshot, limits: &Limits) {
         for ((name, labels), value) in &other.series {
             let Some(metric) = catalog::by_name(name) else { continue };
             let Some(entry) = self.entry(metric, labels, limits) else {
@@ -103,20 +110,80 @@ impl Snapshot {
                 _ => {}
             }
         }
-        fold_activity(&mut self.activity, &other.activity, &limits.activity, now_ms);
+        fold_activity(&mut self.activity, other.activity.clone(), &limits.activity);
+    }
+
+    /// Folds an encoded record in, as `fold_in` of the decoded record
+    /// would, without building the record's snapshot: the series are added
+    /// straight from the bytes, and a label list is copied only for a
+    /// series new to `self`. Folding runs once per recorded request, so
+    /// this is the path the SQLite layout's folders take. Nothing is added
+    /// from a record that does not decode.
+    ///
+    /// Unlike `fold_in`, it does not drop idle or excess sessions (a pass
+    /// over every session, per record): call [`Snapshot::prune_activity`]
+    /// once after the batch.
+    pub fn fold_encoded(&mut self, bytes: &[u8], limits: &Limits) -> Result<(), DecodeError> {
+        let Ok(record) = serde_json::from_slice::<TypedRecord<'_>>(bytes) else {
+            // Not in the writer's exact shape: read item by item, skipping
+            // the bad series, as `Snapshot::decode` does.
+            self.fold_unpruned(&Snapshot::decode(bytes)?, limits);
+            return Ok(());
+        };
+        check_version(record.v)?;
+        // One key, its strings reused from series to series.
+        let mut key: Key = ("", Vec::new());
+        for raw in &record.series {
+            let Some((metric, value)) = checked(raw) else { continue };
+            key.0 = metric.name;
+            key.1.resize_with(raw.l.len(), String::new);
+            for (slot, label) in key.1.iter_mut().zip(&raw.l) {
+                slot.clear();
+                slot.push_str(label);
+            }
+            match self.keyed_entry(metric, &key, limits) {
+                Some(entry) => value.add_to(entry),
+                None => {
+                    let dropped = match value {
+                        Checked::Dense(_, _, count) | Checked::Sparse(_, _, count) => count,
+                        _ => 1,
+                    };
+                    self.add_counter(&catalog::METRICS_SERIES_DROPPED_TOTAL, &[metric.name], dropped);
+                }
+            }
+        }
+        if let Some(activity) = record.activity {
+            fold_activity(&mut self.activity, Activity::from(activity), &limits.activity);
+        }
+        Ok(())
+    }
+
+    /// Drops sessions idle at `now_ms` past the TTL, and the least recently
+    /// seen beyond the cap (after a batch of [`Snapshot::fold_encoded`]).
+    pub fn prune_activity(&mut self, now_ms: u64, limits: &Limits) {
+        self.activity.prune(now_ms, &limits.activity);
+    }
+
+    /// [`Snapshot::entry`] for a key already built: the key is copied only
+    /// when the series is new.
+    fn keyed_entry(&mut self, metric: &'static MetricDef, key: &Key, limits: &Limits) -> Option<&mut SeriesValue> {
+        if !self.series.contains_key(key) {
+            // Creates it, or refuses it by the cap, by the same rule.
+            return self.entry(metric, &key.1, limits);
+        }
+        self.series.get_mut(key)
     }
 }
 
-/// [`Activity::merge`] under the caps [`Activity::note`] keeps.
-fn fold_activity(mine: &mut Activity, other: &Activity, limits: &ActivityLimits, now_ms: u64) {
-    let mut capped = other.clone();
+/// [`Activity::merge`] under the tenant cap [`Activity::note`] keeps; the
+/// caller prunes sessions.
+fn fold_activity(mine: &mut Activity, mut other: Activity, limits: &ActivityLimits) {
     let room = limits.max_tenants.saturating_sub(mine.tenants.len());
-    let new: Vec<String> = capped.tenants.keys().filter(|t| !mine.tenants.contains_key(*t)).cloned().collect();
+    let new: Vec<String> = other.tenants.keys().filter(|t| !mine.tenants.contains_key(*t)).cloned().collect();
     for tenant in new.into_iter().skip(room) {
-        capped.tenants.remove(&tenant);
+        other.tenants.remove(&tenant);
     }
-    mine.merge(&capped);
-    mine.prune(now_ms, limits);
+    mine.merge(&other);
 }
 
 #[cfg(test)]
@@ -180,6 +247,55 @@ mod tests {
     }
 
     #[test]
+    fn folding_encoded_records_adds_like_folding_decoded_ones() {
+        let limits = Limits { max_series_per_metric: 3, ..Limits::default() };
+        let records: Vec<Vec<u8>> = (0..6)
+            .map(|i| {
+                let mut s = call(&format!("t{}", i % 4), &format!("s{}", i % 2), 100 + i);
+                s.add_counter(&SESSIONS_CREATED_TOTAL, &[], i);
+                s.encode()
+            })
+            .collect();
+        let (mut direct, mut decoded) = (Snapshot::new(), Snapshot::new());
+        for bytes in &records {
+            direct.fold_encoded(bytes, &limits).unwrap();
+            decoded.fold_in(&Snapshot::decode(bytes).unwrap(), &limits, 200);
+        }
+        direct.prune_activity(200, &limits);
+        assert_eq!(direct, decoded);
+        assert_eq!(direct.series(&TOOL_CALLS_TOTAL).count(), 3, "the cap holds");
+        assert_eq!(direct.counter(&METRICS_SERIES_DROPPED_TOTAL, &["tool_call_duration_seconds"]), 1);
+        assert_eq!(direct.counter(&SESSIONS_CREATED_TOTAL, &[]), 15);
+        // A record in an older or looser shape takes the item-by-item path,
+        // bad series skipped alone; one that does not decode adds nothing.
+        let loose = br#"{"v":1,"series":[{"m":"tool_calls_total","l":["t0","text-tools","success"],"c":2},
+            {"m":"tool_calls_total","l":["t0",7,"success"],"c":1}],"extra":[1]}"#;
+        direct.fold_encoded(loose, &limits).unwrap();
+        assert_eq!(direct.counter(&TOOL_CALLS_TOTAL, &["t0", "text-tools", "success"]), 4);
+        let before = direct.clone();
+        for bad in [&b"{"[..], br#"{"v":3,"series":[]}"#, br#"{"v":2}"#] {
+            assert!(direct.fold_encoded(bad, &limits).is_err());
+        }
+        assert_eq!(direct, before);
+    }
+
+    #[test]
+    fn excess_sessions_go_oldest_first_in_one_pass() {
+        let limits = Limits {
+            activity: ActivityLimits { max_sessions: 2, session_ttl_ms: 1_000, max_tenants: 8 },
+            ..Limits::default()
+        };
+        let mut s = Snapshot::new();
+        for (session, at) in [("d", 500), ("a", 900), ("c", 300), ("b", 900)] {
+            s.fold_encoded(&call("x", session, at).encode(), &limits).unwrap();
+        }
+        s.prune_activity(1_000, &limits);
+        assert_eq!(s.activity().sessions.keys().collect::<Vec<_>>(), ["a", "b"]);
+        s.prune_activity(1_950, &limits);
+        assert!(s.activity().sessions.is_empty(), "idle past the TTL");
+    }
+
+    #[test]
     fn the_fold_record_round_trips_and_reads_plain_records() {
         let record = FoldRecord {
             snapshot: call("a", "s1", 7),
@@ -192,7 +308,7 @@ mod tests {
         // The plain shard decoder reads it too (it ignores `fold`).
         assert_eq!(Snapshot::decode(&bytes).unwrap(), record.snapshot);
         let empty = FoldRecord::default();
-        assert_eq!(empty.encode(), br#"{"v":1,"series":[],"fold":{"n":0,"ids":[]}}"#);
+        assert_eq!(empty.encode(), br#"{"v":2,"series":[],"fold":{"n":0,"ids":[]}}"#);
         assert_eq!(FoldRecord::decode(br#"{"v":1,"series":[]}"#).unwrap(), empty);
         assert!(FoldRecord::decode(b"{").is_err());
     }

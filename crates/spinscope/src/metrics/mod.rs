@@ -89,9 +89,55 @@ pub fn bench_snapshot(series: usize) -> Snapshot {
     snapshot
 }
 
+/// The observation record of one successful `tools/call` as the gateway
+/// writes it (HTTP, MCP and tool series, and the session's activity), for
+/// the fold's benchmark and tests. `i` picks one of 32 sessions.
+pub fn bench_call_record(i: u64) -> Vec<u8> {
+    use series::{HttpRequest, McpOperation, ToolCall, ToolOutcome};
+    let mut r = Recorder::new();
+    let http = HttpRequest {
+        route: "/mcp",
+        method: "POST",
+        status: 200,
+        duration_s: 0.002,
+        request_bytes: 120,
+        response_bytes: 300,
+    };
+    r.http_request(http);
+    r.mcp_operation(McpOperation {
+        method: "tools/call",
+        tool: "word_count",
+        protocol_version: Some("2025-06-18"),
+        error: None,
+        duration_s: 0.0015,
+    });
+    let call =
+        ToolCall { tool: "word_count", component: "text-tools", outcome: ToolOutcome::Success, duration_s: 0.001 };
+    r.tool_call(call);
+    let session = Some(format!("{:032x}", i % 32));
+    r.note(activity::Note { tenant: "-".into(), session, tool_call: true, error: false, at_ms: 1_000 + i });
+    let mut snapshot = Snapshot::new();
+    snapshot.apply(&r, &Limits::UNLIMITED);
+    snapshot.encode()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_record_folds_into_its_series() {
+        let mut folded = Snapshot::new();
+        for i in 0..64 {
+            folded.fold_encoded(&bench_call_record(i), &Limits::default()).unwrap();
+        }
+        folded.prune_activity(2_000, &Limits::default());
+        assert_eq!(folded.counter(&catalog::TOOL_CALLS_TOTAL, &["word_count", "text-tools", "success"]), 64);
+        let h = folded.histogram(&catalog::TOOL_CALL_DURATION_SECONDS, &["word_count", "text-tools"]).unwrap();
+        assert_eq!((h.count, h.sum_micros), (64, 64_000));
+        assert_eq!(folded.activity().sessions.len(), 32);
+        assert!(String::from_utf8(bench_call_record(0)).unwrap().contains(r#""hs":[[0,1],1000,1]"#));
+    }
 
     #[test]
     fn counters_in_both_encodings() {

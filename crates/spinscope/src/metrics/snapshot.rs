@@ -337,15 +337,52 @@ mod tests {
         assert_eq!(
             String::from_utf8(s.encode()).unwrap(),
             concat!(
-                r#"{"v":1,"series":["#,
-                r#"{"m":"http_request_size_bytes","l":["/mcp","POST"],"h":[[0,1,0,0,0,0,0,0,0,0],100000000,1]},"#,
+                r#"{"v":2,"series":["#,
+                r#"{"m":"http_request_size_bytes","l":["/mcp","POST"],"hs":[[1,1],100000000,1]},"#,
                 r#"{"m":"rejected_total","l":["pay\"load"],"c":3},"#,
                 r#"{"m":"sessions_active","l":[],"g":-2}"#,
                 r#"]}"#
             )
         );
-        assert_eq!(Snapshot::new().encode(), br#"{"v":1,"series":[]}"#);
+        assert_eq!(Snapshot::new().encode(), br#"{"v":2,"series":[]}"#);
         assert_eq!(Snapshot::decode(br#"{"v":1,"series":[]}"#).unwrap(), Snapshot::new());
+        // A histogram with most buckets filled is written densely.
+        let mut r = Recorder::new();
+        for size in [10.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1e9] {
+            r.observe(&HTTP_REQUEST_SIZE_BYTES, &["/mcp", "POST"], size);
+        }
+        let mut dense = Snapshot::new();
+        dense.apply(&r, &Limits::default());
+        let bytes = String::from_utf8(dense.encode()).unwrap();
+        assert!(bytes.contains(r#""h":[[1,1,1,0,1,0,1,0,0,1],"#), "{bytes}");
+        assert_eq!(Snapshot::decode(bytes.as_bytes()).unwrap(), dense);
+    }
+
+    #[test]
+    fn sparse_and_dense_histograms_read_the_same() {
+        let dense = br#"{"v":2,"series":[{"m":"tool_call_duration_seconds","l":["a","b"],"h":[[0,2,0,0,0,0,0,0,0,0,0,0,0,0,1],7,3]}]}"#;
+        let sparse = br#"{"v":2,"series":[{"m":"tool_call_duration_seconds","l":["a","b"],"hs":[[1,2,14,1],7,3]}]}"#;
+        let (dense, sparse) = (Snapshot::decode(dense).unwrap(), Snapshot::decode(sparse).unwrap());
+        assert_eq!(dense.len(), 1);
+        assert_eq!(dense, sparse);
+        // Each bad sparse shape skips its series alone.
+        for bad in [
+            r#"[1,2,14],7,3"#,   // a pair cut short
+            r#"[1,2,15,1],7,3"#, // index past +Inf
+            r#"[14,1,1,2],7,3"#, // indexes going back
+            r#"[1,2,1,1],7,3"#,  // an index twice
+            r#"[1,2,14,1],7,4"#, // buckets not adding up to the count
+            r#"[-1,2],7,2"#,     // not an index
+        ] {
+            let raw = format!(
+                r#"{{"v":2,"series":[{{"m":"tool_call_duration_seconds","l":["a","b"],"hs":[{bad}]}},{{"m":"sessions_created_total","l":[],"c":5}}]}}"#
+            );
+            let s = Snapshot::decode(raw.as_bytes()).unwrap();
+            assert_eq!(s.len(), 1, "{bad}");
+            assert_eq!(s.counter(&SESSIONS_CREATED_TOTAL, &[]), 5);
+        }
+        let both = br#"{"v":2,"series":[{"m":"tool_call_duration_seconds","l":["a","b"],"hs":[[1,1],7,1],"h":[[0,1,0,0,0,0,0,0,0,0,0,0,0,0,0],7,1]}]}"#;
+        assert!(Snapshot::decode(both).unwrap().is_empty(), "both forms at once");
     }
 
     #[test]
@@ -422,7 +459,7 @@ mod tests {
         let s = Snapshot::decode(raw).unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(s.counter(&SESSIONS_CREATED_TOTAL, &[]), 5);
-        assert!(Snapshot::decode(br#"{"v":2,"series":[]}"#).is_err());
+        assert!(Snapshot::decode(br#"{"v":3,"series":[]}"#).is_err(), "a newer version is refused whole");
         assert!(Snapshot::decode(b"garbage").is_err());
         assert!(Snapshot::decode(b"").is_err());
     }

@@ -798,6 +798,26 @@ fn era_store_commands(kinds: &[HostKind]) {
 
 fn exporter() {
     println!("\n== 5. Exporter ==");
+    // What folding costs per recorded request, before Spin's own costs
+    // (the records' get-many and delete, the fold record's swap).
+    let records: Vec<Vec<u8>> = (0..1_024).map(spinscope::metrics::bench_call_record).collect();
+    let limits = spinscope::metrics::Limits::default();
+    let runs = 20;
+    let t = Instant::now();
+    for _ in 0..runs {
+        let mut folded = spinscope::metrics::Snapshot::new();
+        for bytes in &records {
+            folded.fold_encoded(bytes, &limits).expect("the bench records decode");
+        }
+        folded.prune_activity(0, &limits);
+    }
+    let per = t.elapsed().as_secs_f64() / (runs * records.len()) as f64;
+    println!(
+        "  fold   {:>6} call records (native): {:>6.2} µs per record ({} bytes each)",
+        records.len(),
+        per * 1e6,
+        records[0].len()
+    );
     for series in [1_000usize, 10_000] {
         let snapshot = spinscope::metrics::bench_snapshot(series);
         let runs = 20;
