@@ -11,9 +11,11 @@
 //! and wait for it with [`Host::wait_for_log`], since a component may write
 //! after its response has been sent.
 
+mod committed;
 mod modern_client;
 mod otlp_receiver;
 mod scrape;
+pub use committed::Committed;
 pub use modern_client::{ModernRequest, MODERN};
 pub use otlp_receiver::{span_attr, OtlpReceiver};
 pub use scrape::{scrape, scrape_until, value};
@@ -29,7 +31,7 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
 }
 
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
 }
 
@@ -161,6 +163,12 @@ impl HostBuilder {
         Self::new(path)
     }
 
+    /// An environment variable of the host process (and of Spin's trigger
+    /// process, which inherits it).
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
     pub fn var(mut self, name: &str, value: &str) -> Self {
         self.env.push((format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()), value.to_string()));
         self
