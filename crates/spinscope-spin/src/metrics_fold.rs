@@ -110,6 +110,8 @@ fn run(store: &Store, limits: &Limits, now_ms: u64, purpose: Purpose, attempts: 
                     return Ok(folded.view);
                 }
             }
+            // Nothing to write, and no view wanted.
+            _ if purpose == Purpose::Fold => return Ok(None),
             // Nothing to write: the view holds if the record did not change
             // while the pending records were read.
             _ => {
