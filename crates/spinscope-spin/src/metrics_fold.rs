@@ -48,38 +48,23 @@ pub struct View {
     pub unreadable: Vec<String>,
 }
 
-/// What a reader wants of [`run`].
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Purpose {
-    /// The view, store unchanged (nothing is written).
-    View,
-    /// The view, after folding up to [`FOLD_BATCH`] pending records into
-    /// the fold record and deleting them (the exporter).
-    FoldAndView,
-    /// Only the fold (a gateway keeping the pending records bounded): no
-    /// view is built, and records past the batch are not even decoded.
-    Fold,
-}
-
 /// Reads the fold record and every pending observation record into one
-/// consistent view. With `persist`, also folds up to [`FOLD_BATCH`] of the
-/// pending records into the fold record and deletes them (creating the fold
-/// record first if nobody has). Gives up after `attempts` rounds in which a
+/// consistent view, after folding up to [`FOLD_BATCH`] of the pending
+/// records into the fold record and deleting them (creating the fold record
+/// first if nobody has). Gives up after `attempts` rounds in which a
 /// concurrent folder changed the fold record under it.
-pub fn read(store: &Store, limits: &Limits, now_ms: u64, persist: bool, attempts: u32) -> Result<View, KvError> {
-    let purpose = if persist { Purpose::FoldAndView } else { Purpose::View };
-    run(store, limits, now_ms, purpose, attempts).map(|view| view.expect("a view was asked for"))
+pub fn read(store: &Store, limits: &Limits, now_ms: u64, attempts: u32) -> Result<View, KvError> {
+    run(store, limits, now_ms, true, attempts).map(|view| view.expect("a view was asked for"))
 }
 
-/// Folds up to [`FOLD_BATCH`] pending records into the fold record and
-/// deletes them, as [`read`] with `persist` does, without building a view.
+/// Folds as [`read`] does, without building a view (a gateway keeping the
+/// pending records bounded): records past the batch are not even decoded.
 pub fn fold(store: &Store, limits: &Limits, now_ms: u64, attempts: u32) -> Result<(), KvError> {
-    run(store, limits, now_ms, Purpose::Fold, attempts).map(drop)
+    run(store, limits, now_ms, false, attempts).map(drop)
 }
 
-/// [`read`] and [`fold`]; the view is `None` for [`Purpose::Fold`].
-fn run(store: &Store, limits: &Limits, now_ms: u64, purpose: Purpose, attempts: u32) -> Result<Option<View>, KvError> {
-    let persist = purpose != Purpose::View;
+/// [`read`] and [`fold`]; the view is `None` unless `want_view`.
+fn run(store: &Store, limits: &Limits, now_ms: u64, want_view: bool, attempts: u32) -> Result<Option<View>, KvError> {
     let mut claimed = false;
     for attempt in 0..attempts {
         if attempt > 0 {
@@ -88,7 +73,7 @@ fn run(store: &Store, limits: &Limits, now_ms: u64, purpose: Purpose, attempts: 
             crate::time::sleep(Duration::from_micros(jitter + 500 * u64::from(attempt.min(8))));
         }
         let current = store.get(keys::METRICS_FOLD)?;
-        if current.is_none() && persist && !claimed {
+        if current.is_none() && !claimed {
             // Created once, by the claimer, then only ever swapped: a swap
             // of an absent key is an upsert on Spin's SQLite store.
             claimed = true;
@@ -102,16 +87,15 @@ fn run(store: &Store, limits: &Limits, now_ms: u64, purpose: Purpose, attempts: 
                 .map_err(|e| KvError::Other(format!("{} (never overwritten): {e}", keys::METRICS_FOLD)))?,
             None => FoldRecord::default(),
         };
-        let batch = if persist { FOLD_BATCH } else { usize::MAX };
-        let folded = fold_pending(store, record, limits, now_ms, batch, purpose != Purpose::Fold)?;
+        let folded = fold_pending(store, record, limits, now_ms, want_view)?;
         match &current {
-            Some(bytes) if persist && !(folded.batch.is_empty() && folded.leftovers.is_empty()) => {
+            Some(bytes) if !(folded.batch.is_empty() && folded.leftovers.is_empty()) => {
                 if persist_fold(store, bytes, &folded)? {
                     return Ok(folded.view);
                 }
             }
             // Nothing to write, and no view wanted.
-            _ if purpose == Purpose::Fold => return Ok(None),
+            _ if !want_view => return Ok(None),
             // Nothing to write: the view holds if the record did not change
             // while the pending records were read.
             _ => {
@@ -137,16 +121,15 @@ struct Folded {
 }
 
 /// Lists the observation records and folds them, straight from their
-/// bytes, in id order: the first `batch` readable ones into the fold
-/// record, all of them into the view when `want_view` (the view is the new
-/// fold record plus the rest, so each record is decoded once). Records the
-/// fold record already counts are skipped.
+/// bytes, in id order: the first [`FOLD_BATCH`] readable ones into the
+/// fold record, all of them into the view when `want_view` (the view is the
+/// new fold record plus the rest, so each record is decoded once). Records
+/// the fold record already counts are skipped.
 fn fold_pending(
     store: &Store,
     mut record: FoldRecord,
     limits: &Limits,
     now_ms: u64,
-    batch: usize,
     want_view: bool,
 ) -> Result<Folded, KvError> {
     let mut wanted: BTreeSet<String> = store.keys_with_prefix(keys::METRICS_OBS_PREFIX)?.into_iter().collect();
@@ -164,7 +147,7 @@ fn fold_pending(
         let Some(id) = key.strip_prefix(keys::METRICS_OBS_PREFIX) else { continue };
         if record.ids.contains(id) {
             leftovers.push(id.to_string());
-        } else if ids.len() < batch {
+        } else if ids.len() < FOLD_BATCH {
             match record.snapshot.fold_encoded(bytes, limits) {
                 Ok(()) => ids.push(id.to_string()),
                 Err(_) => unreadable.push(key.clone()),

@@ -213,7 +213,7 @@ pub fn collect(store: &Store, config: &Config) -> Collected {
 fn collect_folded(store: &Store, config: &Config) -> Collected {
     let mut out = collect_shards(store, config.metrics_shards);
     let now = crate::time::now_unix_ms();
-    match metrics_fold::read(store, &fold_limits(config), now, true, 16) {
+    match metrics_fold::read(store, &fold_limits(config), now, 16) {
         Ok(view) => {
             out.snapshot.merge(&view.snapshot);
             out.pending_observations = view.pending;
