@@ -75,7 +75,7 @@ pub fn decode_counter(bytes: &[u8]) -> Option<i64> {
 }
 
 /// A snapshot of `series` tool-call series, half counters and half
-/// histograms, for the encoders' benchmark (`tests/e2e/src/bin/bench.rs`)
+/// histograms, for the encoders' benchmark (`tests/e2e/src/bin/bench/`)
 /// and tests.
 pub fn bench_snapshot(series: usize) -> Snapshot {
     let mut snapshot = Snapshot::new();

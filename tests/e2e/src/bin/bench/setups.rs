@@ -1,0 +1,100 @@
+//! What is measured: the store setups, the rows' names, and the hosts
+//! (gateway, or the probe component on its own) each row runs on.
+
+use super::*;
+
+/// Where the session records and the metric shards live.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Stores {
+    /// Both in the default SQLite store on disk, in write-ahead logging mode
+    /// as `make up` prepares it (the out-of-the-box setup).
+    Sqlite,
+    /// Both in the default SQLite store as Spin leaves it when nothing
+    /// prepared it: SQLite's rollback journal.
+    SqliteRollback,
+    /// Sessions on disk, the metrics in an in-memory store (`metrics_store`).
+    SqliteMetricsInMemory,
+    /// Both in Redis.
+    Redis,
+}
+
+impl Stores {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Stores::Sqlite => "sqlite",
+            Stores::SqliteRollback => "sqlite, rollback journal",
+            Stores::SqliteMetricsInMemory => "sqlite + in-memory metrics",
+            Stores::Redis => "redis",
+        }
+    }
+}
+
+pub(crate) fn on_off(stores: Stores, recording: bool) -> String {
+    format!("{}: recording {}", stores.name(), if recording { "on" } else { "off" })
+}
+
+pub(crate) const TRIVIAL: &str = "trivial component";
+/// The SQLite setups of tables 1 and 2: the file as `make up` prepares it,
+/// and as Spin creates it.
+pub(crate) const SQLITE_SETUPS: [(Stores, Journal); 2] =
+    [(Stores::Sqlite, Journal::Wal), (Stores::SqliteRollback, Journal::SpinDefault)];
+
+/// One `atomics.increment` per request: the store's serialized write rate.
+pub(crate) fn increment_row(stores: Stores) -> String {
+    format!("one increment per request ({})", stores.name())
+}
+
+/// A recorded tool call's store operations without the gateway: the
+/// session and tool map reads and the observation record's `set`.
+pub(crate) fn pattern_row(stores: Stores) -> String {
+    format!("2 gets + 1 new 800-byte set ({})", stores.name())
+}
+pub(crate) const INCREMENT_REDIS: &str = "one increment per request (redis)";
+
+/// The gateway with recording on or off, on `stores`.
+pub(crate) fn gateway(stores: Stores, kind: HostKind, redis: Option<&RedisServer>, recording: bool) -> Config {
+    let host = gateway_host(stores, kind, redis, recording);
+    let mut req = tool_call(&host);
+    if recording && matches!(stores, Stores::Sqlite | Stores::SqliteRollback) {
+        // The SQLite goal counts what the store recorded, not only answers.
+        req.committed = Some(Committed::recorded_tool_calls(&host.state_dir));
+    }
+    Config::new(on_off(stores, recording), kind, req, host)
+}
+
+pub(crate) fn gateway_host(stores: Stores, kind: HostKind, redis: Option<&RedisServer>, recording: bool) -> Host {
+    let mut builder = HostBuilder::app(Some(&["gateway", "text-tools", "calc"]))
+        .var("tool_components", "text-tools,calc")
+        .var("metrics_enabled", if recording { "true" } else { "false" });
+    for (name, value) in bench_vars() {
+        builder = builder.var(&name, &value);
+    }
+    match stores {
+        Stores::Redis => builder = builder.redis(redis.expect("a Redis for the Redis setup")),
+        Stores::SqliteMetricsInMemory => builder = builder.metrics_in_memory(),
+        Stores::SqliteRollback => builder = builder.journal(Journal::SpinDefault),
+        Stores::Sqlite => {}
+    }
+    start(builder, kind)
+}
+
+/// `SPINSCOPE_BENCH_VARS=name=value,...`.
+pub(crate) fn bench_vars() -> Vec<(String, String)> {
+    std::env::var("SPINSCOPE_BENCH_VARS")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').expect("SPINSCOPE_BENCH_VARS: name=value,...");
+            (k.trim().to_string(), v.trim().to_string())
+        })
+        .collect()
+}
+
+pub(crate) fn foundation(kind: HostKind, redis: Option<&RedisServer>, journal: Journal) -> Host {
+    let mut builder = HostBuilder::new("tests/e2e/manifests/foundation.toml").journal(journal);
+    if let Some(r) = redis {
+        builder = builder.redis(r);
+    }
+    start(builder, kind)
+}
