@@ -1,40 +1,48 @@
-//! What every step of a request reads and writes: the configuration (read
-//! once), the request headers, the logger, the store (opened on first use)
-//! and the request's record.
+//! What every step of a request reads: the configuration (read once), the
+//! request headers, the logger, the store (opened on first use); and what
+//! only the request flow writes: the record. Steps take `&Context` and
+//! return facts; [`Context::note`] is how an error reaches the record.
 
-use crate::error::GatewayError;
-use crate::logger::{Logger, TARGET_GATEWAY};
-use crate::record::RequestRecord;
-use crate::reply::Reply;
 use serde_json::Value;
 use spin_sdk::http::IncomingRequest;
 use spinscope::config::{reads, Config};
+use spinscope::gateway::admission::Misconfiguration;
+use spinscope::gateway::logger::{Logger, TARGET_GATEWAY};
+use spinscope::gateway::{Answering, GatewayError, Mapping, Reply, RequestRecord};
 use spinscope::log::Level;
 use spinscope::mcp::modern::Era;
-use spinscope::metrics::series::ErrorType;
+use spinscope::mcp::RequestId;
+use spinscope::redact::{redact_message, RedactionPolicy};
 use spinscope::trace::{forwardable_baggage, TraceContext};
-use spinscope_spin::kv::Store;
+use spinscope_spin::in_flight::Slot;
+use spinscope_spin::kv::{KvError, Store};
 use spinscope_spin::{random_bytes, settings, time};
 use std::cell::OnceCell;
 
-/// One request's state, passed to each step.
+/// Longest `error` logged or exported, in characters (after redaction).
+pub const MAX_ERROR_CHARS: usize = 500;
+
+/// One request's state.
 pub struct Context {
     /// The configuration (defaults where a variable has a problem).
     pub config: Config,
-    /// What is wrong with the variables: the full message for the log and
-    /// the public one (names only) for the answer; the request is then
-    /// refused (503).
-    pub misconfiguration: Option<(String, String)>,
+    /// What is wrong with the variables; the request is then refused (503).
+    pub misconfiguration: Option<Misconfiguration>,
     /// Request headers, names in lower case.
     headers: Vec<(String, String)>,
     /// The logger, carrying the request and trace ids.
     pub log: Logger,
     /// What the request did, for the access line, spans and metrics.
     pub record: RequestRecord,
-    /// W3C `baggage` to pass on to the tools, from the same source as the
-    /// trace context (never logged).
+    /// W3C `baggage` to pass on to the tools (never logged).
     pub baggage: Option<String>,
-    store: OnceCell<Result<Store, String>>,
+    /// The in-flight slot this request holds, given back after the answer.
+    pub slot: Option<Slot>,
+    /// The JSON-RPC request being answered, once parsed.
+    pub id: Option<RequestId>,
+    /// Its era, once known (the handshake era's answers until then).
+    pub era: Era,
+    store: OnceCell<Result<Store, KvError>>,
 }
 
 impl Context {
@@ -49,10 +57,22 @@ impl Context {
             .map(str::to_string)
             .unwrap_or_else(|| spinscope::log::new_request_id(&random_bytes::<8>()));
         let trace = trace_from(&headers, None);
-        let log = Logger::new(&loaded.config, &request_id, &trace);
-        let record = RequestRecord::new(request_id, began_ns, time::now_unix_ms(), trace);
+        let log = Logger::new(&loaded.config, &request_id, &trace, time::now_unix_ms);
+        let mut record = RequestRecord::new(request_id, began_ns, time::now_unix_ms(), trace);
+        record.http_method = method_name(request.method());
         let baggage = find(&headers, "baggage").and_then(forwardable_baggage).map(str::to_string);
-        Context { config: loaded.config, misconfiguration, headers, log, record, baggage, store: OnceCell::new() }
+        Context {
+            config: loaded.config,
+            misconfiguration,
+            headers,
+            log,
+            record,
+            baggage,
+            slot: None,
+            id: None,
+            era: Era::Handshake,
+            store: OnceCell::new(),
+        }
     }
 
     /// A request header (`name` in lower case).
@@ -60,9 +80,14 @@ impl Context {
         find(&self.headers, name)
     }
 
+    /// Request headers, names in lower case, duplicates kept.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
     /// The default store, opened on first use.
-    pub fn store(&self) -> Result<&Store, String> {
-        self.store.get_or_init(|| Store::open_default().map_err(|e| e.to_string())).as_ref().map_err(Clone::clone)
+    pub fn store(&self) -> Result<&Store, KvError> {
+        self.store.get_or_init(Store::open_default).as_ref().map_err(Clone::clone)
     }
 
     /// The store if it was opened, for the write after the response.
@@ -70,16 +95,11 @@ impl Context {
         self.store.take().and_then(Result::ok)
     }
 
-    /// Request headers, names in lower case, duplicates kept.
-    pub fn headers(&self) -> &[(String, String)] {
-        &self.headers
-    }
-
     /// Takes the trace context again, now that `params._meta` is known.
     /// A modern request's `_meta` comes first: 2026-07-28 makes it the
     /// request's own trace context (SEP-414), while the HTTP header is the
-    /// transport's; a handshake-era request keeps the header first, as
-    /// before, with `_meta` for clients whose headers cannot carry it.
+    /// transport's; a handshake-era request keeps the header first, with
+    /// `_meta` for clients whose headers cannot carry it.
     pub fn retrace(&mut self, meta: Option<&Value>, era: Era) {
         let from_meta = || trace_from(&[], meta);
         self.record.trace = match era {
@@ -94,7 +114,8 @@ impl Context {
             Era::Handshake => from_header.or(from_meta),
         };
         self.baggage = baggage.map(str::to_string);
-        self.log = Logger::new(&self.config, &self.record.request_id, &self.record.trace);
+        self.era = era;
+        self.log = Logger::new(&self.config, &self.record.request_id, &self.record.trace, time::now_unix_ms);
     }
 
     /// Logs `message` with `error` at `level`.
@@ -102,17 +123,42 @@ impl Context {
         self.log.emit(self.log.line(level, TARGET_GATEWAY, message).field("error", error));
     }
 
-    /// 503 for a store that cannot be used, logged with its cause.
-    pub fn store_unavailable(&self, id: Option<&spinscope::mcp::RequestId>, error: &str) -> GatewayError {
-        self.warn(Level::Error, "Key-value store unavailable", error);
-        GatewayError::store_unavailable(id)
+    /// The one mapping of `error` for this request.
+    pub fn mapping(&self, error: &GatewayError) -> Mapping {
+        error.map(self.answering())
+    }
+
+    fn answering(&self) -> Answering<'_> {
+        Answering { era: self.era, protocol_version: self.record.protocol_version.as_deref() }
+    }
+
+    /// An error reaches the record, and the log at its level. A tool that
+    /// failed is logged by its invocation line instead (with the whole
+    /// story, redacted).
+    pub fn note(&mut self, error: &GatewayError) -> Mapping {
+        let mapping = self.mapping(error);
+        self.record.failed_with(error, &mapping);
+        let (message, fields) = error.log_message();
+        let line = match error {
+            GatewayError::ToolFailed { .. } => return mapping,
+            GatewayError::InvalidToolArguments { tool, component, .. } => {
+                // The schema's complaint may quote the arguments.
+                let policy = RedactionPolicy::with_extra_keys(&self.config.redact_keys);
+                let error = redact_message(&error.to_string(), &policy, MAX_ERROR_CHARS);
+                self.log.call_line(mapping.level, message, &self.record, tool, component).field("error", error)
+            }
+            _ => fields
+                .into_iter()
+                .fold(self.log.line(mapping.level, TARGET_GATEWAY, message), |line, (k, v)| line.field(k, v)),
+        };
+        self.log.emit(line);
+        mapping
     }
 
     /// Records a failed request and answers it.
     pub fn fail(&mut self, error: GatewayError) -> Reply {
-        self.record.error = Some(ErrorType::Rpc(error.error.code));
-        self.record.rejected = self.record.rejected.or(error.rejected);
-        error.into_reply()
+        self.note(&error);
+        error.to_reply(self.id.as_ref(), self.answering())
     }
 }
 
@@ -122,4 +168,20 @@ fn find<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 fn trace_from(headers: &[(String, String)], meta: Option<&Value>) -> TraceContext {
     TraceContext::from_incoming(find(headers, "traceparent"), find(headers, "tracestate"), meta, &random_bytes::<24>())
+}
+
+fn method_name(method: spin_sdk::http::Method) -> String {
+    use spin_sdk::http::Method;
+    match method {
+        Method::Get => "GET".into(),
+        Method::Head => "HEAD".into(),
+        Method::Post => "POST".into(),
+        Method::Put => "PUT".into(),
+        Method::Delete => "DELETE".into(),
+        Method::Patch => "PATCH".into(),
+        Method::Options => "OPTIONS".into(),
+        Method::Connect => "CONNECT".into(),
+        Method::Trace => "TRACE".into(),
+        Method::Other(m) => m.to_ascii_uppercase(),
+    }
 }

@@ -2,37 +2,30 @@
 //! (JSON-RPC 2.0; the stateless revision 2026-07-28 and the handshake-era
 //! revisions 2025-03-26, 2025-06-18 and 2025-11-25, side by side) that
 //! routes `tools/list` and `tools/call` to tool components over Spin service
-//! chaining, and makes every call observable: access log, invocation log
-//! with redacted arguments, trace context, metrics.
+//! chaining, and makes every call observable.
 //!
-//! A request runs through steps that each take the [`context::Context`]
-//! and either go on or end in a [`error::GatewayError`]: admission
-//! ([`admission`]), then the JSON-RPC message ([`rpc`]): standing alone in
-//! the modern era ([`stateless`]), or in its session ([`handshake`]); then
-//! tool discovery ([`discovery`]) and invocation
-//! ([`invoke`]). The response is sent first; the access line, the spans and
-//! the one metrics write ([`finish`]) happen after it, all read from the
-//! request's one record ([`record`]).
+//! This crate is the Spin adapter: request I/O, the store, outbound calls
+//! and the order of the steps. Every decision is a function of
+//! `spinscope::gateway`, tested natively there. The steps ([`admission`],
+//! [`rpc`], [`handshake`], [`tools`]) take the request's [`Context`]
+//! read-only and return what they found or a `GatewayError`; only the
+//! request flow (this file and [`rpc`]) writes the facts into the record.
+//! The response is sent first; the access line, the spans and the one
+//! metrics write ([`finish`]) read the record after it.
 
 mod admission;
 mod context;
-mod discovery;
-mod error;
 mod finish;
 mod handshake;
-mod invoke;
-mod logger;
-mod record;
 mod reply;
 mod rpc;
-mod spans;
-mod stateless;
+mod tools;
 
 use context::Context;
-use error::GatewayError;
-use reply::Reply;
-use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
+use spinscope::gateway::route::{self, HttpAction};
+use spinscope::gateway::{GatewayError, Reply};
 use spinscope::mcp;
 use spinscope_spin::time;
 
@@ -53,42 +46,22 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     finish::finish(&mut cx, status, body_len);
 }
 
-/// The request path: admission, then the method's own step.
+/// The request path: admission, then the HTTP method's own step.
 async fn serve(cx: &mut Context, request: IncomingRequest) -> Result<Reply, GatewayError> {
-    let method = request.method();
-    cx.record.http_method = method_name(&method);
-    admission::admit(cx)?;
-    match method {
-        Method::Post => {
+    let admitted = admission::admit(cx)?;
+    cx.record.admitted(admitted.tenant);
+    cx.slot = admitted.slot;
+    match route::http_action(&cx.record.http_method, cx.header(mcp::PROTOCOL_VERSION_HEADER)) {
+        HttpAction::Message => {
             let body = admission::read_body(cx, request).await?;
+            cx.record.request_bytes = body.len();
             rpc::handle(cx, &body)
         }
-        // The modern era has no session to end (405, as for GET).
-        Method::Delete if !is_modern(cx) => handshake::end_session(cx),
-        _ => {
-            let message = "use POST for JSON-RPC messages, or DELETE to end a handshake-era session; this server offers no GET stream";
-            Ok(Reply::json(405, &mcp::error(None, mcp::INVALID_REQUEST, message, None))
-                .with_header("allow", "POST, DELETE"))
+        HttpAction::EndSession => {
+            let ended = handshake::end_session(cx)?;
+            cx.record.session_ended(ended);
+            Ok(Reply::new(204))
         }
-    }
-}
-
-/// Whether the request names a revision past the handshake era.
-fn is_modern(cx: &Context) -> bool {
-    mcp::modern::era(None, None, cx.header(mcp::PROTOCOL_VERSION_HEADER)) == mcp::modern::Era::Modern
-}
-
-fn method_name(method: &Method) -> String {
-    match method {
-        Method::Get => "GET".into(),
-        Method::Head => "HEAD".into(),
-        Method::Post => "POST".into(),
-        Method::Put => "PUT".into(),
-        Method::Delete => "DELETE".into(),
-        Method::Patch => "PATCH".into(),
-        Method::Options => "OPTIONS".into(),
-        Method::Connect => "CONNECT".into(),
-        Method::Trace => "TRACE".into(),
-        Method::Other(m) => m.to_ascii_uppercase(),
+        HttpAction::NotAllowed => Err(GatewayError::MethodNotAllowed),
     }
 }

@@ -1,37 +1,8 @@
-//! The HTTP answer, built whole before anything is written, and its sending.
+//! Sends the HTTP answer (`spinscope::gateway::Reply`, built whole first).
 
 use futures::SinkExt;
 use spin_sdk::http::{Fields, OutgoingResponse, ResponseOutparam};
-
-/// An HTTP answer: status, headers, body.
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    /// An answer without body.
-    pub fn new(status: u16) -> Self {
-        Reply { status, headers: Vec::new(), body: Vec::new() }
-    }
-
-    /// A JSON answer.
-    pub fn json(status: u16, value: &serde_json::Value) -> Self {
-        Reply::new(status).with_header("content-type", "application/json").with_body(value.to_string().into_bytes())
-    }
-
-    /// The same answer with one more header.
-    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_string(), value.into()));
-        self
-    }
-
-    fn with_body(mut self, body: Vec<u8>) -> Self {
-        self.body = body;
-        self
-    }
-}
+use spinscope::gateway::Reply;
 
 /// Writes `reply` with the request id; the body is finished when this
 /// returns, so the client has its whole answer before any bookkeeping.

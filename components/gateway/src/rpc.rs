@@ -1,61 +1,146 @@
-//! A `POST /mcp` body: one JSON-RPC message, routed to its step.
+//! A `POST /mcp` body: one JSON-RPC message, answered in its era. A
+//! modern (2026-07-28) request stands alone: its `_meta` envelope is
+//! checked against the routing headers (`spinscope::mcp::modern`), and it
+//! touches the store only for the tool map and its one metrics write. A
+//! handshake-era message belongs to a session, except `initialize`.
 
 use crate::context::Context;
-use crate::error::GatewayError;
-use crate::handshake;
-use crate::reply::Reply;
-use crate::{discovery, invoke, stateless};
+use crate::tools::{self, CallFacts};
+use crate::{handshake, SERVER_NAME, VERSION};
 use serde_json::{json, Value};
-use spinscope::bounded::client_string;
-use spinscope::mcp::modern::{self, Era};
-use spinscope::mcp::{self, Incoming, RequestId, RpcError};
+use spinscope::gateway::record::SessionsMoved;
+use spinscope::gateway::route::{self, Operation};
+use spinscope::gateway::{GatewayError, Reply};
+use spinscope::mcp::modern::{self, CacheScope, Era};
+use spinscope::mcp::{self, Incoming};
 
-/// Parses the message and answers it in its era: a modern request stands
-/// alone ([`stateless`]); a handshake-era request gets its result or error
-/// in its session, a notification or response 202.
+/// Parses the message and answers it: a request gets its result or error,
+/// a notification or response 202.
 pub fn handle(cx: &mut Context, body: &[u8]) -> Result<Reply, GatewayError> {
     let message = mcp::parse_message(body).map_err(|e| {
-        cx.record.mcp_method = Some("_invalid".into());
-        GatewayError::new(400, e)
+        cx.record.message(spinscope::gateway::record::INVALID_MESSAGE, None);
+        GatewayError::from(e)
     })?;
     let era = modern::era(message.method(), message.params(), cx.header(mcp::PROTOCOL_VERSION_HEADER));
     cx.retrace(message.params().and_then(|p| p.get("_meta")), era);
-    if era == Era::Modern {
-        return stateless::handle(cx, message);
-    }
     match message {
         Incoming::Request { id, method, params } => {
-            // Both end up in the spans: bounded, as everything a client sends.
-            cx.record.mcp_method = Some(client_string(&method));
-            cx.record.rpc_id = Some(client_string(&id.to_string()));
-            if method == "initialize" {
-                return handshake::initialize(cx, &id, params.as_ref());
-            }
-            handshake::require_session(cx, Some(&id))?;
-            dispatch(cx, &id, &method, params.as_ref())
+            cx.record.message(&method, Some(&id));
+            cx.id = Some(id.clone());
+            let result = match era {
+                Era::Modern => modern_request(cx, &method, params.as_ref()),
+                Era::Handshake if method == "initialize" => return initialize(cx, params.as_ref()),
+                Era::Handshake => session_request(cx, &method, params.as_ref()),
+            }?;
+            Ok(Reply::json(200, &mcp::success(&id, result)))
         }
-        Incoming::Notification { method, .. } => {
-            cx.record.mcp_method = Some(client_string(&method));
-            handshake::require_session(cx, None)?;
+        Incoming::Notification { method, params } => {
+            cx.record.message(&method, None);
+            match era {
+                Era::Modern => cx.record.client(modern_notification(cx, params.as_ref())?),
+                Era::Handshake => in_session(cx)?,
+            }
             Ok(Reply::new(202))
         }
+        Incoming::Response(_) if era == Era::Modern => Err(GatewayError::UnexpectedResponse),
         Incoming::Response(_) => {
-            handshake::require_session(cx, None)?;
+            in_session(cx)?;
             Ok(Reply::new(202))
         }
     }
 }
 
-/// A request inside a session, by method.
-fn dispatch(cx: &mut Context, id: &RequestId, method: &str, params: Option<&Value>) -> Result<Reply, GatewayError> {
-    let result = match method {
-        "ping" => Ok(json!({})),
-        "tools/list" => discovery::tools_list(cx, params),
-        "tools/call" => invoke::tools_call(cx, params),
-        other => Err(RpcError::method_not_found(other)),
-    };
-    match result {
-        Ok(result) => Ok(Reply::json(200, &mcp::success(id, result))),
-        Err(e) => Err(GatewayError::new(200, e.with_id(Some(id.clone())))),
+/// `initialize`: a new session, named in `MCP-Session-Id`.
+fn initialize(cx: &mut Context, params: Option<&Value>) -> Result<Reply, GatewayError> {
+    let created = handshake::initialize(cx, params)?;
+    let version = created.client.protocol_version.clone();
+    cx.record.session(created.session_id.clone(), created.client);
+    cx.record.sessions_moved(SessionsMoved { created: 1, ended: created.swept });
+    let id = cx.id.clone().expect("a request");
+    let result = mcp::initialize_result(&version, SERVER_NAME, VERSION, None);
+    Ok(Reply::json(200, &mcp::success(&id, result)).with_header("mcp-session-id", created.session_id))
+}
+
+/// The session a handshake-era message belongs to, into the record.
+fn in_session(cx: &mut Context) -> Result<(), GatewayError> {
+    let (session_id, client) = handshake::require_session(cx)?;
+    cx.record.session(session_id, client);
+    Ok(())
+}
+
+/// A request inside a session.
+fn session_request(cx: &mut Context, method: &str, params: Option<&Value>) -> Result<Value, GatewayError> {
+    in_session(cx)?;
+    match route::operation(method, Era::Handshake)? {
+        Operation::Ping => Ok(json!({})),
+        operation => serve(cx, operation, params),
     }
+}
+
+/// A modern request: its envelope first, then its operation.
+fn modern_request(cx: &mut Context, method: &str, params: Option<&Value>) -> Result<Value, GatewayError> {
+    let envelope = modern::check_request(method, params, cx.headers()).map_err(|e| {
+        // Counted under the revision asked for (`_other` in metrics).
+        if let Some(requested) = e.data.as_ref().and_then(|d| d["requested"].as_str()) {
+            cx.record.revision_asked(requested);
+        }
+        GatewayError::from(e)
+    })?;
+    cx.record.client(spinscope::gateway::record::ClientFacts {
+        protocol_version: envelope.protocol_version.to_string(),
+        name: envelope.client_name,
+        version: envelope.client_version,
+    });
+    let ttl_ms = cx.config.tool_map_ttl.as_millis() as u64;
+    // One tool list for every caller, but behind keys it is still theirs:
+    // shared caches may keep it only in open mode.
+    let scope = if cx.config.api_keys.is_open() { CacheScope::Public } else { CacheScope::Private };
+    let mut result = match route::operation(method, Era::Modern)? {
+        Operation::Discover => modern::discover_result(ttl_ms, scope),
+        Operation::ToolsList => {
+            let mut result = serve(cx, Operation::ToolsList, params)?;
+            modern::set_cache_hints(&mut result, ttl_ms, scope);
+            result
+        }
+        operation => serve(cx, operation, params)?,
+    };
+    result = modern::complete(result, SERVER_NAME, VERSION);
+    Ok(result)
+}
+
+/// The revision defines no notification a client sends over HTTP; one is
+/// acknowledged, unless it names a revision not served.
+fn modern_notification(
+    cx: &Context,
+    params: Option<&Value>,
+) -> Result<spinscope::gateway::record::ClientFacts, GatewayError> {
+    let meta_version =
+        params.and_then(|p| p.get("_meta")).and_then(|m| m.get(modern::PROTOCOL_VERSION_META)).and_then(Value::as_str);
+    let version = cx.header(mcp::PROTOCOL_VERSION_HEADER).or(meta_version).unwrap_or("");
+    match mcp::MODERN_VERSIONS.iter().find(|v| **v == version) {
+        Some(v) => {
+            Ok(spinscope::gateway::record::ClientFacts { protocol_version: v.to_string(), ..Default::default() })
+        }
+        None => Err(GatewayError::UnsupportedRevision { requested: spinscope::bounded::client_string(version) }),
+    }
+}
+
+/// The tools, in either era: the step returns its facts, written here.
+fn serve(cx: &mut Context, operation: Operation, params: Option<&Value>) -> Result<Value, GatewayError> {
+    let mut facts = CallFacts::default();
+    let result = match operation {
+        Operation::ToolsList => tools::list(cx, params, &mut facts),
+        _ => tools::call(cx, params, &mut facts),
+    };
+    if let Some(tool) = &facts.tool {
+        cx.record.tool(tool);
+    }
+    cx.record.discovery_failed(facts.discovery_failures);
+    if let Some((call, truncated)) = facts.called {
+        cx.record.tool_called(call, truncated);
+    }
+    if let Some(error) = &facts.tool_error {
+        cx.note(error);
+    }
+    result
 }

@@ -150,19 +150,38 @@ impl RateWindow {
     /// the whole seconds after which a retry can succeed (at least 1).
     /// Refused requests stay counted, so the previous window weighs at
     /// most `limit`.
-    pub fn admit(&self, now_ms: u64, previous: u64, current: u64) -> Result<(), u64> {
+    pub fn admit(&self, now_ms: u64, previous: u64, current: u64) -> RateDecision {
         let elapsed = now_ms % self.length_ms;
         let remaining = self.length_ms - elapsed;
         // previous × remaining / length, rounded up: never admits early.
         let carried = (previous.min(self.limit) * remaining).div_ceil(self.length_ms);
         if current.saturating_add(carried) <= self.limit {
-            return Ok(());
+            return RateDecision::Admit;
         }
         // By the end of this window the previous one no longer counts;
         // if this one is full too, a retry must wait for the next.
         let wait_ms =
             if current <= self.limit { remaining.min(self.length_ms / self.limit.max(1)).max(1) } else { remaining };
-        Err(wait_ms.div_ceil(1000).max(1))
+        RateDecision::Refuse { retry_after_secs: wait_ms.div_ceil(1000).max(1) }
+    }
+}
+
+/// What a tenant's rate window says of one more request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateDecision {
+    /// Within the limit.
+    Admit,
+    /// Over it: a retry can succeed after this many whole seconds (at least 1).
+    Refuse {
+        /// The `Retry-After` value.
+        retry_after_secs: u64,
+    },
+}
+
+impl RateDecision {
+    /// Whether the request is admitted.
+    pub fn is_admitted(self) -> bool {
+        self == RateDecision::Admit
     }
 }
 
@@ -234,15 +253,15 @@ mod tests {
         assert_eq!(w, RateWindow { length_ms: 300, limit: 3 });
         let now = 3_000; // the start of window 10
         assert_eq!(w.index(now), 10);
-        let admitted = (1..=50).filter(|n| w.admit(now, 0, *n).is_ok()).count();
+        let admitted = (1..=50).filter(|n| w.admit(now, 0, *n).is_admitted()).count();
         assert_eq!(admitted, 3, "of 50 requests at once, exactly the limit");
-        assert_eq!(w.admit(now, 0, 4), Err(1));
+        assert_eq!(w.admit(now, 0, 4), RateDecision::Refuse { retry_after_secs: 1 });
         // Early in the next window the full previous one still weighs...
-        assert!(w.admit(3_310, 3, 1).is_err());
+        assert!(!w.admit(3_310, 3, 1).is_admitted());
         // ...and less as the window slides on.
-        assert!(w.admit(3_500, 3, 1).is_ok());
-        assert!(w.admit(3_500, 50, 2).is_ok(), "refused requests weigh no more than the limit");
-        assert!(w.admit(3_500, 3, 3).is_err());
+        assert!(w.admit(3_500, 3, 1).is_admitted());
+        assert!(w.admit(3_500, 50, 2).is_admitted(), "refused requests weigh no more than the limit");
+        assert!(!w.admit(3_500, 3, 3).is_admitted());
     }
 
     #[test]

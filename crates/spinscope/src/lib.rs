@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod bounded;
 pub mod config;
+pub mod gateway;
 pub mod health;
 pub mod keys;
 pub mod log;

@@ -117,6 +117,49 @@ fn every_header_rule_has_its_status_and_code() {
     assert_eq!(value(&e, "spinscope_mcp_server_operation_duration_seconds_count", &mismatch), 7.0);
 }
 
+/// A revision the server does not serve is refused as such (400, -32022,
+/// with the revisions it does serve) even when the rest of the envelope is
+/// not what that server's revision asks for: a client of a later revision
+/// need not send 2026-07-28's `clientCapabilities` to learn what to speak.
+/// Both when `_meta` and the header name the unknown revision, and when
+/// only the `MCP-Protocol-Version` header does.
+#[test]
+fn an_unsupported_revision_is_told_before_the_envelope_is_checked() {
+    let host = app().start();
+    let served =
+        ModernRequest::new("server/discover", json!({})).send(&host, &[]).json()["result"]["supportedVersions"].clone();
+    let mut served: Vec<&str> = served.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    served.sort_unstable();
+
+    // `_meta` with the revision and client info, but no clientCapabilities.
+    let without_capabilities = |meta_version: &str| {
+        let meta = json!({
+            "io.modelcontextprotocol/protocolVersion": meta_version,
+            "io.modelcontextprotocol/clientInfo": {"name": "e2e-future", "version": "9"},
+        });
+        ModernRequest::new("tools/list", json!({"_meta": meta}))
+            .meta_version(None)
+            .header("mcp-protocol-version", Some("2099-01-01"))
+    };
+    let cases = [
+        ("_meta and MCP-Protocol-Version name 2099-01-01", without_capabilities("2099-01-01")),
+        ("only MCP-Protocol-Version names 2099-01-01 (_meta: 2026-07-28)", without_capabilities(MODERN)),
+    ];
+    for (what, request) in &cases {
+        let body = request.body();
+        assert!(body["params"]["_meta"].get("io.modelcontextprotocol/clientCapabilities").is_none(), "{body}");
+        let reply = request.send(&host, &[]);
+        assert_eq!((reply.status, code(&reply)), (400, Some(-32022)), "{what}: {}", reply.body);
+        let json = reply.json();
+        assert_eq!(json["id"], 1, "{what}: the error answers the request");
+        let supported = &json["error"]["data"]["supported"];
+        assert!(supported.as_array().is_some_and(|s| s.contains(&json!(MODERN))), "{what}: {}", reply.body);
+        let mut listed: Vec<&str> = supported.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        listed.sort_unstable();
+        assert_eq!(listed, served, "{what}: data.supported lists the revisions served: {}", reply.body);
+    }
+}
+
 #[test]
 fn invalid_arguments_are_tool_errors_from_2025_11_25_on() {
     let host = app().var("log_level", "debug").start();
@@ -156,7 +199,12 @@ fn invalid_arguments_are_tool_errors_from_2025_11_25_on() {
         value(&e, "spinscope_mcp_server_operation_duration_seconds_count", &labels)
     };
     assert_eq!((per_version(MODERN), per_version("2025-11-25")), (1.0, 1.0));
-    assert_eq!(value(&e, "spinscope_tool_calls_total", &[("tool", "word_count")]), 0.0, "never called");
+    // One definition of an error: a tool-level error in every revision
+    // (the early -32602 too), though the tool never ran.
+    let errors = [("tool", "word_count"), ("outcome", "error")];
+    assert_eq!(value(&e, "spinscope_tool_calls_total", &errors), 3.0, "counted at the tool");
+    let durations = [("tool", "word_count")];
+    assert_eq!(value(&e, "spinscope_tool_call_duration_seconds_count", &durations), 0.0, "never called");
 
     let line = host.wait_for_log(|l| l.contains("Tool arguments rejected") && l.contains("e2e-modern"));
     let f = fields(&line);

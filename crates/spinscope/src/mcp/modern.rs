@@ -71,17 +71,30 @@ const ROUTING_HEADERS: [&str; 3] = [PROTOCOL_VERSION_HEADER, METHOD_HEADER, NAME
 
 /// The server's validation ladder for a modern request; the first failure
 /// wins. `headers` are (lowercase name, value), duplicates kept.
-/// 1. `params._meta` is an object naming the revision and the client's
-///    capabilities, else -32602;
-/// 2. each routing header is sent at most once, `MCP-Protocol-Version`
+/// 1. the revision: one named by `params._meta` must be served in this
+///    era, one named by `MCP-Protocol-Version` must be served at all,
+///    else -32022 with `data.supported`: checked before anything that
+///    depends on the revision, so a client always learns what to fall
+///    back to, whatever else its request lacks;
+/// 2. `params._meta` is an object naming the revision (a string) and the
+///    client's capabilities, else -32602;
+/// 3. each routing header is sent at most once, `MCP-Protocol-Version`
 ///    equals the `_meta` revision, `Mcp-Method` the method and, for
-///    `tools/call`, `Mcp-Name` (decoded) `params.name`, else -32020;
-/// 3. the revision is served, else -32022 with `data.supported`.
-///
-/// Headers are checked before the revision, so a client that disagrees
-/// with itself is told so rather than told its version is unsupported.
+///    `tools/call`, `Mcp-Name` (decoded) `params.name`, else -32020.
 pub fn check_request(method: &str, params: Option<&Value>, headers: &[(String, String)]) -> Result<Envelope, RpcError> {
-    let meta = params.and_then(|p| p.get("_meta")).and_then(Value::as_object).ok_or_else(|| {
+    let meta = params.and_then(|p| p.get("_meta")).and_then(Value::as_object);
+    let meta_version = meta.and_then(|m| m.get(PROTOCOL_VERSION_META));
+    if let Some(requested) = meta_version.and_then(Value::as_str) {
+        if !MODERN_VERSIONS.contains(&requested) {
+            return Err(unsupported_version(requested));
+        }
+    }
+    let header_version = headers.iter().find(|(k, _)| k == PROTOCOL_VERSION_HEADER).map(|(_, v)| v.as_str());
+    if let Some(requested) = header_version.filter(|v| !ALL_VERSIONS.contains(v)) {
+        return Err(unsupported_version(requested));
+    }
+
+    let meta = meta.ok_or_else(|| {
         RpcError::invalid_params(format!(
             "a {} request carries params._meta with \"{PROTOCOL_VERSION_META}\" and \"{CLIENT_CAPABILITIES_META}\"",
             MODERN_VERSIONS[0]
@@ -93,6 +106,12 @@ pub fn check_request(method: &str, params: Option<&Value>, headers: &[(String, S
         return Err(RpcError::invalid_params(format!("params._meta lacks {}", missing.join(" and "))));
     }
     let version = &meta[PROTOCOL_VERSION_META];
+    let Some(protocol_version) = version.as_str().and_then(|v| MODERN_VERSIONS.into_iter().find(|m| *m == v)) else {
+        return Err(RpcError::invalid_params(format!(
+            "params._meta's {PROTOCOL_VERSION_META} must be a string, got {}",
+            json_type(version)
+        )));
+    };
 
     let header = |name: &str| -> Result<Option<&str>, RpcError> {
         let mut values = headers.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
@@ -137,15 +156,6 @@ pub fn check_request(method: &str, params: Option<&Value>, headers: &[(String, S
         }
     }
 
-    let Some(requested) = version.as_str() else {
-        return Err(RpcError::invalid_params(format!(
-            "params._meta's {PROTOCOL_VERSION_META} must be a string, got {}",
-            json_type(version)
-        )));
-    };
-    let Some(protocol_version) = MODERN_VERSIONS.into_iter().find(|v| *v == requested) else {
-        return Err(unsupported_version(requested));
-    };
     let info = meta.get(CLIENT_INFO_META);
     let info_str = |k: &str| info.and_then(|i| i.get(k)).and_then(Value::as_str).map(crate::bounded::client_string);
     Ok(Envelope { protocol_version, client_name: info_str("name"), client_version: info_str("version") })
@@ -314,6 +324,31 @@ mod tests {
         // A tools/list names nothing, so no Mcp-Name is needed.
         let list = json!({"_meta": p["_meta"].clone()});
         check_request("tools/list", Some(&list), &headers(&[GOOD[0], ("mcp-method", "tools/list")])).unwrap();
+    }
+
+    #[test]
+    fn the_revision_is_checked_before_anything_that_depends_on_it() {
+        let code =
+            |params: Value, h: &[(&str, &str)]| check_request("tools/list", Some(&params), &headers(h)).unwrap_err();
+        let method = ("mcp-method", "tools/list");
+        // No clientCapabilities, and headers that disagree: still -32022.
+        let future = json!({"_meta": {PROTOCOL_VERSION_META: "2099-01-01"}});
+        let e = code(future.clone(), &[("mcp-protocol-version", "2099-01-01"), method]);
+        assert_eq!(
+            (e.code, e.data.clone().unwrap()["requested"].clone()),
+            (UNSUPPORTED_PROTOCOL_VERSION, json!("2099-01-01"))
+        );
+        assert_eq!(code(future, &[]).code, UNSUPPORTED_PROTOCOL_VERSION, "whatever else the request lacks");
+        // Only the header is unsupported.
+        let current = json!({"_meta": {PROTOCOL_VERSION_META: "2026-07-28"}});
+        assert_eq!(code(current, &[("mcp-protocol-version", "2099-01-01"), method]).code, UNSUPPORTED_PROTOCOL_VERSION);
+        assert_eq!(code(json!({}), &[("mcp-protocol-version", "2099-01-01")]).code, UNSUPPORTED_PROTOCOL_VERSION);
+        // A served revision in the header that differs from _meta's is a mismatch, not unsupported.
+        let caps = json!({"_meta": {PROTOCOL_VERSION_META: "2026-07-28", CLIENT_CAPABILITIES_META: {}}});
+        assert_eq!(code(caps, &[("mcp-protocol-version", "2025-06-18"), method]).code, HEADER_MISMATCH);
+        // A revision that is no string is a malformed _meta.
+        let number = json!({"_meta": {PROTOCOL_VERSION_META: 2026, CLIENT_CAPABILITIES_META: {}}});
+        assert_eq!(code(number, &[method]).code, INVALID_PARAMS);
     }
 
     #[test]

@@ -173,6 +173,13 @@ impl Recorder {
         self.observe(&catalog::TOOL_CALL_DURATION_SECONDS, &[call.tool, call.component], call.duration_s);
     }
 
+    /// `tool_calls_total{outcome="error"}` of a call refused before the tool
+    /// ran (its arguments failed the schema): a tool-level error like any
+    /// other, with no duration, since nothing was invoked.
+    pub fn tool_call_refused(&mut self, tool: &str, component: &str) {
+        self.inc(&catalog::TOOL_CALLS_TOTAL, &[tool, component, ToolOutcome::Error.as_str()], 1);
+    }
+
     /// `tool_discovery_failures_total` of one component, bounded to `known`.
     pub fn discovery_failure<'a>(&mut self, component: &'a str, known: impl IntoIterator<Item = &'a str>) {
         self.inc(&catalog::TOOL_DISCOVERY_FAILURES_TOTAL, &[bounded(component, known)], 1);

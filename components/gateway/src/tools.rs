@@ -1,0 +1,216 @@
+//! The tool components behind the gateway: `tools/list` asks them all for
+//! their tools (the map is cached in the store for `tool_map_ttl_ms`, so a
+//! `tools/call` need not ask every component); `tools/call` checks the
+//! arguments and calls the owner over service chaining with a deadline.
+//! What the answers mean is decided in `spinscope::gateway` (`tool_map`,
+//! `tool_result`); this module does the I/O and the log lines, and
+//! returns its facts for the record.
+
+use crate::context::{Context, MAX_ERROR_CHARS};
+use serde_json::Value;
+use spinscope::gateway::logger::TARGET_GATEWAY;
+use spinscope::gateway::record::{Invocation, ToolCallRecord};
+use spinscope::gateway::tool_map::{self, ToolEntry, ToolMap, DISCOVERY_TIMEOUT, MAX_METADATA_BYTES};
+use spinscope::gateway::tool_result::{self, Bounds, ToolAnswer};
+use spinscope::gateway::{Answer, GatewayError};
+use spinscope::keys;
+use spinscope::log::Level;
+use spinscope::mcp::{self, Tool};
+use spinscope::redact::{redact_arguments, redact_message, RedactionPolicy};
+use spinscope_spin::outbound::{self, Outgoing, Reply, SendFailure};
+use spinscope_spin::{random_bytes, time};
+
+/// Longest `detail` (a trap's backtrace) logged, in characters.
+const MAX_DETAIL_CHARS: usize = 4000;
+
+/// What a tools step found, for the record.
+#[derive(Default)]
+pub struct CallFacts {
+    /// The tool a `tools/call` named (`_other` when no component lists it).
+    pub tool: Option<String>,
+    /// Components that did not list their tools.
+    pub discovery_failures: Vec<String>,
+    /// The call made, and the outputs it had cut.
+    pub called: Option<(ToolCallRecord, u64)>,
+    /// A tool-level error answered as a result (`isError: true`).
+    pub tool_error: Option<GatewayError>,
+}
+
+/// The transport's account as plain data.
+fn answer(reply: Result<Reply, SendFailure>) -> ToolAnswer {
+    match reply {
+        Ok(r) => ToolAnswer::Answered { status: r.status, body: r.body, truncated: r.truncated },
+        Err(SendFailure::Timeout) => ToolAnswer::Timeout,
+        Err(SendFailure::Http(code)) => ToolAnswer::HttpError(code),
+        Err(e) => ToolAnswer::Unreachable(e.to_string()),
+    }
+}
+
+/// `tools/list`: always discovers afresh (a client listing tools wants the
+/// current set), one page at a time.
+pub fn list(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Result<Value, GatewayError> {
+    let cursor = mcp::list_cursor(params)?.map(str::to_string);
+    let cached = cached_map(cx);
+    let map = discover(cx, cached.as_ref(), facts);
+    let all: Vec<Tool> = map.tools.into_iter().map(|e| e.tool).collect();
+    let (page, next) = mcp::paginate(&all, cursor.as_deref(), cx.config.tools_page_size)?;
+    Ok(mcp::tools_list_result(&page, next.as_deref()))
+}
+
+/// `tools/call`: a JSON-RPC error only for a request that cannot be
+/// served (unknown tool; invalid arguments before 2025-11-25); a tool that
+/// fails gives a result with `isError`.
+pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Result<Value, GatewayError> {
+    let call = mcp::parse_call_tool_params(params)?;
+    let Some(entry) = find_tool(cx, &call.name, facts) else {
+        facts.tool = Some(spinscope::metrics::OTHER.to_string());
+        return Err(GatewayError::UnknownTool { name: spinscope::bounded::client_string(&call.name) });
+    };
+    facts.tool = Some(entry.tool.name.clone());
+    if cx.config.validate_tool_arguments {
+        if let Err(problem) = mcp::validate_arguments(&entry.tool.input_schema, &call.arguments) {
+            let error = GatewayError::InvalidToolArguments { tool: call.name, component: entry.component, problem };
+            if cx.mapping(&error).answer != Answer::ToolError {
+                return Err(error);
+            }
+            let result = mcp::tool_error_result(&error.to_string());
+            facts.tool_error = Some(error);
+            return Ok(result);
+        }
+    }
+    Ok(invoke(cx, &entry, &call.arguments, facts))
+}
+
+fn cached_map(cx: &Context) -> Option<ToolMap> {
+    let bytes = cx.store().ok()?.get(keys::TOOL_MAP).ok()??;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The owner of `tool`: from the cached map when fresh and it knows the
+/// tool, else from a new discovery.
+fn find_tool(cx: &Context, tool: &str, facts: &mut CallFacts) -> Option<ToolEntry> {
+    let cached = cached_map(cx);
+    let now = time::now_unix_ms();
+    match cached.as_ref().filter(|m| m.is_fresh(now, cx.config.tool_map_ttl)).and_then(|m| m.find(tool)) {
+        Some(entry) => Some(entry.clone()),
+        None => discover(cx, cached.as_ref(), facts).find(tool).cloned(),
+    }
+}
+
+/// Asks every tool component for its tools, all at once; logs what failed
+/// and caches the map unless `cached` says the same.
+fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallFacts) -> ToolMap {
+    let components = &cx.config.tool_components;
+    let timeout = DISCOVERY_TIMEOUT.min(cx.config.tool_timeout);
+    let requests = components
+        .iter()
+        .map(|c| Outgoing::get(tool_map::component_url(c, "/")).header("accept", "application/json"))
+        .collect();
+    let listings = outbound::send_all(requests, timeout, MAX_METADATA_BYTES)
+        .into_iter()
+        .map(|reply| tool_map::read_listing(answer(reply), timeout))
+        .collect();
+    let discovery = tool_map::assemble(components, listings, time::now_unix_ms());
+    let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
+    for failure in &discovery.failures {
+        facts.discovery_failures.push(failure.component.clone());
+        // A component's answer may quote anything, secrets included.
+        let error = redact_message(&failure.reason.to_string(), &policy, MAX_ERROR_CHARS);
+        let line = cx
+            .log
+            .line(Level::Warn, TARGET_GATEWAY, "Tool component did not list its tools")
+            .field("component_id", failure.component.as_str())
+            .field("error", error.as_str());
+        cx.log.emit(line);
+    }
+    for dup in &discovery.duplicates {
+        let line = cx
+            .log
+            .line(Level::Error, TARGET_GATEWAY, "Duplicate tool name: the first component keeps it")
+            .field("tool_name", dup.tool.as_str())
+            .field("component_id", dup.ignored.as_str())
+            .field("kept_by", dup.kept.as_str());
+        cx.log.emit(line);
+    }
+    if let Ok(store) = cx.store() {
+        if discovery.map.worth_saving(cached, cx.config.tool_map_ttl) {
+            let _ = store.set(keys::TOOL_MAP, &serde_json::to_vec(&discovery.map).expect("tool map serializes"));
+        }
+    }
+    discovery.map
+}
+
+/// Calls one tool and always returns a `CallToolResult`. A failure is told
+/// twice: the client gets a short message; the log line and the span get
+/// the whole story, redacted.
+fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFacts) -> Value {
+    let (tool, component) = (entry.tool.name.as_str(), entry.component.as_str());
+    let started_ns = time::monotonic_ns();
+    let span = cx.record.trace.child(&random_bytes::<8>());
+    let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
+    let logging = cx.log.enabled(spinscope::gateway::logger::TARGET_INVOCATION, Level::Error);
+    let logged_arguments = if logging { redact_arguments(arguments, &policy) } else { String::new() };
+    let line = |level: Level, message: &str| {
+        cx.log.call_line(level, message, &cx.record, tool, component).field("tool_span_id", span.span_id_hex())
+    };
+    cx.log.emit(line(Level::Debug, "Tool invocation started").field("arguments", logged_arguments.as_str()));
+
+    let mut request = Outgoing::post(tool_map::tool_url(component, tool), arguments.to_string())
+        .header("content-type", "application/json")
+        .header("traceparent", span.traceparent())
+        .header("x-request-id", cx.record.request_id.as_str());
+    if let Some(state) = &span.tracestate {
+        request = request.header("tracestate", state.as_str());
+    }
+    if let Some(baggage) = &cx.baggage {
+        request = request.header("baggage", baggage.as_str());
+    }
+    let max_output = cx.config.max_output_bytes;
+    let hard_cap = max_output.saturating_mul(8).max(8 << 20);
+    let reply = outbound::send(request, cx.config.tool_timeout, hard_cap);
+    let execution_ms = match &reply {
+        Ok(r) => r.elapsed.as_secs_f64() * 1e3,
+        Err(_) => (time::monotonic_ns() - started_ns) as f64 / 1e6,
+    };
+    // Redaction runs only for who reads it: the failure line, the exported span.
+    let reported = logging || cx.config.otlp_traces_endpoint.is_some();
+    let bounds = Bounds { timeout_ms: cx.config.tool_timeout.as_millis() as u64, hard_cap, reported };
+    let mut ending = tool_result::interpret(tool, answer(reply), bounds);
+    if let Some(original) = tool_result::limit_output(&mut ending.result, max_output) {
+        ending.output_truncated += 1;
+        let truncated = line(Level::Warn, "Tool output truncated")
+            .field_u64("output_bytes", original as u64)
+            .field_u64("max_output_bytes", max_output as u64);
+        cx.log.emit(truncated);
+    }
+
+    let ended_ns = time::monotonic_ns();
+    let outcome = ending.outcome();
+    let failure = ending.failure.as_ref();
+    let (level, message) = match failure {
+        None => (Level::Debug, "Tool invocation completed successfully"),
+        Some(f) => (cx.mapping(&f.error).level, "Tool invocation failed"),
+    };
+    let error = failure.filter(|_| reported).map(|f| redact_message(&f.text, &policy, MAX_ERROR_CHARS));
+    let detail = failure
+        .and_then(|f| f.detail.as_deref())
+        .filter(|_| logging)
+        .map(|d| redact_message(d, &policy, MAX_DETAIL_CHARS));
+    let done = line(level, message)
+        .field("arguments", logged_arguments.as_str())
+        .field_u64("duration_ms", ((ended_ns - started_ns) as f64 / 1e6).round() as u64)
+        .field_u64("execution_ms", execution_ms.round() as u64)
+        .field("outcome", outcome.as_str())
+        .field_opt("error", error.as_deref())
+        .field_opt("detail", detail);
+    cx.log.emit(done);
+    let invocation = Invocation {
+        span,
+        start_offset_ns: started_ns.saturating_sub(cx.record.began_ns),
+        end_offset_ns: ended_ns.saturating_sub(cx.record.began_ns),
+    };
+    let call = ToolCallRecord { component: component.to_string(), outcome, invocation: Some(invocation), error };
+    facts.called = Some((call, ending.output_truncated));
+    facts.tool_error = ending.failure.map(|f| f.error);
+    ending.result
+}

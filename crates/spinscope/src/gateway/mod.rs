@@ -1,0 +1,32 @@
+//! The gateway's decisions, native and wasm-free, so each has a unit test:
+//! the request's one record and its renderings (metrics, access line,
+//! spans), the one error type and its one mapping, the order of the
+//! checks, tool-result shaping, the tool map and component URLs. The
+//! gateway component (`components/gateway`) is the Spin adapter around
+//! them: request I/O, the store, outbound calls, and the order of steps.
+//!
+//! - [`error`]: [`GatewayError`] and [`GatewayError::map`], what each
+//!   failure means for every status, code, count, log line and span;
+//! - [`admission`]: the admission checks' order and those that need no store;
+//! - [`route`]: HTTP method → action, JSON-RPC method → operation;
+//! - [`record`]: [`RequestRecord`], written only through its fact methods;
+//! - [`report`], [`spans`]: the record rendered as metrics, access line, spans;
+//! - [`tool_result`]: a tool component's answer as a `CallToolResult`;
+//! - [`tool_map`]: which component owns which tool, and their URLs;
+//! - [`logger`]: the request's log lines and their correlation fields;
+//! - [`reply`]: the HTTP answer as data.
+
+pub mod admission;
+pub mod error;
+pub mod logger;
+pub mod record;
+pub mod reply;
+pub mod report;
+pub mod route;
+pub mod spans;
+pub mod tool_map;
+pub mod tool_result;
+
+pub use error::{Answer, Answering, GatewayError, Mapping, ToolFailure};
+pub use record::RequestRecord;
+pub use reply::Reply;

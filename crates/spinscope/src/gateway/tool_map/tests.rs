@@ -1,0 +1,103 @@
+use super::*;
+use serde_json::json;
+
+fn tool(name: &str) -> Tool {
+    Tool::new(name, json!({"type": "object"}))
+}
+
+fn listing(names: &[&str]) -> ToolAnswer {
+    let tools: Vec<Tool> = names.iter().map(|n| tool(n)).collect();
+    ToolAnswer::Answered { status: 200, body: serde_json::to_vec(&tools).unwrap(), truncated: false }
+}
+
+#[test]
+fn tool_names_are_one_escaped_path_segment() {
+    assert_eq!(tool_url("text-tools", "word_count"), "http://text-tools.spin.internal/word_count");
+    assert_eq!(tool_url("c", "a.b-c_d~e"), "http://c.spin.internal/a.b-c_d~e");
+    assert_eq!(tool_url("c", "../admin?x=1#f"), "http://c.spin.internal/..%2Fadmin%3Fx%3D1%23f");
+    assert_eq!(tool_url("c", "naïve tool"), "http://c.spin.internal/na%C3%AFve%20tool");
+    assert_eq!(component_url("calc", "/"), "http://calc.spin.internal/");
+}
+
+#[test]
+fn listings_are_read_or_refused_with_a_reason() {
+    let t = Duration::from_millis(250);
+    assert_eq!(read_listing(listing(&["a", "b"]), t).unwrap().len(), 2);
+    assert_eq!(read_listing(ToolAnswer::Timeout, t), Err(ListingError::Timeout { ms: 250 }));
+    assert_eq!(
+        read_listing(ToolAnswer::Answered { status: 404, body: vec![], truncated: false }, t),
+        Err(ListingError::Status(404))
+    );
+    assert_eq!(
+        read_listing(ToolAnswer::Answered { status: 200, body: vec![], truncated: true }, t),
+        Err(ListingError::TooLarge)
+    );
+    let not_tools = read_listing(ToolAnswer::Answered { status: 200, body: b"{}".to_vec(), truncated: false }, t);
+    assert!(matches!(not_tools, Err(ListingError::NotTools(_))));
+    assert_eq!(
+        ListingError::Status(500).to_string(),
+        "metadata request answered HTTP 500",
+        "the log line reads as before"
+    );
+}
+
+#[test]
+fn the_first_component_keeps_a_duplicate_name() {
+    let components = ["text-tools".to_string(), "calc".to_string(), "dead".to_string()];
+    let t = Duration::from_secs(1);
+    let listings = vec![
+        read_listing(listing(&["word_count", "sum"]), t),
+        read_listing(listing(&["sum", "mean"]), t),
+        read_listing(ToolAnswer::Timeout, t),
+    ];
+    let d = assemble(&components, listings, 42);
+    let owners: Vec<(&str, &str)> = d.map.tools.iter().map(|e| (e.tool.name.as_str(), e.component.as_str())).collect();
+    assert_eq!(owners, [("word_count", "text-tools"), ("sum", "text-tools"), ("mean", "calc")]);
+    assert_eq!(d.duplicates, [Duplicate { tool: "sum".into(), kept: "text-tools".into(), ignored: "calc".into() }]);
+    assert_eq!(d.failures.len(), 1);
+    assert_eq!(d.failures[0].component, "dead");
+    assert_eq!(d.map.fetched_at_ms, 42);
+    assert_eq!(d.map.find("mean").unwrap().component, "calc");
+    assert!(d.map.find("nope").is_none());
+}
+
+#[test]
+fn an_unchanged_fresh_map_is_not_written_again() {
+    let ttl = Duration::from_secs(60);
+    let entry = |c: &str| ToolEntry { component: c.into(), tool: tool("wc") };
+    let cached = ToolMap { fetched_at_ms: 1_000, tools: vec![entry("text-tools")] };
+    let same = ToolMap { fetched_at_ms: 20_000, ..cached.clone() };
+    assert!(!same.worth_saving(Some(&cached), ttl), "same content, younger than half the TTL");
+    let later = ToolMap { fetched_at_ms: 40_000, ..cached.clone() };
+    assert!(later.worth_saving(Some(&cached), ttl), "refreshed before it goes stale");
+    let moved = ToolMap { fetched_at_ms: 2_000, tools: vec![entry("calc")] };
+    assert!(moved.worth_saving(Some(&cached), ttl), "the owner changed");
+    assert!(cached.worth_saving(None, ttl));
+}
+
+#[test]
+fn tool_maps_compare_every_field_of_every_tool() {
+    let a = ToolMap { fetched_at_ms: 1, tools: vec![ToolEntry { component: "c".into(), tool: tool("wc") }] };
+    let mut b = ToolMap { fetched_at_ms: 2, ..a.clone() };
+    assert!(a.same_content(&b), "the time is not content");
+    b.tools[0].tool.description = Some("counts words".into());
+    assert!(!a.same_content(&b));
+    let mut c = a.clone();
+    c.tools[0].tool.extra.insert("icons".into(), json!([]));
+    assert!(!a.same_content(&c), "fields this code does not know count too");
+}
+
+#[test]
+fn freshness_is_the_ttl() {
+    let map = ToolMap { fetched_at_ms: 1_000, tools: vec![] };
+    assert!(map.is_fresh(1_999, Duration::from_secs(1)));
+    assert!(!map.is_fresh(2_000, Duration::from_secs(1)));
+    assert!(map.is_fresh(500, Duration::from_secs(1)), "a clock stepping back keeps it fresh");
+}
+
+#[test]
+fn a_map_written_by_an_earlier_build_still_reads() {
+    let old = json!({"fetched_at_ms": 5, "tools": [], "store_encoding": "le"});
+    let map: ToolMap = serde_json::from_value(old).unwrap();
+    assert_eq!(map.fetched_at_ms, 5);
+}
