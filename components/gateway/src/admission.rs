@@ -4,11 +4,11 @@
 //! in it), and the body read under its size limit.
 
 use crate::context::Context;
-use futures::StreamExt;
 use spin_sdk::http::IncomingRequest;
 use spinscope::auth::{RateDecision, RateWindow};
 use spinscope::gateway::admission::{precheck, Credentials};
 use spinscope::gateway::GatewayError;
+use spinscope_spin::body::{self, BodyError};
 use spinscope_spin::in_flight::{self, Slot};
 use spinscope_spin::{rate_limit, time};
 
@@ -73,37 +73,12 @@ fn within_rate_limit(cx: &Context, tenant: &str, now: u64) -> Result<(), Gateway
     }
 }
 
-/// Bytes past `max_request_bytes` read and thrown away before a 413, so a
-/// client that sent a little too much gets its answer on a clean
-/// connection (closing on unread data resets it, and the answer with it).
-/// Anything larger is refused without reading further.
-const DRAIN_BYTES: usize = 1 << 20;
-
-/// Reads the body, refusing it (413) once it passes the limit: at once when
-/// `Content-Length` says it is far over, else after reading (not keeping)
-/// at most [`DRAIN_BYTES`] more.
+/// Reads the body under `max_request_bytes` (413 past it).
 pub async fn read_body(cx: &Context, request: IncomingRequest) -> Result<Vec<u8>, GatewayError> {
     let max = cx.config.max_request_bytes;
-    let too_large = GatewayError::PayloadTooLarge { max };
     let announced = cx.header("content-length").and_then(|v| v.trim().parse::<usize>().ok());
-    if announced.is_some_and(|len| len > max.saturating_add(DRAIN_BYTES)) {
-        return Err(too_large);
-    }
-    let mut body = Vec::new();
-    let mut read = 0usize;
-    let mut stream = request.into_body_stream();
-    while let Some(chunk) = stream.next().await {
-        let bytes = chunk.map_err(|e| GatewayError::BodyUnreadable(e.to_string()))?;
-        read += bytes.len();
-        if read > max.saturating_add(DRAIN_BYTES) {
-            return Err(too_large);
-        }
-        if read <= max {
-            body.extend_from_slice(&bytes);
-        }
-    }
-    if read > max {
-        return Err(too_large);
-    }
-    Ok(body)
+    body::read_limited(request, max, announced).await.map_err(|e| match e {
+        BodyError::TooLarge => GatewayError::PayloadTooLarge { max },
+        BodyError::Unreadable(e) => GatewayError::BodyUnreadable(e),
+    })
 }

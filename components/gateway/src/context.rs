@@ -59,7 +59,7 @@ impl Context {
         let trace = trace_from(&headers, None);
         let log = Logger::new(&loaded.config, &request_id, &trace, time::now_unix_ms);
         let mut record = RequestRecord::new(request_id, began_ns, time::now_unix_ms(), trace);
-        record.http_method = method_name(request.method());
+        record.http_method = spinscope_spin::head::method_name(&request.method());
         let baggage = find(&headers, "baggage").and_then(forwardable_baggage).map(str::to_string);
         Context {
             config: loaded.config,
@@ -168,20 +168,4 @@ fn find<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 fn trace_from(headers: &[(String, String)], meta: Option<&Value>) -> TraceContext {
     TraceContext::from_incoming(find(headers, "traceparent"), find(headers, "tracestate"), meta, &random_bytes::<24>())
-}
-
-fn method_name(method: spin_sdk::http::Method) -> String {
-    use spin_sdk::http::Method;
-    match method {
-        Method::Get => "GET".into(),
-        Method::Head => "HEAD".into(),
-        Method::Post => "POST".into(),
-        Method::Put => "PUT".into(),
-        Method::Delete => "DELETE".into(),
-        Method::Patch => "PATCH".into(),
-        Method::Options => "OPTIONS".into(),
-        Method::Connect => "CONNECT".into(),
-        Method::Trace => "TRACE".into(),
-        Method::Other(m) => m.to_ascii_uppercase(),
-    }
 }

@@ -17,7 +17,6 @@ mod admission;
 mod context;
 mod finish;
 mod handshake;
-mod reply;
 mod rpc;
 mod tools;
 
@@ -27,7 +26,7 @@ use spin_sdk::http_component;
 use spinscope::gateway::route::{self, HttpAction};
 use spinscope::gateway::{GatewayError, Reply};
 use spinscope::mcp;
-use spinscope_spin::time;
+use spinscope_spin::{stream_reply, time};
 
 /// The server's name, as `initialize` and modern results give it.
 pub(crate) const SERVER_NAME: &str = "spinscope";
@@ -42,7 +41,7 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
         Err(error) => cx.fail(error),
     };
     let (status, body_len) = (reply.status, reply.body.len());
-    reply::send(response_out, reply, &cx.record.request_id).await;
+    stream_reply::send(response_out, reply, &cx.record.request_id).await;
     finish::finish(&mut cx, status, body_len);
 }
 

@@ -8,7 +8,7 @@ use crate::context::Context;
 use crate::tools::{self, CallFacts};
 use crate::{handshake, SERVER_NAME, VERSION};
 use serde_json::{json, Value};
-use spinscope::gateway::record::SessionsMoved;
+use spinscope::gateway::record::{ClientFacts, SessionsMoved, INVALID_MESSAGE};
 use spinscope::gateway::route::{self, Operation};
 use spinscope::gateway::{GatewayError, Reply};
 use spinscope::mcp::modern::{self, CacheScope, Era};
@@ -18,7 +18,7 @@ use spinscope::mcp::{self, Incoming};
 /// a notification or response 202.
 pub fn handle(cx: &mut Context, body: &[u8]) -> Result<Reply, GatewayError> {
     let message = mcp::parse_message(body).map_err(|e| {
-        cx.record.message(spinscope::gateway::record::INVALID_MESSAGE, None);
+        cx.record.message(INVALID_MESSAGE, None);
         GatewayError::from(e)
     })?;
     let era = modern::era(message.method(), message.params(), cx.header(mcp::PROTOCOL_VERSION_HEADER));
@@ -37,7 +37,11 @@ pub fn handle(cx: &mut Context, body: &[u8]) -> Result<Reply, GatewayError> {
         Incoming::Notification { method, params } => {
             cx.record.message(&method, None);
             match era {
-                Era::Modern => cx.record.client(modern_notification(cx, params.as_ref())?),
+                Era::Modern => {
+                    let version =
+                        modern::notification_version(params.as_ref(), cx.header(mcp::PROTOCOL_VERSION_HEADER))?;
+                    cx.record.client(ClientFacts { protocol_version: version.into(), ..ClientFacts::default() });
+                }
                 Era::Handshake => in_session(cx)?,
             }
             Ok(Reply::new(202))
@@ -86,11 +90,7 @@ fn modern_request(cx: &mut Context, method: &str, params: Option<&Value>) -> Res
         }
         GatewayError::from(e)
     })?;
-    cx.record.client(spinscope::gateway::record::ClientFacts {
-        protocol_version: envelope.protocol_version.to_string(),
-        name: envelope.client_name,
-        version: envelope.client_version,
-    });
+    cx.record.client(envelope.into());
     let ttl_ms = cx.config.tool_map_ttl.as_millis() as u64;
     // One tool list for every caller, but behind keys it is still theirs:
     // shared caches may keep it only in open mode.
@@ -106,23 +106,6 @@ fn modern_request(cx: &mut Context, method: &str, params: Option<&Value>) -> Res
     };
     result = modern::complete(result, SERVER_NAME, VERSION);
     Ok(result)
-}
-
-/// The revision defines no notification a client sends over HTTP; one is
-/// acknowledged, unless it names a revision not served.
-fn modern_notification(
-    cx: &Context,
-    params: Option<&Value>,
-) -> Result<spinscope::gateway::record::ClientFacts, GatewayError> {
-    let meta_version =
-        params.and_then(|p| p.get("_meta")).and_then(|m| m.get(modern::PROTOCOL_VERSION_META)).and_then(Value::as_str);
-    let version = cx.header(mcp::PROTOCOL_VERSION_HEADER).or(meta_version).unwrap_or("");
-    match mcp::MODERN_VERSIONS.iter().find(|v| **v == version) {
-        Some(v) => {
-            Ok(spinscope::gateway::record::ClientFacts { protocol_version: v.to_string(), ..Default::default() })
-        }
-        None => Err(GatewayError::UnsupportedRevision { requested: spinscope::bounded::client_string(version) }),
-    }
 }
 
 /// The tools, in either era: the step returns its facts, written here.

@@ -10,15 +10,15 @@ use crate::context::{Context, MAX_ERROR_CHARS};
 use serde_json::Value;
 use spinscope::gateway::logger::TARGET_GATEWAY;
 use spinscope::gateway::record::{Invocation, ToolCallRecord};
-use spinscope::gateway::tool_map::{self, ToolEntry, ToolMap, DISCOVERY_TIMEOUT, MAX_METADATA_BYTES};
-use spinscope::gateway::tool_result::{self, Bounds, ToolAnswer};
+use spinscope::gateway::tool_map::{self, ToolEntry, ToolMap, DISCOVERY_TIMEOUT};
+use spinscope::gateway::tool_result::{self, Bounds};
 use spinscope::gateway::{Answer, GatewayError};
 use spinscope::keys;
 use spinscope::log::Level;
 use spinscope::mcp::{self, Tool};
 use spinscope::redact::{redact_arguments, redact_message, RedactionPolicy};
-use spinscope_spin::outbound::{self, Outgoing, Reply, SendFailure};
-use spinscope_spin::{random_bytes, time};
+use spinscope_spin::outbound::{self, Outgoing};
+use spinscope_spin::{random_bytes, time, tool_components};
 
 /// Longest `detail` (a trap's backtrace) logged, in characters.
 const MAX_DETAIL_CHARS: usize = 4000;
@@ -34,16 +34,6 @@ pub struct CallFacts {
     pub called: Option<(ToolCallRecord, u64)>,
     /// A tool-level error answered as a result (`isError: true`).
     pub tool_error: Option<GatewayError>,
-}
-
-/// The transport's account as plain data.
-fn answer(reply: Result<Reply, SendFailure>) -> ToolAnswer {
-    match reply {
-        Ok(r) => ToolAnswer::Answered { status: r.status, body: r.body, truncated: r.truncated },
-        Err(SendFailure::Timeout) => ToolAnswer::Timeout,
-        Err(SendFailure::Http(code)) => ToolAnswer::HttpError(code),
-        Err(e) => ToolAnswer::Unreachable(e.to_string()),
-    }
 }
 
 /// `tools/list`: always discovers afresh (a client listing tools wants the
@@ -102,13 +92,9 @@ fn find_tool(cx: &Context, tool: &str, facts: &mut CallFacts) -> Option<ToolEntr
 fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallFacts) -> ToolMap {
     let components = &cx.config.tool_components;
     let timeout = DISCOVERY_TIMEOUT.min(cx.config.tool_timeout);
-    let requests = components
-        .iter()
-        .map(|c| Outgoing::get(tool_map::component_url(c, "/")).header("accept", "application/json"))
-        .collect();
-    let listings = outbound::send_all(requests, timeout, MAX_METADATA_BYTES)
+    let listings = tool_components::list_tools(components, timeout)
         .into_iter()
-        .map(|reply| tool_map::read_listing(answer(reply), timeout))
+        .map(|reply| tool_map::read_listing(tool_components::answer(reply), timeout))
         .collect();
     let discovery = tool_map::assemble(components, listings, time::now_unix_ms());
     let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
@@ -175,7 +161,7 @@ fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFa
     // Redaction runs only for who reads it: the failure line, the exported span.
     let reported = logging || cx.config.otlp_traces_endpoint.is_some();
     let bounds = Bounds { timeout_ms: cx.config.tool_timeout.as_millis() as u64, hard_cap, reported };
-    let mut ending = tool_result::interpret(tool, answer(reply), bounds);
+    let mut ending = tool_result::interpret(tool, tool_components::answer(reply), bounds);
     if let Some(original) = tool_result::limit_output(&mut ending.result, max_output) {
         ending.output_truncated += 1;
         let truncated = line(Level::Warn, "Tool output truncated")

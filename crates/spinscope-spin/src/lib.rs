@@ -9,11 +9,15 @@
 //! - [`vars`]: application variables over `wasi:config/store`;
 //! - [`outbound`]: concurrent outgoing HTTP with a deadline over
 //!   `wasi:http/outgoing-handler` (spin-sdk's `send` cannot time out);
-//! - [`metrics_sink`]: the metrics in the store, written and read, and
-//!   [`metrics_fold`], their layout on SQLite stores;
+//! - [`metrics_sink`]: the metrics in the store, written and read, in the
+//!   [`metrics_layout`] the store keeps exact ([`metrics_fold`] on SQLite
+//!   stores);
 //! - [`sessions`]: the MCP session records, ended exactly once and swept;
+//! - [`in_flight`] and [`rate_limit`]: the gateway's admission counters;
+//! - [`stream_reply`]: an answer built whole, sent before the bookkeeping;
 //! - [`startup`]: the app's recorded start time;
 //! - [`settings`]: the configuration, read once per request;
+//! - [`body`]: a request body read under a size limit;
 //! - [`gate`]: the API-key check of the read-only components;
 //! - [`refusals`]: the count of requests refused for want of a key;
 //! - [`head`], [`respond`]: their request head (bodies refused unread),
@@ -25,17 +29,22 @@
 
 #![warn(missing_docs)]
 
+pub mod body;
 pub mod gate;
 pub mod head;
+pub mod in_flight;
 pub mod kv;
 pub mod metrics_fold;
+pub mod metrics_layout;
 pub mod metrics_sink;
 pub mod outbound;
+pub mod rate_limit;
 pub mod refusals;
 pub mod respond;
 pub mod sessions;
 pub mod settings;
 pub mod startup;
+pub mod stream_reply;
 pub mod time;
 pub mod tool_components;
 pub mod vars;

@@ -4,14 +4,19 @@
 //! and asks every component for its list, all at once under one deadline.
 
 use crate::outbound::{self, Outgoing, Reply, SendFailure};
+use spinscope::gateway::tool_map::{component_url, MAX_METADATA_BYTES};
+use spinscope::gateway::tool_result::ToolAnswer;
 use std::time::Duration;
 
-/// The largest tool list read from a component.
-pub const MAX_METADATA_BYTES: usize = 4 << 20;
-
-/// `path` on `component`, reached by Spin service chaining.
-pub fn component_url(component: &str, path: &str) -> String {
-    format!("http://{component}.spin.internal{path}")
+/// The transport's account of one call as plain data, for the library's
+/// decisions (`spinscope::gateway::tool_result`, `tool_map`).
+pub fn answer(reply: Result<Reply, SendFailure>) -> ToolAnswer {
+    match reply {
+        Ok(r) => ToolAnswer::Answered { status: r.status, body: r.body, truncated: r.truncated },
+        Err(SendFailure::Timeout) => ToolAnswer::Timeout,
+        Err(SendFailure::Http(code)) => ToolAnswer::HttpError(code),
+        Err(e) => ToolAnswer::Unreachable(e.to_string()),
+    }
 }
 
 /// Every component's answer to `GET /`, in the order given, asked

@@ -112,6 +112,12 @@ pub struct ClientFacts {
     pub version: Option<String>,
 }
 
+impl From<crate::mcp::modern::Envelope> for ClientFacts {
+    fn from(e: crate::mcp::modern::Envelope) -> Self {
+        ClientFacts { protocol_version: e.protocol_version.to_string(), name: e.client_name, version: e.client_version }
+    }
+}
+
 /// How a request moved the sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SessionsMoved {

@@ -161,6 +161,16 @@ pub fn check_request(method: &str, params: Option<&Value>, headers: &[(String, S
     Ok(Envelope { protocol_version, client_name: info_str("name"), client_version: info_str("version") })
 }
 
+/// The revision of a modern notification (the revision defines none a
+/// client sends over HTTP; one is acknowledged unless it names a revision
+/// not served): the header's, else `_meta`'s.
+pub fn notification_version(params: Option<&Value>, header_version: Option<&str>) -> Result<&'static str, RpcError> {
+    let meta_version =
+        params.and_then(|p| p.get("_meta")).and_then(|m| m.get(PROTOCOL_VERSION_META)).and_then(Value::as_str);
+    let version = header_version.or(meta_version).unwrap_or("");
+    MODERN_VERSIONS.into_iter().find(|v| *v == version).ok_or_else(|| unsupported_version(version))
+}
+
 fn mismatch(message: String) -> RpcError {
     RpcError::new(HEADER_MISMATCH, format!("Header mismatch: {message}"))
 }
@@ -349,6 +359,16 @@ mod tests {
         // A revision that is no string is a malformed _meta.
         let number = json!({"_meta": {PROTOCOL_VERSION_META: 2026, CLIENT_CAPABILITIES_META: {}}});
         assert_eq!(code(number, &[method]).code, INVALID_PARAMS);
+    }
+
+    #[test]
+    fn notifications_name_a_served_revision() {
+        let meta = json!({"_meta": {PROTOCOL_VERSION_META: "2026-07-28"}});
+        assert_eq!(notification_version(Some(&meta), None), Ok("2026-07-28"));
+        assert_eq!(notification_version(None, Some("2026-07-28")), Ok("2026-07-28"));
+        let e = notification_version(Some(&meta), Some("2099-01-01")).unwrap_err();
+        assert_eq!(e.code, UNSUPPORTED_PROTOCOL_VERSION, "the header first");
+        assert_eq!(notification_version(None, None).unwrap_err().code, UNSUPPORTED_PROTOCOL_VERSION);
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Sends the HTTP answer (`spinscope::gateway::Reply`, built whole first).
+//! Sends an answer built whole first (`spinscope::gateway::Reply`) on a
+//! `ResponseOutparam`, so a component can do its bookkeeping after the
+//! client has the whole answer.
 
 use futures::SinkExt;
 use spin_sdk::http::{Fields, OutgoingResponse, ResponseOutparam};
