@@ -11,22 +11,13 @@
 //!
 //! So `-2^2` is `-4`, `2^-1` is `0.5` and `2^3^2` is `512`, as in mathematics.
 
-use std::fmt;
-
 /// Deep enough for any honest expression, shallow enough to never exhaust the stack.
 const MAX_DEPTH: usize = 200;
 
 /// Why an expression has no value, with a message meant for the caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct EvalError(String);
-
-impl fmt::Display for EvalError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for EvalError {}
 
 pub fn evaluate(expression: &str) -> Result<f64, EvalError> {
     let mut parser = Parser { chars: expression.chars().collect(), pos: 0, depth: 0 };

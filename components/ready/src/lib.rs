@@ -5,7 +5,7 @@
 //! - `GET /health`: the same verdict, with uptime and each check's status;
 //! - `GET /health/detailed`: the same plus figures per part (gateway
 //!   requests and errors, sessions, per-tool status and calls, store latency),
-//!   read from the metrics shards.
+//!   read from the metrics.
 //!
 //! Readiness results are cached in the store (`keys::READY_CACHE`) for
 //! `ready_cache_ttl_ms`, so frequent polling costs one store read;
@@ -14,8 +14,8 @@
 use serde_json::{json, Map, Value};
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
-use spinscope::config::reads;
-use spinscope::health::{self, elapsed_ms, Check, LoadedConfig, Report, Status, ToolProbe};
+use spinscope::config::{reads, LoadedConfig};
+use spinscope::health::{self, elapsed_ms, Check, Report, Status, ToolProbe};
 use spinscope::keys;
 use spinscope::log::rfc3339_ms;
 use spinscope_spin::head::Head;
@@ -231,7 +231,6 @@ fn parts(report: &Report, loaded: &LoadedConfig, store: &Result<Store, KvError>)
         Err(_) => metrics_sink::Collected::default(),
     };
     let snapshot = &collected.snapshot;
-    let unreadable: Vec<u32> = collected.unreadable.iter().map(|(n, _)| *n).collect();
     let metrics_read_ms = elapsed_ms(began, time::monotonic_ns());
     let mut figures = health::figures(snapshot, &loaded.config.tool_components);
 
@@ -264,9 +263,6 @@ fn parts(report: &Report, loaded: &LoadedConfig, store: &Result<Store, KvError>)
         "latency_ms": kv.map(|c| c.latency_ms),
         "message": kv.map(|c| c.message.clone()),
         "metrics_read_ms": metrics_read_ms,
-        "metrics_shards": loaded.config.metrics_shards,
-        "metrics_shards_read": collected.shards_read,
-        "metrics_shards_unreadable": unreadable,
         "metrics_observations_pending": collected.pending_observations,
         "metrics_observations_unreadable": collected.unreadable_observations.len(),
         "metrics_record_failures": collected.record_failures,

@@ -1,13 +1,12 @@
 //! The request head of the read-only components (`metrics`, `health`,
 //! `ready`, `status`): they take no body, so they never read one. A `GET` or `HEAD`
 //! that announces a body (`Content-Length` above 0, or `Transfer-Encoding`)
-//! is answered 413 at once, any other method 405 by the component, the
-//! body left unread either way: a client streaming hundreds of megabytes at
-//! a probe costs neither memory nor time.
+//! is refused at once ([`BodyAnnounced`], which `respond` answers with
+//! 413), any other method with 405 by the component, the body left unread
+//! either way: a client streaming hundreds of megabytes at a probe costs
+//! neither memory nor time.
 
-use crate::respond::json_response;
-use serde_json::json;
-use spin_sdk::http::{IncomingRequest, Method, Response};
+use spin_sdk::http::{IncomingRequest, Method};
 
 /// The headers of `req`, names in lower case, values as (lossy) text.
 pub fn header_list(req: &IncomingRequest) -> Vec<(String, String)> {
@@ -18,6 +17,27 @@ pub fn header_list(req: &IncomingRequest) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The request's method, upper case, as logs and metrics name it.
+pub fn method_name(method: &Method) -> String {
+    match method {
+        Method::Get => "GET".into(),
+        Method::Head => "HEAD".into(),
+        Method::Post => "POST".into(),
+        Method::Put => "PUT".into(),
+        Method::Delete => "DELETE".into(),
+        Method::Patch => "PATCH".into(),
+        Method::Options => "OPTIONS".into(),
+        Method::Connect => "CONNECT".into(),
+        Method::Trace => "TRACE".into(),
+        Method::Other(m) => m.to_ascii_uppercase(),
+    }
+}
+
+/// A `GET` or `HEAD` request that announces a body: refused unread (413,
+/// the answer `respond` builds from it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyAnnounced;
+
 /// Method, path, query and headers of a request whose body is not read.
 pub struct Head {
     method: Method,
@@ -27,9 +47,9 @@ pub struct Head {
 }
 
 impl Head {
-    /// The head of `req`, or the 413 answer when a `GET` or `HEAD`
+    /// The head of `req`, or [`BodyAnnounced`] when a `GET` or `HEAD`
     /// announces a body.
-    pub fn without_body(req: &IncomingRequest) -> Result<Head, Response> {
+    pub fn without_body(req: &IncomingRequest) -> Result<Head, BodyAnnounced> {
         let headers = header_list(req);
         let path_with_query = req.path_with_query().unwrap_or_else(|| "/".into());
         let (path, query) = path_with_query.split_once('?').unwrap_or((&path_with_query, ""));
@@ -37,8 +57,7 @@ impl Head {
         let announced = head.header("content-length").map(|v| v.trim() != "0").unwrap_or(false)
             || head.header("transfer-encoding").is_some();
         if announced && matches!(head.method, Method::Get | Method::Head) {
-            let body = json!({"status": "error", "message": "this endpoint takes no request body"});
-            return Err(json_response(413, &body, false));
+            return Err(BodyAnnounced);
         }
         Ok(head)
     }

@@ -6,8 +6,6 @@
 //! `delete-many` (Spin's Redis `get-many` takes keys as `KEYS` patterns:
 //! never used there).
 
-use std::fmt;
-
 use crate::bindings::wasi::keyvalue::{atomics, batch, store};
 
 /// An open key-value store (a Spin key-value store label).
@@ -43,21 +41,6 @@ pub enum Encoding {
     /// Decimal text: Spin's Redis store, whose swap reports failure even
     /// when applied and opens a connection each time: never to be used.
     Decimal,
-}
-
-impl Encoding {
-    /// The tag a session record keeps it under (`le` or `dec`).
-    pub fn tag(self) -> &'static str {
-        match self {
-            Encoding::LittleEndian => "le",
-            Encoding::Decimal => "dec",
-        }
-    }
-
-    /// The encoding a [`Encoding::tag`] names.
-    pub fn from_tag(tag: &str) -> Option<Encoding> {
-        [Encoding::LittleEndian, Encoding::Decimal].into_iter().find(|e| e.tag() == tag)
-    }
 }
 
 impl Store {
@@ -195,13 +178,16 @@ impl Store {
 }
 
 /// A key-value store error.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KvError {
     /// No store with that label is configured.
+    #[error("no such key-value store")]
     NoSuchStore,
     /// The store is not granted to this component in `spin.toml`.
+    #[error("access to the key-value store denied (is it in the component's key_value_stores?)")]
     AccessDenied,
     /// Any other error reported by the host.
+    #[error("key-value store error: {0}")]
     Other(String),
 }
 
@@ -214,17 +200,3 @@ impl From<store::Error> for KvError {
         }
     }
 }
-
-impl fmt::Display for KvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KvError::NoSuchStore => f.write_str("no such key-value store"),
-            KvError::AccessDenied => {
-                f.write_str("access to the key-value store denied (is it in the component's key_value_stores?)")
-            }
-            KvError::Other(msg) => write!(f, "key-value store error: {msg}"),
-        }
-    }
-}
-
-impl std::error::Error for KvError {}

@@ -1,8 +1,9 @@
 //! The HTTP answers the read-only components (`metrics`, `health`, `ready`,
 //! `status`) share: JSON bodies that are never cached, `GET` and `HEAD`
-//! only, and one shape for "key required" and "misconfigured".
+//! only, no request body, and one shape for "key required" and
+//! "misconfigured".
 
-use crate::head::Head;
+use crate::head::{BodyAnnounced, Head};
 use serde_json::{json, Value};
 use spin_sdk::http::{IncomingRequest, Method, Response};
 
@@ -14,6 +15,14 @@ pub fn json_response(status: u16, body: &Value, head: bool) -> Response {
         .header("cache-control", "no-store")
         .body(if head { String::new() } else { body.to_string() })
         .build()
+}
+
+/// 413 for a `GET` or `HEAD` that announces a body ([`Head::without_body`]).
+impl From<BodyAnnounced> for Response {
+    fn from(_: BodyAnnounced) -> Response {
+        let body = json!({"status": "error", "message": "this endpoint takes no request body"});
+        json_response(413, &body, false)
+    }
 }
 
 /// `Ok(head)` for `GET` (false) and `HEAD` (true); otherwise the 405 answer

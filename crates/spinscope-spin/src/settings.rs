@@ -4,15 +4,14 @@
 //! silent default, so a component that authenticates fails closed.
 
 use crate::vars;
-use spinscope::config::VarSet;
-use spinscope::health::{self, LoadedConfig};
+use spinscope::config::{self, LoadedConfig, VarSet};
 
 /// Reads and parses the variables in `reads`, the calling component's set
 /// from `spinscope::config::reads` (which `spin.toml` maps exactly; the
 /// others keep their defaults); `problems` names each one that is
 /// unreadable or invalid (the config then holds its default).
 pub fn load(reads: VarSet) -> LoadedConfig {
-    health::load_config(reads, |name| vars::get(name).map_err(|e| e.to_string()))
+    config::load_config(reads, |name| vars::get(name).map_err(|e| e.to_string()))
 }
 
 /// The problems as one message, `variable 'x': why; …`, for the log:

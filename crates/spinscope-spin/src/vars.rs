@@ -1,7 +1,5 @@
 //! Application variables, which Spin serves to components over `wasi:config/store`.
 
-use std::fmt;
-
 use crate::bindings::wasi::config::store;
 
 /// The value of the application variable `name`, or `None` if it is not set.
@@ -15,21 +13,12 @@ pub fn get(name: &str) -> Result<Option<String>, VarError> {
 }
 
 /// Why a variable could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VarError {
     /// The variable provider failed (or rejected the name).
+    #[error("variable provider error: {0}")]
     Upstream(String),
     /// An I/O error on the host.
+    #[error("I/O error reading variable: {0}")]
     Io(String),
 }
-
-impl fmt::Display for VarError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            VarError::Upstream(msg) => write!(f, "variable provider error: {msg}"),
-            VarError::Io(msg) => write!(f, "I/O error reading variable: {msg}"),
-        }
-    }
-}
-
-impl std::error::Error for VarError {}

@@ -12,7 +12,6 @@ mod response;
 
 use request::start;
 use response::{InFlight, Stage};
-use std::fmt;
 use std::time::Duration;
 
 use wasi::clocks::monotonic_clock;
@@ -72,27 +71,18 @@ impl Reply {
 }
 
 /// Why a request produced no [`Reply`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendFailure {
     /// The deadline passed before the response (headers and body) was complete.
+    #[error("timed out")]
     Timeout,
     /// The host reported a `wasi:http` error, e.g. `connection-refused`.
+    #[error("HTTP error: {0}")]
     Http(String),
     /// The request could not be built (bad URL, method or header).
+    #[error("invalid request: {0}")]
     Invalid(String),
 }
-
-impl fmt::Display for SendFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SendFailure::Timeout => f.write_str("timed out"),
-            SendFailure::Http(code) => write!(f, "HTTP error: {code}"),
-            SendFailure::Invalid(why) => write!(f, "invalid request: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for SendFailure {}
 
 /// Sends one request; see [`send_all`].
 pub fn send(request: Outgoing, timeout: Duration, max_response_bytes: usize) -> Result<Reply, SendFailure> {

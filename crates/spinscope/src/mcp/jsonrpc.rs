@@ -101,7 +101,8 @@ impl<'de> Deserialize<'de> for RequestId {
 
 /// A JSON-RPC error to send back, with the id of the request it answers
 /// when known (`None` is rendered as `"id": null`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("JSON-RPC error {code}: {message}")]
 pub struct RpcError {
     /// The id of the request answered; `None` renders as `"id": null`.
     pub id: Option<RequestId>,
@@ -161,14 +162,6 @@ impl RpcError {
         error(self.id.as_ref(), self.code, &self.message, self.data.clone())
     }
 }
-
-impl fmt::Display for RpcError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "JSON-RPC error {}: {}", self.code, self.message)
-    }
-}
-
-impl std::error::Error for RpcError {}
 
 /// A response object a client sent to us (answering a server request).
 #[derive(Debug, Clone, PartialEq)]
