@@ -32,13 +32,6 @@ pub struct Session {
     /// The tenant that owns it (`None` in open mode).
     #[serde(default)]
     pub tenant: Option<String>,
-    /// The counter encoding ([`crate::kv::Encoding::tag`]) of the store
-    /// holding this record, when the metrics live there too: the session's
-    /// later requests take the metrics layout from it instead of reading the
-    /// marker (docs/metrics.md). A record describes the store it is in, so
-    /// it cannot be stale.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store_encoding: Option<String>,
 }
 
 impl Session {
