@@ -10,7 +10,7 @@ use spinscope::config::{reads, Config};
 use spinscope::keys;
 use spinscope::metrics::{self, catalog, Recorder, RenderContext, Snapshot};
 use spinscope_spin::head::Head;
-use spinscope_spin::{gate, kv, metrics_sink, respond, sessions, settings, time};
+use spinscope_spin::{gate, in_flight, kv, metrics_sink, respond, sessions, settings, time};
 
 /// The live session records (`(id, record)`), for the open-mode JSON.
 fn session_records(store: &kv::Store) -> Vec<(String, serde_json::Value)> {
@@ -45,7 +45,7 @@ fn text(status: u16, body: String) -> Response {
 fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
     let req = match Head::without_body(&req) {
         Ok(head) => head,
-        Err(refused) => return Ok(refused),
+        Err(refused) => return Ok(Response::from(refused)),
     };
     if !matches!(req.method(), Method::Get | Method::Head) {
         return Ok(Response::builder().status(405).header("allow", "GET, HEAD").body(()).build());
@@ -63,7 +63,7 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
     }
     // A store that cannot be read is a failed scrape (Prometheus records it
     // in `up`), never a page of zeros.
-    let (snapshot, skipped) = match collect(&config) {
+    let snapshot = match collect(&config) {
         Ok(collected) => collected,
         Err(e) => return Ok(text(503, format!("metrics store unavailable: {e}\n"))),
     };
@@ -84,21 +84,11 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
             }
             extra.insert("tenants".into(), snapshot.activity().tenants_json());
         }
-        if !skipped.is_empty() {
-            extra.insert("skipped_shards".into(), serde_json::json!(skipped));
-        }
         ("application/json", metrics::render_json_text(&snapshot, &context, &extra))
     } else if accept.contains("application/openmetrics-text") {
         (metrics::OPENMETRICS_CONTENT_TYPE, metrics::render_openmetrics(&snapshot, &context))
     } else {
-        let mut text = metrics::render_prometheus(&snapshot, &context);
-        if !skipped.is_empty() {
-            // A comment: scrapers ignore it, a person reading the page sees it.
-            text.push_str(&format!(
-                "# spinscope: skipped unreadable metrics shard(s) {skipped:?}; see /health/detailed\n"
-            ));
-        }
-        (metrics::PROMETHEUS_CONTENT_TYPE, text)
+        (metrics::PROMETHEUS_CONTENT_TYPE, metrics::render_prometheus(&snapshot, &context))
     };
     Ok(Response::builder()
         .status(200)
@@ -108,32 +98,27 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
         .build())
 }
 
-/// Every shard merged (see `metrics_sink::collect`), with the in-flight
-/// gauge and the counter of failed recordings, and the shards that could
-/// not be decoded (left as they are, reported, never overwritten). A store
-/// error fails the scrape (503): partial numbers would look like counter
-/// resets.
-fn collect(config: &Config) -> Result<(Snapshot, Vec<u32>), kv::KvError> {
+/// Every metric merged (see `metrics_sink::collect`), with the in-flight
+/// gauge and the counter of failed recordings. A store error fails the
+/// scrape (503): partial numbers would look like counter resets.
+fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
     let store = kv::Store::open_default()?;
     let metrics_store = metrics_sink::metrics_store(config, Some(&store))?;
     sweep_sessions(&store, &metrics_store, config);
-    if let Err(e) = metrics_sink::drop_stale_in_flight(&store, time::now_unix_ms()) {
+    if let Err(e) = in_flight::drop_stale(&store, time::now_unix_ms()) {
         eprintln!("stale in-flight counters not dropped: {e}");
     }
     let collected = metrics_sink::collect(&metrics_store, config);
     if let Some(e) = collected.store_error {
         return Err(e);
     }
-    for (shard, reason) in &collected.unreadable {
-        eprintln!("skipping metrics shard {shard}: {reason}");
-    }
     for key in &collected.unreadable_observations {
         eprintln!("skipping metrics observation record {key}: does not decode (left in place)");
     }
     let mut merged = collected.snapshot;
-    merged.set_gauge(&catalog::IN_FLIGHT_REQUESTS, &[], metrics_sink::in_flight(&store, time::now_unix_ms()));
+    merged.set_gauge(&catalog::IN_FLIGHT_REQUESTS, &[], in_flight::count(&store, time::now_unix_ms()));
     merged.add_counter(&catalog::METRICS_RECORD_FAILURES_TOTAL, &[], collected.record_failures.unwrap_or(0));
-    Ok((merged, collected.unreadable.iter().map(|(shard, _)| *shard).collect()))
+    Ok(merged)
 }
 
 /// Ends sessions that expired unseen (a bounded number per scrape, see
@@ -147,7 +132,7 @@ fn sweep_sessions(store: &kv::Store, metrics_store: &kv::Store, config: &Config)
     };
     let mut recorder = Recorder::new();
     recorder.sessions(0, -(ended as i64));
-    if let Err(e) = metrics_sink::record(metrics_store, &recorder, config, None) {
+    if let Err(e) = metrics_sink::record(metrics_store, &recorder, config) {
         eprintln!("swept sessions not recorded: {e}");
     }
 }

@@ -1,4 +1,5 @@
-//! The metrics layout on SQLite stores (docs/metrics.md): a recorded
+//! The observation layout ([`crate::metrics_layout::Layout::Observations`]),
+//! the metrics layout on SQLite stores (docs/metrics.md): a recorded
 //! request writes its observations once, under a key of its own, with a
 //! plain `set` (no read, no compare-and-swap, nothing to lose or retry: the
 //! one fsynced write per request that the store's serialized commits allow).

@@ -1,10 +1,12 @@
 //! The metrics in the store (see docs/metrics.md): writing a request's
 //! observations (the gateway, and the exporter and readiness for their own
 //! rejections) and reading them all back (the exporter, and the detailed
-//! health view), in the layout that stays exact on the store in use.
+//! health view), in the layout that stays exact on the store in use
+//! ([`Layout`]).
 
-use crate::kv::{Encoding, KvError, Store};
+use crate::kv::{KvError, Store};
 use crate::metrics_fold;
+use crate::metrics_layout::Layout;
 use crate::refusals;
 use spinscope::config::Config;
 use spinscope::keys;
@@ -12,8 +14,8 @@ use spinscope::metrics::activity::ActivityLimits;
 use spinscope::metrics::series::RejectReason;
 use spinscope::metrics::{self, catalog, counters, Limits, Recorder, Snapshot};
 
-/// The store holding the metric shards (`metrics_store`): usually the
-/// default store, which the caller has open already.
+/// The store holding the metrics (`metrics_store`): usually the default
+/// store, which the caller has open already.
 pub enum MetricsStore<'a> {
     /// The store the caller already has open.
     Shared(&'a Store),
@@ -50,9 +52,10 @@ fn limits(config: &Config) -> Limits {
     }
 }
 
-/// The caps of the fold record (SQLite layout): the activity of as many
-/// sessions and tenants as the eight shard records of the earlier layout
-/// kept between them, now that one record holds it all.
+/// The caps of the fold record (observation layout): one record holds the
+/// activity of every session and tenant, so it keeps eight times what one
+/// request's record may (as many as the eight shard records of earlier
+/// versions kept between them).
 fn fold_limits(config: &Config) -> Limits {
     let mut limits = limits(config);
     limits.activity.max_sessions *= 8;
@@ -68,19 +71,15 @@ fn fold_limits(config: &Config) -> Limits {
 /// is returned for the caller's log and counted with one increment when the
 /// store still takes writes; the request itself is never failed by it.
 ///
-/// `hint` is the encoding a session record or the tool map kept ([`store_hint`]): when
-/// the metrics live in the default store, it saves reading the marker.
-pub fn record(store: &Store, recorder: &Recorder, config: &Config, hint: Option<Encoding>) -> Result<(), String> {
+/// The layout is detected here, once per request ([`Layout::detect`], one
+/// `get`): nothing outside the metrics knows how they are stored.
+pub fn record(store: &Store, recorder: &Recorder, config: &Config) -> Result<(), String> {
     if recorder.is_empty() {
         return Ok(());
     }
-    let encoding = match hint {
-        Some(encoding) if config.metrics_store == DEFAULT_STORE => Ok(encoding),
-        _ => store.encoding(),
-    };
-    let outcome = match encoding {
-        Ok(Encoding::Decimal) => record_counters(store, recorder).map_err(|e| e.to_string()),
-        Ok(Encoding::LittleEndian) => record_observation(store, recorder, config),
+    let outcome = match Layout::detect(store) {
+        Ok(Layout::Counters) => record_counters(store, recorder).map_err(|e| e.to_string()),
+        Ok(Layout::Observations) => record_observation(store, recorder, config),
         Err(e) => Err(e.to_string()),
     };
     if outcome.is_err() {
@@ -91,19 +90,6 @@ pub fn record(store: &Store, recorder: &Recorder, config: &Config, hint: Option<
 
 /// The label of the default store.
 const DEFAULT_STORE: &str = "default";
-
-/// What a record the gateway reads on every call keeps of the store it is
-/// written to (a session record's `store_encoding`, and the cached tool
-/// map's): its counter encoding when the metrics live in that same store,
-/// so that a call knows the layout without reading the marker. A record
-/// describes the store it is in, so the hint cannot go stale; one written
-/// while the metrics lived elsewhere has none.
-pub fn store_hint(config: &Config, default_store: &Store) -> Option<String> {
-    if config.metrics_store != DEFAULT_STORE {
-        return None;
-    }
-    default_store.encoding().ok().map(|e| e.tag().to_string())
-}
 
 /// The counter layout: each key moved by one atomic increment.
 fn record_counters(store: &Store, recorder: &Recorder) -> Result<(), KvError> {
@@ -117,7 +103,7 @@ fn record_counters(store: &Store, recorder: &Recorder) -> Result<(), KvError> {
     Ok(())
 }
 
-/// The SQLite layout (`metrics_fold`): the request's own record, one `set`.
+/// The observation layout (`metrics_fold`): the request's own record, one `set`.
 fn record_observation(store: &Store, recorder: &Recorder, config: &Config) -> Result<(), String> {
     metrics_fold::write(store, recorder).map_err(|e| e.to_string())?;
     // One recording in 256 also folds (after its own write, off the response
@@ -131,47 +117,16 @@ fn record_observation(store: &Store, recorder: &Recorder, config: &Config) -> Re
     Ok(())
 }
 
-/// Requests in flight now: this minute's counter plus the previous one's.
-pub fn in_flight(store: &Store, now_ms: u64) -> i64 {
-    let minute = now_ms / 60_000;
-    [minute, minute.saturating_sub(1)]
-        .iter()
-        .filter_map(|m| store.get(&keys::in_flight(*m)).ok().flatten())
-        .filter_map(|b| metrics::decode_counter(&b))
-        .sum::<i64>()
-        .max(0)
-}
-
-/// Deletes the in-flight counters of minutes before the previous one:
-/// nothing reads them again (see [`in_flight`]). Run by the exporter, which
-/// lists keys anyway; admission never lists.
-pub fn drop_stale_in_flight(store: &Store, now_ms: u64) -> Result<usize, KvError> {
-    let previous = (now_ms / 60_000).saturating_sub(1);
-    let mut dropped = 0;
-    for key in store.keys_with_prefix(keys::IN_FLIGHT_PREFIX)? {
-        let minute = key.strip_prefix(keys::IN_FLIGHT_PREFIX).and_then(|m| m.parse::<u64>().ok());
-        if minute.is_some_and(|m| m < previous) {
-            store.delete(&key)?;
-            dropped += 1;
-        }
-    }
-    Ok(dropped)
-}
-
-/// Every shard merged, and what reading them met.
+/// Every metric read back and merged, and what reading them met.
 #[derive(Default)]
 pub struct Collected {
-    /// The merged series and activity of every readable shard.
+    /// The merged series and activity.
     pub snapshot: Snapshot,
-    /// Shards read (an absent shard counts: nothing recorded there yet).
-    pub shards_read: u32,
-    /// Shards that could not be read or decoded, with the reason.
-    pub unreadable: Vec<(u32, String)>,
     /// The first store error met, if any: the numbers are then incomplete.
     pub store_error: Option<KvError>,
     /// The counter of failed recordings, when it could be read.
     pub record_failures: Option<u64>,
-    /// Observation records not yet folded when read (SQLite layout).
+    /// Observation records not yet folded when read (observation layout).
     pub pending_observations: usize,
     /// Observation records that do not decode: not counted, left in place.
     pub unreadable_observations: Vec<String>,
@@ -181,9 +136,9 @@ pub struct Collected {
 /// recordings, in the layout [`record`] uses on this store. Counters
 /// written by `increment` are read in either backend's encoding.
 pub fn collect(store: &Store, config: &Config) -> Collected {
-    let mut out = match store.encoding() {
-        Ok(Encoding::Decimal) => collect_counters(store, config),
-        Ok(Encoding::LittleEndian) => collect_folded(store, config),
+    let mut out = match Layout::detect(store) {
+        Ok(Layout::Counters) => collect_counters(store, config),
+        Ok(Layout::Observations) => collect_folded(store, config),
         Err(e) => Collected { store_error: Some(e), ..Collected::default() },
     };
     // Requests refused for want of a key are counted apart (`refusals`).
@@ -206,46 +161,21 @@ pub fn collect(store: &Store, config: &Config) -> Collected {
     out
 }
 
-/// The SQLite layout: the fold record and the pending observation records
-/// (`metrics_fold::read`, which also folds a bounded batch of them), plus
-/// the shard records earlier versions wrote by compare-and-swap, which are
-/// still read and no longer written.
+/// The observation layout: the fold record and the pending observation
+/// records (`metrics_fold::read`, which also folds a bounded batch of them).
+/// Shard records of earlier versions are not read: `spinscope-sqlite
+/// prepare` folds them into the fold record once (docs/deployment.md).
 fn collect_folded(store: &Store, config: &Config) -> Collected {
-    let mut out = collect_shards(store, config.metrics_shards);
     let now = crate::time::now_unix_ms();
     match metrics_fold::read(store, &fold_limits(config), now, 16) {
-        Ok(view) => {
-            out.snapshot.merge(&view.snapshot);
-            out.pending_observations = view.pending;
-            out.unreadable_observations = view.unreadable;
-        }
-        Err(e) => {
-            out.store_error.get_or_insert(e);
-        }
+        Ok(view) => Collected {
+            snapshot: view.snapshot,
+            pending_observations: view.pending,
+            unreadable_observations: view.unreadable,
+            ..Collected::default()
+        },
+        Err(e) => Collected { store_error: Some(e), ..Collected::default() },
     }
-    out
-}
-
-/// The shard records of earlier versions: one `get` per shard.
-fn collect_shards(store: &Store, shards: u32) -> Collected {
-    let mut out = Collected::default();
-    for shard in 0..shards {
-        match store.get(&keys::metrics_shard(shard)) {
-            Ok(None) => out.shards_read += 1,
-            Ok(Some(bytes)) => match Snapshot::decode(&bytes) {
-                Ok(s) => {
-                    out.snapshot.merge(&s);
-                    out.shards_read += 1;
-                }
-                Err(e) => out.unreadable.push((shard, e.to_string())),
-            },
-            Err(e) => {
-                out.unreadable.push((shard, e.to_string()));
-                out.store_error.get_or_insert(e);
-            }
-        }
-    }
-    out
 }
 
 /// The counter layout: list the keys (Spin's Redis store lists them with
@@ -276,7 +206,7 @@ fn collect_counters(store: &Store, config: &Config) -> Collected {
         let _ = store.delete(key);
     }
     // Keys of metrics this version does not know are skipped, as the
-    // shard decoder skips their series.
+    // record decoder skips their series.
     out.snapshot = assembled.snapshot;
     out
 }

@@ -1,4 +1,6 @@
-//! Prepares Spin's default key-value store for spinscope.
+//! Prepares Spin's default key-value store for spinscope: write-ahead
+//! logging (below), and the one-time fold of the metrics shard records an
+//! earlier spinscope left in it ([`shards`]).
 //!
 //! Spin keeps its default key-value store in one SQLite file,
 //! `<state-dir>/sqlite_key_value.db`, behind one connection and one lock,
@@ -17,8 +19,15 @@
 //! (docs/benchmark.md), it multiplies the store's write rate by 2.5 and
 //! takes recording from the gateway's critical resource to a few percent of
 //! its time.
+//!
+//! Before switching the journal, [`prepare`] folds the shard records
+//! earlier versions wrote into the fold record ([`shards::fold_shards`]),
+//! in one transaction; on a store without them it changes nothing.
+
+pub mod shards;
 
 use rusqlite::Connection;
+use shards::{ShardFold, ShardFoldError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -48,6 +57,8 @@ pub struct Prepared {
     pub previous_mode: String,
     /// Whether the file was created now.
     pub created: bool,
+    /// The shard records of earlier versions folded now, and those left.
+    pub shards: ShardFold,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +69,8 @@ pub enum PrepareError {
     Open { path: PathBuf, source: rusqlite::Error },
     #[error("{path} is not a database Spin's key-value store can use: {source}")]
     Schema { path: PathBuf, source: rusqlite::Error },
+    #[error("cannot fold the metrics shard records of {path} (nothing changed): {source}")]
+    Shards { path: PathBuf, source: ShardFoldError },
     #[error("cannot switch {path} to write-ahead logging: {source}")]
     Switch { path: PathBuf, source: rusqlite::Error },
     #[error("{path} is locked by another process (a running Spin?): stop it and run this again")]
@@ -71,7 +84,8 @@ pub enum PrepareError {
 
 /// Puts `<state_dir>/sqlite_key_value.db` in write-ahead logging mode,
 /// creating the directory, the file and Spin's table when they do not exist
-/// yet. Idempotent; existing data is kept.
+/// yet, after folding the shard records of earlier versions into the fold
+/// record ([`shards::fold_shards`]). Idempotent; every count is kept.
 pub fn prepare(state_dir: &Path) -> Result<Prepared, PrepareError> {
     prepare_waiting(state_dir, BUSY_TIMEOUT)
 }
@@ -82,16 +96,22 @@ fn prepare_waiting(state_dir: &Path, busy: Duration) -> Result<Prepared, Prepare
         .map_err(|source| PrepareError::StateDir { path: state_dir.to_path_buf(), source })?;
     let path = state_dir.join(FILE_NAME);
     let created = !path.exists();
-    let conn = open(&path, busy)?;
+    let mut conn = open(&path, busy)?;
     let schema = |source| classify(&path, source, |path, source| PrepareError::Schema { path, source });
     conn.execute_batch(SPIN_SCHEMA).map_err(schema)?;
+    let shards = shards::fold_shards(&mut conn).map_err(|source| match source {
+        ShardFoldError::Sql(source) => {
+            classify(&path, source, |path, source| PrepareError::Shards { path, source: ShardFoldError::Sql(source) })
+        }
+        other => PrepareError::Shards { path: path.clone(), source: other },
+    })?;
     let previous_mode = mode(&conn, "PRAGMA journal_mode").map_err(schema)?;
     let now = mode(&conn, "PRAGMA journal_mode=WAL")
         .map_err(|source| classify(&path, source, |path, source| PrepareError::Switch { path, source }))?;
     if now != "wal" {
         return Err(PrepareError::Unsupported { path, mode: now });
     }
-    Ok(Prepared { path, previous_mode, created })
+    Ok(Prepared { path, previous_mode, created, shards })
 }
 
 /// The journal mode of `<state_dir>/sqlite_key_value.db`, without changing
@@ -168,6 +188,39 @@ mod tests {
         let v: Vec<u8> =
             conn.query_row("SELECT value FROM spin_key_value WHERE key = 'kept'", [], |r| r.get(0)).unwrap();
         assert_eq!(v, vec![0x2a]);
+    }
+
+    #[test]
+    fn prepare_folds_an_earlier_versions_shard_records_once() {
+        use spinscope::keys;
+        use spinscope::metrics::{FoldRecord, Limits, Recorder, Snapshot};
+        let record = |created: u64| {
+            let mut r = Recorder::new();
+            r.sessions(created, 0);
+            let mut s = Snapshot::new();
+            s.apply(&r, &Limits::UNLIMITED);
+            s.encode()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+            conn.execute_batch(SPIN_SCHEMA).unwrap();
+            let insert = "INSERT INTO spin_key_value VALUES ('default', ?1, ?2)";
+            conn.execute(insert, rusqlite::params![keys::metrics_shard(0), record(2)]).unwrap();
+            conn.execute(insert, rusqlite::params![keys::metrics_shard(7), record(3)]).unwrap();
+            conn.execute(insert, rusqlite::params![keys::metrics_obs(&"a".repeat(32)), record(1)]).unwrap();
+        }
+        let first = prepare(dir.path()).unwrap();
+        assert_eq!((first.shards.folded, first.previous_mode.as_str()), (2, "delete"));
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        let fold: Vec<u8> = conn
+            .query_row("SELECT value FROM spin_key_value WHERE key = ?1", [keys::METRICS_FOLD], |r| r.get(0))
+            .unwrap();
+        let fold = FoldRecord::decode(&fold).unwrap();
+        assert_eq!(fold.snapshot.counter(&spinscope::metrics::catalog::SESSIONS_CREATED_TOTAL, &[]), 5);
+        let left: i64 = conn.query_row("SELECT count(*) FROM spin_key_value", [], |r| r.get(0)).unwrap();
+        assert_eq!(left, 3, "the fold record, its claim and the pending observation record");
+        assert_eq!(prepare(dir.path()).unwrap().shards, shards::ShardFold::default(), "nothing left to fold");
     }
 
     #[test]

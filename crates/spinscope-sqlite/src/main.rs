@@ -1,5 +1,6 @@
 //! `spinscope-sqlite`: puts Spin's default key-value store in write-ahead
-//! logging mode before Spin opens it (see the library's docs for why).
+//! logging mode before Spin opens it, and folds the metrics shard records
+//! an earlier spinscope left in it (see the library's docs for why).
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -15,7 +16,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Switch <state-dir>/sqlite_key_value.db to write-ahead logging,
-    /// creating it when it does not exist. Idempotent; data is kept.
+    /// creating it when it does not exist, after folding the metrics shard
+    /// records of earlier versions into the fold record. Idempotent; every
+    /// count is kept.
     Prepare {
         /// Spin's state directory (`spin up --state-dir`).
         #[arg(long, default_value = ".spin", env = "SPINSCOPE_STATE_DIR")]
@@ -39,6 +42,16 @@ fn main() -> ExitCode {
                 format!("was {}", p.previous_mode)
             };
             println!("{}: journal_mode=wal ({was})", p.path.display());
+            if p.shards.folded > 0 {
+                println!(
+                    "{}: folded {} metrics shard record(s) of an earlier version into the fold record",
+                    p.path.display(),
+                    p.shards.folded
+                );
+            }
+            for (store, key, reason) in &p.shards.unreadable {
+                eprintln!("spinscope-sqlite: store '{store}': {key} does not decode, left as it is: {reason}");
+            }
         }),
         Command::Check { state_dir } => spinscope_sqlite::journal_mode(&state_dir).map(|mode| {
             println!("{}: journal_mode={mode}", state_dir.join(spinscope_sqlite::FILE_NAME).display());

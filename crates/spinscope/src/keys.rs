@@ -4,17 +4,21 @@
 /// Common prefix of every key spinscope stores.
 pub const PREFIX: &str = "spinscope:v1:";
 
-/// Shard `n` of the metrics as versions before the fold wrote them (one
-/// compare-and-swap per request); still read by the exporter, no longer written.
+/// Prefix of the shard records versions before the fold wrote (`<n>` after
+/// it, one compare-and-swap per request, SQLite stores only). Nothing in
+/// the app reads or writes them any more: `spinscope-sqlite prepare` folds
+/// them into [`METRICS_FOLD`] once and deletes them (docs/deployment.md).
+pub const METRICS_SHARD_PREFIX: &str = "spinscope:v1:metrics:shard:";
+
+/// Shard record `n` of those versions (for tests that build such a store).
 pub fn metrics_shard(n: u32) -> String {
-    format!("{PREFIX}metrics:shard:{n}")
+    format!("{METRICS_SHARD_PREFIX}{n}")
 }
 
-/// Claim counter of shard `n`, as versions before the fold used it: the
-/// writer whose `increment` of it returned 1 created the shard record.
-pub fn metrics_shard_claim(n: u32) -> String {
-    format!("{PREFIX}metrics:shard_claim:{n}")
-}
+/// Prefix of those versions' shard claim counters (`<n>` after it: the
+/// writer whose `increment` returned 1 created shard `n`); deleted with the
+/// shard records.
+pub const METRICS_SHARD_CLAIM_PREFIX: &str = "spinscope:v1:metrics:shard_claim:";
 
 /// Prefix of the observation records (SQLite layout, `metrics::FoldRecord`):
 /// one per recorded request, under a random 128-bit id in hex, written once

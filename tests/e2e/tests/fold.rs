@@ -83,13 +83,6 @@ fn a_scrape_folds_the_observation_records_and_deletes_them() {
     let state = host.stop();
     let records = metrics_records(&state);
     assert_eq!(observations(&records), Vec::<&str>::new(), "folded records are deleted");
-    // The session record tells its requests the layout (no marker read).
-    let db = rusqlite::Connection::open(state.join("sqlite_key_value.db")).unwrap();
-    let session: Vec<u8> = db
-        .query_row("SELECT value FROM spin_key_value WHERE key LIKE 'spinscope:v1:session:%'", [], |r| r.get(0))
-        .unwrap();
-    let session: serde_json::Value = serde_json::from_slice(&session).unwrap();
-    assert_eq!(session["store_encoding"], "le", "{session}");
     let fold = fold_record(&records);
     assert!(fold.generation >= 1);
     assert_eq!(fold.snapshot.counter(&TOOL_CALLS_TOTAL, &["sha256", "text-tools", "success"]), 40);

@@ -171,9 +171,9 @@ fn an_in_memory_metrics_store_counts_exactly_and_writes_nothing_to_disk() {
     assert_eq!(value(&e, "spinscope_metrics_record_failures_total", &[]), 0.0);
     // The detailed health view reads the same store.
     let detailed = host.get("/health/detailed").json();
-    assert_eq!(detailed["parts"]["store"]["metrics_shards_unreadable"], json!([]), "{detailed}");
+    assert_eq!(detailed["parts"]["store"]["metrics_observations_unreadable"], 0, "{detailed}");
     assert_eq!(detailed["parts"]["gateway"]["http_requests"], 258, "{detailed}");
-    // Sessions stay in the default store on disk; the shards never go there.
+    // Sessions stay in the default store on disk; the metrics never go there.
     let state = host.stop();
     let db = rusqlite::Connection::open(state.join("sqlite_key_value.db")).unwrap();
     let keys: Vec<String> = db
@@ -204,8 +204,8 @@ fn connections_received(redis: &RedisServer) -> u64 {
 /// What a recorded `tools/call` costs the store, exactly, counted by Redis
 /// (every store operation is one command there). A handshake-era call
 /// reads its session and the tool map, a 2026-07-28 call the tool map
-/// alone: both take the metrics layout from the record they read, so
-/// neither reads the encoding marker. Both write with `INCRBY` alone (and
+/// alone, and both read the store's counter marker once to tell the
+/// metrics layout (`Layout::detect`). Both write with `INCRBY` alone (and
 /// the session's last-seen `SET`): no compare-and-swap (`WATCH`/`EXEC`),
 /// no key listing, nothing deleted.
 #[test]
@@ -215,7 +215,7 @@ fn a_recorded_call_reads_only_what_it_needs_and_never_swaps() {
     let host = app().redis(&redis).start();
     let (mut mcp, _) = Mcp::connect(&host);
     let modern = ModernRequest::call("word_count", json!({"text": "a b"}));
-    // The first calls fill the tool map (and its layout hint).
+    // The first calls fill the tool map.
     call(&mut mcp, "word_count", json!({"text": "a b"}));
     assert_eq!(modern.send(&host, &[]).status, 200);
 
@@ -230,9 +230,10 @@ fn a_recorded_call_reads_only_what_it_needs_and_never_swaps() {
     }
     let stateless = commands_per_call(&before, &redis.settled_commandstats(), CALLS);
 
-    // Reads: the session and the tool map; the tool map alone.
-    assert_eq!(legacy.get("get"), Some(&2.0), "{legacy:?}");
-    assert_eq!(stateless.get("get"), Some(&1.0), "{stateless:?}");
+    // Reads: the session, the tool map and the layout marker; the tool map
+    // and the marker.
+    assert_eq!(legacy.get("get"), Some(&3.0), "{legacy:?}");
+    assert_eq!(stateless.get("get"), Some(&2.0), "{stateless:?}");
     for (era, cost) in [("legacy", &legacy), ("modern", &stateless)] {
         // `PING`: Spin's check when a store is opened (the local host sends it too).
         let allowed = ["get", "ping", "incrby", "set"];
@@ -332,7 +333,7 @@ fn hostile_tool_names_keep_the_exposition_valid() {
 
 #[test]
 fn the_series_cap_drops_and_counts() {
-    let host = app().var("metrics_max_series_per_metric", "2").var("metrics_shards", "1").start();
+    let host = app().var("metrics_max_series_per_metric", "2").start();
     let (mut mcp, _) = Mcp::connect(&host);
     for tool in ["word_count", "sha256", "calculate"] {
         let args = if tool == "calculate" { json!({"expression": "1"}) } else { json!({"text": "x"}) };
@@ -371,25 +372,43 @@ fn recording_off_records_nothing_and_a_dead_store_fails_the_scrape() {
     }
 }
 
-/// A shard record (an earlier version's layout) that does not decode is
-/// never overwritten: the exporter serves the rest and says which one it
-/// skipped.
+/// A store an earlier version wrote keeps its counts: its shard records are
+/// folded into the fold record once, by `spinscope-sqlite prepare` (which
+/// the harness runs before the host starts, as `make up` does), and never
+/// read again; one that does not decode, which that version's exporter left
+/// out too, is left as it was.
 #[test]
-fn an_unreadable_shard_is_skipped_reported_and_kept() {
+fn an_earlier_versions_shard_records_are_folded_once_and_an_unreadable_one_kept() {
+    use spinscope::keys;
+    use spinscope::metrics::series::{ToolCall, ToolOutcome};
+    use spinscope::metrics::{Limits, Recorder, Snapshot};
+    let mut earlier = Recorder::new();
+    for _ in 0..3 {
+        let call =
+            ToolCall { tool: "sha256", component: "text-tools", outcome: ToolOutcome::Success, duration_s: 0.01 };
+        earlier.tool_call(call);
+    }
+    let mut shard = Snapshot::new();
+    shard.apply(&earlier, &Limits::UNLIMITED);
     let corrupt = b"{\"v\":1,\"series\":[ not json".to_vec();
-    let state = state_with_store(&[(spinscope::keys::metrics_shard(1), corrupt.clone())]);
-    let host = app().var("metrics_shards", "2").state_dir(&state).start();
+    let state =
+        state_with_store(&[(keys::metrics_shard(0), shard.encode()), (keys::metrics_shard(1), corrupt.clone())]);
+    let host = app().state_dir(&state).start();
     concurrent_sha256_calls(&host, 4, 10);
-    let e = scrape_until(&host, |e| value(e, "spinscope_tool_calls_total", &[]) >= 40.0);
-    assert_eq!(value(&e, "spinscope_tool_calls_total", &[]), 40.0, "every call is counted beside the unreadable shard");
+    let e = scrape_until(&host, |e| value(e, "spinscope_tool_calls_total", &[]) >= 43.0);
+    assert_eq!(value(&e, "spinscope_tool_calls_total", &[]), 43.0, "the earlier version's 3 and the 40 calls");
     let text = host.get("/metrics").body;
-    assert!(text.contains("# spinscope: skipped unreadable metrics shard(s) [1]"), "{text}");
+    assert!(!text.contains("shard"), "{text}");
     promtool_check(&text);
-    assert_eq!(host.get("/metrics?format=json").json()["skipped_shards"], json!([1]));
+    assert!(host.get("/metrics?format=json").json().get("skipped_shards").is_none());
     drop(host);
     let db = rusqlite::Connection::open(state.join("sqlite_key_value.db")).unwrap();
-    let kept: Vec<u8> = db
-        .query_row("SELECT value FROM spin_key_value WHERE key = ?1", [spinscope::keys::metrics_shard(1)], |r| r.get(0))
-        .unwrap();
-    assert_eq!(kept, corrupt, "the unreadable record is left as it was");
+    let shards: Vec<(String, Vec<u8>)> = db
+        .prepare("SELECT key, value FROM spin_key_value WHERE key LIKE 'spinscope:v1:metrics:shard%'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(shards, [(keys::metrics_shard(1), corrupt)], "folded and deleted; the unreadable one left as it was");
 }

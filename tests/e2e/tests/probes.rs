@@ -3,8 +3,9 @@
 //! components, on SQLite or on a real Redis that a test can stop.
 
 use serde_json::Value;
+use spinscope::keys;
 use spinscope::metrics::series::{ErrorType, HttpRequest, McpOperation, ToolCall, ToolOutcome};
-use spinscope::metrics::{Limits, Recorder, Snapshot};
+use spinscope::metrics::{FoldRecord, Limits, Recorder, Snapshot};
 use spinscope_e2e::*;
 
 const APP: &[&str] = &["health", "ready", "text-tools", "calc"];
@@ -91,8 +92,8 @@ fn every_probe_answers_ok_on_a_healthy_app() {
     assert_eq!(parts["tools"]["calc"]["calls"], 0, "{detailed}");
     assert_eq!(parts["store"]["status"], "ok", "{detailed}");
     assert!(parts["store"]["latency_ms"].as_f64().is_some(), "{detailed}");
-    assert_eq!(parts["store"]["metrics_shards"], 8);
-    assert_eq!(parts["store"]["metrics_shards_read"], 8);
+    assert_eq!(parts["store"]["metrics_observations_pending"], 0, "{detailed}");
+    assert_eq!(parts["store"]["metrics_observations_unreadable"], 0, "{detailed}");
 }
 
 #[test]
@@ -320,9 +321,9 @@ fn calls(r: &mut Recorder, tool: &str, component: &str, outcome: ToolOutcome, n:
 }
 
 #[test]
-fn detailed_view_reads_the_metrics_shards() {
-    // Two shards as the gateway writes them, in the default SQLite store
-    // (the shard layout), before the host starts.
+fn detailed_view_reads_the_metrics() {
+    // A fold record and a pending observation record, as the app writes
+    // them in the default SQLite store, before the host starts.
     let mut first = Recorder::new();
     http(&mut first, 200, 7);
     http(&mut first, 500, 1);
@@ -335,17 +336,18 @@ fn detailed_view_reads_the_metrics_shards() {
     calls(&mut second, "calculate", "calc", ToolOutcome::Error, 1);
     calls(&mut second, "word_count", "text-tools", ToolOutcome::Timeout, 1);
     second.sessions(0, 1);
-    let mut entries: Vec<(String, Vec<u8>)> = [(0, first), (5, second)]
-        .into_iter()
-        .map(|(shard, recorder)| {
-            let mut snapshot = Snapshot::new();
-            snapshot.apply(&recorder, &Limits::default());
-            (spinscope::keys::metrics_shard(shard), snapshot.encode())
-        })
-        .collect();
-    // A shard beyond metrics_shards is not read; a corrupt one is reported.
-    entries.push((spinscope::keys::metrics_shard(3), b"not json".to_vec()));
-    let state = state_with_store(&entries);
+    let [first, second] = [first, second].map(|recorder| {
+        let mut snapshot = Snapshot::new();
+        snapshot.apply(&recorder, &Limits::default());
+        snapshot
+    });
+    let fold = FoldRecord { snapshot: first, generation: 1, ids: Default::default() };
+    let state = state_with_store(&[
+        (keys::METRICS_FOLD.to_string(), fold.encode()),
+        (keys::metrics_obs(&"1".repeat(32)), second.encode()),
+        // A corrupt one is counted nowhere, and reported.
+        (keys::metrics_obs(&"3".repeat(32)), b"not json".to_vec()),
+    ]);
 
     let host = app().state_dir(&state).start();
     let (status, detailed) = get(&host, "/health/detailed");
@@ -360,8 +362,7 @@ fn detailed_view_reads_the_metrics_shards() {
     assert_eq!(parts["tools"]["calc"]["errors"], 1);
     assert_eq!(parts["tools"]["calc"]["status"], "ok");
     assert_eq!(parts["tools"]["text-tools"]["timeouts"], 1);
-    assert_eq!(parts["store"]["metrics_shards_read"], 7);
-    assert_eq!(parts["store"]["metrics_shards_unreadable"], serde_json::json!([3]));
+    assert_eq!(parts["store"]["metrics_observations_unreadable"], 1, "{detailed}");
     assert!(parts["store"]["latency_ms"].as_f64().is_some());
     // The summary view has no figures.
     assert!(get(&host, "/health").1.get("parts").is_none());

@@ -5,10 +5,14 @@
 //! [`vars`] is the one table of the variables (name, default, secret);
 //! [`reads`] says which of them each component reads. `spin.toml` and the
 //! README are checked against both by `tests/e2e/tests/variables.rs`.
+//! [`load_config`] reads a component's set and keeps every problem
+//! ([`LoadedConfig`]), which the probes' `config` check reports.
 
+mod load;
 pub mod reads;
 pub mod vars;
 
+pub use load::{load_config, LoadedConfig, VariableProblem};
 pub use vars::{Var, VarSet};
 
 use crate::log::{LogFilter, LogFormat};
@@ -40,9 +44,6 @@ pub struct Config {
     /// Key-value store label holding the metrics (`metrics_store`):
     /// `default`, or e.g. an in-memory store, which keeps the metrics off the disk (docs/deployment.md).
     pub metrics_store: String,
-    /// Shard records of earlier versions that the exporter still reads
-    /// (`metrics_shards`); the SQLite layout now writes observation records.
-    pub metrics_shards: u32,
     /// Series a metric may have in one record (the fold record) before new ones are
     /// dropped (`metrics_max_series_per_metric`; see [`crate::metrics::Limits`]).
     pub metrics_max_series_per_metric: usize,
@@ -80,18 +81,13 @@ pub struct Config {
 }
 
 /// A variable that does not parse.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("variable '{variable}': {message}")]
 pub struct ConfigError {
     /// The variable name.
     pub variable: &'static str,
     /// What is wrong with its value.
     pub message: String,
-}
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "variable '{}': {}", self.variable, self.message)
-    }
 }
 
 impl Config {
@@ -102,7 +98,6 @@ impl Config {
         let mut p = Parser { lookup, errors: Vec::new() };
         let tool_timeout_ms = p.number(Var::ToolTimeoutMs, 1, 3_600_000);
         let session_idle_secs = p.number(Var::SessionIdleTimeoutSecs, 1, 30 * 86_400);
-        let metrics_shards = p.number(Var::MetricsShards, 1, 256) as u32;
         let max_series = p.number(Var::MetricsMaxSeriesPerMetric, 1, 1_000_000) as usize;
         let tool_map_ttl_ms = p.number(Var::ToolMapTtlMs, 0, 3_600_000);
         let ready_ttl_ms = p.number(Var::ReadyCacheTtlMs, 0, 600_000);
@@ -157,7 +152,6 @@ impl Config {
             validate_tool_arguments,
             metrics_enabled,
             metrics_store,
-            metrics_shards,
             metrics_max_series_per_metric: max_series,
             tool_map_ttl: Duration::from_millis(tool_map_ttl_ms),
             ready_cache_ttl: Duration::from_millis(ready_ttl_ms),

@@ -9,9 +9,8 @@
 use super::vars::{Var::*, VarSet};
 
 /// What `spinscope_spin::metrics_sink` reads for its callers: where the
-/// metric shards live and the caps a recording keeps to.
-pub const METRICS_SINK: VarSet =
-    VarSet::of(&[MetricsStore, MetricsShards, MetricsMaxSeriesPerMetric, SessionIdleTimeoutSecs]);
+/// metrics live and the caps a recording keeps to.
+pub const METRICS_SINK: VarSet = VarSet::of(&[MetricsStore, MetricsMaxSeriesPerMetric, SessionIdleTimeoutSecs]);
 
 /// What `spinscope_spin::gate` reads: the keys, and what counting a
 /// rejection in the metrics sink needs.
@@ -41,11 +40,11 @@ pub const GATEWAY: VarSet = METRICS_SINK.with(&[
     ServiceName,
 ]);
 
-/// The `metrics` exporter: the key gate and the shards it merges.
+/// The `metrics` exporter: the key gate and the metrics it reads.
 pub const METRICS: VarSet = GATE;
 
 /// What the `ready` component uses itself: the key gate of its summaries,
-/// the shards of `/health/detailed`, the tool components it probes.
+/// the metrics of `/health/detailed`, the tool components it probes.
 const READY_USES: VarSet = GATE.with(&[ToolComponents, ToolTimeoutMs, ToolsRequired, ReadyCacheTtlMs]);
 
 /// The app's configuration, as the probes check it: every variable some

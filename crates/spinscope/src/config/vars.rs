@@ -54,7 +54,6 @@ variables! {
     ValidateToolArguments => var("validate_tool_arguments", "true", "validate_tool_arguments"),
     MetricsEnabled => var("metrics_enabled", "true", "metrics_enabled"),
     MetricsStore => var("metrics_store", "default", "metrics_store"),
-    MetricsShards => var("metrics_shards", "8", "metrics_shards"),
     MetricsMaxSeriesPerMetric => var("metrics_max_series_per_metric", "1000", "metrics_max_series_per_metric"),
     ToolMapTtlMs => var("tool_map_ttl_ms", "10000", "tool_map_ttl"),
     ReadyCacheTtlMs => var("ready_cache_ttl_ms", "2000", "ready_cache_ttl"),

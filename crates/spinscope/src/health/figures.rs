@@ -4,7 +4,7 @@ use crate::metrics::{catalog, Snapshot};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-/// Per-part figures of `/health/detailed` from the merged metrics shards:
+/// Per-part figures of `/health/detailed` from the merged metrics:
 /// the gateway's requests, errors and sessions, and each tool component's
 /// calls and failures (every configured component appears, with zeros when
 /// it has had no calls).

@@ -53,11 +53,11 @@ pub struct Note {
 /// Bounds on the activity one record keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActivityLimits {
-    /// Sessions kept per shard; beyond it the least recently seen go.
+    /// Sessions kept per record; beyond it the least recently seen go.
     pub max_sessions: usize,
     /// Sessions not seen for this long are dropped (the session idle timeout).
     pub session_ttl_ms: u64,
-    /// Tenants kept per shard (tenants come from `api_keys`, so few).
+    /// Tenants kept per record (tenants come from `api_keys`, so few).
     pub max_tenants: usize,
 }
 
@@ -68,7 +68,7 @@ impl Default for ActivityLimits {
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-/// Per-session and per-tenant figures of one shard, or of the merged view.
+/// Per-session and per-tenant figures of one record, or of the merged view.
 pub struct Activity {
     /// By session id.
     pub sessions: BTreeMap<String, SessionActivity>,
@@ -112,7 +112,7 @@ impl Activity {
         }
     }
 
-    /// Adds another shard's activity (no cap: each shard is capped).
+    /// Adds another record's activity (no cap: each record is capped).
     pub fn merge(&mut self, other: &Activity) {
         for (id, o) in &other.sessions {
             let s = self.sessions.entry(id.clone()).or_default();
@@ -273,7 +273,7 @@ mod tests {
         assert_eq!(list[0]["label"], "Ls1");
         assert_eq!(list[0]["calls"], 1);
         assert_eq!(list[0]["requests"], 1);
-        assert_eq!(list[0]["last_seen_ms"], 9_000, "the shards know a later request than the record");
+        assert_eq!(list[0]["last_seen_ms"], 9_000, "the metrics know a later request than the session record");
         assert_eq!(list[1]["calls"], 0);
         assert_eq!(a.tenants_json(), json!({"-": {"requests": 1, "tool_calls": 1, "errors": 0}}));
     }

@@ -246,7 +246,7 @@ mod tests {
     }
 
     #[test]
-    fn increments_rebuild_the_same_snapshot_as_the_shards() {
+    fn increments_rebuild_the_same_snapshot_as_applying() {
         let mut store = BTreeMap::new();
         let mut expected = Snapshot::new();
         for (tool, secs, session) in [("wc", 0.004, Some("s1")), ("wc", 0.3, Some("s1")), ("sha", 7.0, None)] {

@@ -1,6 +1,9 @@
 //! Metrics: the catalog ([`catalog`]), a request's observations
-//! ([`Recorder`]), the shard record and merged view ([`Snapshot`]), the
-//! encoders (Prometheus text and OpenMetrics in [`text`], JSON in [`json`]).
+//! ([`Recorder`]), the aggregate of series a record holds and the exporter
+//! renders ([`Snapshot`], in `snapshot.rs`), its bytes in the store
+//! (`record_codec.rs`), the fold record ([`FoldRecord`], `fold.rs`), the
+//! counter layout ([`counters`]), the encoders (Prometheus text and
+//! OpenMetrics in [`text`], JSON in [`json`]).
 //! The tests validate the output with the strict parser of both text
 //! formats in `spinscope_testkit::exposition`.
 //!
@@ -8,7 +11,7 @@
 //! (`spinscope_spin::metrics_sink`) either writes the request's own
 //! [`Snapshot`] ([`Snapshot::apply`], [`Snapshot::encode`]) as an
 //! observation record with one `set`, to be folded into the [`FoldRecord`]
-//! by the exporter ([`Snapshot::fold_in`]), or, on a store whose
+//! by the exporter ([`Snapshot::fold_encoded`]), or, on a store whose
 //! compare-and-swap cannot be trusted, increments one key per series field
 //! ([`counters`]); the exporter reads either layout into one [`Snapshot`]
 //! ([`Snapshot::decode`], [`Snapshot::merge`]) and renders.
@@ -18,16 +21,17 @@ pub mod catalog;
 pub mod counters;
 mod fold;
 pub mod json;
+mod record_codec;
 mod recorder;
 pub mod series;
-mod shard_record;
 mod snapshot;
 pub mod text;
 
 pub use fold::FoldRecord;
 pub use json::{render_json, render_json_text};
+pub use record_codec::DecodeError;
 pub use recorder::Recorder;
-pub use snapshot::{DecodeError, Histogram, Limits, SeriesValue, Snapshot};
+pub use snapshot::{Histogram, Limits, SeriesValue, Snapshot};
 pub use text::{render_openmetrics, render_prometheus, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
 
 /// The label value recorded for anything outside the known set.
@@ -48,7 +52,7 @@ pub fn bounded<'a>(value: &'a str, known: impl IntoIterator<Item = &'a str>) -> 
 }
 
 /// What the exporter adds around the snapshot. The values kept outside the
-/// shards (requests in flight, failed recordings) are put into the merged
+/// metrics records (requests in flight, failed recordings) are put into the merged
 /// snapshot itself with [`Snapshot::set_gauge`] and [`Snapshot::add_counter`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderContext {

@@ -73,7 +73,7 @@ impl Recorder {
         }
     }
 
-    /// Moves a gauge up or down (gauges are sums of deltas, so that shards
+    /// Moves a gauge up or down (gauges are sums of deltas, so that records
     /// and concurrent requests add up). Ignored like [`Recorder::inc`].
     pub(crate) fn gauge_add(&mut self, metric: &'static MetricDef, labels: &[&str], delta: i64) {
         if fits(metric, labels, Kind::Gauge) && delta != 0 {

@@ -1,8 +1,12 @@
-//! The aggregate of many series: what one record holds (a request's
-//! observation record, the fold record, a shard record of earlier
-//! versions), and what the exporter renders after merging them.
+//! The aggregate of many series: what one metrics record holds (a
+//! request's observation record, the fold record), and what the exporter
+//! renders. A snapshot grows by applying a request's [`Recorder`]
+//! ([`Snapshot::apply`]), by merging another one ([`Snapshot::merge`]), or
+//! by folding one in under the caps ([`Snapshot::fold_in`]); it is queried
+//! by metric and label values.
 //!
-//! Its encoding in the store is in [`super::shard_record`].
+//! Its bytes in the store are in [`super::record_codec`]; the fold record
+//! that holds one is [`super::FoldRecord`].
 
 use super::activity::{Activity, ActivityLimits};
 use super::catalog::{self, Kind, MetricDef};
@@ -85,7 +89,7 @@ impl SeriesValue {
 pub struct Limits {
     /// New series of one metric beyond this are dropped (and counted in
     /// `metrics_series_dropped_total`). It bounds one record (the fold
-    /// record; shard records of earlier versions add their own).
+    /// record in the SQLite layout) or the merged view (the counter layout).
     pub max_series_per_metric: usize,
     /// Bounds on the per-session and per-tenant activity.
     pub activity: ActivityLimits,
@@ -104,19 +108,6 @@ impl Default for Limits {
         Limits { max_series_per_metric: 1000, activity: ActivityLimits::default() }
     }
 }
-
-/// A shard record that could not be read at all (not JSON, or another
-/// encoding version). Unknown series inside a readable record are no error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError(pub String);
-
-impl std::fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "invalid metrics record: {}", self.0)
-    }
-}
-
-impl std::error::Error for DecodeError {}
 
 /// Metric name (without prefix) and label values in catalog order. Ordering
 /// by name first keeps each metric's series contiguous, sorted by label
@@ -205,7 +196,7 @@ impl Snapshot {
     }
 
     /// Adds to a counter directly, without cap (the exporter uses it for
-    /// values kept outside the shards). Ignored when `metric` is not a
+    /// values kept outside the metrics records). Ignored when `metric` is not a
     /// counter or `labels` does not match its label names.
     pub fn add_counter(&mut self, metric: &'static MetricDef, labels: &[&str], delta: u64) {
         if metric.kind != Kind::Counter || metric.labels.len() != labels.len() {
@@ -229,8 +220,9 @@ impl Snapshot {
         }
     }
 
-    /// Adds another snapshot (another shard) into this one: counters, gauge
-    /// deltas and histogram buckets add up. No cap: each shard is capped.
+    /// Adds another snapshot into this one: counters, gauge deltas and
+    /// histogram buckets add up. No cap (see [`Snapshot::fold_in`] for the
+    /// capped addition).
     pub fn merge(&mut self, other: &Snapshot) {
         for (key, value) in &other.series {
             let Some(mine) = self.series.get_mut(key) else {
@@ -248,6 +240,67 @@ impl Snapshot {
             }
         }
         self.activity.merge(&other.activity);
+    }
+
+    /// Adds one observation record (or any snapshot) under the same caps a
+    /// recording obeys: a series new to `self` beyond
+    /// `limits.max_series_per_metric` is dropped and counted in
+    /// `metrics_series_dropped_total` (its observations for histograms, one
+    /// otherwise, which is what [`Snapshot::apply`] would have counted for a
+    /// single request); sessions idle at `now_ms` past the TTL, and the least
+    /// recently seen beyond the cap, are dropped.
+    pub fn fold_in(&mut self, other: &Snapshot, limits: &Limits, now_ms: u64) {
+        self.fold_unpruned(other, limits);
+        self.activity.prune(now_ms, &limits.activity);
+    }
+
+    /// `fold_in` but the pruning of sessions.
+    pub(super) fn fold_unpruned(&mut self, other: &Snapshot, limits: &Limits) {
+        for ((name, labels), value) in &other.series {
+            let Some(metric) = catalog::by_name(name) else { continue };
+            let Some(entry) = self.entry(metric, labels, limits) else {
+                let dropped = match value {
+                    SeriesValue::Histogram(h) => h.count,
+                    _ => 1,
+                };
+                self.add_counter(&catalog::METRICS_SERIES_DROPPED_TOTAL, &[metric.name], dropped);
+                continue;
+            };
+            match (entry, value) {
+                (SeriesValue::Counter(a), SeriesValue::Counter(b)) => *a = a.saturating_add(*b),
+                (SeriesValue::Gauge(a), SeriesValue::Gauge(b)) => *a = a.saturating_add(*b),
+                (SeriesValue::Histogram(a), SeriesValue::Histogram(b)) if a.buckets.len() == b.buckets.len() => {
+                    for (x, y) in a.buckets.iter_mut().zip(&b.buckets) {
+                        *x = x.saturating_add(*y);
+                    }
+                    a.sum_micros = a.sum_micros.saturating_add(b.sum_micros);
+                    a.count = a.count.saturating_add(b.count);
+                }
+                _ => {}
+            }
+        }
+        fold_activity(&mut self.activity, other.activity.clone(), &limits.activity);
+    }
+
+    /// Drops sessions idle at `now_ms` past the TTL, and the least recently
+    /// seen beyond the cap (after a batch of [`Snapshot::fold_encoded`]).
+    pub fn prune_activity(&mut self, now_ms: u64, limits: &Limits) {
+        self.activity.prune(now_ms, &limits.activity);
+    }
+
+    /// [`Snapshot::entry`] for a key already built: the key is copied only
+    /// when the series is new.
+    pub(super) fn keyed_entry(
+        &mut self,
+        metric: &'static MetricDef,
+        key: &Key,
+        limits: &Limits,
+    ) -> Option<&mut SeriesValue> {
+        if !self.series.contains_key(key) {
+            // Creates it, or refuses it by the cap, by the same rule.
+            return self.entry(metric, &key.1, limits);
+        }
+        self.series.get_mut(key)
     }
 
     /// Series of one metric, sorted by label values.
@@ -293,9 +346,21 @@ impl Snapshot {
     }
 }
 
+/// [`Activity::merge`] under the tenant cap [`Activity::note`] keeps; the
+/// caller prunes sessions.
+pub(super) fn fold_activity(mine: &mut Activity, mut other: Activity, limits: &ActivityLimits) {
+    let room = limits.max_tenants.saturating_sub(mine.tenants.len());
+    let new: Vec<String> = other.tenants.keys().filter(|t| !mine.tenants.contains_key(*t)).cloned().collect();
+    for tenant in new.into_iter().skip(room) {
+        other.tenants.remove(&tenant);
+    }
+    mine.merge(&other);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::activity::Note;
     use crate::metrics::catalog::*;
 
     fn recorder() -> Recorder {
@@ -327,65 +392,6 @@ mod tests {
     }
 
     #[test]
-    fn the_encoding_is_the_documented_one() {
-        let mut r = Recorder::new();
-        r.inc(&REJECTED_TOTAL, &["pay\"load"], 3);
-        r.gauge_add(&SESSIONS_ACTIVE, &[], -2);
-        r.observe(&HTTP_REQUEST_SIZE_BYTES, &["/mcp", "POST"], 100.0);
-        let mut s = Snapshot::new();
-        s.apply(&r, &Limits::default());
-        assert_eq!(
-            String::from_utf8(s.encode()).unwrap(),
-            concat!(
-                r#"{"v":2,"series":["#,
-                r#"{"m":"http_request_size_bytes","l":["/mcp","POST"],"hs":[[1,1],100000000,1]},"#,
-                r#"{"m":"rejected_total","l":["pay\"load"],"c":3},"#,
-                r#"{"m":"sessions_active","l":[],"g":-2}"#,
-                r#"]}"#
-            )
-        );
-        assert_eq!(Snapshot::new().encode(), br#"{"v":2,"series":[]}"#);
-        assert_eq!(Snapshot::decode(br#"{"v":1,"series":[]}"#).unwrap(), Snapshot::new());
-        // A histogram with most buckets filled is written densely.
-        let mut r = Recorder::new();
-        for size in [10.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1e9] {
-            r.observe(&HTTP_REQUEST_SIZE_BYTES, &["/mcp", "POST"], size);
-        }
-        let mut dense = Snapshot::new();
-        dense.apply(&r, &Limits::default());
-        let bytes = String::from_utf8(dense.encode()).unwrap();
-        assert!(bytes.contains(r#""h":[[1,1,1,0,1,0,1,0,0,1],"#), "{bytes}");
-        assert_eq!(Snapshot::decode(bytes.as_bytes()).unwrap(), dense);
-    }
-
-    #[test]
-    fn sparse_and_dense_histograms_read_the_same() {
-        let dense = br#"{"v":2,"series":[{"m":"tool_call_duration_seconds","l":["a","b"],"h":[[0,2,0,0,0,0,0,0,0,0,0,0,0,0,1],7,3]}]}"#;
-        let sparse = br#"{"v":2,"series":[{"m":"tool_call_duration_seconds","l":["a","b"],"hs":[[1,2,14,1],7,3]}]}"#;
-        let (dense, sparse) = (Snapshot::decode(dense).unwrap(), Snapshot::decode(sparse).unwrap());
-        assert_eq!(dense.len(), 1);
-        assert_eq!(dense, sparse);
-        // Each bad sparse shape skips its series alone.
-        for bad in [
-            r#"[1,2,14],7,3"#,   // a pair cut short
-            r#"[1,2,15,1],7,3"#, // index past +Inf
-            r#"[14,1,1,2],7,3"#, // indexes going back
-            r#"[1,2,1,1],7,3"#,  // an index twice
-            r#"[1,2,14,1],7,4"#, // buckets not adding up to the count
-            r#"[-1,2],7,2"#,     // not an index
-        ] {
-            let raw = format!(
-                r#"{{"v":2,"series":[{{"m":"tool_call_duration_seconds","l":["a","b"],"hs":[{bad}]}},{{"m":"sessions_created_total","l":[],"c":5}}]}}"#
-            );
-            let s = Snapshot::decode(raw.as_bytes()).unwrap();
-            assert_eq!(s.len(), 1, "{bad}");
-            assert_eq!(s.counter(&SESSIONS_CREATED_TOTAL, &[]), 5);
-        }
-        let both = br#"{"v":2,"series":[{"m":"tool_call_duration_seconds","l":["a","b"],"hs":[[1,1],7,1],"h":[[0,1,0,0,0,0,0,0,0,0,0,0,0,0,0],7,1]}]}"#;
-        assert!(Snapshot::decode(both).unwrap().is_empty(), "both forms at once");
-    }
-
-    #[test]
     fn bucket_bounds_are_inclusive() {
         let mut r = Recorder::new();
         for v in [0.0, 0.005, 0.0050001, 10.0, 10.5] {
@@ -400,7 +406,7 @@ mod tests {
     }
 
     #[test]
-    fn merging_two_shards() {
+    fn merging_two_snapshots() {
         let mut a = Snapshot::new();
         let mut ra = Recorder::new();
         ra.inc(&TOOL_CALLS_TOTAL, &["a", "c", "success"], 1);
@@ -445,26 +451,6 @@ mod tests {
     }
 
     #[test]
-    fn unknown_metrics_and_shapes_are_skipped() {
-        let raw = br#"{"v":1,"series":[{"m":"from_the_future_total","l":[],"c":1,"x":{"y":[]}},
-            {"m":"tool_call_duration_seconds","l":["a","b"],"h":[[1,2],3,3]},
-            {"m":"tool_call_duration_seconds","l":["a","c"],"h":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0,1],3,2]},
-            {"m":"tool_calls_total","l":["a"],"c":1},
-            {"m":"tool_calls_total","l":["a","b",3],"c":1},
-            {"m":"tool_calls_total","l":["a","b","c"],"c":-1},
-            {"m":"sessions_active","l":[],"c":1},
-            {"m":"sessions_created_total","c":1},
-            {"l":[],"c":1},
-            {"m":"sessions_created_total","l":[],"c":5}],"extra":true}"#;
-        let s = Snapshot::decode(raw).unwrap();
-        assert_eq!(s.len(), 1);
-        assert_eq!(s.counter(&SESSIONS_CREATED_TOTAL, &[]), 5);
-        assert!(Snapshot::decode(br#"{"v":3,"series":[]}"#).is_err(), "a newer version is refused whole");
-        assert!(Snapshot::decode(b"garbage").is_err());
-        assert!(Snapshot::decode(b"").is_err());
-    }
-
-    #[test]
     fn direct_writes_check_kind_and_labels() {
         let mut s = Snapshot::new();
         s.add_counter(&TOOL_CALLS_TOTAL, &[], 1);
@@ -478,26 +464,56 @@ mod tests {
         assert_eq!(s.counter(&METRICS_RECORD_FAILURES_TOTAL, &[]), 3);
     }
 
-    #[test]
-    fn activity_travels_in_the_record_and_old_records_still_read() {
-        use crate::metrics::activity::Note;
-        let mut r = recorder();
-        r.note(Note { tenant: "acme".into(), session: Some("ab\"c".into()), tool_call: true, error: false, at_ms: 5 });
+    fn call(tool: &str, session: &str, at_ms: u64) -> Snapshot {
+        let mut r = Recorder::new();
+        r.inc(&TOOL_CALLS_TOTAL, &[tool, "text-tools", "success"], 1);
+        r.observe(&TOOL_CALL_DURATION_SECONDS, &[tool, "text-tools"], 0.015);
+        r.note(Note { tenant: "-".into(), session: Some(session.into()), tool_call: true, error: false, at_ms });
         let mut s = Snapshot::new();
-        s.apply(&r, &Limits::default());
-        let bytes = s.encode();
-        let decoded = Snapshot::decode(&bytes).unwrap();
-        assert_eq!(decoded, s);
-        assert_eq!(decoded.activity().sessions["ab\"c"].tool_calls, 1);
-        assert_eq!(decoded.activity().tenants["acme"].requests, 1);
-        // A record without the field (an older gateway) has no activity.
-        let plain = br#"{"v":1,"series":[{"m":"sessions_created_total","l":[],"c":2}]}"#;
-        let old = Snapshot::decode(plain).unwrap();
-        assert!(old.activity().is_empty());
-        assert_eq!(old.counter(&SESSIONS_CREATED_TOTAL, &[]), 2);
-        // A record with only activity is not empty.
-        let mut only = Recorder::new();
-        only.note(Note { tenant: "-".into(), session: None, tool_call: false, error: false, at_ms: 1 });
-        assert!(!only.is_empty());
+        s.apply(&r, &Limits::UNLIMITED);
+        s
+    }
+
+    #[test]
+    fn folding_adds_like_applying() {
+        let mut folded = Snapshot::new();
+        let mut applied = Snapshot::new();
+        for i in 0..5 {
+            folded.fold_in(&call("a", "s1", i), &Limits::default(), 10);
+            let mut r = Recorder::new();
+            r.inc(&TOOL_CALLS_TOTAL, &["a", "text-tools", "success"], 1);
+            r.observe(&TOOL_CALL_DURATION_SECONDS, &["a", "text-tools"], 0.015);
+            r.note(Note { tenant: "-".into(), session: Some("s1".into()), tool_call: true, error: false, at_ms: i });
+            applied.apply(&r, &Limits::default());
+        }
+        assert_eq!(folded, applied);
+        assert_eq!(folded.counter(&TOOL_CALLS_TOTAL, &["a", "text-tools", "success"]), 5);
+        assert_eq!(folded.activity().sessions["s1"].requests, 5);
+    }
+
+    #[test]
+    fn folding_keeps_the_caps() {
+        let limits = Limits {
+            max_series_per_metric: 1,
+            activity: ActivityLimits { max_sessions: 1, session_ttl_ms: 100, max_tenants: 1 },
+        };
+        let mut s = Snapshot::new();
+        s.fold_in(&call("a", "s1", 1_000), &limits, 1_000);
+        s.fold_in(&call("b", "s2", 1_050), &limits, 1_050);
+        assert_eq!(s.series(&TOOL_CALLS_TOTAL).count(), 1);
+        assert_eq!(s.counter(&METRICS_SERIES_DROPPED_TOTAL, &["tool_calls_total"]), 1);
+        assert_eq!(s.counter(&METRICS_SERIES_DROPPED_TOTAL, &["tool_call_duration_seconds"]), 1);
+        assert_eq!(s.activity().sessions.keys().collect::<Vec<_>>(), ["s2"], "least recently seen evicted");
+        let mut other = Activity::default();
+        other.note(
+            &Note { tenant: "t2".into(), session: None, tool_call: false, error: false, at_ms: 0 },
+            &limits.activity,
+        );
+        let mut with_tenant = Snapshot::new();
+        with_tenant.activity = other;
+        s.fold_in(&with_tenant, &limits, 1_060);
+        assert_eq!(s.activity().tenants.keys().collect::<Vec<_>>(), ["-"], "tenant cap");
+        s.fold_in(&Snapshot::new(), &limits, 5_000);
+        assert!(s.activity().sessions.is_empty(), "idle past the TTL");
     }
 }

@@ -191,7 +191,7 @@ fn family(
 ) {
     metadata(out, metric, format);
     let name = metric.name;
-    // Rendered from the context, never from the shards.
+    // Rendered from the context, never from the store.
     if std::ptr::eq(metric, &catalog::BUILD_INFO) {
         label_set(scratch, metric.labels, std::slice::from_ref(&context.version));
         sample_start(out, name, "", scratch, None);
