@@ -8,7 +8,7 @@
 
 use crate::context::{Context, MAX_ERROR_CHARS};
 use serde_json::Value;
-use spinscope::gateway::logger::TARGET_GATEWAY;
+use spinscope::gateway::logger::{TARGET_GATEWAY, TARGET_INVOCATION};
 use spinscope::gateway::record::{Invocation, ToolCallRecord};
 use spinscope::gateway::tool_map::{self, ToolEntry, ToolMap, DISCOVERY_TIMEOUT};
 use spinscope::gateway::tool_result::{self, Bounds};
@@ -19,6 +19,7 @@ use spinscope::mcp::{self, Tool};
 use spinscope::redact::{redact_arguments, redact_message, RedactionPolicy};
 use spinscope_spin::outbound::{self, Outgoing};
 use spinscope_spin::{random_bytes, time, tool_components};
+use std::cell::OnceCell;
 
 /// Longest `detail` (a trap's backtrace) logged, in characters.
 const MAX_DETAIL_CHARS: usize = 4000;
@@ -134,12 +135,20 @@ fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFa
     let started_ns = time::monotonic_ns();
     let span = cx.record.trace.child(&random_bytes::<8>());
     let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
-    let logging = cx.log.enabled(spinscope::gateway::logger::TARGET_INVOCATION, Level::Error);
-    let logged_arguments = if logging { redact_arguments(arguments, &policy) } else { String::new() };
+    let logging = cx.log.enabled(TARGET_INVOCATION, Level::Error);
+    // Redacted only for a line that is written: at the default level, a
+    // call that succeeds writes none.
+    let redacted = OnceCell::new();
+    let arguments_for = |level: Level| match cx.log.enabled(TARGET_INVOCATION, level) {
+        true => redacted.get_or_init(|| redact_arguments(arguments, &policy)).as_str(),
+        false => "",
+    };
     let line = |level: Level, message: &str| {
         cx.log.call_line(level, message, &cx.record, tool, component).field("tool_span_id", span.span_id_hex())
     };
-    cx.log.emit(line(Level::Debug, "Tool invocation started").field("arguments", logged_arguments.as_str()));
+    if cx.log.enabled(TARGET_INVOCATION, Level::Debug) {
+        cx.log.emit(line(Level::Debug, "Tool invocation started").field("arguments", arguments_for(Level::Debug)));
+    }
 
     let mut request = Outgoing::post(tool_map::tool_url(component, tool), arguments.to_string())
         .header("content-type", "application/json")
@@ -182,14 +191,16 @@ fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFa
         .and_then(|f| f.detail.as_deref())
         .filter(|_| logging)
         .map(|d| redact_message(d, &policy, MAX_DETAIL_CHARS));
-    let done = line(level, message)
-        .field("arguments", logged_arguments.as_str())
-        .field_u64("duration_ms", ((ended_ns - started_ns) as f64 / 1e6).round() as u64)
-        .field_u64("execution_ms", execution_ms.round() as u64)
-        .field("outcome", outcome.as_str())
-        .field_opt("error", error.as_deref())
-        .field_opt("detail", detail);
-    cx.log.emit(done);
+    if cx.log.enabled(TARGET_INVOCATION, level) {
+        let done = line(level, message)
+            .field("arguments", arguments_for(level))
+            .field_u64("duration_ms", ((ended_ns - started_ns) as f64 / 1e6).round() as u64)
+            .field_u64("execution_ms", execution_ms.round() as u64)
+            .field("outcome", outcome.as_str())
+            .field_opt("error", error.as_deref())
+            .field_opt("detail", detail);
+        cx.log.emit(done);
+    }
     let invocation = Invocation {
         span,
         start_offset_ns: started_ns.saturating_sub(cx.record.began_ns),
