@@ -12,10 +12,12 @@
 //! after its response has been sent.
 
 mod committed;
+mod mcp_clients;
 mod modern_client;
 mod otlp_receiver;
 mod scrape;
 pub use committed::Committed;
+pub use mcp_clients::{client_script, installed, run_client, CLIENT_TIMEOUT};
 pub use modern_client::{ModernRequest, MODERN};
 pub use otlp_receiver::{span_attr, OtlpReceiver};
 pub use scrape::{scrape, scrape_until, value};
@@ -195,7 +197,7 @@ impl HostBuilder {
         self
     }
 
-    /// The metric shards in a store of their own, in memory (Spin's
+    /// The metrics in a store of their own, in memory (Spin's
     /// `type = "spin"` without a path): every component that opens the
     /// default store may open `metrics` too, and `metrics_store` names it.
     pub fn metrics_in_memory(mut self) -> Self {

@@ -26,10 +26,7 @@ use spinscope_testkit::exposition::Exposition;
 use spinscope_testkit::logfmt::parse_logfmt;
 use std::collections::HashMap;
 use std::fmt::Debug;
-use std::io::Read;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 /// The tool components, the test-only `faults` included (its `failing`
 /// tool answers an `isError` result when asked for status 200).
@@ -448,58 +445,6 @@ fn every_count_agrees_on_what_an_error_is() {
     t.finish(&v.text);
 }
 
-/// Where scripts/install-deps.sh put the client SDKs (as tests/clients.rs).
-fn installed(relative: &str) -> PathBuf {
-    let path = workspace_root().join("target/mcp-clients").join(relative);
-    assert!(
-        path.exists(),
-        "{} is missing: the MCP client SDKs are installed by `make deps` (bash scripts/install-deps.sh)",
-        path.display()
-    );
-    path
-}
-
-/// Runs a client to its end (at most two minutes) and parses the one JSON
-/// object it prints; fails with its output otherwise.
-fn run_client(mut cmd: Command) -> Value {
-    let what = format!("{cmd:?}");
-    cmd.env("NO_PROXY", "127.0.0.1,localhost").env("no_proxy", "127.0.0.1,localhost");
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().unwrap()));
-    let err = drain(Box::new(child.stderr.take().unwrap()));
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let (stdout, stderr) = (out.join().unwrap(), err.join().unwrap());
-    match status {
-        Some(s) if s.success() => serde_json::from_str(stdout.trim())
-            .unwrap_or_else(|e| panic!("{what} printed no JSON ({e}):\n{stdout}\nstderr:\n{stderr}")),
-        Some(s) => panic!("{what} failed ({s}):\nstdout:\n{stdout}\nstderr:\n{stderr}"),
-        None => panic!("{what} still running after 2 minutes, killed:\nstdout:\n{stdout}\nstderr:\n{stderr}"),
-    }
-}
-
 /// The same kind of mix through the official Python SDK in the handshake
 /// era (see the script): client A at the SDK's own revision, 2025-11-25;
 /// client B at 2025-06-18. Each opens a session, whose transport probes
@@ -511,7 +456,7 @@ fn the_python_sdk_sees_the_same_error_counts() {
     let python = installed("venv/bin/python");
     let host = app().start();
     let mut cmd = Command::new(python);
-    cmd.arg(workspace_root().join("tests/e2e/clients/python_error_counts.py")).arg(host.url("/mcp"));
+    cmd.arg(client_script("python_error_counts.py")).arg(host.url("/mcp"));
     let out = run_client(cmd);
     let mut t = Tally::default();
 

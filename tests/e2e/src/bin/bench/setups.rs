@@ -3,7 +3,7 @@
 
 use super::*;
 
-/// Where the session records and the metric shards live.
+/// Where the session records and the metrics live.
 #[derive(Clone, Copy, PartialEq)]
 pub(crate) enum Stores {
     /// Both in the default SQLite store on disk, in write-ahead logging mode
