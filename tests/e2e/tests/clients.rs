@@ -16,8 +16,7 @@ use rmcp::{ClientLifecycleMode, ClientServiceExt};
 use serde_json::{json, Value};
 use spinscope_e2e::*;
 use spinscope_testkit::exposition::Exposition;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 const MODERN: &str = "2026-07-28";
 /// What the TypeScript SDK 1.32 asks for in `initialize` (its latest).
