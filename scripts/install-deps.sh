@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh machine: the wasm32-wasip2
-# target, Debian's redis-server, prometheus (promtool) and chromium (the
-# status page's browser test, tests/e2e/tests/status.rs), and the official
+# target, Debian's redis-server, prometheus (promtool), chromium (the
+# status page's browser test, tests/e2e/tests/status.rs) and jq, and the official
 # MCP client SDKs the e2e suite drives (below). Idempotent.
 set -euo pipefail
 rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
@@ -12,6 +12,8 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# The operations doc's log recipes (tests/e2e/tests/gateway.rs runs one).
+command -v jq >/dev/null 2>&1 || missing+=(jq)
 # The MCP client SDKs (below) need Python >= 3.10 with venv, and node >= 18 with npm.
 python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || missing+=(python3 python3-venv)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)

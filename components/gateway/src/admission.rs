@@ -1,7 +1,8 @@
 //! Admission: the checks a request passes before the gateway does any work
-//! for it, in `spinscope::gateway::admission::ORDER` (configuration, API
-//! key, origin without the store; then concurrency and the tenant's rate
-//! in it), and the body read under its size limit.
+//! for it, in `spinscope::gateway::admission::ORDER`: configuration, API
+//! key and origin without the store; then the tenant's rate in it; then
+//! the body, read under its size limit and deadline; then, once the body
+//! is in, a concurrency slot.
 
 use crate::context::Context;
 use spin_sdk::http::IncomingRequest;
@@ -12,37 +13,22 @@ use spinscope_spin::body::{self, BodyError};
 use spinscope_spin::in_flight::{self, Slot};
 use spinscope_spin::{rate_limit, time};
 
-/// What admission found.
-pub struct Admitted {
-    /// The caller's tenant (`None` in open mode).
-    pub tenant: Option<String>,
-    /// The in-flight slot taken, when `max_concurrency` is set.
-    pub slot: Option<Slot>,
-}
-
-/// Every check, in order; `Ok` admits the request.
-pub fn admit(cx: &Context) -> Result<Admitted, GatewayError> {
+/// The checks that need no store, in order: configuration, API key, origin.
+/// Returns the caller's tenant (`None` in open mode).
+pub fn authenticate(cx: &Context) -> Result<Option<String>, GatewayError> {
     let credentials = Credentials {
         authorization: cx.header("authorization"),
         api_key: cx.header("x-api-key"),
         origin: cx.header("origin"),
     };
-    let tenant = precheck(&cx.config, cx.misconfiguration.as_ref(), credentials)?;
-    let now = time::now_unix_ms();
-    let slot = within_concurrency(cx, now)?;
-    if let Err(refused) = within_rate_limit(cx, tenant.as_deref().unwrap_or("-"), now) {
-        // The slot is given back at once: this request will not run.
-        if let (Some(slot), Ok(store)) = (slot, cx.store()) {
-            let _ = in_flight::release(store, slot);
-        }
-        return Err(refused);
-    }
-    Ok(Admitted { tenant, slot })
+    precheck(&cx.config, cx.misconfiguration.as_ref(), credentials)
 }
 
-/// The gateway-wide limit on requests in flight. Without the store it
+/// The gateway-wide limit on requests in flight, taken once the body is
+/// in, so a client that sends slowly holds no slot. Without the store it
 /// cannot be kept: the request is refused (503).
-fn within_concurrency(cx: &Context, now: u64) -> Result<Option<Slot>, GatewayError> {
+pub fn within_concurrency(cx: &Context) -> Result<Option<Slot>, GatewayError> {
+    let now = time::now_unix_ms();
     let max = cx.config.max_concurrency;
     if max == 0 {
         return Ok(None);
@@ -58,7 +44,8 @@ fn within_concurrency(cx: &Context, now: u64) -> Result<Option<Slot>, GatewayErr
 
 /// The tenant's rate limit (see [`RateWindow`]). Without the store it
 /// cannot be kept: the request is refused (503), never let through.
-fn within_rate_limit(cx: &Context, tenant: &str, now: u64) -> Result<(), GatewayError> {
+pub fn within_rate_limit(cx: &Context) -> Result<(), GatewayError> {
+    let (now, tenant) = (time::now_unix_ms(), cx.record.tenant.as_deref().unwrap_or("-"));
     let per_minute = cx.config.rate_limit_per_minute;
     if per_minute == 0 {
         return Ok(());
@@ -73,12 +60,15 @@ fn within_rate_limit(cx: &Context, tenant: &str, now: u64) -> Result<(), Gateway
     }
 }
 
-/// Reads the body under `max_request_bytes` (413 past it).
-pub async fn read_body(cx: &Context, request: IncomingRequest) -> Result<Vec<u8>, GatewayError> {
+/// Reads the body under `max_request_bytes` (413 past it) within
+/// `body_timeout_ms` (408 past it).
+pub fn read_body(cx: &Context, request: IncomingRequest) -> Result<Vec<u8>, GatewayError> {
     let max = cx.config.max_request_bytes;
     let announced = cx.header("content-length").and_then(|v| v.trim().parse::<usize>().ok());
-    body::read_limited(request, max, announced).await.map_err(|e| match e {
+    let deadline = cx.config.body_timeout;
+    body::read_limited(request, max, announced, deadline).map_err(|e| match e {
         BodyError::TooLarge => GatewayError::PayloadTooLarge { max },
+        BodyError::TooSlow => GatewayError::BodyTooSlow { after_ms: deadline.as_millis() as u64 },
         BodyError::Unreadable(e) => GatewayError::BodyUnreadable(e),
     })
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 pub fn finish(cx: &mut Context, status: u16, response_bytes: usize) {
     let duration_s = (time::monotonic_ns() - cx.record.began_ns) as f64 / 1e9;
     let answered = Answered { status, duration_s, response_bytes };
-    println!("{}", cx.record.access_line(answered, time::now_unix_ms()));
+    println!("{}", cx.record.access_line(answered, time::now_unix_ms(), cx.config.log_format));
     if let (Some(slot), Ok(store)) = (cx.slot.take(), cx.store()) {
         let _ = in_flight::release(store, slot);
     }

@@ -7,11 +7,11 @@ use crate::context::Context;
 use serde_json::Value;
 use spinscope::gateway::logger::TARGET_GATEWAY;
 use spinscope::gateway::record::ClientFacts;
-use spinscope::gateway::GatewayError;
+use spinscope::gateway::{peer, GatewayError};
 use spinscope::log::Level;
 use spinscope::mcp;
 use spinscope_spin::kv::KvError;
-use spinscope_spin::sessions::{self, CreateError, Lookup, Session};
+use spinscope_spin::sessions::{self, Caps, CreateError, Lookup, Session};
 use spinscope_spin::{random_bytes, time};
 
 /// A session `initialize` created.
@@ -41,6 +41,11 @@ pub fn initialize(cx: &Context, params: Option<&Value>) -> Result<Created, Gatew
         client: params.client_name.clone(),
         client_version: params.client_version.clone(),
         tenant: cx.record.tenant.clone(),
+        // Open mode's clients share one tenant: each address has a share.
+        client_addr: match cx.config.api_keys.is_open() && cx.config.max_sessions_per_client > 0 {
+            true => peer::client_address(cx.header(peer::CLIENT_ADDR_HEADER)),
+            false => None,
+        },
     };
     let store = cx.store().map_err(unavailable)?;
     // Sessions that expired unseen are ended here, a bounded number at a
@@ -49,9 +54,11 @@ pub fn initialize(cx: &Context, params: Option<&Value>) -> Result<Created, Gatew
         cx.warn(Level::Warn, "Expired sessions not swept", &e.to_string());
         0
     });
-    match sessions::create(store, &session_id, &session, cx.config.max_sessions_per_tenant) {
+    let caps = Caps { per_tenant: cx.config.max_sessions_per_tenant, per_client: cx.config.max_sessions_per_client };
+    match sessions::create(store, &session_id, &session, caps) {
         Ok(()) => {}
         Err(CreateError::TooMany { max }) => return Err(GatewayError::TooManySessions { max, swept }),
+        Err(CreateError::TooManyForClient { max }) => return Err(GatewayError::TooManyClientSessions { max, swept }),
         Err(CreateError::Store(e)) => return Err(unavailable(e)),
     }
     let line = cx

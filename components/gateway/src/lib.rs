@@ -41,26 +41,35 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
         Err(error) => cx.fail(error),
     };
     let (status, body_len) = (reply.status, reply.body.len());
-    stream_reply::send(response_out, reply, &cx.record.request_id).await;
+    stream_reply::send(response_out, reply, &cx.record.request_id, cx.config.log_format).await;
     finish::finish(&mut cx, status, body_len);
 }
 
-/// The request path: admission, then the HTTP method's own step.
+/// The request path: admission (`spinscope::gateway::admission::ORDER`),
+/// then the HTTP method's own step.
 async fn serve(cx: &mut Context, request: IncomingRequest) -> Result<Reply, GatewayError> {
-    let admitted = admission::admit(cx)?;
-    cx.record.admitted(admitted.tenant);
-    cx.slot = admitted.slot;
-    match route::http_action(&cx.record.http_method, cx.header(mcp::PROTOCOL_VERSION_HEADER)) {
+    let tenant = admission::authenticate(cx)?;
+    cx.record.admitted(tenant);
+    admission::within_rate_limit(cx)?;
+    let action = route::http_action(&cx.record.http_method, cx.header(mcp::PROTOCOL_VERSION_HEADER));
+    let body = match action {
         HttpAction::Message => {
-            let body = admission::read_body(cx, request).await?;
+            spinscope::gateway::admission::json_content_type(cx.header("content-type"))?;
+            Some(admission::read_body(cx, request)?)
+        }
+        _ => None,
+    };
+    cx.slot = admission::within_concurrency(cx)?;
+    match (action, body) {
+        (HttpAction::Message, Some(body)) => {
             cx.record.request_bytes = body.len();
             rpc::handle(cx, &body)
         }
-        HttpAction::EndSession => {
+        (HttpAction::EndSession, _) => {
             let ended = handshake::end_session(cx)?;
             cx.record.session_ended(ended);
             Ok(Reply::new(204))
         }
-        HttpAction::NotAllowed => Err(GatewayError::MethodNotAllowed),
+        _ => Err(GatewayError::MethodNotAllowed),
     }
 }

@@ -10,7 +10,7 @@ use spinscope::config::{reads, Config};
 use spinscope::keys;
 use spinscope::metrics::{self, catalog, Recorder, RenderContext, Snapshot};
 use spinscope_spin::head::Head;
-use spinscope_spin::{gate, in_flight, kv, metrics_sink, respond, sessions, settings, time};
+use spinscope_spin::{diag, gate, in_flight, kv, metrics_sink, respond, sessions, settings, time};
 
 /// The live session records (`(id, record)`), for the open-mode JSON.
 fn session_records(store: &kv::Store) -> Vec<(String, serde_json::Value)> {
@@ -52,7 +52,7 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
     }
     let loaded = settings::load(reads::METRICS);
     if !loaded.problems.is_empty() {
-        eprintln!("metrics exporter misconfigured: {}", settings::problems_message(&loaded));
+        diag::warn(loaded.config.log_format, "Metrics exporter misconfigured", &settings::problems_message(&loaded));
         return Ok(respond::misconfigured(&settings::problems_public(&loaded)));
     }
     let config = loaded.config;
@@ -106,14 +106,14 @@ fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
     let metrics_store = metrics_sink::metrics_store(config, Some(&store))?;
     sweep_sessions(&store, &metrics_store, config);
     if let Err(e) = in_flight::drop_stale(&store, time::now_unix_ms()) {
-        eprintln!("stale in-flight counters not dropped: {e}");
+        diag::warn(config.log_format, "Stale in-flight counters not dropped", &e.to_string());
     }
     let collected = metrics_sink::collect(&metrics_store, config);
     if let Some(e) = collected.store_error {
         return Err(e);
     }
     for key in &collected.unreadable_observations {
-        eprintln!("skipping metrics observation record {key}: does not decode (left in place)");
+        diag::warn(config.log_format, "Metrics observation record skipped: it does not decode (left in place)", key);
     }
     let mut merged = collected.snapshot;
     merged.set_gauge(&catalog::IN_FLIGHT_REQUESTS, &[], in_flight::count(&store, time::now_unix_ms()));
@@ -128,11 +128,11 @@ fn sweep_sessions(store: &kv::Store, metrics_store: &kv::Store, config: &Config)
     let ended = match sessions::sweep(store, time::now_unix_ms(), config.session_idle_timeout) {
         Ok(0) => return,
         Ok(n) => n,
-        Err(e) => return eprintln!("expired sessions not swept: {e}"),
+        Err(e) => return diag::warn(config.log_format, "Expired sessions not swept", &e.to_string()),
     };
     let mut recorder = Recorder::new();
     recorder.sessions(0, -(ended as i64));
     if let Err(e) = metrics_sink::record(metrics_store, &recorder, config) {
-        eprintln!("swept sessions not recorded: {e}");
+        diag::warn(config.log_format, "Swept sessions not recorded", &e);
     }
 }

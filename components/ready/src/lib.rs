@@ -23,7 +23,7 @@ use spinscope_spin::kv::{KvError, Store};
 use spinscope_spin::outbound::SendFailure;
 use spinscope_spin::respond::json_response;
 use spinscope_spin::tool_components;
-use spinscope_spin::{gate, metrics_sink, random_bytes, respond, settings, startup, time};
+use spinscope_spin::{diag, gate, metrics_sink, random_bytes, respond, settings, startup, time};
 use std::time::Duration;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -46,7 +46,7 @@ fn authorize(req: &Head, endpoint: Endpoint, loaded: &LoadedConfig) -> Result<()
         return Ok(());
     }
     if let Some(problem) = loaded.problems.iter().find(|p| p.variable == "api_keys") {
-        eprintln!("refusing {}: {problem}", req.path());
+        diag::warn(loaded.config.log_format, &format!("Refusing {}", req.path()), &problem.to_string());
         return Err(respond::misconfigured("variable 'api_keys' cannot be used"));
     }
     gate::require_key(&loaded.config, req)

@@ -18,7 +18,7 @@ pub fn require_key(config: &Config, req: &Head) -> Result<(), Response> {
     }
     let counted = metrics_sink::metrics_store(config, None).map_err(|e| e.to_string());
     if let Err(e) = counted.and_then(|store| refusals::count(&store).map_err(|e| e.to_string())) {
-        eprintln!("could not count the rejected request: {e}");
+        crate::diag::warn(config.log_format, "Rejected request not counted", &e);
     }
     Err(respond::unauthorized())
 }

@@ -18,6 +18,7 @@
 //! - [`startup`]: the app's recorded start time;
 //! - [`settings`]: the configuration, read once per request;
 //! - [`body`]: a request body read under a size limit;
+//! - [`diag`]: a component's own problems, in the app's log format;
 //! - [`gate`]: the API-key check of the read-only components;
 //! - [`refusals`]: the count of requests refused for want of a key;
 //! - [`head`], [`respond`]: their request head (bodies refused unread),
@@ -30,6 +31,7 @@
 #![warn(missing_docs)]
 
 pub mod body;
+pub mod diag;
 pub mod gate;
 pub mod head;
 pub mod in_flight;

@@ -32,6 +32,10 @@ pub struct Session {
     /// The tenant that owns it (`None` in open mode).
     #[serde(default)]
     pub tenant: Option<String>,
+    /// In open mode, the client address that opened it, counted against
+    /// `max_sessions_per_client` until the session ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_addr: Option<String>,
 }
 
 impl Session {
@@ -83,6 +87,11 @@ pub enum CreateError {
         /// The cap.
         max: u64,
     },
+    /// The client address holds `max` live sessions already (open mode).
+    TooManyForClient {
+        /// The cap.
+        max: u64,
+    },
     /// The store failed.
     Store(KvError),
 }
@@ -93,12 +102,34 @@ impl From<KvError> for CreateError {
     }
 }
 
-/// Stores a new session, unless its tenant holds `max` live ones already.
-pub fn create(store: &Store, id: &str, session: &Session, max: u64) -> Result<(), CreateError> {
+/// The caps a new session is held to.
+#[derive(Debug, Clone, Copy)]
+pub struct Caps {
+    /// Live sessions per tenant.
+    pub per_tenant: u64,
+    /// Live sessions per client address, when the session has one (0: no cap).
+    pub per_client: u64,
+}
+
+/// Stores a new session, unless its client address (when it has one) or
+/// its tenant holds as many live ones as `caps` allow already. The
+/// client's count is taken first, so a client at its cap never takes a
+/// place of the tenant's.
+pub fn create(store: &Store, id: &str, session: &Session, caps: Caps) -> Result<(), CreateError> {
+    let client = session.client_addr.as_deref().filter(|_| caps.per_client > 0).map(keys::sessions_live_client);
+    if let Some(live) = &client {
+        if store.increment(live, 1)? > caps.per_client as i64 {
+            store.increment(live, -1)?;
+            return Err(CreateError::TooManyForClient { max: caps.per_client });
+        }
+    }
     let live = keys::sessions_live(session.tenant_label());
-    if store.increment(&live, 1)? > max as i64 {
+    if store.increment(&live, 1)? > caps.per_tenant as i64 {
         store.increment(&live, -1)?;
-        return Err(CreateError::TooMany { max });
+        if let Some(client) = &client {
+            store.increment(client, -1)?;
+        }
+        return Err(CreateError::TooMany { max: caps.per_tenant });
     }
     write(store, id, session)?;
     Ok(())
@@ -145,6 +176,11 @@ pub fn end(store: &Store, id: &str) -> Result<bool, KvError> {
         Some(session) => {
             store.delete(&keys::session(id))?;
             store.increment(&keys::sessions_live(session.tenant_label()), -1)?;
+            if let Some(address) = &session.client_addr {
+                // Set only when the cap was on at creation, so the
+                // counter moves down exactly as often as it moved up.
+                store.increment(&keys::sessions_live_client(address), -1)?;
+            }
             true
         }
         None => false,

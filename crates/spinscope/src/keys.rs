@@ -109,6 +109,12 @@ pub const UNAUTHORIZED_TOTAL: &str = "spinscope:v1:unauth:total";
 /// (a fold in progress can hide a second's count for a moment).
 pub const UNAUTHORIZED_SHOWN: &str = "spinscope:v1:unauth:shown";
 
+/// The live sessions counter of a client address (open mode's
+/// `max_sessions_per_client`).
+pub fn sessions_live_client(address: &str) -> String {
+    format!("{PREFIX}sessions_live_client:{address}")
+}
+
 /// Live sessions of one tenant (`-` in open mode), an atomic counter.
 pub fn sessions_live(tenant: &str) -> String {
     format!("{PREFIX}sessions_live:{tenant}")

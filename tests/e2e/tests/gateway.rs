@@ -284,9 +284,18 @@ fn info_level_logs_failures_but_not_successes_and_json_format_parses() {
     let (mut mcp, _) = Mcp::connect(&host);
     mcp.call_tool("word_count", json!({"text": "a"}));
     mcp.call_tool("broken", json!({}));
+    // Failures of other kinds, each with its own line: a refused origin, a
+    // GET, an unknown session.
+    let json = ("content-type", "application/json");
+    host.post("/mcp", &[json, ("origin", "https://evil.example")], "{}");
+    host.get("/mcp");
+    host.post("/mcp", &[json, ("mcp-session-id", "nope")], r#"{"jsonrpc":"2.0","id":9,"method":"ping"}"#);
     let json_line = |l: &str| serde_json::from_str::<serde_json::Value>(l).ok();
-    host.wait_for_log(|l| {
-        json_line(l).is_some_and(|j| j["msg"] == "Tool invocation failed" && j["tool_name"] == "broken")
+    host.wait_for_logs(|lines| {
+        lines.iter().filter_map(|l| json_line(l)).filter(|j| j.get("dur_ms").is_some()).count() >= 6
+            && lines.iter().any(|l| {
+                json_line(l).is_some_and(|j| j["msg"] == "Tool invocation failed" && j["tool_name"] == "broken")
+            })
     });
     let json_lines: Vec<serde_json::Value> = host.logs().iter().filter_map(|l| json_line(l)).collect();
     assert!(json_lines
@@ -294,6 +303,28 @@ fn info_level_logs_failures_but_not_successes_and_json_format_parses() {
         .any(|l| l["msg"] == "Tool invocation failed" && l["tool_name"] == "broken" && l["level"] == "error"));
     assert!(!json_lines.iter().any(|l| l["msg"] == "Tool invocation completed successfully"));
     assert!(!json_lines.iter().any(|l| l["msg"] == "Tool invocation started"));
+
+    // Every line every component wrote is JSON, the access lines included,
+    // so the operations doc's jq recipe reads the whole file.
+    let logs = host.state_dir.join("logs");
+    for entry in std::fs::read_dir(&logs).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            assert!(json_line(line).is_some(), "{}: not JSON: {line}", path.display());
+        }
+    }
+    let access: Vec<&serde_json::Value> = json_lines.iter().filter(|j| j.get("dur_ms").is_some()).collect();
+    assert!(access.iter().any(|j| j["method"] == "GET" && j["status"] == 405), "{access:?}");
+    // docs/operations.md, "Find failed invocations", as written there.
+    let recipe = r#"select(.msg == "Tool invocation failed") | {ts, tool_name, outcome, error, request_id}"#;
+    let out = std::process::Command::new("jq").arg("-c").arg(recipe).arg(logs.join("gateway_stdout.txt")).output();
+    let out = out.expect("jq (installed by make deps)");
+    assert!(out.status.success(), "jq failed: {}", String::from_utf8_lossy(&out.stderr));
+    let found: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0]["tool_name"].as_str(), found[0]["outcome"].as_str()), (Some("broken"), Some("error")));
 }
 
 #[test]

@@ -67,6 +67,13 @@ pub struct Config {
     /// Live MCP sessions a tenant may hold (`max_sessions_per_tenant`);
     /// over it `initialize` is refused.
     pub max_sessions_per_tenant: u64,
+    /// Live sessions one client address may hold in open mode
+    /// (`max_sessions_per_client`; 0 is off), so that one client cannot use
+    /// up the shared open-mode tenant's `max_sessions_per_tenant`.
+    pub max_sessions_per_client: u64,
+    /// How long a request body may take to arrive (`body_timeout_ms`); a
+    /// slower one gets 408 and holds nothing meanwhile.
+    pub body_timeout: Duration,
     /// Per-tenant requests a minute; 0 is off (`rate_limit_per_minute`).
     pub rate_limit_per_minute: u32,
     /// Burst size of the rate limit (`rate_limit_burst`; default: a minute's worth).
@@ -106,6 +113,8 @@ impl Config {
         let tools_page_size = p.number(Var::ToolsPageSize, 1, 10_000) as usize;
         let max_concurrency = p.number(Var::MaxConcurrency, 0, 1_000_000);
         let max_sessions_per_tenant = p.number(Var::MaxSessionsPerTenant, 1, 10_000_000);
+        let max_sessions_per_client = p.number(Var::MaxSessionsPerClient, 0, 10_000_000);
+        let body_timeout_ms = p.number(Var::BodyTimeoutMs, 100, 600_000);
         let rate_limit_per_minute = p.number(Var::RateLimitPerMinute, 0, 10_000_000) as u32;
         // 0: a minute's worth of requests.
         let rate_limit_burst = match p.number(Var::RateLimitBurst, 0, 10_000_000) as u32 {
@@ -162,6 +171,8 @@ impl Config {
             api_keys,
             max_concurrency,
             max_sessions_per_tenant,
+            max_sessions_per_client,
+            body_timeout: Duration::from_millis(body_timeout_ms),
             rate_limit_per_minute,
             rate_limit_burst,
             otlp_traces_endpoint,

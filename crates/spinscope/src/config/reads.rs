@@ -12,9 +12,9 @@ use super::vars::{Var::*, VarSet};
 /// metrics live and the caps a recording keeps to.
 pub const METRICS_SINK: VarSet = VarSet::of(&[MetricsStore, MetricsMaxSeriesPerMetric, SessionIdleTimeoutSecs]);
 
-/// What `spinscope_spin::gate` reads: the keys, and what counting a
-/// rejection in the metrics sink needs.
-pub const GATE: VarSet = METRICS_SINK.with(&[ApiKeys]);
+/// What `spinscope_spin::gate` reads: the keys, what counting a
+/// rejection in the metrics sink needs, and the log format of its lines.
+pub const GATE: VarSet = METRICS_SINK.with(&[ApiKeys, LogFormat]);
 
 /// The `gateway` component: everything but the readiness settings.
 pub const GATEWAY: VarSet = METRICS_SINK.with(&[
@@ -33,6 +33,8 @@ pub const GATEWAY: VarSet = METRICS_SINK.with(&[
     ApiKeys,
     MaxConcurrency,
     MaxSessionsPerTenant,
+    MaxSessionsPerClient,
+    BodyTimeoutMs,
     RateLimitPerMinute,
     RateLimitBurst,
     OtlpTracesEndpoint,

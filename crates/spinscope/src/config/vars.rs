@@ -69,6 +69,8 @@ variables! {
     OtlpSamplingRatio => var("otlp_sampling_ratio", "1.0", "otlp_sampling_ratio"),
     ServiceName => var("service_name", "spinscope", "service_name"),
     MaxSessionsPerTenant => var("max_sessions_per_tenant", "1000", "max_sessions_per_tenant"),
+    MaxSessionsPerClient => var("max_sessions_per_client", "100", "max_sessions_per_client"),
+    BodyTimeoutMs => var("body_timeout_ms", "10000", "body_timeout"),
 }
 
 /// Variables of `spin.toml` that no component reads: they only fill

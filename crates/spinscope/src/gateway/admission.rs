@@ -1,9 +1,11 @@
-//! Admission's decisions that need no store: the checks run in this
-//! order, and the first that fails answers. The key is checked before the
-//! `Origin`, so a caller without a key is refused as such (401, counted by
-//! sampling) and cannot make the gateway write anything for it; the
-//! store-backed limits (concurrency, then the tenant's rate) come last,
-//! since they cost a write each and need the tenant.
+//! Admission: the checks run in [`ORDER`], and the first that fails
+//! answers. The key is checked before the `Origin`, so a caller without a
+//! key is refused as such (401, counted by sampling) and cannot make the
+//! gateway write anything for it; nothing that writes to the store comes
+//! before the caller is authenticated. The tenant's rate is counted before
+//! the body is read; the body must arrive within `body_timeout_ms`; and a
+//! concurrency slot is taken only once it is in, so a client that sends
+//! slowly holds nothing another tenant needs.
 
 use super::error::GatewayError;
 use crate::auth::Caller;
@@ -18,15 +20,18 @@ pub enum Check {
     Authenticated,
     /// The `Origin`, when sent, is allowed (403).
     OriginAllowed,
-    /// At most `max_concurrency` requests in flight (429; store).
-    Concurrency,
     /// The tenant's rate window (429; store).
     RateLimit,
+    /// A `POST` declares a JSON body (415), which arrives whole within
+    /// `body_timeout_ms` (408) and under `max_request_bytes` (413).
+    Body,
+    /// At most `max_concurrency` requests in flight (429; store).
+    Concurrency,
 }
 
 /// The checks, in the order they run.
-pub const ORDER: [Check; 5] =
-    [Check::Configured, Check::Authenticated, Check::OriginAllowed, Check::Concurrency, Check::RateLimit];
+pub const ORDER: [Check; 6] =
+    [Check::Configured, Check::Authenticated, Check::OriginAllowed, Check::RateLimit, Check::Body, Check::Concurrency];
 
 /// What the request brings to the checks that need no store.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +68,25 @@ pub fn precheck(
     Ok(caller.tenant().map(str::to_string))
 }
 
+/// The media type a `POST /mcp` body must be declared as.
+pub const JSON_MEDIA_TYPE: &str = "application/json";
+
+/// Whether a `POST /mcp`'s `Content-Type` (the header's value, `None` when
+/// it was not sent) declares JSON, as the Streamable HTTP transport
+/// requires: `application/json` in any case, with or without parameters
+/// (`; charset=utf-8`: RFC 8259 defines none for JSON and one has no
+/// effect, so none is refused). Anything else, a missing header included,
+/// is [`GatewayError::UnsupportedMediaType`] (415), to be checked after
+/// admission and before the body is read.
+pub fn json_content_type(header: Option<&str>) -> Result<(), GatewayError> {
+    let sent = header.unwrap_or("");
+    let essence = sent.split(';').next().unwrap_or("").trim_matches([' ', '\t']);
+    if essence.eq_ignore_ascii_case(JSON_MEDIA_TYPE) {
+        return Ok(());
+    }
+    Err(GatewayError::UnsupportedMediaType { content_type: crate::bounded::client_string(sent.trim()) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,7 +110,11 @@ mod tests {
         let key = ORDER.iter().position(|c| *c == Check::Authenticated).unwrap();
         let origin = ORDER.iter().position(|c| *c == Check::OriginAllowed).unwrap();
         assert!(key < origin, "a keyless caller is refused as such, whatever its Origin");
-        assert_eq!(&ORDER[3..], [Check::Concurrency, Check::RateLimit]);
+        assert_eq!(
+            &ORDER[3..],
+            [Check::RateLimit, Check::Body, Check::Concurrency],
+            "no slot held while a body arrives"
+        );
     }
 
     #[test]
@@ -116,5 +144,54 @@ mod tests {
     #[test]
     fn open_mode_admits_without_a_tenant() {
         assert_eq!(precheck(&config(false), None, NONE), Ok(None));
+    }
+
+    #[test]
+    fn json_is_declared_in_any_case_with_any_parameters() {
+        for ok in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/json;charset=UTF-8",
+            " application/json ; charset=utf-8 ",
+            "application/json\t;profile=x",
+        ] {
+            assert_eq!(json_content_type(Some(ok)), Ok(()), "{ok:?}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_an_unsupported_media_type() {
+        let refused =
+            |content_type: &str| Err(GatewayError::UnsupportedMediaType { content_type: content_type.into() });
+        for bad in [
+            "text/plain",
+            "text/plain; charset=utf-8",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/jsonp",
+            "application/json-seq",
+            "application/vnd.api+json",
+            "application/*",
+            "*/*",
+            "application",
+            "json",
+            "application/ json",
+            "text/event-stream",
+        ] {
+            assert_eq!(json_content_type(Some(bad)), refused(bad), "{bad:?}");
+        }
+        assert_eq!(json_content_type(None), refused(""), "no Content-Type at all");
+        assert_eq!(json_content_type(Some("")), refused(""));
+        assert_eq!(json_content_type(Some("; charset=utf-8")), refused("; charset=utf-8"));
+    }
+
+    #[test]
+    fn the_refused_type_is_bounded() {
+        let long = format!("text/{}", "x".repeat(10_000));
+        match json_content_type(Some(&long)) {
+            Err(GatewayError::UnsupportedMediaType { content_type }) => assert!(content_type.len() < 300),
+            other => panic!("{other:?}"),
+        }
     }
 }

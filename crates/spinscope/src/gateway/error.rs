@@ -67,6 +67,19 @@ pub enum GatewayError {
         /// The limit.
         max: usize,
     },
+    /// A `POST /mcp` whose `Content-Type` is not `application/json`
+    /// (refused before its body is read).
+    #[error("{}", unsupported_media_type_message(.content_type))]
+    UnsupportedMediaType {
+        /// The `Content-Type` as sent, bounded (empty when none was sent).
+        content_type: String,
+    },
+    /// The body did not all arrive within `body_timeout_ms`.
+    #[error("the request body did not arrive within {after_ms} ms")]
+    BodyTooSlow {
+        /// The deadline.
+        after_ms: u64,
+    },
     /// The body could not be read.
     #[error("could not read the request body: {0}")]
     BodyUnreadable(String),
@@ -114,6 +127,15 @@ pub enum GatewayError {
         /// Expired sessions ended on the way (they leave the live count).
         swept: u64,
     },
+    /// In open mode, the client address holds `max_sessions_per_client`
+    /// live sessions (all open-mode clients share one tenant).
+    #[error("this client already holds {max} live sessions; end one (DELETE /mcp) or let one expire")]
+    TooManyClientSessions {
+        /// The limit.
+        max: u64,
+        /// Expired sessions ended on the way.
+        swept: u64,
+    },
     /// The store that keeps sessions cannot be used.
     #[error("session store unavailable; try again later")]
     StoreUnavailable {
@@ -151,6 +173,14 @@ pub enum GatewayError {
         "use POST for JSON-RPC messages, or DELETE to end a handshake-era session; this server offers no GET stream"
     )]
     MethodNotAllowed,
+}
+
+/// The answer to a body that is not declared JSON.
+fn unsupported_media_type_message(content_type: &str) -> String {
+    match content_type {
+        "" => "Content-Type: application/json is required (none was sent)".to_string(),
+        sent => format!("Content-Type: application/json is required, got {sent:?}"),
+    }
 }
 
 /// How a called tool failed.
@@ -250,9 +280,13 @@ impl GatewayError {
             Misconfigured { .. } | OverConcurrency { .. } | RateLimited { .. } | LimitUnchecked { .. } => {
                 mcp::INTERNAL_ERROR
             }
-            TooManySessions { .. } | StoreUnavailable { .. } => mcp::INTERNAL_ERROR,
-            Unauthorized { .. } | OriginRefused { .. } | PayloadTooLarge { .. } => mcp::INVALID_REQUEST,
-            InvalidRequest(_) | UnexpectedResponse | MissingSession | MethodNotAllowed => mcp::INVALID_REQUEST,
+            TooManySessions { .. } | TooManyClientSessions { .. } | StoreUnavailable { .. } => mcp::INTERNAL_ERROR,
+            Unauthorized { .. } | OriginRefused { .. } | PayloadTooLarge { .. } | UnsupportedMediaType { .. } => {
+                mcp::INVALID_REQUEST
+            }
+            InvalidRequest(_) | UnexpectedResponse | MissingSession | MethodNotAllowed | BodyTooSlow { .. } => {
+                mcp::INVALID_REQUEST
+            }
             BodyUnreadable(_) | ParseError(_) => mcp::PARSE_ERROR,
             UnsupportedRevision { .. } => modern::UNSUPPORTED_PROTOCOL_VERSION,
             HeaderMismatch(_) => modern::HEADER_MISMATCH,
@@ -292,12 +326,16 @@ impl GatewayError {
             OriginRefused { .. } => (403, None),
             OverConcurrency { .. } => (429, Some(RejectReason::Concurrency)),
             RateLimited { .. } => (429, Some(RejectReason::RateLimit)),
-            TooManySessions { .. } => (429, Some(RejectReason::Sessions)),
+            TooManySessions { .. } | TooManyClientSessions { .. } => (429, Some(RejectReason::Sessions)),
             PayloadTooLarge { .. } => (413, Some(RejectReason::Payload)),
+            // A client bug, not a limit: counted by its status, no rejection reason.
+            UnsupportedMediaType { .. } => (415, None),
             BodyUnreadable(_) | ParseError(_) | InvalidRequest(_) | UnexpectedResponse | MissingSession => (400, None),
             UnsupportedRevision { .. } | HeaderMismatch(_) => (400, None),
             UnknownSession | SessionExpired { .. } => (404, None),
             MethodNotAllowed => (405, None),
+            // Like 415: a client's problem, told by its status.
+            BodyTooSlow { .. } => (408, None),
             // Errors inside a message: the handshake era answers them as
             // JSON-RPC errors with 200; the modern transport by its table.
             MethodNotFound(_)
@@ -342,7 +380,9 @@ impl GatewayError {
                 vec![("retry-after", "1".into())]
             }
             GatewayError::RateLimited { retry_after_secs, .. } => vec![("retry-after", retry_after_secs.to_string())],
-            GatewayError::TooManySessions { .. } => vec![("retry-after", "60".into())],
+            GatewayError::TooManySessions { .. } | GatewayError::TooManyClientSessions { .. } => {
+                vec![("retry-after", "60".into())]
+            }
             GatewayError::MethodNotAllowed => vec![("allow", "POST, DELETE".into())],
             _ => Vec::new(),
         }
@@ -360,7 +400,7 @@ impl GatewayError {
     pub fn sessions_ended(&self) -> u64 {
         match self {
             GatewayError::SessionExpired { ended_here } => u64::from(*ended_here),
-            GatewayError::TooManySessions { swept, .. } => *swept,
+            GatewayError::TooManySessions { swept, .. } | GatewayError::TooManyClientSessions { swept, .. } => *swept,
             _ => 0,
         }
     }

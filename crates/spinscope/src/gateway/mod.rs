@@ -13,12 +13,14 @@
 //! - [`report`], [`spans`]: the record rendered as metrics, access line, spans;
 //! - [`tool_result`]: a tool component's answer as a `CallToolResult`;
 //! - [`tool_map`]: which component owns which tool, and their URLs;
+//! - [`peer`]: the client's address, for open mode's per-client cap;
 //! - [`logger`]: the request's log lines and their correlation fields;
 //! - [`reply`]: the HTTP answer as data.
 
 pub mod admission;
 pub mod error;
 pub mod logger;
+pub mod peer;
 pub mod record;
 pub mod reply;
 pub mod report;

@@ -43,9 +43,13 @@ pub struct RequestRecord {
     pub client_name: Option<String>,
     /// The client's version, when known.
     pub client_version: Option<String>,
-    /// The JSON-RPC method ([`INVALID_MESSAGE`] for a body that did not parse).
+    /// The JSON-RPC method ([`INVALID_MESSAGE`] for a body that did not
+    /// parse), bounded; every rendering folds it to the known methods
+    /// (`crate::metrics::series::mcp_method`).
     pub mcp_method: Option<String>,
-    /// The JSON-RPC id, as text.
+    /// The JSON-RPC id, as text, bounded but not redacted: the spans
+    /// redact it ([`super::spans::client_attribute`]), as every value the
+    /// client wrote.
     pub rpc_id: Option<String>,
     /// The tool named by a `tools/call` (`_other` when unknown).
     pub tool_name: Option<String>,

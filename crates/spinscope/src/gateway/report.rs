@@ -2,7 +2,7 @@
 //! write) and its access line. The third, its spans, is [`super::spans`].
 
 use super::record::{RequestRecord, ROUTE};
-use crate::log::{access_line, Access};
+use crate::log::{access_line_as, Access, LogFormat};
 use crate::metrics::activity::Note;
 use crate::metrics::series::{HttpRequest, McpOperation, ToolCall};
 use crate::metrics::Recorder;
@@ -67,9 +67,10 @@ impl RequestRecord {
         rec
     }
 
-    /// The access line (always written, whatever `log_level` says).
-    pub fn access_line(&self, answered: Answered, now_ms: u64) -> String {
-        access_line(&Access {
+    /// The access line (always written, whatever `log_level` says), in
+    /// the app's `log_format`.
+    pub fn access_line(&self, answered: Answered, now_ms: u64, format: LogFormat) -> String {
+        let access = Access {
             ts_unix_ms: now_ms,
             request_id: &self.request_id,
             method: &self.http_method,
@@ -79,7 +80,8 @@ impl RequestRecord {
             tenant: self.tenant.as_deref(),
             trace_id: &self.trace.trace_id_hex(),
             span_id: &self.trace.span_id_hex(),
-        })
+        };
+        access_line_as(&access, format)
     }
 }
 

@@ -3,19 +3,55 @@
 //! a client span per tool invocation, whose id is the `traceparent` the
 //! tool saw. A request that carried no JSON-RPC message (`GET`, `DELETE`,
 //! a refusal before the body) is named as HTTP names it: `GET /mcp`.
+//!
+//! What a client chose is bounded before it reaches a span: the method (in
+//! the span name and `mcp.method.name`) is folded to the known set exactly
+//! as the metrics fold it (`_other` otherwise), the tool is a known one or
+//! `_other` already, and every other value the client wrote (the JSON-RPC
+//! id, the client's name and version, the revision it asked for) goes
+//! through [`client_attribute`]: redacted, and cut.
 
 use super::record::{RequestRecord, ROUTE};
-use crate::metrics::series::{ErrorType, ToolOutcome};
+use crate::metrics::series::{self, ErrorType, ToolOutcome};
 use crate::otlp::{Span, SpanKind};
+use crate::redact::{redact_text, RedactionPolicy, REDACTED, STRING_TRUNCATION_MARK};
+
+/// The longest client-supplied attribute value exported, in bytes (before
+/// [`STRING_TRUNCATION_MARK`]).
+pub const MAX_CLIENT_ATTRIBUTE_BYTES: usize = 128;
+
+/// A value the client wrote, as a span attribute: redacted as free text
+/// with the default policy ([`redact_text`]) and, when redaction finds
+/// anything in it, exported as [`REDACTED`] whole (an id or a client name
+/// is no prose: whatever sits beside a recognised secret, as `pw=hunter2`
+/// beside a `Bearer` token, may be a secret the rules cannot tell); then
+/// cut to [`MAX_CLIENT_ATTRIBUTE_BYTES`] on a character boundary. The cut
+/// comes after the redaction, and is shorter than the record's own bound,
+/// so no secret leaks in part through either cut.
+pub fn client_attribute(value: &str) -> String {
+    if redact_text(value, &RedactionPolicy::default()) != value {
+        return REDACTED.to_string();
+    }
+    if value.len() <= MAX_CLIENT_ATTRIBUTE_BYTES {
+        return value.to_string();
+    }
+    let mut cut = MAX_CLIENT_ATTRIBUTE_BYTES;
+    while !value.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{STRING_TRUNCATION_MARK}", &value[..cut])
+}
 
 /// The server span and, after a tool invocation, its client span, for a
 /// request answered with `http_status` after `duration_ns`.
 pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<Span> {
     let trace = &record.trace;
     let start_unix_ns = record.began_unix_ms * 1_000_000;
-    let name = match (&record.mcp_method, &record.tool_name) {
+    // The method as the metrics name it: a client cannot name a span.
+    let method = record.mcp_method.as_deref().map(series::mcp_method);
+    let name = match (method, &record.tool_name) {
         (Some(method), Some(tool)) => format!("{method} {tool}"),
-        (Some(method), None) => method.clone(),
+        (Some(method), None) => method.to_string(),
         (None, _) => format!("{} {ROUTE}", record.http_method),
     };
     let error_type = record.error.map(ErrorType::label);
@@ -31,18 +67,24 @@ pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<
         error: error_type.clone(),
     }
     .attr_int("http.response.status_code", http_status as i64);
-    let optional = [
-        ("mcp.method.name", &record.mcp_method),
-        ("mcp.session.id", &record.session_id),
+    if let Some(method) = method {
+        server = server.attr("mcp.method.name", method);
+    }
+    if let Some(session) = &record.session_id {
+        // Ours, minted by `initialize` (an unknown one never reaches the record).
+        server = server.attr("mcp.session.id", session.as_str());
+    }
+    let written_by_the_client = [
+        // The session's revision, or the one a modern request asked for.
         ("mcp.protocol.version", &record.protocol_version),
         // Who called: the session's client, or a modern request's own `_meta`.
         ("spinscope.client.name", &record.client_name),
         ("spinscope.client.version", &record.client_version),
         ("jsonrpc.request.id", &record.rpc_id),
     ];
-    for (key, value) in optional {
+    for (key, value) in written_by_the_client {
         if let Some(v) = value {
-            server = server.attr(key, v.as_str());
+            server = server.attr(key, client_attribute(v));
         }
     }
     if let Some(tool) = &record.tool_name {

@@ -13,7 +13,7 @@ mod level;
 mod line;
 mod request_id;
 
-pub use access::{access_line, Access};
+pub use access::{access_line, access_line_as, Access};
 pub use calendar::{civil_from_days, rfc3339_ms};
 pub use filter::LogFilter;
 pub use level::{Level, LogFormat};

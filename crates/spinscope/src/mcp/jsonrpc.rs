@@ -1,7 +1,10 @@
 //! JSON-RPC 2.0 as MCP uses it: ids, errors, the incoming message (request,
 //! notification or a client's response) and the response builders.
 
+use crate::bounded::client_string;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::map::Entry;
 use serde_json::{json, Map, Value};
 use std::fmt;
 
@@ -224,38 +227,50 @@ impl Incoming {
     }
 }
 
-/// Parses an HTTP POST body into one JSON-RPC message.
+/// Parses an HTTP POST body into one JSON-RPC message, in one pass over
+/// the bytes (see [`Body`]).
 ///
 /// * not JSON → `-32700` (id null);
 /// * a JSON array → `-32600`: batches were removed from MCP in 2025-06-18,
 ///   and this server does not accept them for older revisions either;
+/// * a key twice at the top level of the message or of its `params`
+///   object → `-32600` naming the key: parsers disagree on which value
+///   wins (serde_json keeps the last, others the first), so such a message
+///   means different things to different readers and is refused (deeper
+///   objects, tool arguments included, keep serde_json's last value: the
+///   gateway forwards them re-serialized, so every reader downstream sees
+///   that one value);
 /// * not a valid request, notification or response → `-32600`, carrying the
-///   request's id when one could be read: `jsonrpc` must be `"2.0"`, `method`
-///   a string, `id` a string or integer (null is invalid in MCP), `params` an
-///   object or array;
+///   request's id when one could be read (never a duplicated one): `jsonrpc`
+///   must be `"2.0"`, `method` a string, `id` a string or an integer that
+///   fits in 64 bits (null is invalid in MCP), `params` an object or array;
 /// * an object with `result` or `error` and no `method` → [`Incoming::Response`].
 pub fn parse_message(body: &[u8]) -> Result<Incoming, RpcError> {
-    let value: Value = serde_json::from_slice(body)
+    let body: Body = serde_json::from_slice(body)
         .map_err(|e| RpcError::parse_error(format!("Parse error: body is not valid JSON ({e})")))?;
-    let obj = match value {
-        Value::Object(obj) => obj,
-        Value::Array(_) => {
+    let (mut obj, duplicate) = match body {
+        Body::Object { members, duplicate } => (members, duplicate),
+        Body::Array => {
             return Err(RpcError::invalid_request(
                 "Invalid request: JSON-RPC batches are not supported (batching was removed from MCP \
                  in revision 2025-06-18); send one message per HTTP request",
             ))
         }
-        other => {
+        Body::Other(kind) => {
             return Err(RpcError::invalid_request(format!(
-                "Invalid request: a JSON-RPC message must be a JSON object, got {}",
-                json_type(&other)
+                "Invalid request: a JSON-RPC message must be a JSON object, got {kind}"
             )))
         }
     };
 
-    let raw_id = obj.get("id");
-    let id = raw_id.and_then(RequestId::from_value);
+    // An id given twice is no id at all: which one would be answered?
+    let id_duplicated = duplicate.as_ref().is_some_and(|d| !d.in_params && d.key == "id");
+    let id = obj.get("id").filter(|_| !id_duplicated).and_then(RequestId::from_value);
     let invalid = |why: String| RpcError::invalid_request(format!("Invalid request: {why}")).with_id(id.clone());
+
+    if let Some(duplicate) = &duplicate {
+        return Err(invalid(duplicate.to_string()));
+    }
 
     match obj.get("jsonrpc") {
         Some(Value::String(v)) if v == "2.0" => {}
@@ -266,20 +281,17 @@ pub fn parse_message(body: &[u8]) -> Result<Incoming, RpcError> {
     let method = match obj.get("method") {
         Some(Value::String(m)) => m.clone(),
         Some(other) => return Err(invalid(format!("\"method\" must be a string, got {}", json_type(other)))),
-        None => return parse_response(&obj, raw_id, id),
+        None => return parse_response(obj, id),
     };
 
-    if let (Some(raw), None) = (raw_id, &id) {
-        return Err(invalid(format!(
-            "\"id\" must be a string or an integer, got {} (MCP does not allow null ids)",
-            id_type(raw)
-        )));
+    if let (Some(raw), None) = (obj.get("id"), &id) {
+        return Err(invalid(id_problem(raw)));
     }
-    let params = match obj.get("params") {
+    let params = match obj.remove("params") {
         None => None,
-        Some(p @ (Value::Object(_) | Value::Array(_))) => Some(p.clone()),
+        Some(p @ (Value::Object(_) | Value::Array(_))) => Some(p),
         Some(other) => {
-            return Err(invalid(format!("\"params\" must be an object or an array, got {}", json_type(other))))
+            return Err(invalid(format!("\"params\" must be an object or an array, got {}", json_type(&other))))
         }
     };
     Ok(match id {
@@ -289,22 +301,19 @@ pub fn parse_message(body: &[u8]) -> Result<Incoming, RpcError> {
 }
 
 /// A message without `method`: valid only as a response.
-fn parse_response(
-    obj: &Map<String, Value>,
-    raw_id: Option<&Value>,
-    id: Option<RequestId>,
-) -> Result<Incoming, RpcError> {
+fn parse_response(mut obj: Map<String, Value>, id: Option<RequestId>) -> Result<Incoming, RpcError> {
     let invalid = |why: &str| RpcError::invalid_request(format!("Invalid request: {why}")).with_id(id.clone());
-    let result = obj.get("result").cloned();
-    let error = obj.get("error").cloned();
+    let result = obj.remove("result");
+    let error = obj.remove("error");
     match (&result, &error) {
         (None, None) => return Err(invalid("missing \"method\"")),
         (Some(_), Some(_)) => return Err(invalid("a response must not carry both \"result\" and \"error\"")),
         _ => {}
     }
     // JSON-RPC allows a null id only on error responses (unknown request).
-    let id_ok = match raw_id {
+    let id_ok = match obj.get("id") {
         Some(Value::Null) => error.is_some(),
+        Some(raw) if id.is_none() && is_out_of_range_integer(raw) => return Err(invalid(&id_problem(raw))),
         Some(_) => id.is_some(),
         None => false,
     };
@@ -312,6 +321,212 @@ fn parse_response(
         return Err(invalid("a response needs a string or integer \"id\""));
     }
     Ok(Incoming::Response(ClientResponse { id, result, error }))
+}
+
+/// Why `raw` is not a valid request id.
+fn id_problem(raw: &Value) -> String {
+    if is_out_of_range_integer(raw) {
+        return format!(
+            "\"id\" is an integer out of range: an integer id must lie between {} and {}",
+            i64::MIN,
+            u64::MAX
+        );
+    }
+    format!("\"id\" must be a string or an integer, got {} (MCP does not allow null ids)", id_type(raw))
+}
+
+/// Whether `raw` is an integer beyond `u64::MAX` or below `i64::MIN`:
+/// JSON parsing turns those into floats, which have no fraction that
+/// large, and rounds the nearest ones to 2^64 and -2^63 (a float that is
+/// neither an `i64` nor a `u64` and equals -2^63 was written below it, or
+/// with a fraction: out of range is the likelier reading).
+fn is_out_of_range_integer(raw: &Value) -> bool {
+    const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
+    const MINUS_TWO_POW_63: f64 = -9_223_372_036_854_775_808.0;
+    match raw {
+        Value::Number(n) if !(n.is_i64() || n.is_u64()) => {
+            n.as_f64().is_some_and(|f| f.fract() == 0.0 && (f >= TWO_POW_64 || f <= MINUS_TWO_POW_63))
+        }
+        _ => false,
+    }
+}
+
+/// A key found twice: at the message's top level, or at that of its `params`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Duplicate {
+    /// Inside `params` (else at the top level).
+    in_params: bool,
+    /// The key, bounded (it is the client's text).
+    key: String,
+}
+
+impl fmt::Display for Duplicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Quoted as JSON, so a key with quotes or control characters reads unambiguously.
+        let key = Value::String(self.key.clone());
+        match self.in_params {
+            false => write!(f, "duplicate key {key} in the message (each member may appear once)"),
+            true => write!(f, "duplicate key {key} in \"params\" (each member may appear once)"),
+        }
+    }
+}
+
+/// The body, read in one pass: a message object's members (only the ones
+/// JSON-RPC defines keep their values) and the first key found twice at
+/// its top level or at that of its `params`, or what else the body is.
+/// Detecting the duplicates costs one map lookup per key, which building
+/// the map does anyway.
+enum Body {
+    /// A JSON object.
+    Object {
+        /// Its members; an unknown member's value is dropped (`null`).
+        members: Map<String, Value>,
+        /// The first key seen twice (the first value is kept).
+        duplicate: Option<Duplicate>,
+    },
+    /// A JSON array (a batch).
+    Array,
+    /// Any other JSON value, by its type name.
+    Other(&'static str),
+}
+
+impl<'de> Deserialize<'de> for Body {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(BodyVisitor)
+    }
+}
+
+struct BodyVisitor;
+
+impl<'de> Visitor<'de> for BodyVisitor {
+    type Value = Body;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Body, E> {
+        Ok(Body::Other("boolean"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Body, E> {
+        Ok(Body::Other("number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Body, E> {
+        Ok(Body::Other("number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Body, E> {
+        Ok(Body::Other("number"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Body, E> {
+        Ok(Body::Other("string"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Body, E> {
+        Ok(Body::Other("null"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Body, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Body::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Body, A::Error> {
+        let mut members = Map::new();
+        let mut duplicate = None;
+        while let Some(key) = map.next_key::<String>()? {
+            let value = match key.as_str() {
+                "params" => {
+                    let Params { value, duplicate: inner } = map.next_value()?;
+                    if duplicate.is_none() {
+                        duplicate = inner.map(|key| Duplicate { in_params: true, key });
+                    }
+                    value
+                }
+                "jsonrpc" | "id" | "method" | "result" | "error" => map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    Value::Null
+                }
+            };
+            match members.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                Entry::Occupied(first) if duplicate.is_none() => {
+                    duplicate = Some(Duplicate { in_params: false, key: client_string(first.key()) });
+                }
+                Entry::Occupied(_) => {}
+            }
+        }
+        Ok(Body::Object { members, duplicate })
+    }
+}
+
+/// The `params` member, and the first key found twice at its top level.
+struct Params {
+    value: Value,
+    duplicate: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Params {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ParamsVisitor)
+    }
+}
+
+struct ParamsVisitor;
+
+impl ParamsVisitor {
+    fn plain<E>(value: Value) -> Result<Params, E> {
+        Ok(Params { value, duplicate: None })
+    }
+}
+
+impl<'de> Visitor<'de> for ParamsVisitor {
+    type Value = Params;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Params, E> {
+        Self::plain(Value::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Params, E> {
+        Self::plain(Value::from(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Params, E> {
+        Self::plain(Value::from(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Params, E> {
+        Self::plain(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Params, E> {
+        Self::plain(Value::String(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Params, E> {
+        Self::plain(Value::String(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Params, E> {
+        Self::plain(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Params, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element::<Value>()? {
+            items.push(item);
+        }
+        Self::plain(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Params, A::Error> {
+        let mut members = Map::new();
+        let mut duplicate = None;
+        while let Some(key) = map.next_key::<String>()? {
+            let value: Value = map.next_value()?;
+            match members.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                Entry::Occupied(first) if duplicate.is_none() => duplicate = Some(client_string(first.key())),
+                Entry::Occupied(_) => {}
+            }
+        }
+        Ok(Params { value: Value::Object(members), duplicate })
+    }
 }
 
 /// JSON type name for messages.
@@ -345,4 +560,97 @@ pub fn error(id: Option<&RequestId>, code: i64, message: &str, data: Option<Valu
         err["data"] = data;
     }
     json!({ "jsonrpc": "2.0", "id": id, "error": err })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(body: &str) -> RpcError {
+        parse_message(body.as_bytes()).expect_err(body)
+    }
+
+    #[test]
+    fn a_key_twice_at_the_top_level_is_refused_by_name() {
+        let cases = [
+            (r#"{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/list"}"#, "\"method\"", Some(1i64)),
+            (r#"{"jsonrpc":"2.0","jsonrpc":"2.0","id":1,"method":"ping"}"#, "\"jsonrpc\"", Some(1)),
+            (r#"{"jsonrpc":"2.0","id":1,"method":"x","params":{},"params":{}}"#, "\"params\"", Some(1)),
+            (r#"{"jsonrpc":"2.0","id":2,"result":{},"result":{}}"#, "\"result\"", Some(2)),
+            // Unknown members count too: the message means two things either way.
+            (r#"{"jsonrpc":"2.0","id":1,"method":"ping","x":1,"x":2}"#, "\"x\"", Some(1)),
+            // An id given twice is no id: the error answers null.
+            (r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}"#, "\"id\"", None),
+            // A notification's duplicate too.
+            (r#"{"jsonrpc":"2.0","method":"a","method":"b"}"#, "\"method\"", None),
+        ];
+        for (body, key, id) in cases {
+            let e = err(body);
+            assert_eq!(e.code, INVALID_REQUEST, "{body}");
+            assert!(e.message.contains(&format!("duplicate key {key} in the message")), "{body}: {}", e.message);
+            assert_eq!(e.id, id.map(RequestId::from), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_key_twice_at_the_top_level_of_params_is_refused_by_name() {
+        let body =
+            r#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"x","arguments":{},"name":"y"}}"#;
+        let e = err(body);
+        assert_eq!((e.code, e.id.clone()), (INVALID_REQUEST, Some(RequestId::from("a"))));
+        assert!(e.message.contains(r#"duplicate key "name" in "params""#), "{}", e.message);
+        // Whichever comes first is named, wherever it is.
+        let e = err(r#"{"jsonrpc":"2.0","id":1,"params":{"a":1,"a":2},"method":"x","method":"y"}"#);
+        assert!(e.message.contains(r#"duplicate key "a" in "params""#), "{}", e.message);
+        // Deeper objects keep serde_json's last value (the gateway forwards them re-serialized).
+        let m = parse_message(br#"{"jsonrpc":"2.0","id":1,"method":"x","params":{"arguments":{"k":1,"k":2}}}"#);
+        assert_eq!(m.unwrap().params(), Some(&json!({"arguments": {"k": 2}})));
+        // Arrays and duplicates inside their objects are fine.
+        let m = parse_message(br#"{"jsonrpc":"2.0","id":1,"method":"x","params":[{"k":1,"k":2}]}"#).unwrap();
+        assert_eq!(m.params(), Some(&json!([{"k": 2}])));
+    }
+
+    #[test]
+    fn a_duplicated_key_is_quoted_and_bounded() {
+        let long = "k".repeat(10_000);
+        let e = err(&format!(r#"{{"jsonrpc":"2.0","id":1,"method":"x","{long}":1,"{long}":2}}"#));
+        assert!(e.message.len() < 1_000, "{}", e.message.len());
+        let e = err(r#"{"jsonrpc":"2.0","id":1,"method":"x","a\"b":1,"a\"b":2}"#);
+        assert!(e.message.contains(r#"duplicate key "a\"b""#), "{}", e.message);
+    }
+
+    #[test]
+    fn invalid_json_after_a_duplicate_is_a_parse_error() {
+        let e = err(r#"{"jsonrpc":"2.0","id":1,"id":1,"method":"x""#);
+        assert_eq!(e.code, PARSE_ERROR, "{}", e.message);
+    }
+
+    #[test]
+    fn integer_ids_beyond_64_bits_are_told_as_such() {
+        for raw in ["18446744073709551616", "-9223372036854775809", "123456789012345678901234567890", "1e30"] {
+            let e = err(&format!(r#"{{"jsonrpc":"2.0","id":{raw},"method":"ping"}}"#));
+            assert_eq!((e.code, e.id.clone()), (INVALID_REQUEST, None), "{raw}");
+            assert!(e.message.contains("\"id\" is an integer out of range"), "{raw}: {}", e.message);
+            assert!(!e.message.contains("non-integer"), "{raw}: {}", e.message);
+            let response = err(&format!(r#"{{"jsonrpc":"2.0","id":{raw},"result":{{}}}}"#));
+            assert!(response.message.contains("out of range"), "{raw}: {}", response.message);
+        }
+        // The edges still fit; a fraction is no integer.
+        for raw in ["18446744073709551615", "-9223372036854775808"] {
+            assert!(parse_message(format!(r#"{{"jsonrpc":"2.0","id":{raw},"method":"ping"}}"#).as_bytes()).is_ok());
+        }
+        for raw in ["1.5", "1.0", "18446744073709551615.5"] {
+            let e = err(&format!(r#"{{"jsonrpc":"2.0","id":{raw},"method":"ping"}}"#));
+            let told = e.message.contains("non-integer") || e.message.contains("out of range");
+            assert!(told, "{raw}: {}", e.message);
+        }
+        let e = err(r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#);
+        assert!(e.message.contains("non-integer"), "{}", e.message);
+    }
+
+    #[test]
+    fn unknown_members_are_allowed_and_dropped() {
+        let m = parse_message(br#"{"jsonrpc":"2.0","id":1,"method":"ping","extra":{"deep":[1,2,3]}}"#).unwrap();
+        assert_eq!(m, Incoming::Request { id: 1i64.into(), method: "ping".into(), params: None });
+    }
 }

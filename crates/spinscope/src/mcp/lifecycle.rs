@@ -70,15 +70,18 @@ pub fn initialize_result(
 pub struct InitializeParams {
     /// The revision the client asked for (negotiate with [`negotiate`]).
     pub protocol_version: String,
-    /// `clientInfo.name`, when it is a string, bounded
-    /// ([`crate::bounded::client_string`]): it is stored and logged.
+    /// `clientInfo.name`, when it is a string, redacted as free text and
+    /// bounded ([`crate::redact::client_string`]): it is stored, logged,
+    /// exported in spans and shown by the metrics' JSON.
     pub client_name: Option<String>,
-    /// `clientInfo.version`, when it is a string, bounded likewise.
+    /// `clientInfo.version`, when it is a string, redacted and bounded likewise.
     pub client_version: Option<String>,
 }
 
 /// Reads `initialize` params: `protocolVersion` must be a string (else
-/// `-32602`); `clientInfo` is read when well-formed and otherwise ignored.
+/// `-32602`); `clientInfo` is read when well-formed and otherwise ignored,
+/// its name and version redacted with the default policy and bounded here,
+/// so that no user of them downstream sees a secret a client put there.
 pub fn parse_initialize_params(params: Option<&Value>) -> Result<InitializeParams, RpcError> {
     let version = params.and_then(|p| p.get("protocolVersion"));
     let protocol_version = match version {
@@ -92,6 +95,60 @@ pub fn parse_initialize_params(params: Option<&Value>) -> Result<InitializeParam
         None => return Err(RpcError::invalid_params("initialize requires params.protocolVersion")),
     };
     let info = params.and_then(|p| p.get("clientInfo"));
-    let info_str = |k: &str| info.and_then(|i| i.get(k)).and_then(Value::as_str).map(crate::bounded::client_string);
+    let info_str = |k: &str| info.and_then(|i| i.get(k)).and_then(Value::as_str).map(crate::redact::client_string);
     Ok(InitializeParams { protocol_version, client_name: info_str("name"), client_version: info_str("version") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bounded::{CUT_MARKER, MAX_CLIENT_STRING_BYTES};
+    use crate::redact::REDACTED;
+
+    fn client(name: &str, version: &str) -> InitializeParams {
+        let params = json!({
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": name, "version": version}
+        });
+        parse_initialize_params(Some(&params)).unwrap()
+    }
+
+    #[test]
+    fn client_names_are_redacted_as_free_text() {
+        let p = client("claude-code", "1.2.3");
+        assert_eq!((p.client_name.as_deref(), p.client_version.as_deref()), (Some("claude-code"), Some("1.2.3")));
+        let token = format!("ghp_{}", "Zq7".repeat(12));
+        let shapes = [
+            format!("cli {token}"),
+            "cli password=correct horse battery".to_string(),
+            "Bearer Zq7abc.def".to_string(),
+            "https://u:Zq7pw@example.com".to_string(),
+            "Basic dXNlcjpacTdwdw==".to_string(),
+            "db_pass: Zq7pw".to_string(),
+            "https://hooks.slack.com/services/T0/B0/Zq7hook".to_string(),
+            r#"{"p\u0061ssword": "Zq7pw"}"#.to_string(),
+        ];
+        for shape in &shapes {
+            let p = client(shape, shape);
+            for got in [p.client_name.unwrap(), p.client_version.unwrap()] {
+                assert!(got.contains(REDACTED), "{shape} → {got}");
+                assert!(!got.contains("Zq7") && !got.contains("horse"), "{shape} → {got}");
+            }
+        }
+        // Ordinary names stay as sent.
+        for name in ["Visual Studio Code", "mcp-inspector", "author's passage tool", "OAuth client 2.0"] {
+            assert_eq!(client(name, "1").client_name.as_deref(), Some(name));
+        }
+    }
+
+    #[test]
+    fn client_names_are_redacted_then_cut() {
+        // The secret straddles the cut: redacted first, it leaks not even in part.
+        let name = format!("{} token=Zq7{}", "n".repeat(250), "x".repeat(30));
+        let got = client(&name, "v").client_name.unwrap();
+        assert!(!got.contains("Zq7") && got.ends_with(CUT_MARKER), "{got}");
+        assert!(got.len() <= MAX_CLIENT_STRING_BYTES + CUT_MARKER.len());
+        let huge = client(&"v".repeat(10_000), &"v".repeat(10_000));
+        assert!(huge.client_version.unwrap().ends_with(CUT_MARKER));
+    }
 }

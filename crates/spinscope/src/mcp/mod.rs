@@ -94,7 +94,7 @@ mod tests {
             ("1.5", "non-integer"),
             ("true", "boolean"),
             ("{}", "object"),
-            ("123456789012345678901234567890", "non-integer"),
+            ("123456789012345678901234567890", "an integer out of range"),
         ] {
             let e = err(&format!(r#"{{"jsonrpc":"2.0","id":{raw},"method":"ping"}}"#));
             assert_eq!(e.code, INVALID_REQUEST, "{raw}");

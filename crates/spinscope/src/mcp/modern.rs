@@ -58,9 +58,10 @@ pub fn era(method: Option<&str>, params: Option<&Value>, header_version: Option<
 pub struct Envelope {
     /// The revision, one of [`MODERN_VERSIONS`].
     pub protocol_version: &'static str,
-    /// `clientInfo.name`, bounded ([`crate::bounded::client_string`]).
+    /// `clientInfo.name`, redacted as free text and bounded
+    /// ([`crate::redact::client_string`]).
     pub client_name: Option<String>,
-    /// `clientInfo.version`, bounded likewise.
+    /// `clientInfo.version`, redacted and bounded likewise.
     pub client_version: Option<String>,
 }
 
@@ -156,8 +157,9 @@ pub fn check_request(method: &str, params: Option<&Value>, headers: &[(String, S
         }
     }
 
+    // Redacted (default policy) and bounded here, for every user downstream.
     let info = meta.get(CLIENT_INFO_META);
-    let info_str = |k: &str| info.and_then(|i| i.get(k)).and_then(Value::as_str).map(crate::bounded::client_string);
+    let info_str = |k: &str| info.and_then(|i| i.get(k)).and_then(Value::as_str).map(crate::redact::client_string);
     Ok(Envelope { protocol_version, client_name: info_str("name"), client_version: info_str("version") })
 }
 
@@ -300,6 +302,25 @@ mod tests {
         let env = check_request("tools/call", Some(&call_params("word_count")), &headers(&GOOD)).unwrap();
         assert_eq!(env.protocol_version, "2026-07-28");
         assert_eq!((env.client_name.as_deref(), env.client_version.as_deref()), (Some("t"), Some("1.0")));
+    }
+
+    #[test]
+    fn the_client_info_is_redacted_and_bounded() {
+        let with_client = |name: &str, version: &str| {
+            let mut p = call_params("word_count");
+            p["_meta"][CLIENT_INFO_META] = json!({"name": name, "version": version});
+            check_request("tools/call", Some(&p), &headers(&GOOD)).unwrap()
+        };
+        let env = with_client("my-agent auth: Zq7tok", "1.0 sk-proj-Zq7abcdefghijklmnopqrstu");
+        assert_eq!(env.client_name.as_deref(), Some("my-agent auth: <redacted>"));
+        assert_eq!(env.client_version.as_deref(), Some("1.0 <redacted>"));
+        let env = with_client(r#"{"p\u0061ss": "Zq7"}"#, "mysql -uroot -pZq7pw");
+        assert!(!env.client_name.unwrap().contains("Zq7"));
+        assert_eq!(env.client_version.as_deref(), Some("mysql -uroot -p<redacted>"));
+        let env = with_client(&format!("{} password=Zq7{}", "n".repeat(250), "x".repeat(30)), "v");
+        let name = env.client_name.unwrap();
+        assert!(!name.contains("Zq7") && name.ends_with(crate::bounded::CUT_MARKER), "{name}");
+        assert_eq!(with_client("e2e-modern", "2.0").client_name.as_deref(), Some("e2e-modern"));
     }
 
     #[test]

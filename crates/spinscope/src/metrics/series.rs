@@ -89,6 +89,13 @@ impl ErrorType {
     }
 }
 
+/// An MCP method as the gateway names it everywhere (the `method` label,
+/// the span name and `mcp.method.name`): one of [`MCP_METHODS`], else
+/// `_other`.
+pub(crate) fn mcp_method(method: &str) -> &str {
+    bounded(method, MCP_METHODS.iter().copied())
+}
+
 /// The HTTP methods recorded as themselves; anything else is `_other`.
 const HTTP_METHODS: [&str; 7] = ["GET", "POST", "DELETE", "HEAD", "OPTIONS", "PUT", "PATCH"];
 
@@ -151,7 +158,7 @@ impl Recorder {
     /// `mcp_requests_total` (a tool error is still a successful JSON-RPC
     /// exchange) and `mcp_server_operation_duration_seconds`.
     pub fn mcp_operation(&mut self, op: McpOperation<'_>) {
-        let method = bounded(op.method, MCP_METHODS.iter().copied());
+        let method = mcp_method(op.method);
         // The OpenTelemetry MCP conventions count every JSON-RPC error and a
         // tool's `isError` as a failed operation (error.type set), so both
         // families say the same: `outcome` is `error_type`'s class.

@@ -5,16 +5,23 @@
 //!
 //! * **by key name** (the value tree): the value of any object key whose
 //!   name contains one of [`SENSITIVE_KEY_FRAGMENTS`] (case-insensitive
-//!   substring, plus the configured extra fragments) is replaced, whole
-//!   subtree included, by [`REDACTED`]; so is every value-like field
+//!   substring, plus the configured extra fragments), or whose last word is
+//!   one of [`SENSITIVE_KEY_WORDS`] (`db_pass`, `x-auth`, `sig`; or
+//!   [`SIGNATURE_WORD`] after another word, `X-Amz-Signature`), is replaced,
+//!   whole subtree included, by [`REDACTED`]; so is every value-like field
 //!   (`value`, `val`, `data`, `default`, any key containing `value`) of an
 //!   object whose name-like field (`name`, `key`, `id`, `header`, `variable`,
 //!   `var`, `env`, `field`, `param`, `parameter`, `label`) holds a sensitive
 //!   name, as in `{"name": "API_TOKEN", "value": "…"}`;
 //! * **by shape** (every string, object keys included, and free text such as
 //!   error messages, see [`redact_text`]): URL userinfo, `Bearer` tokens,
-//!   `key=value` / `key: value` pairs whose key is sensitive, PEM private key
-//!   blocks and well-known token formats (JWTs, `sk-…`, `ghp_…`, `AKIA…`, …).
+//!   `Basic` credentials, webhook URLs, `mysql -p<password>`, `key=value` /
+//!   `key: value` pairs whose key is sensitive (a multi-word value to its
+//!   end, as the text module defines it), PEM private key blocks and
+//!   well-known token formats (JWTs, `sk-…`, `ghp_…`, `AKIA…`, …).
+//!
+//! Client-supplied names (the MCP `clientInfo` name and version) go through
+//! [`client_string`]: the same free-text redaction, then the client-string cap.
 //!
 //! Then the lengths: string values longer than [`MAX_STRING_CHARS`]
 //! characters keep their first [`MAX_STRING_CHARS`] characters followed by
@@ -61,6 +68,20 @@ pub const ARGUMENTS_TRUNCATION_MARK: &str = "…(truncated)";
 pub const SENSITIVE_KEY_FRAGMENTS: [&str; 10] =
     ["password", "passwd", "pwd", "passphrase", "secret", "token", "key", "credential", "authorization", "cookie"];
 
+/// Whole words that make a key sensitive when they are its *last* word
+/// (case-insensitive; words are split at anything that is not an ASCII
+/// letter or digit, and before an uppercase letter that follows a lowercase
+/// one or a digit): `pass`, `db_pass`, `smtpPass`, `auth`, `x-auth`,
+/// `basicAuth`, `sig`, `url_sig`. Whole words, so that `passage`, `bypass`,
+/// `compass`, `author`, `authority`, `oauth` and `auth_method` are not.
+pub const SENSITIVE_KEY_WORDS: [&str; 3] = ["pass", "auth", "sig"];
+
+/// A last word that is sensitive only after another word (`X-Amz-Signature`,
+/// `X-Goog-Signature`, `requestSignature`): a key that is `signature` alone
+/// is prose (`invalid signature: …`) unless it is a query parameter
+/// (CloudFront's `&Signature=…`, see the text scanner).
+pub const SIGNATURE_WORD: &str = "signature";
+
 /// Object keys (case-insensitive, whole name) whose string value *names* a
 /// setting, as in `{"name": "API_TOKEN", "value": "…"}`.
 const NAME_KEYS: [&str; 11] =
@@ -95,16 +116,51 @@ impl RedactionPolicy {
     }
 
     /// Whether a value named `key` (an object key, the key of a `key=value`
-    /// pair, or the name in a name/value pair) must be redacted.
+    /// pair, or the name in a name/value pair) must be redacted: it contains
+    /// a fragment, or its last word is one of [`SENSITIVE_KEY_WORDS`] (or
+    /// [`SIGNATURE_WORD`], after another word).
     pub fn is_sensitive(&self, key: &str) -> bool {
         let fragments = || SENSITIVE_KEY_FRAGMENTS.iter().copied().chain(self.extra_keys.iter().map(String::as_str));
-        if key.is_ascii() {
+        let by_fragment = if key.is_ascii() {
             fragments().any(|frag| contains_ignore_ascii_case(key, frag))
         } else {
             let key = key.to_lowercase();
             fragments().any(|frag| key.contains(frag))
+        };
+        by_fragment || {
+            let (word, alone) = last_word(key);
+            SENSITIVE_KEY_WORDS.iter().any(|w| word.eq_ignore_ascii_case(w))
+                || (!alone && word.eq_ignore_ascii_case(SIGNATURE_WORD))
         }
     }
+}
+
+/// The last word of `key` (see [`SENSITIVE_KEY_WORDS`]), and whether it is
+/// the only one.
+fn last_word(key: &str) -> (&str, bool) {
+    let b = key.as_bytes();
+    let end = b.len() - b.iter().rev().take_while(|c| !c.is_ascii_alphanumeric()).count();
+    let mut start = end;
+    while start > 0 && b[start - 1].is_ascii_alphanumeric() {
+        start -= 1;
+        let camel_hump = start > 0
+            && b[start].is_ascii_uppercase()
+            && (b[start - 1].is_ascii_lowercase() || b[start - 1].is_ascii_digit());
+        if camel_hump {
+            break;
+        }
+    }
+    let alone = b[..start].iter().all(|c| !c.is_ascii_alphanumeric());
+    (&key[start..end], alone)
+}
+
+/// A client-supplied name (the MCP `clientInfo` name and version) as it may
+/// be stored, logged, exported and counted: redacted as free text with the
+/// default policy ([`redact_text`]), then bounded
+/// ([`crate::bounded::client_string`]; redaction first, so that no secret
+/// leaks in part through the cut).
+pub fn client_string(s: &str) -> String {
+    crate::bounded::client_string(&redact_text(s, &RedactionPolicy::default()))
 }
 
 /// Whether `hay` contains the lowercase `needle`, ASCII letters compared
@@ -205,7 +261,7 @@ mod tests {
 
     #[test]
     fn nested_object_secret_is_redacted() {
-        let out = redact(json!({"auth": {"user": "bob", "secret": "s3cr3t"}}));
+        let out = redact(json!({"login": {"user": "bob", "secret": "s3cr3t"}}));
         assert!(!out.contains("s3cr3t"), "{out}");
         assert!(out.contains(r#""user":"bob""#));
         assert!(out.contains(r#""secret":"<redacted>""#));
@@ -253,10 +309,57 @@ mod tests {
             "passwd",
             "private_key",
             "privateKey",
+            // Whole last words.
+            "pass",
+            "PASS",
+            "db_pass",
+            "DB_PASS",
+            "smtpPass",
+            "dbPASS",
+            "--pass",
+            "auth",
+            "x-auth",
+            "X-Auth",
+            "basicAuth",
+            "proxy.auth",
+            "v2Auth",
+            "sig",
+            "url_sig",
+            "X-Amz-Signature",
+            "X-Goog-Signature",
+            "requestSignature",
+            "auth:",
         ] {
             assert!(p.is_sensitive(k), "{k}");
         }
-        for k in ["url", "text", "name", "pass", "tok", "author", "auth", "session", "value"] {
+        for k in [
+            "url",
+            "text",
+            "name",
+            "tok",
+            "author",
+            "authority",
+            "authors",
+            "oauth",
+            "OAuth",
+            "auth_method",
+            "authMode",
+            "passage",
+            "bypass",
+            "compass",
+            "passenger",
+            "pass_through",
+            "passes",
+            "signature",
+            "Signature",
+            "signatures",
+            "sig_version",
+            "signal",
+            "session",
+            "value",
+            "",
+            "_",
+        ] {
             assert!(!p.is_sensitive(k), "{k}");
         }
         // Non-ASCII keys are lowercased the Unicode way.
@@ -406,6 +509,38 @@ mod tests {
         let out = redact(Value::Object(map));
         assert!(!out.contains("TOPSECRET"));
         assert!(!out.contains("TOP"));
+    }
+
+    #[test]
+    fn short_key_words_redact_whole_subtrees() {
+        let out = redact(json!({
+            "auth": {"user": "bob", "password": "p1"},
+            "db": {"db_pass": "p2", "X-Auth": ["p3"], "pass": "p4"},
+            "author": "Ann", "passage": "kept", "signature": "kept too",
+        }));
+        for secret in ["bob", "p1", "p2", "p3", "p4"] {
+            assert!(!out.contains(secret), "{secret} leaked: {out}");
+        }
+        for kept in ["Ann", "\"kept\"", "kept too"] {
+            assert!(out.contains(kept), "{kept} missing: {out}");
+        }
+        let out = redact(json!({"env": [{"name": "SMTP_PASS", "value": "p5"}]}));
+        assert!(!out.contains("p5"), "{out}");
+    }
+
+    #[test]
+    fn client_strings_are_redacted_then_bounded() {
+        assert_eq!(client_string("claude-code"), "claude-code");
+        assert_eq!(client_string("my client token=abc def"), "my client token=<redacted>");
+        let ghp = format!("ghp_{}", "Zq9".repeat(12));
+        assert_eq!(client_string(&format!("cli {ghp}")), "cli <redacted>");
+        // Redacted before the cut: a secret across it leaks not even in part.
+        let long = format!("{} password=Zq{}", "n".repeat(250), "x".repeat(40));
+        let out = client_string(&long);
+        assert!(!out.contains("Zq"), "{out}");
+        assert_eq!(out, format!("{} passw{}", "n".repeat(250), crate::bounded::CUT_MARKER));
+        let huge = "n".repeat(10_000);
+        assert!(client_string(&huge).ends_with(crate::bounded::CUT_MARKER));
     }
 
     #[test]

@@ -40,15 +40,42 @@ fn case_of(s: &str, case: usize) -> String {
     }
 }
 
-/// A key that contains a default fragment, decorated: `x_API_KEY`, `dbPasswordId`, …
+/// A key that contains a default fragment, decorated: `x_API_KEY`,
+/// `dbPasswordId`, …, or ends in a sensitive word: `db_pass`, `X-Auth`,
+/// `smtpPass`, `X-Amz-Signature`, …
 fn sensitive_key() -> impl Strategy<Value = String> {
-    (
+    let by_fragment = (
         select(SENSITIVE_KEY_FRAGMENTS.to_vec()),
         select(vec!["", "x_", "my", "Api", "db-", "client_", "proxy-"]),
         select(vec!["", "_v2", "s", "Id", "-header", ".value"]),
         0..3usize,
     )
-        .prop_map(|(frag, pre, suf, case)| format!("{pre}{}{suf}", case_of(frag, case)))
+        .prop_map(|(frag, pre, suf, case)| format!("{pre}{}{suf}", case_of(frag, case)));
+    let by_word = (
+        select(SENSITIVE_KEY_WORDS.to_vec()),
+        select(vec!["", "db_", "x-", "X-", "my.", "proxy-", "--", "smtp", "basic"]),
+        0..3usize,
+    )
+        .prop_map(|(word, pre, case)| {
+            // After a lowercase prefix, a word starts with an uppercase letter.
+            let case = if pre.ends_with(|c: char| c.is_ascii_lowercase()) { 1 + case % 2 } else { case };
+            format!("{pre}{}", case_of(word, case))
+        });
+    let signature = select(vec!["X-Amz-Signature", "X-Goog-Signature", "url_signature", "requestSignature"])
+        .prop_map(str::to_string);
+    prop_oneof![3 => by_fragment, 2 => by_word, 1 => signature]
+}
+
+/// `key` with one of its characters written as a JSON `\uXXXX` escape
+/// (`\\uXXXX` when `double`, as in JSON quoted in JSON).
+fn escaped_key() -> impl Strategy<Value = (String, bool)> {
+    (sensitive_key(), any::<prop::sample::Index>(), any::<bool>(), any::<bool>()).prop_map(|(k, at, upper, double)| {
+        let at = at.index(k.len());
+        let c = k.as_bytes()[at];
+        let slash = if double { "\\\\" } else { "\\" };
+        let escape = if upper { format!("{slash}u{c:04X}") } else { format!("{slash}u{c:04x}") };
+        (format!("{}{escape}{}", &k[..at], &k[at + 1..]), double)
+    })
 }
 
 /// The name of a secret setting, as found in name/value pairs.
@@ -79,9 +106,62 @@ fn text_shape() -> impl Strategy<Value = (String, String)> {
             (format!("{scheme}://{user}:{s}@{host}.internal:5432/db?sslmode=require"), s)
         });
     let token_userinfo = secret().prop_map(|s| (format!("https://{s}@github.com/o/r.git"), s));
-    let bearer =
-        (select(vec!["Bearer", "bearer", "BEARER", "Authorization: Bearer", "authorization:bearer"]), secret())
-            .prop_map(|(b, s)| (format!("{b} {s}"), s));
+    let bearer = (
+        select(vec![
+            "Bearer ",
+            "bearer ",
+            "BEARER ",
+            "Authorization: Bearer ",
+            "authorization:bearer ",
+            "bearer:",
+            "Bearer: ",
+            "bearer%20",
+            "Bearer+",
+            "Authorization%3A%20Bearer%20",
+            "?h=Bearer%20",
+        ]),
+        secret(),
+    )
+        .prop_map(|(b, s)| (format!("{b}{s}"), s));
+    let basic = (select(vec!["Basic ", "basic ", "BASIC ", "Basic%20"]), "[a-z]{0,8}", secret(), any::<bool>())
+        .prop_map(|(b, user, s, pad)| {
+            let engine = if pad {
+                &base64::engine::general_purpose::STANDARD
+            } else {
+                &base64::engine::general_purpose::STANDARD_NO_PAD
+            };
+            let encoded = base64::Engine::encode(engine, format!("{user}:{s}"));
+            (format!("{b}{encoded}"), encoded)
+        });
+    let webhook = ("[A-Z0-9]{9}", "[A-Z0-9]{9}", secret(), select(vec!["https://", "http://", ""]))
+        .prop_map(|(t, b, s, scheme)| (format!("{scheme}hooks.slack.com/services/T{t}/B{b}/{s}"), s));
+    let presigned = (
+        select(vec![
+            "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20240101T000000Z&X-Amz-Signature={}",
+            "https://b.s3.amazonaws.com/k?X-Amz-Signature={}&X-Amz-Expires=900",
+            "https://a.blob.core.windows.net/c/b?sv=2022-11-02&sr=b&sig={}&se=2024-01-01",
+            "https://s.googleapis.com/b/o?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Signature={}",
+            "https://d.cloudfront.net/i.jpg?Expires=1700000000&Signature={}&Key-Pair-Id=K2",
+        ]),
+        secret(),
+    )
+        .prop_map(|(url, s)| (url.replace("{}", &s), s));
+    let glued = (
+        select(vec!["mysql", "mysqldump", "/usr/bin/mysql", "mariadb", "MYSQL"]),
+        select(vec!["", "-uroot ", "-h db -u app ", "--host=db -u app "]),
+        select(vec!["", "'", "\""]),
+        secret(),
+    )
+        .prop_map(|(cmd, flags, q, s)| (format!("{cmd} {flags}-p{q}{s}{q} appdb"), s));
+    let words = || "[a-z]{1,8}( [a-z]{1,8}){0,2}";
+    let multi_word = (sensitive_key(), select(vec!["=", ": ", " = ", ":", "\t=\t"]), words(), secret(), words())
+        .prop_map(|(k, sep, before, s, after)| (format!("{k}{sep}{before} {s} {after}"), s));
+    let escaped = (escaped_key(), secret(), any::<bool>()).prop_map(|((k, double), s, spaced)| {
+        let sp = if spaced { " " } else { "" };
+        let text =
+            if double { format!(r#"{{\"{k}\":{sp}\"{s}\"}}"#) } else { format!(r#"{{"{k}":{sp}"{s}", "other": 1}}"#) };
+        (text, s)
+    });
     let pair = (sensitive_key(), select(vec!["=", ": ", " = ", ":", "\t=\t"]), select(vec!["", "\"", "'"]), secret())
         .prop_map(|(k, sep, q, s)| (format!("{k}{sep}{q}{s}{q}"), s));
     let escaped_json_pair = (sensitive_key(), secret()).prop_map(|(k, s)| (format!(r#"{{\"{k}\":\"{s}\"}}"#), s));
@@ -158,7 +238,13 @@ fn text_shape() -> impl Strategy<Value = (String, String)> {
         token,
         aws,
         jwt,
-        pem
+        pem,
+        basic,
+        webhook,
+        presigned,
+        glued,
+        multi_word,
+        escaped,
     ]
 }
 
@@ -295,8 +381,65 @@ fn assert_hidden(out: &str, secrets: &[String]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Prose that mentions secrets without holding one: ordinary words that
+/// contain or resemble sensitive words, joined by blanks and punctuation.
+fn prose() -> impl Strategy<Value = String> {
+    let word = select(vec![
+        "passage",
+        "passenger",
+        "bypass",
+        "compass",
+        "pass",
+        "passes",
+        "author",
+        "authority",
+        "authors",
+        "auth",
+        "oauth",
+        "OAuth",
+        "signature",
+        "Signature",
+        "signatures",
+        "sig",
+        "signal",
+        "Basic",
+        "basic",
+        "idea",
+        "usage",
+        "HTTP",
+        "mysql",
+        "key",
+        "token",
+        "the",
+        "a",
+        "of",
+        "is",
+        "valid",
+        "word",
+    ]);
+    prop::collection::vec((word, select(vec![" ", " ", " ", ", ", ". ", "; ", "\n"])), 1..24)
+        .prop_map(|parts| parts.into_iter().map(|(w, sep)| format!("{w}{sep}")).collect::<String>())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn prose_about_secrets_is_left_alone(text in prose()) {
+        let policy = RedactionPolicy::default();
+        prop_assert_eq!(redact_text(&text, &policy), text.clone());
+        let out = redact_arguments(&json!({"note": text}), &policy);
+        prop_assert!(!out.contains(REDACTED), "{}", out);
+    }
+
+    #[test]
+    fn planted_secrets_never_reach_a_client_name((text, secret) in text_with_secret()) {
+        // As `clientInfo` name or version: redacted, then cut at 256 bytes.
+        let name = client_string(&text);
+        assert_hidden(&name, std::slice::from_ref(&secret))?;
+        prop_assert!(name.len() <= crate::bounded::MAX_CLIENT_STRING_BYTES + crate::bounded::CUT_MARKER.len());
+        assert_hidden(&emitted("{}", &name), std::slice::from_ref(&secret))?;
+    }
 
     #[test]
     fn planted_secrets_never_reach_the_redacted_arguments((args, secrets) in arguments()) {

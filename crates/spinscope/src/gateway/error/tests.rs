@@ -79,6 +79,27 @@ fn table() -> Vec<(GatewayError, Answering<'static>, u16, Answer, Option<RejectR
             true,
             Level::Debug,
         ),
+        // A body not declared JSON: refused unread, a client error but no limit.
+        (
+            UnsupportedMediaType { content_type: "text/plain".into() },
+            HANDSHAKE,
+            415,
+            Answer::Rpc(-32600),
+            None,
+            rpc(-32600),
+            true,
+            Level::Debug,
+        ),
+        (
+            UnsupportedMediaType { content_type: String::new() },
+            MODERN,
+            415,
+            Answer::Rpc(-32600),
+            None,
+            rpc(-32600),
+            true,
+            Level::Debug,
+        ),
         (BodyUnreadable("x".into()), HANDSHAKE, 400, Answer::Rpc(-32700), None, rpc(-32700), true, Level::Debug),
         (ParseError("x".into()), MODERN, 400, Answer::Rpc(-32700), None, rpc(-32700), true, Level::Debug),
         (InvalidRequest("x".into()), HANDSHAKE, 400, Answer::Rpc(-32600), None, rpc(-32600), true, Level::Debug),
@@ -129,6 +150,17 @@ fn table() -> Vec<(GatewayError, Answering<'static>, u16, Answer, Option<RejectR
             true,
             Level::Debug,
         ),
+        (
+            TooManyClientSessions { max: 2, swept: 1 },
+            HANDSHAKE,
+            429,
+            Answer::Rpc(internal),
+            Some(RejectReason::Sessions),
+            rpc(internal),
+            true,
+            Level::Debug,
+        ),
+        (BodyTooSlow { after_ms: 10_000 }, HANDSHAKE, 408, Answer::Rpc(-32600), None, rpc(-32600), true, Level::Debug),
         (
             StoreUnavailable { cause: "c".into() },
             HANDSHAKE,
@@ -201,6 +233,7 @@ fn variant(e: &GatewayError) -> &'static str {
         RateLimited { .. } => "RateLimited",
         LimitUnchecked { .. } => "LimitUnchecked",
         PayloadTooLarge { .. } => "PayloadTooLarge",
+        UnsupportedMediaType { .. } => "UnsupportedMediaType",
         BodyUnreadable(_) => "BodyUnreadable",
         ParseError(_) => "ParseError",
         InvalidRequest(_) => "InvalidRequest",
@@ -213,6 +246,8 @@ fn variant(e: &GatewayError) -> &'static str {
         UnknownSession => "UnknownSession",
         SessionExpired { .. } => "SessionExpired",
         TooManySessions { .. } => "TooManySessions",
+        TooManyClientSessions { .. } => "TooManyClientSessions",
+        BodyTooSlow { .. } => "BodyTooSlow",
         StoreUnavailable { .. } => "StoreUnavailable",
         UnknownTool { .. } => "UnknownTool",
         InvalidToolArguments { .. } => "InvalidToolArguments",
@@ -224,7 +259,7 @@ fn variant(e: &GatewayError) -> &'static str {
 #[test]
 fn the_table_covers_every_variant() {
     let names: std::collections::BTreeSet<&str> = table().iter().map(|(e, ..)| variant(e)).collect();
-    assert_eq!(names.len(), 24, "{names:?}");
+    assert_eq!(names.len(), 27, "{names:?}");
 }
 
 #[test]
@@ -238,6 +273,19 @@ fn an_unsupported_revision_names_the_supported_ones() {
     let supported = body["error"]["data"]["supported"].as_array().unwrap();
     assert!(supported.iter().any(|v| v == "2026-07-28") && supported.iter().any(|v| v == "2025-03-26"));
     assert_eq!(body["error"]["data"]["requested"], "2099-01-01");
+}
+
+#[test]
+fn an_unsupported_media_type_says_what_is_required() {
+    let error = GatewayError::UnsupportedMediaType { content_type: "text/plain".into() };
+    let reply = error.to_reply(None, HANDSHAKE);
+    assert_eq!(reply.status, 415);
+    let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!((body["id"].clone(), body["error"]["code"].clone()), (serde_json::Value::Null, (-32600).into()));
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("application/json") && message.contains("text/plain"), "{message}");
+    let none = GatewayError::UnsupportedMediaType { content_type: String::new() }.to_string();
+    assert!(none.contains("none was sent"), "{none}");
 }
 
 #[test]

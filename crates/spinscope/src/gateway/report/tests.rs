@@ -1,6 +1,7 @@
 use super::*;
 use crate::gateway::error::{Answering, GatewayError, ToolFailure};
 use crate::gateway::record::{ClientFacts, Invocation, SessionsMoved, ToolCallRecord};
+use crate::log::LogFormat;
 use crate::mcp::modern::Era;
 use crate::metrics::catalog::*;
 use crate::metrics::series::ToolOutcome;
@@ -136,7 +137,8 @@ fn sessions_and_discovery_failures() {
 fn the_access_line_exactly() {
     let mut r = record();
     r.admitted(Some("acme".into()));
-    let line = r.access_line(Answered { status: 200, duration_s: 0.0126, response_bytes: 0 }, NOW);
+    let answered = Answered { status: 200, duration_s: 0.0126, response_bytes: 0 };
+    let line = r.access_line(answered, NOW, LogFormat::Logfmt);
     let span = r.trace.span_id_hex();
     assert_eq!(
         line,
@@ -145,4 +147,20 @@ fn the_access_line_exactly() {
              trace_id=0af7651916cd43dd8448eb211c80319c span_id={span}"
         )
     );
+}
+
+#[test]
+fn the_access_line_in_json_has_the_same_fields() {
+    let r = record();
+    let answered = Answered { status: 401, duration_s: 0.002, response_bytes: 0 };
+    let line = r.access_line(answered, NOW, LogFormat::Json);
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["ts"], "2023-11-14T22:13:20.000Z");
+    assert_eq!((v["id"].as_str(), v["status"].as_u64(), v["tenant"].as_str()), (Some("req-42"), Some(401), Some("-")));
+    assert_eq!(v["trace_id"], "0af7651916cd43dd8448eb211c80319c");
+    let logfmt = r.access_line(answered, NOW, LogFormat::Logfmt);
+    let keys: Vec<String> = spinscope_testkit::logfmt::parse_logfmt(&logfmt).into_iter().map(|(k, _)| k).collect();
+    let json_keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), json_keys.len());
+    assert!(keys.iter().all(|k| v.get(k).is_some()), "{keys:?} vs {json_keys:?}");
 }

@@ -3,6 +3,7 @@ use crate::gateway::error::{Answering, GatewayError, ToolFailure};
 use crate::gateway::record::{ClientFacts, Invocation, ToolCallRecord};
 use crate::mcp::modern::Era;
 use crate::otlp::AttributeValue;
+use crate::redact::REDACTED;
 use crate::trace::TraceContext;
 
 fn record() -> RequestRecord {
@@ -103,4 +104,98 @@ fn refused_arguments_make_no_client_span() {
         GatewayError::InvalidToolArguments { tool: "word_count".into(), component: "c".into(), problem: "p".into() };
     r.failed_with(&error, &error.map(Answering { era: Era::Modern, protocol_version: Some("2026-07-28") }));
     assert_eq!(build(&r, 5, 200).len(), 1, "the tool was never called");
+}
+
+/// Every string a span carries: its name, attribute values, status.
+fn all_text(spans: &[Span]) -> String {
+    let mut text = String::new();
+    for span in spans {
+        text.push_str(&span.name);
+        text.push('\n');
+        for (key, value) in &span.attributes {
+            text.push_str(&format!("{key}={value:?}\n"));
+        }
+        text.push_str(&format!("{:?}\n", span.error));
+    }
+    text
+}
+
+#[test]
+fn methods_are_folded_as_the_metrics_fold_them() {
+    for (method, tool, expected) in [
+        ("tools/call", Some("word_count"), "tools/call word_count"),
+        ("tools/call", Some("_other"), "tools/call _other"),
+        ("tools/list", None, "tools/list"),
+        ("evil/pw=hunter2", None, "_other"),
+        ("_invalid", None, "_other"),
+        ("x".repeat(5_000).as_str(), None, "_other"),
+    ] {
+        let mut r = record();
+        r.message(method, Some(&crate::mcp::RequestId::Number(1.into())));
+        if let Some(tool) = tool {
+            r.tool(tool);
+        }
+        let spans = build(&r, 5, 200);
+        assert_eq!(spans[0].name, expected, "{method}");
+        let folded = expected.split(' ').next().unwrap();
+        assert_eq!(text(&spans[0], "mcp.method.name").as_deref(), Some(folded), "{method}");
+        assert_eq!(crate::metrics::series::mcp_method(method), folded, "the one fold: the metrics' label");
+        assert!(!all_text(&spans).contains("hunter2"));
+    }
+}
+
+#[test]
+fn an_id_with_a_secret_never_reaches_a_span() {
+    let mut r = record();
+    r.message("ping", Some(&crate::mcp::RequestId::String("pw=hunter2 Bearer abc.def".into())));
+    let spans = build(&r, 5, 200);
+    assert_eq!(text(&spans[0], "jsonrpc.request.id").as_deref(), Some(REDACTED));
+    let all = all_text(&spans);
+    assert!(!all.contains("hunter2") && !all.contains("abc.def"), "{all}");
+}
+
+#[test]
+fn what_the_client_wrote_is_redacted_and_capped() {
+    let mut r = record();
+    r.message("initialize", Some(&crate::mcp::RequestId::String("a".repeat(1_000))));
+    r.session(
+        "s-1".into(),
+        ClientFacts {
+            protocol_version: "2025-06-18".into(),
+            name: Some("agent token=sk-live-abcdefghijklmnopqrstuvwxyz".into()),
+            version: Some("é".repeat(300)),
+        },
+    );
+    let spans = build(&r, 5, 200);
+    let server = &spans[0];
+    assert_eq!(text(server, "spinscope.client.name").as_deref(), Some(REDACTED));
+    let version = text(server, "spinscope.client.version").unwrap();
+    assert!(version.ends_with(crate::redact::STRING_TRUNCATION_MARK), "{version}");
+    assert!(version.len() <= MAX_CLIENT_ATTRIBUTE_BYTES + crate::redact::STRING_TRUNCATION_MARK.len());
+    assert!(version.trim_end_matches(crate::redact::STRING_TRUNCATION_MARK).chars().all(|c| c == 'é'));
+    let id = text(server, "jsonrpc.request.id").unwrap();
+    assert_eq!(id, format!("{}…", "a".repeat(MAX_CLIENT_ATTRIBUTE_BYTES)));
+    // Ours and plain values stay as they are.
+    assert_eq!(text(server, "mcp.session.id").as_deref(), Some("s-1"));
+    assert_eq!(text(server, "mcp.protocol.version").as_deref(), Some("2025-06-18"));
+    assert!(!all_text(&spans).contains("sk-live"));
+}
+
+#[test]
+fn a_revision_asked_for_is_redacted_too() {
+    let mut r = record();
+    r.message("tools/list", Some(&crate::mcp::RequestId::Number(1.into())));
+    r.revision_asked("Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl");
+    let spans = build(&r, 5, 400);
+    assert_eq!(text(&spans[0], "mcp.protocol.version").as_deref(), Some(REDACTED));
+    r.revision_asked("2099-01-01");
+    assert_eq!(text(&build(&r, 5, 400)[0], "mcp.protocol.version").as_deref(), Some("2099-01-01"));
+}
+
+#[test]
+fn client_attributes_keep_plain_values_whole() {
+    for plain in ["42", "claude-code", "1.2.3", "", "req-7f3a"] {
+        assert_eq!(client_attribute(plain), plain);
+    }
+    assert_eq!(client_attribute("postgres://app:pw@db/x"), REDACTED);
 }
