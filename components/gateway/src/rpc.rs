@@ -122,6 +122,9 @@ fn serve(cx: &mut Context, operation: Operation, params: Option<&Value>) -> Resu
     if let Some((call, truncated)) = facts.called {
         cx.record.tool_called(call, truncated);
     }
+    if let Some((component, transition)) = facts.transition {
+        cx.record.breaker_moved(component, transition);
+    }
     if let Some(error) = &facts.tool_error {
         cx.note(error);
     }

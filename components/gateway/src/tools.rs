@@ -8,6 +8,7 @@
 
 use crate::context::{Context, MAX_ERROR_CHARS};
 use serde_json::Value;
+use spinscope::gateway::breaker::Transition;
 use spinscope::gateway::logger::{TARGET_GATEWAY, TARGET_INVOCATION};
 use spinscope::gateway::record::{Invocation, ToolCallRecord};
 use spinscope::gateway::tool_map::{self, ToolEntry, ToolMap, DISCOVERY_TIMEOUT};
@@ -16,9 +17,10 @@ use spinscope::gateway::{Answer, GatewayError};
 use spinscope::keys;
 use spinscope::log::Level;
 use spinscope::mcp::{self, Tool};
+use spinscope::metrics::series::ToolOutcome;
 use spinscope::redact::{redact_arguments, redact_message, RedactionPolicy};
 use spinscope_spin::outbound::{self, Outgoing};
-use spinscope_spin::{random_bytes, time, tool_components};
+use spinscope_spin::{breaker, random_bytes, time, tool_components};
 use std::cell::OnceCell;
 
 /// Longest `detail` (a trap's backtrace) logged, in characters.
@@ -35,6 +37,8 @@ pub struct CallFacts {
     pub called: Option<(ToolCallRecord, u64)>,
     /// A tool-level error answered as a result (`isError: true`).
     pub tool_error: Option<GatewayError>,
+    /// A circuit breaker this call moved.
+    pub transition: Option<(String, Transition)>,
 }
 
 /// `tools/list`: always discovers afresh (a client listing tools wants the
@@ -93,13 +97,24 @@ fn find_tool(cx: &Context, tool: &str, facts: &mut CallFacts) -> Option<ToolEntr
 fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallFacts) -> ToolMap {
     let components = &cx.config.tool_components;
     let timeout = DISCOVERY_TIMEOUT.min(cx.config.tool_timeout);
-    let listings = tool_components::list_tools(components, timeout)
-        .into_iter()
-        .map(|reply| tool_map::read_listing(tool_components::answer(reply), timeout))
+    // A component whose breaker is open is not asked (docs/breakers.md).
+    let open = breaker::open_now(cx.store().ok(), components, cx.config.breaker_policy(), time::now_unix_ms());
+    let asked: Vec<String> = components.iter().zip(&open).filter(|(_, o)| !**o).map(|(c, _)| c.clone()).collect();
+    let mut answers = tool_components::list_tools(&asked, timeout).into_iter();
+    let listings = components
+        .iter()
+        .zip(&open)
+        .map(|(component, open)| match open {
+            true => tool_map::while_open(cached, component),
+            false => {
+                let reply = answers.next().expect("one answer per component asked");
+                tool_map::read_listing(tool_components::answer(reply), timeout)
+            }
+        })
         .collect();
     let discovery = tool_map::assemble(components, listings, time::now_unix_ms());
     let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
-    for failure in &discovery.failures {
+    for failure in discovery.failures.iter().filter(|f| f.reason.is_failure()) {
         facts.discovery_failures.push(failure.component.clone());
         // A component's answer may quote anything, secrets included.
         let error = redact_message(&failure.reason.to_string(), &policy, MAX_ERROR_CHARS);
@@ -132,6 +147,11 @@ fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallFacts) -> To
 /// the whole story, redacted.
 fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFacts) -> Value {
     let (tool, component) = (entry.tool.name.as_str(), entry.component.as_str());
+    // The component's breaker: one read per call; writes only on failures.
+    let guard = breaker::check(cx.store().ok(), component, cx.config.breaker_policy(), time::now_unix_ms());
+    if let Some(retry_after_ms) = guard.refused() {
+        return refuse_open(cx, tool, component, retry_after_ms, facts);
+    }
     let started_ns = time::monotonic_ns();
     let span = cx.record.trace.child(&random_bytes::<8>());
     let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
@@ -207,7 +227,26 @@ fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFa
         end_offset_ns: ended_ns.saturating_sub(cx.record.began_ns),
     };
     let call = ToolCallRecord { component: component.to_string(), outcome, invocation: Some(invocation), error };
+    let failed = matches!(ending.failure.as_ref().map(|f| &f.error),
+        Some(GatewayError::ToolFailed { failure, .. }) if failure.is_component_failure());
+    facts.transition = guard.finish(failed, time::now_unix_ms()).map(|t| (component.to_string(), t));
     facts.called = Some((call, ending.output_truncated));
     facts.tool_error = ending.failure.map(|f| f.error);
+    ending.result
+}
+
+/// A call its component's open breaker refuses: answered at once, outcome
+/// `circuit_open`; the component is not called.
+fn refuse_open(cx: &Context, tool: &str, component: &str, retry_after_ms: u64, facts: &mut CallFacts) -> Value {
+    let ending = tool_result::circuit_open(tool, retry_after_ms);
+    let failure = ending.failure.expect("a refusal is a failure");
+    let level = cx.mapping(&failure.error).level;
+    if cx.log.enabled(TARGET_INVOCATION, level) {
+        let line = cx.log.call_line(level, "Tool call refused: circuit open", &cx.record, tool, component);
+        cx.log.emit(line.field("outcome", "circuit_open").field("error", failure.text.as_str()));
+    }
+    let (outcome, error) = (ToolOutcome::CircuitOpen, Some(failure.text));
+    facts.called = Some((ToolCallRecord { component: component.to_string(), outcome, invocation: None, error }, 0));
+    facts.tool_error = Some(failure.error);
     ending.result
 }

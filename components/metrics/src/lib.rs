@@ -10,7 +10,7 @@ use spinscope::config::{reads, Config};
 use spinscope::keys;
 use spinscope::metrics::{self, catalog, Recorder, RenderContext, Snapshot};
 use spinscope_spin::head::Head;
-use spinscope_spin::{diag, gate, in_flight, kv, metrics_sink, respond, sessions, settings, time};
+use spinscope_spin::{breaker, diag, gate, in_flight, kv, metrics_sink, respond, sessions, settings, time};
 
 /// The live session records (`(id, record)`), for the open-mode JSON.
 fn session_records(store: &kv::Store) -> Vec<(String, serde_json::Value)> {
@@ -117,6 +117,7 @@ fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
     }
     let mut merged = collected.snapshot;
     merged.set_gauge(&catalog::IN_FLIGHT_REQUESTS, &[], in_flight::count(&store, time::now_unix_ms()));
+    breaker::gauges_into(&mut merged, &store, &config.tool_components, time::now_unix_ms());
     merged.add_counter(&catalog::METRICS_RECORD_FAILURES_TOTAL, &[], collected.record_failures.unwrap_or(0));
     Ok(merged)
 }

@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value};
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
 use spinscope::config::{reads, LoadedConfig};
+use spinscope::gateway::breaker as breaker_rules;
 use spinscope::health::{self, elapsed_ms, Check, Report, Status, ToolProbe};
 use spinscope::keys;
 use spinscope::log::rfc3339_ms;
@@ -135,7 +136,7 @@ fn readiness(
     let mut report = Report::new(spinscope::trace::hex(&random_bytes::<8>()), now);
     report.add(health::CHECK_CONFIG, health::config_check(loaded, config_ms));
     report.add(health::CHECK_KV, kv_check(store));
-    report.add(health::CHECK_TOOLS, tools_check(loaded));
+    report.add(health::CHECK_TOOLS, tools_check(loaded, store));
     if ttl_ms > 0 {
         if let Ok(store) = store {
             // Best effort: a failed write only means the next probe runs the checks.
@@ -177,7 +178,7 @@ fn round_trip(store: &Store) -> Result<(), String> {
 
 /// `tools`: every tool component answers `GET /` with its tool list, all
 /// asked at once under one bounded deadline.
-fn tools_check(loaded: &LoadedConfig) -> Check {
+fn tools_check(loaded: &LoadedConfig, store: &Result<Store, KvError>) -> Check {
     let components = &loaded.config.tool_components;
     let timeout = loaded.config.tool_timeout.min(TOOLS_TIMEOUT_CAP);
     let began = time::monotonic_ns();
@@ -195,7 +196,11 @@ fn tools_check(loaded: &LoadedConfig) -> Check {
                 Err(SendFailure::Timeout) => (total_ms, Err(format!("no answer within {} ms", timeout.as_millis()))),
                 Err(e) => (total_ms, Err(e.to_string())),
             };
-            ToolProbe { component: component.clone(), latency_ms, outcome }
+            let breaker = store.as_ref().ok().map(|s| {
+                let gauge = breaker_rules::gauge(spinscope_spin::breaker::state(s, component), time::now_unix_ms());
+                breaker_rules::state_label(gauge)
+            });
+            ToolProbe { component: component.clone(), latency_ms, outcome, breaker }
         })
         .collect();
     health::tools_check(&probes, loaded.config.tools_required, total_ms)
@@ -230,7 +235,11 @@ fn parts(report: &Report, loaded: &LoadedConfig, store: &Result<Store, KvError>)
         },
         Err(_) => metrics_sink::Collected::default(),
     };
-    let snapshot = &collected.snapshot;
+    let mut snapshot = collected.snapshot;
+    if let Ok(store) = store {
+        spinscope_spin::breaker::gauges_into(&mut snapshot, store, &loaded.config.tool_components, time::now_unix_ms());
+    }
+    let snapshot = &snapshot;
     let metrics_read_ms = elapsed_ms(began, time::monotonic_ns());
     let mut figures = health::figures(snapshot, &loaded.config.tool_components);
 

@@ -17,6 +17,7 @@
 //! - [`stream_reply`]: an answer built whole, sent before the bookkeeping;
 //! - [`startup`]: the app's recorded start time;
 //! - [`settings`]: the configuration, read once per request;
+//! - [`breaker`]: the tool components' circuit breakers in the store;
 //! - [`body`]: a request body read under a size limit;
 //! - [`diag`]: a component's own problems, in the app's log format;
 //! - [`gate`]: the API-key check of the read-only components;
@@ -31,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod body;
+pub mod breaker;
 pub mod diag;
 pub mod gate;
 pub mod head;

@@ -115,6 +115,22 @@ pub fn sessions_live_client(address: &str) -> String {
     format!("{PREFIX}sessions_live_client:{address}")
 }
 
+/// Circuit breaker state of a tool component (blind-written text, absent
+/// while it is healthy; `spinscope::gateway::breaker::State`).
+pub fn breaker_state(component: &str) -> String {
+    format!("{PREFIX}breaker:{component}:state")
+}
+
+/// Consecutive failures of a tool component, an atomic counter.
+pub fn breaker_failures(component: &str) -> String {
+    format!("{PREFIX}breaker:{component}:failures")
+}
+
+/// Claim counter of one half-open trial of a breaker's opening.
+pub fn breaker_trial(component: &str, generation: u64, window: u64) -> String {
+    format!("{PREFIX}breaker:{component}:trial:{generation}:{window}")
+}
+
 /// Live sessions of one tenant (`-` in open mode), an atomic counter.
 pub fn sessions_live(tenant: &str) -> String {
     format!("{PREFIX}sessions_live:{tenant}")

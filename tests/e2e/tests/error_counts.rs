@@ -380,7 +380,11 @@ fn every_count_agrees_on_what_an_error_is() {
     );
 
     // The JSON view.
-    t.eq("JSON tool_calls_total", v.json["tool_calls_total"].clone(), json!({"success": 3, "error": 6, "timeout": 0}));
+    t.eq(
+        "JSON tool_calls_total",
+        v.json["tool_calls_total"].clone(),
+        json!({"success": 3, "error": 6, "timeout": 0, "circuit_open": 0}),
+    );
     let wc = &v.json["tools"]["word_count"];
     t.eq("row 1: JSON tools.word_count.success", wc["success"].clone(), json!(3));
     t.eq("rows 3+4 (NEW): JSON tools.word_count.error", wc["error"].clone(), json!(4));

@@ -113,7 +113,7 @@ fn every_count_is_exact_after_mixed_calls() {
 
     // The JSON view agrees.
     let j = host.get("/metrics?format=json").json();
-    assert_eq!(j["tool_calls_total"], json!({"success": 6, "error": 3, "timeout": 1}));
+    assert_eq!(j["tool_calls_total"], json!({"success": 6, "error": 3, "timeout": 1, "circuit_open": 0}));
     assert_eq!(j["tools"]["failing"]["error"], 3);
     assert_eq!(j["rejected_total"]["payload"], 1);
     assert_eq!(j["sessions_active"], 1);

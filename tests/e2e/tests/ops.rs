@@ -190,6 +190,8 @@ fn the_dashboard_covers_what_an_operator_asks_first() {
         "spinscope_rejected_total",
         "spinscope_in_flight_requests",
         "spinscope_sessions_active",
+        "max by (component) (spinscope_circuit_breaker_state",
+        "spinscope_circuit_breaker_transitions_total",
     ] {
         assert!(uses(needle), "no dashboard query uses {needle}");
     }
@@ -334,6 +336,9 @@ fn prometheus_stores_exactly_the_calls_made_and_loads_every_rule() {
     let host = HostBuilder::app(None)
         .var("tool_components", "text-tools,calc,faults")
         .var("max_request_bytes", "4096")
+        // The three failing calls below open the `faults` breaker, so that
+        // the breaker panels and alert see a transition.
+        .var("breaker_failures", "3")
         .start();
     let prom = Prometheus::start(&host_port(&host), &[], |c| c);
 
@@ -364,6 +369,12 @@ fn prometheus_stores_exactly_the_calls_made_and_loads_every_rule() {
     assert_eq!(prom.scalar("sum(spinscope_sessions_created_total)"), 1.0);
     assert_eq!(prom.scalar("sum(spinscope_tool_call_duration_seconds_count{tool=\"word_count\"})"), 7.0);
     assert_eq!(prom.scalar("up{job=\"spinscope\"}"), 1.0);
+    // The breaker gauge is there for every configured component; `faults`
+    // opened on its third failure (half-open, 2, once its cool-down is over).
+    assert_eq!(prom.scalar("spinscope_circuit_breaker_state{component=\"text-tools\"}"), 0.0);
+    assert_eq!(prom.query("spinscope_circuit_breaker_state").len(), 3);
+    assert!(prom.scalar("spinscope_circuit_breaker_state{component=\"faults\"}") >= 1.0);
+    assert_eq!(prom.scalar("sum(spinscope_circuit_breaker_transitions_total{component=\"faults\", to=\"open\"})"), 1.0);
 
     // Every rule loads and evaluates without error.
     prom.wait_for("every rule evaluated", || {
@@ -372,7 +383,13 @@ fn prometheus_stores_exactly_the_calls_made_and_loads_every_rule() {
             rules["data"]["groups"].as_array().unwrap().iter().flat_map(|g| g["rules"].as_array().unwrap()).collect();
         let errors: Vec<String> = all.iter().filter(|r| r["health"] == "err").map(|r| r.to_string()).collect();
         assert!(errors.is_empty(), "rules failing: {errors:?}");
-        all.len() == 18 && all.iter().all(|r| r["health"] == "ok")
+        all.len() == 19 && all.iter().all(|r| r["health"] == "ok")
+    });
+    // The open breaker makes its alert pending (it fires after 5 minutes).
+    prom.wait_for("SpinscopeCircuitBreakerOpen pending for faults", || {
+        let pending = "ALERTS{alertname=\"SpinscopeCircuitBreakerOpen\", alertstate=\"pending\"}";
+        let alerts = prom.query(pending);
+        alerts.len() == 1 && alerts[0]["metric"]["component"] == "faults"
     });
     // The recording rules produce series for what was called.
     prom.wait_for("the recording rules to see the calls", || {
@@ -417,6 +434,30 @@ fn prometheus_scrapes_with_an_api_key_when_auth_is_on() {
             && prom.scalar("sum(spinscope_rejected_total{reason=\"unauthorized\"})") == 1.0
     });
     drop(prom);
+}
+
+#[test]
+fn every_alert_has_its_runbook_section_and_table_row() {
+    let doc = read(&workspace_root().join("docs/operations.md"));
+    let section = doc.split("\n## Alerts and what to do\n").nth(1).expect("an alerts section in docs/operations.md");
+    let section = section.split("\n## ").next().unwrap();
+    let docs = YamlLoader::load_from_str(&read(&ops("prometheus/alerts.yml"))).unwrap();
+    let mut alerts = 0;
+    for group in docs[0]["groups"].as_vec().expect("groups") {
+        for rule in group["rules"].as_vec().expect("rules") {
+            let name = rule["alert"].as_str().expect("alert");
+            alerts += 1;
+            let runbook = rule["annotations"]["runbook"].as_str().unwrap_or_else(|| panic!("{name}: no runbook"));
+            assert_eq!(runbook, format!("docs/operations.md#{}", name.to_lowercase()), "{name}");
+            assert!(section.contains(&format!("\n### {name}\n")), "{name}: no `### {name}` in docs/operations.md");
+            let severity = rule["labels"]["severity"].as_str().unwrap_or_else(|| panic!("{name}: no severity"));
+            assert!(
+                section.contains(&format!("| `{name}` | {severity} |")),
+                "{name}: no row `| `{name}` | {severity} |` in the alerts table of docs/operations.md"
+            );
+        }
+    }
+    assert_eq!(alerts, section.matches("\n### ").count(), "a runbook section without its alert");
 }
 
 /// The backticked names in the first column of the table under `heading`

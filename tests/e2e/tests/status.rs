@@ -111,6 +111,23 @@ fn tool_cell(dom: &str, tool: &str, col: &str) -> String {
     text(row.replace("data-col", "id").as_str(), col)
 }
 
+/// The text of column `col` in the tool components table's row for `component`.
+fn component_cell(dom: &str, component: &str, col: &str) -> String {
+    let row = element(dom, "data-component", component);
+    let row = &row[..row.find("</tr>").unwrap()];
+    text(row.replace("data-col", "id").as_str(), col)
+}
+
+/// How the page shows a breaker state of `/health/detailed`.
+fn breaker_shown(state: &Value) -> &'static str {
+    match state.as_str() {
+        Some("closed") => "closed",
+        Some("open") => "open",
+        Some("half_open") => "half-open",
+        other => panic!("breaker state {other:?}"),
+    }
+}
+
 /// The tool names of the tools table, top to bottom.
 fn tool_rows(dom: &str) -> Vec<String> {
     dom.split("data-tool=\"").skip(1).map(|rest| rest[..rest.find('"').unwrap()].to_string()).collect()
@@ -170,15 +187,18 @@ fn calls_recorded(m: &Value) -> bool {
 }
 
 /// The DOM shows each tool's calls and errors as `metrics` reports them,
-/// busiest first, and the readiness and checks `detailed` reports.
+/// busiest first, and the readiness, checks and tool components (breakers
+/// included) `detailed` reports.
 fn assert_page_shows(dom: &str, metrics: &Value, detailed: &Reply) {
     let tools = metrics["tools"].as_object().unwrap();
     assert!(!tools.is_empty());
-    let calls = |t: &Value| ["success", "error", "timeout"].iter().map(|o| t[o].as_u64().unwrap()).sum::<u64>();
+    let calls =
+        |t: &Value| ["success", "error", "timeout", "circuit_open"].iter().map(|o| t[o].as_u64().unwrap()).sum::<u64>();
     for (name, t) in tools {
         // Counts below 1000 are shown as plain integers (1.2k above).
         assert_eq!(tool_cell(dom, name, "calls"), calls(t).to_string(), "{name}");
         assert_eq!(tool_cell(dom, name, "errors"), t["error"].to_string(), "{name}");
+        assert_eq!(tool_cell(dom, name, "circuit-open"), t["circuit_open"].to_string(), "{name}");
         assert_eq!(tool_cell(dom, name, "component"), t["component"].as_str().unwrap(), "{name}");
     }
     let rows = tool_rows(dom);
@@ -203,6 +223,13 @@ fn assert_page_shows(dom: &str, metrics: &Value, detailed: &Reply) {
             item.starts_with(&format!("<li data-check=\"{check}\"><span class=\"pill {status}\">{status}</span>")),
             "{check}: {item}"
         );
+    }
+    let components = health["parts"]["tools"].as_object().unwrap();
+    assert!(!components.is_empty(), "{health}");
+    for (component, c) in components {
+        assert_eq!(component_cell(dom, component, "breaker"), breaker_shown(&c["breaker"]), "{component}");
+        assert_eq!(component_cell(dom, component, "circuit-open"), c["circuit_open"].to_string(), "{component}");
+        assert_eq!(component_cell(dom, component, "errors"), c["errors"].to_string(), "{component}");
     }
     assert!(hidden(dom, "csp"), "the browser blocked part of the page: {}", text(dom, "csp"));
     assert!(hidden(dom, "notice"), "the page shows a problem: {}", text(dom, "notice"));
@@ -264,14 +291,36 @@ fn a_tool_component_down_shows_as_degraded() {
     assert_eq!(detailed.json()["status"], "degraded", "{}", detailed.body);
     let dom = dom(&host.url("/status"));
     assert_eq!(text(&dom, "readiness"), "ready, degraded");
-    let state = |component: &str| {
-        let row = element(&dom, "data-component", component);
-        let row = &row[..row.find("</tr>").unwrap()];
-        let (_, cells) = row.split_once("</td>").unwrap();
-        text(&cells.replacen("<td ", "<td id=\"state\" ", 1), "state")
-    };
-    assert_eq!(state("absent"), "down");
-    assert_eq!(state("calc"), "up");
+    assert_eq!(component_cell(&dom, "absent", "state"), "down");
+    assert_eq!(component_cell(&dom, "calc", "state"), "up");
+}
+
+#[test]
+fn an_open_circuit_breaker_shows_with_its_refused_calls() {
+    let host = HostBuilder::app(None)
+        .var("tool_components", "text-tools,calc,faults")
+        .var("breaker_failures", "2")
+        .var("breaker_cooldown_ms", "600000")
+        .start();
+    let (mut mcp, _) = Mcp::connect(&host);
+    mcp.call_tool("word_count", json!({"text": "a b"}));
+    // Two component failures (HTTP 500) open `faults`; the third call is
+    // refused at once.
+    for _ in 0..3 {
+        assert_eq!(mcp.call_tool("failing", json!({}))["isError"], true);
+    }
+    let metrics = metrics_when(&host, None, |m| m["tools"]["failing"]["circuit_open"] == 1);
+    let detailed = detailed(&host, None);
+    let faults = &detailed.json()["parts"]["tools"]["faults"];
+    assert_eq!((faults["breaker"].as_str(), faults["circuit_open"].as_u64()), (Some("open"), Some(1)), "{faults}");
+    let dom = dom(&host.url("/status"));
+    assert_page_shows(&dom, &metrics, &detailed);
+    assert_eq!(component_cell(&dom, "faults", "breaker"), "open");
+    assert_eq!(component_cell(&dom, "faults", "circuit-open"), "1");
+    assert_eq!(component_cell(&dom, "text-tools", "breaker"), "closed");
+    assert_eq!(tool_cell(&dom, "failing", "calls"), "3");
+    assert_eq!(tool_cell(&dom, "failing", "circuit-open"), "1");
+    assert_eq!(tool_cell(&dom, "failing", "error-ratio"), "100%");
 }
 
 #[test]

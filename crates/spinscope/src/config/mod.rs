@@ -74,6 +74,12 @@ pub struct Config {
     /// How long a request body may take to arrive (`body_timeout_ms`); a
     /// slower one gets 408 and holds nothing meanwhile.
     pub body_timeout: Duration,
+    /// Consecutive component failures that open a tool component's
+    /// circuit breaker (`breaker_failures`; 0 turns breakers off).
+    pub breaker_failures: u64,
+    /// How long an open breaker refuses calls before one trial
+    /// (`breaker_cooldown_ms`), and each trial window's length.
+    pub breaker_cooldown: Duration,
     /// Per-tenant requests a minute; 0 is off (`rate_limit_per_minute`).
     pub rate_limit_per_minute: u32,
     /// Burst size of the rate limit (`rate_limit_burst`; default: a minute's worth).
@@ -115,6 +121,8 @@ impl Config {
         let max_sessions_per_tenant = p.number(Var::MaxSessionsPerTenant, 1, 10_000_000);
         let max_sessions_per_client = p.number(Var::MaxSessionsPerClient, 0, 10_000_000);
         let body_timeout_ms = p.number(Var::BodyTimeoutMs, 100, 600_000);
+        let breaker_failures = p.number(Var::BreakerFailures, 0, 1_000_000);
+        let breaker_cooldown_ms = p.number(Var::BreakerCooldownMs, 100, 86_400_000);
         let rate_limit_per_minute = p.number(Var::RateLimitPerMinute, 0, 10_000_000) as u32;
         // 0: a minute's worth of requests.
         let rate_limit_burst = match p.number(Var::RateLimitBurst, 0, 10_000_000) as u32 {
@@ -173,6 +181,8 @@ impl Config {
             max_sessions_per_tenant,
             max_sessions_per_client,
             body_timeout: Duration::from_millis(body_timeout_ms),
+            breaker_failures,
+            breaker_cooldown: Duration::from_millis(breaker_cooldown_ms),
             rate_limit_per_minute,
             rate_limit_burst,
             otlp_traces_endpoint,
@@ -183,6 +193,14 @@ impl Config {
             Ok(config)
         } else {
             Err(p.errors)
+        }
+    }
+
+    /// The tool components' circuit breaker settings.
+    pub fn breaker_policy(&self) -> crate::gateway::breaker::Policy {
+        crate::gateway::breaker::Policy {
+            failures: self.breaker_failures,
+            cooldown_ms: self.breaker_cooldown.as_millis() as u64,
         }
     }
 

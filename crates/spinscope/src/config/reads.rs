@@ -35,6 +35,8 @@ pub const GATEWAY: VarSet = METRICS_SINK.with(&[
     MaxSessionsPerTenant,
     MaxSessionsPerClient,
     BodyTimeoutMs,
+    BreakerFailures,
+    BreakerCooldownMs,
     RateLimitPerMinute,
     RateLimitBurst,
     OtlpTracesEndpoint,
@@ -42,8 +44,9 @@ pub const GATEWAY: VarSet = METRICS_SINK.with(&[
     ServiceName,
 ]);
 
-/// The `metrics` exporter: the key gate and the metrics it reads.
-pub const METRICS: VarSet = GATE;
+/// The `metrics` exporter: the key gate, the metrics it reads, and the
+/// tool components whose breakers it reports.
+pub const METRICS: VarSet = GATE.with(&[ToolComponents]);
 
 /// What the `ready` component uses itself: the key gate of its summaries,
 /// the metrics of `/health/detailed`, the tool components it probes.

@@ -71,6 +71,8 @@ variables! {
     MaxSessionsPerTenant => var("max_sessions_per_tenant", "1000", "max_sessions_per_tenant"),
     MaxSessionsPerClient => var("max_sessions_per_client", "100", "max_sessions_per_client"),
     BodyTimeoutMs => var("body_timeout_ms", "10000", "body_timeout"),
+    BreakerFailures => var("breaker_failures", "5", "breaker_failures"),
+    BreakerCooldownMs => var("breaker_cooldown_ms", "30000", "breaker_cooldown"),
 }
 
 /// Variables of `spin.toml` that no component reads: they only fill

@@ -220,13 +220,19 @@ pub enum ToolFailure {
     /// component did not fail.
     #[error("reported an error")]
     Reported,
+    /// Not called: its component's circuit breaker is open.
+    #[error("is temporarily unavailable (its component keeps failing); retry after {retry_after_s} s")]
+    CircuitOpen {
+        /// When a call may go through again, whole seconds (at least 1).
+        retry_after_s: u64,
+    },
 }
 
 impl ToolFailure {
     /// Whether the component failed, as opposed to the tool answering
     /// with an error of its own (what a circuit breaker counts).
     pub fn is_component_failure(&self) -> bool {
-        !matches!(self, ToolFailure::Reported)
+        !matches!(self, ToolFailure::Reported | ToolFailure::CircuitOpen { .. })
     }
 
     /// Whether the call ran out of time (`outcome="timeout"`).
@@ -311,9 +317,15 @@ impl GatewayError {
                 status: 200,
                 answer: Answer::ToolError,
                 rejected: None,
-                error_type: Some(ErrorType::ToolError),
+                error_type: Some(match self {
+                    ToolFailed { failure: ToolFailure::CircuitOpen { .. }, .. } => ErrorType::CircuitOpen,
+                    _ => ErrorType::ToolError,
+                }),
                 is_error: true,
                 level: match self {
+                    // Refused at once, once per call while the breaker is
+                    // open: the opening itself is the news.
+                    ToolFailed { failure: ToolFailure::CircuitOpen { .. }, .. } => Level::Warn,
                     ToolFailed { .. } => Level::Error,
                     _ => Level::Warn,
                 },

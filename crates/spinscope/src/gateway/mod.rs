@@ -7,6 +7,7 @@
 //!
 //! - [`error`]: [`GatewayError`] and [`GatewayError::map`], what each
 //!   failure means for every status, code, count, log line and span;
+//! - [`breaker`]: the tool components' circuit breakers;
 //! - [`admission`]: the admission checks' order and those that need no store;
 //! - [`route`]: HTTP method → action, JSON-RPC method → operation;
 //! - [`record`]: [`RequestRecord`], written only through its fact methods;
@@ -18,6 +19,7 @@
 //! - [`reply`]: the HTTP answer as data.
 
 pub mod admission;
+pub mod breaker;
 pub mod error;
 pub mod logger;
 pub mod peer;

@@ -70,6 +70,8 @@ pub struct RequestRecord {
     pub discovery_failures: Vec<String>,
     /// Failed span exports.
     pub trace_export_failures: u64,
+    /// Circuit breakers this request moved: (component, transition).
+    pub breaker_transitions: Vec<(String, super::breaker::Transition)>,
 }
 
 /// One tool call: invoked, or refused before the tool ran.
@@ -158,6 +160,7 @@ impl RequestRecord {
             output_truncated: 0,
             discovery_failures: Vec::new(),
             trace_export_failures: 0,
+            breaker_transitions: Vec::new(),
         }
     }
 
@@ -237,6 +240,11 @@ impl RequestRecord {
                 error: None,
             });
         }
+    }
+
+    /// This request moved `component`'s circuit breaker.
+    pub fn breaker_moved(&mut self, component: String, transition: super::breaker::Transition) {
+        self.breaker_transitions.push((component, transition));
     }
 
     /// A span export that failed.

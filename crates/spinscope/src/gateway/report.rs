@@ -45,11 +45,14 @@ impl RequestRecord {
                     outcome: call.outcome,
                     duration_s: invocation.duration_s(),
                 }),
-                None => rec.tool_call_refused(tool, &call.component),
+                None => rec.tool_call_refused(tool, &call.component, call.outcome),
             }
         }
         for component in &self.discovery_failures {
             rec.discovery_failure(component, tool_components.iter().map(String::as_str));
+        }
+        for (component, transition) in &self.breaker_transitions {
+            rec.breaker_transition(component, transition.label(), tool_components.iter().map(String::as_str));
         }
         rec.sessions(self.sessions_created, self.sessions_active_delta);
         rec.output_truncated(self.output_truncated);

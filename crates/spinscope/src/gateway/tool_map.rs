@@ -44,6 +44,10 @@ pub struct ToolMap {
     pub fetched_at_ms: u64,
     /// In `tool_components` order, first owner of a name only.
     pub tools: Vec<ToolEntry>,
+    /// Components that did not list their tools in that discovery (what
+    /// `tool_component_up` reads).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unlisted: Vec<String>,
 }
 
 impl ToolMap {
@@ -57,9 +61,15 @@ impl ToolMap {
         now_ms.saturating_sub(self.fetched_at_ms) < ttl.as_millis() as u64
     }
 
-    /// Whether both list the same tools, owned by the same components.
+    /// Whether both list the same tools, owned by the same components,
+    /// and the same components failed.
     pub fn same_content(&self, other: &ToolMap) -> bool {
-        self.tools == other.tools
+        self.tools == other.tools && self.unlisted == other.unlisted
+    }
+
+    /// Whether `component` listed its tools in this discovery.
+    pub fn listed(&self, component: &str) -> bool {
+        !self.unlisted.iter().any(|c| c == component)
     }
 
     /// Whether this freshly discovered map must be written over `cached`:
@@ -93,6 +103,31 @@ pub enum ListingError {
     /// Not a JSON array of tools.
     #[error("tool list is not a JSON array of tools: {0}")]
     NotTools(String),
+    /// Not asked: its circuit breaker is open, and no earlier listing is
+    /// cached.
+    #[error("not asked: its circuit breaker is open")]
+    BreakerOpen,
+}
+
+impl ListingError {
+    /// Whether the component was asked and failed (what
+    /// `tool_discovery_failures_total` counts), as opposed to not asked.
+    pub fn is_failure(&self) -> bool {
+        !matches!(self, ListingError::BreakerOpen)
+    }
+}
+
+/// The listing of a component whose breaker is open, which is not asked
+/// (it would cost every `tools/list` its timeout): its tools from the last
+/// good map, so clients still see them (and get `circuit_open`, with a
+/// retry hint, when they call one), or nothing when no map has them.
+pub fn while_open(cached: Option<&ToolMap>, component: &str) -> Result<Vec<Tool>, ListingError> {
+    match cached {
+        Some(map) if map.listed(component) => {
+            Ok(map.tools.iter().filter(|e| e.component == component).map(|e| e.tool.clone()).collect())
+        }
+        _ => Err(ListingError::BreakerOpen),
+    }
 }
 
 /// A component's answer to `GET /`, read as its tools.
@@ -164,7 +199,8 @@ pub fn assemble(components: &[String], listings: Vec<Result<Vec<Tool>, ListingEr
             Err(reason) => failures.push(DiscoveryFailure { component: component.clone(), reason }),
         }
     }
-    Discovery { map: ToolMap { fetched_at_ms: now_ms, tools }, failures, duplicates }
+    let unlisted = failures.iter().map(|f: &DiscoveryFailure| f.component.clone()).collect();
+    Discovery { map: ToolMap { fetched_at_ms: now_ms, tools, unlisted }, failures, duplicates }
 }
 
 #[cfg(test)]

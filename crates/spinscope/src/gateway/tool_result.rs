@@ -57,6 +57,9 @@ impl Ending {
     pub fn outcome(&self) -> ToolOutcome {
         match &self.failure {
             None => ToolOutcome::Success,
+            Some(Failure {
+                error: GatewayError::ToolFailed { failure: ToolFailure::CircuitOpen { .. }, .. }, ..
+            }) => ToolOutcome::CircuitOpen,
             Some(Failure { error: GatewayError::ToolFailed { failure, .. }, .. }) if failure.is_timeout() => {
                 ToolOutcome::Timeout
             }
@@ -73,6 +76,13 @@ impl Ending {
             output_truncated: 0,
         }
     }
+}
+
+/// The ending of a call its component's open breaker refuses: the
+/// component is not called; the client reads when to retry.
+pub fn circuit_open(tool: &str, retry_after_ms: u64) -> Ending {
+    let failure = ToolFailure::CircuitOpen { retry_after_s: retry_after_ms.div_ceil(1000).max(1) };
+    Ending::failed(tool, failure, None, None)
 }
 
 /// Limits an interpretation keeps to.

@@ -33,7 +33,7 @@ pub fn figures(snapshot: &Snapshot, tool_components: &[String]) -> Value {
         }
     }
     // tool_calls_total{tool, component, outcome}
-    let mut tools: BTreeMap<String, [u64; 3]> = tool_components.iter().map(|c| (c.clone(), [0; 3])).collect();
+    let mut tools: BTreeMap<String, [u64; 4]> = tool_components.iter().map(|c| (c.clone(), [0; 4])).collect();
     for (labels, value) in snapshot.series(&catalog::TOOL_CALLS_TOTAL) {
         let (Some(component), Some(outcome)) = (labels.get(1), labels.get(2)) else { continue };
         let entry = tools.entry(component.clone()).or_default();
@@ -42,6 +42,11 @@ pub fn figures(snapshot: &Snapshot, tool_components: &[String]) -> Value {
         match outcome.as_str() {
             "error" => entry[1] += n,
             "timeout" => entry[2] += n,
+            // Refused by the breaker: a tool-level error as well.
+            "circuit_open" => {
+                entry[1] += n;
+                entry[3] += n;
+            }
             _ => {}
         }
     }
@@ -53,9 +58,19 @@ pub fn figures(snapshot: &Snapshot, tool_components: &[String]) -> Value {
     }
     let tools: Map<String, Value> = tools
         .into_iter()
-        .map(|(component, [calls, errors, timeouts])| {
+        .map(|(component, [calls, errors, timeouts, circuit_open])| {
             let failures = discovery_failures.get(&component).copied().unwrap_or(0);
-            (component, json!({"calls": calls, "errors": errors, "timeouts": timeouts, "discovery_failures": failures}))
+            let breaker =
+                crate::gateway::breaker::state_label(snapshot.gauge(&catalog::CIRCUIT_BREAKER_STATE, &[&component]));
+            let figures = json!({
+                "calls": calls,
+                "errors": errors,
+                "timeouts": timeouts,
+                "circuit_open": circuit_open,
+                "breaker": breaker,
+                "discovery_failures": failures,
+            });
+            (component, figures)
         })
         .collect();
     json!({

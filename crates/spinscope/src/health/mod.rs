@@ -180,7 +180,7 @@ mod tests {
         r.add(
             "tools",
             tools_check(
-                &[ToolProbe { component: "x".into(), latency_ms: 2.0, outcome: Err("down".into()) }],
+                &[ToolProbe { component: "x".into(), latency_ms: 2.0, outcome: Err("down".into()), breaker: None }],
                 false,
                 3.0,
             ),
@@ -279,8 +279,13 @@ mod tests {
     #[test]
     fn tools_check_degrades_and_names_components() {
         let probes = vec![
-            ToolProbe { component: "calc".into(), latency_ms: 1.5, outcome: Ok(2) },
-            ToolProbe { component: "ghost".into(), latency_ms: 0.2, outcome: Err("destination-not-found".into()) },
+            ToolProbe { component: "calc".into(), latency_ms: 1.5, outcome: Ok(2), breaker: Some("open") },
+            ToolProbe {
+                component: "ghost".into(),
+                latency_ms: 0.2,
+                outcome: Err("destination-not-found".into()),
+                breaker: None,
+            },
         ];
         let check = tools_check(&probes, true, 2.0);
         assert_eq!(check.status, Status::Degraded);
@@ -293,6 +298,8 @@ mod tests {
         assert_eq!(json["required"], true);
         assert_eq!(json["components"]["calc"]["status"], "ok");
         assert_eq!(json["components"]["calc"]["tools"], 2);
+        assert_eq!(json["components"]["calc"]["breaker"], "open", "named, not judged");
+        assert!(json["components"]["ghost"].get("breaker").is_none());
         assert_eq!(json["components"]["ghost"]["status"], "error");
         assert_eq!(tools_check(&probes[..1], false, 1.0).status, Status::Ok);
         assert_eq!(tools_check(&[], false, 0.0).status, Status::Ok);
@@ -319,6 +326,7 @@ mod tests {
         rec.gauge_add(&catalog::SESSIONS_ACTIVE, &[], -1);
         b.apply(&rec, &Limits::default());
         a.merge(&b);
+        a.set_gauge(&catalog::CIRCUIT_BREAKER_STATE, &["calc"], 1);
         let f = figures(&a, &["text-tools".to_string(), "calc".to_string()]);
         assert_eq!(f["gateway"]["http_requests"], 8);
         assert_eq!(f["gateway"]["http_errors"], 2);
@@ -326,8 +334,10 @@ mod tests {
         assert_eq!(f["gateway"]["mcp_errors"], 1);
         assert_eq!(f["gateway"]["sessions_active"], 2);
         assert_eq!(f["gateway"]["sessions_created"], 4);
-        assert_eq!(f["tools"]["text-tools"], json!({"calls": 3, "errors": 1, "timeouts": 0, "discovery_failures": 0}));
+        let text_tools = json!({"calls": 3, "errors": 1, "timeouts": 0, "circuit_open": 0, "breaker": "closed", "discovery_failures": 0});
+        assert_eq!(f["tools"]["text-tools"], text_tools);
         assert_eq!(f["tools"]["calc"]["calls"], 0);
+        assert_eq!(f["tools"]["calc"]["breaker"], "open");
         assert_eq!(f["tools"]["faults"]["timeouts"], 1);
         assert_eq!(f["tools"]["faults"]["discovery_failures"], 4);
         let empty = figures(&Snapshot::new(), &[]);

@@ -12,6 +12,8 @@ pub struct ToolProbe {
     pub latency_ms: f64,
     /// The number of tools it lists, or why it is not ready.
     pub outcome: Result<usize, String>,
+    /// Its circuit breaker (`closed`, `open`, `half_open`), when known.
+    pub breaker: Option<&'static str>,
 }
 
 /// Judges a metadata reply (`GET /` of a tool component) the way the
@@ -50,6 +52,12 @@ pub fn tools_check(probes: &[ToolProbe], required: bool, latency_ms: f64) -> Che
                 })
             }
         };
+        let mut entry = entry;
+        if let Some(breaker) = probe.breaker {
+            // Reported, not judged: the gateway answers an open breaker's
+            // calls at once, and the probe above says whether it answers.
+            entry["breaker"] = breaker.into();
+        }
         components.insert(probe.component.clone(), entry);
     }
     let (status, message) = if probes.is_empty() {

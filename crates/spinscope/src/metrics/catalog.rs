@@ -156,7 +156,7 @@ metric!(
     "tool_calls_total",
     Counter,
     None,
-    "Tool calls, by tool, component and outcome (success, error or timeout).",
+    "Tool calls, by tool, component and outcome (success, error, timeout or circuit_open).",
     ["tool", "component", "outcome"],
     &[]
 );
@@ -245,7 +245,36 @@ metric!(
     &[]
 );
 
-static ALL: [&MetricDef; 18] = [
+metric!(
+    CIRCUIT_BREAKER_STATE,
+    "circuit_breaker_state",
+    Gauge,
+    None,
+    "Circuit breaker of each tool component: 0 closed, 1 open, 2 half-open (read from the store at each scrape).",
+    ["component"],
+    &[]
+);
+metric!(
+    CIRCUIT_BREAKER_TRANSITIONS_TOTAL,
+    "circuit_breaker_transitions_total",
+    Counter,
+    None,
+    "Circuit breaker transitions of each tool component, by the state entered (open or closed).",
+    ["component", "to"],
+    &[]
+);
+
+metric!(
+    TOOL_COMPONENT_UP,
+    "tool_component_up",
+    Gauge,
+    None,
+    "Whether each tool component is up: it listed its tools at the last discovery and its circuit breaker is not open.",
+    ["component"],
+    &[]
+);
+
+static ALL: [&MetricDef; 21] = [
     &HTTP_REQUESTS_TOTAL,
     &HTTP_REQUEST_DURATION_SECONDS,
     &HTTP_REQUEST_SIZE_BYTES,
@@ -255,6 +284,9 @@ static ALL: [&MetricDef; 18] = [
     &TOOL_CALLS_TOTAL,
     &TOOL_CALL_DURATION_SECONDS,
     &TOOL_DISCOVERY_FAILURES_TOTAL,
+    &CIRCUIT_BREAKER_STATE,
+    &CIRCUIT_BREAKER_TRANSITIONS_TOTAL,
+    &TOOL_COMPONENT_UP,
     &REJECTED_TOTAL,
     &IN_FLIGHT_REQUESTS,
     &SESSIONS_ACTIVE,

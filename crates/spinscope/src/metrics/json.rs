@@ -5,10 +5,10 @@
 //! ```json
 //! {
 //!   "version": "0.1.0",
-//!   "tool_calls_total": {"success": 12, "error": 1, "timeout": 0},
+//!   "tool_calls_total": {"success": 12, "error": 1, "timeout": 0, "circuit_open": 0},
 //!   "tool_call_duration_seconds_sum": 4.2,
 //!   "tool_call_duration_seconds_count": 13,
-//!   "tools": {"word_count": {"component": "text-tools", "success": 12, "error": 0, "timeout": 0,
+//!   "tools": {"word_count": {"component": "text-tools", "success": 12, "error": 0, "timeout": 0, "circuit_open": 0,
 //!                            "duration_seconds_sum": 0.9, "count": 12}},
 //!   "http_requests_total": 40,
 //!   "mcp_requests_total": {"success": 38, "error": 2, "tool_error": 1},
@@ -43,7 +43,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
 /// The outcomes a tool call ends with.
-const TOOL_OUTCOMES: [&str; 3] = ["success", "error", "timeout"];
+const TOOL_OUTCOMES: [&str; 4] = ["success", "error", "timeout", "circuit_open"];
 
 /// Counter totals of `metric` by the value of its label number `label`,
 /// with every one of `keys` present.
@@ -69,7 +69,7 @@ fn total(snapshot: &Snapshot, metric: &MetricDef) -> u64 {
 #[derive(Default)]
 struct ToolFigures<'a> {
     component: &'a str,
-    outcomes: [u64; 3],
+    outcomes: [u64; 4],
     sum_micros: i64,
     count: u64,
 }
@@ -99,12 +99,13 @@ fn tools(snapshot: &Snapshot) -> (Map<String, Value>, i64, u64) {
     let map = tools
         .into_iter()
         .map(|(tool, f)| {
-            let [success, error, timeout] = f.outcomes;
+            let [success, error, timeout, circuit_open] = f.outcomes;
             let value = json!({
                 "component": f.component,
                 "success": success,
                 "error": error,
                 "timeout": timeout,
+                "circuit_open": circuit_open,
                 "duration_seconds_sum": seconds(f.sum_micros),
                 "count": f.count,
             });
@@ -271,10 +272,10 @@ mod tests {
         let j = render_json(&s, &RenderContext { version: "9".into() });
         let expected = json!({
             "version": "9",
-            "tool_calls_total": {"success": 2, "error": 0, "timeout": 1},
+            "tool_calls_total": {"success": 2, "error": 0, "timeout": 1, "circuit_open": 0},
             "tool_call_duration_seconds_sum": 0.75,
             "tool_call_duration_seconds_count": 2,
-            "tools": {"wc": {"component": "text", "success": 2, "error": 0, "timeout": 1,
+            "tools": {"wc": {"component": "text", "success": 2, "error": 0, "timeout": 1, "circuit_open": 0,
                              "duration_seconds_sum": 0.75, "count": 2}},
             "http_requests_total": 4,
             "mcp_requests_total": {"success": 3, "error": 0, "tool_error": 0},

@@ -17,6 +17,8 @@ pub enum ToolOutcome {
     Error,
     /// The tool did not answer within `tool_timeout_ms`.
     Timeout,
+    /// Not called: its component's circuit breaker is open.
+    CircuitOpen,
 }
 
 impl ToolOutcome {
@@ -26,6 +28,7 @@ impl ToolOutcome {
             ToolOutcome::Success => "success",
             ToolOutcome::Error => "error",
             ToolOutcome::Timeout => "timeout",
+            ToolOutcome::CircuitOpen => "circuit_open",
         }
     }
 }
@@ -77,6 +80,9 @@ pub enum ErrorType {
     Rpc(i64),
     /// A tool call that failed; the JSON-RPC response itself succeeded.
     ToolError,
+    /// A tool call refused because its component's breaker is open (a
+    /// tool error too, told apart).
+    CircuitOpen,
 }
 
 impl ErrorType {
@@ -85,6 +91,7 @@ impl ErrorType {
         match self {
             ErrorType::Rpc(code) => code.to_string(),
             ErrorType::ToolError => "tool_error".to_string(),
+            ErrorType::CircuitOpen => "circuit_open".to_string(),
         }
     }
 }
@@ -164,7 +171,7 @@ impl Recorder {
         // families say the same: `outcome` is `error_type`'s class.
         let outcome = match op.error {
             None => "success",
-            Some(ErrorType::ToolError) => "tool_error",
+            Some(ErrorType::ToolError | ErrorType::CircuitOpen) => "tool_error",
             Some(ErrorType::Rpc(_)) => "error",
         };
         let version = op.protocol_version.map(|v| served_version(v).unwrap_or(super::OTHER)).unwrap_or("");
@@ -183,8 +190,13 @@ impl Recorder {
     /// `tool_calls_total{outcome="error"}` of a call refused before the tool
     /// ran (its arguments failed the schema): a tool-level error like any
     /// other, with no duration, since nothing was invoked.
-    pub fn tool_call_refused(&mut self, tool: &str, component: &str) {
-        self.inc(&catalog::TOOL_CALLS_TOTAL, &[tool, component, ToolOutcome::Error.as_str()], 1);
+    pub fn tool_call_refused(&mut self, tool: &str, component: &str, outcome: ToolOutcome) {
+        self.inc(&catalog::TOOL_CALLS_TOTAL, &[tool, component, outcome.as_str()], 1);
+    }
+
+    /// `circuit_breaker_transitions_total` of one component, bounded to `known`.
+    pub fn breaker_transition<'a>(&mut self, component: &'a str, to: &str, known: impl IntoIterator<Item = &'a str>) {
+        self.inc(&catalog::CIRCUIT_BREAKER_TRANSITIONS_TOTAL, &[bounded(component, known), to], 1);
     }
 
     /// `tool_discovery_failures_total` of one component, bounded to `known`.

@@ -331,7 +331,7 @@ mod tests {
         assert_eq!(
             block(&text, "spinscope_tool_calls_total"),
             [
-                "# HELP spinscope_tool_calls_total Tool calls, by tool, component and outcome (success, error or timeout).",
+                "# HELP spinscope_tool_calls_total Tool calls, by tool, component and outcome (success, error, timeout or circuit_open).",
                 "# TYPE spinscope_tool_calls_total counter",
             ]
         );

@@ -41,7 +41,10 @@ fn handle(req: Request) -> Response {
         return compute_without_end();
     }
     match route(&req) {
-        Route::List => json_response(200, &tools()),
+        Route::List => {
+            println!("{}", json!({"component": "faults", "listed": true}));
+            json_response(200, &tools())
+        }
         Route::Call(tool) => call(tool, &req),
         Route::Other => method_not_allowed(),
     }
@@ -108,6 +111,9 @@ fn tools() -> Value {
 }
 
 fn call(tool: &str, req: &Request) -> Response {
+    // One JSON line per call received, so a test can count what reached
+    // the component (tests/e2e/tests/breakers.rs), whatever the log format.
+    println!("{}", json!({"component": "faults", "called": tool}));
     let result = match tool {
         "slow" => args(tool, req.body()).map(|a: SlowArgs| slow(a.ms)),
         "failing" => match args::<FailingArgs>(tool, req.body()) {

@@ -198,6 +198,16 @@ fn table() -> Vec<(GatewayError, Answering<'static>, u16, Answer, Option<RejectR
             Level::Error,
         ),
         (
+            tool_failed(ToolFailure::CircuitOpen { retry_after_s: 30 }),
+            MODERN,
+            200,
+            Answer::ToolError,
+            None,
+            Some(ErrorType::CircuitOpen),
+            true,
+            Level::Warn,
+        ),
+        (
             tool_failed(ToolFailure::Status { status: 500 }),
             HANDSHAKE,
             200,
@@ -337,6 +347,12 @@ fn secrets_in_causes_stay_out_of_the_answer() {
 #[test]
 fn component_failures_are_told_apart_from_the_tools_own_errors() {
     assert!(!ToolFailure::Reported.is_component_failure());
+    assert!(!ToolFailure::CircuitOpen { retry_after_s: 1 }.is_component_failure(), "not called at all");
+    let open = GatewayError::ToolFailed { tool: "wc".into(), failure: ToolFailure::CircuitOpen { retry_after_s: 12 } };
+    assert_eq!(
+        open.to_string(),
+        "tool 'wc' is temporarily unavailable (its component keeps failing); retry after 12 s"
+    );
     for failure in [
         ToolFailure::Timeout { after_ms: 1 },
         ToolFailure::Unreachable { reason: "r".into() },

@@ -56,6 +56,7 @@ fn the_first_component_keeps_a_duplicate_name() {
     assert_eq!(d.duplicates, [Duplicate { tool: "sum".into(), kept: "text-tools".into(), ignored: "calc".into() }]);
     assert_eq!(d.failures.len(), 1);
     assert_eq!(d.failures[0].component, "dead");
+    assert!(!d.map.listed("dead") && d.map.listed("calc"), "what tool_component_up reads");
     assert_eq!(d.map.fetched_at_ms, 42);
     assert_eq!(d.map.find("mean").unwrap().component, "calc");
     assert!(d.map.find("nope").is_none());
@@ -65,19 +66,25 @@ fn the_first_component_keeps_a_duplicate_name() {
 fn an_unchanged_fresh_map_is_not_written_again() {
     let ttl = Duration::from_secs(60);
     let entry = |c: &str| ToolEntry { component: c.into(), tool: tool("wc") };
-    let cached = ToolMap { fetched_at_ms: 1_000, tools: vec![entry("text-tools")] };
+    let cached = ToolMap { fetched_at_ms: 1_000, tools: vec![entry("text-tools")], unlisted: vec![] };
     let same = ToolMap { fetched_at_ms: 20_000, ..cached.clone() };
     assert!(!same.worth_saving(Some(&cached), ttl), "same content, younger than half the TTL");
     let later = ToolMap { fetched_at_ms: 40_000, ..cached.clone() };
     assert!(later.worth_saving(Some(&cached), ttl), "refreshed before it goes stale");
-    let moved = ToolMap { fetched_at_ms: 2_000, tools: vec![entry("calc")] };
+    let moved = ToolMap { fetched_at_ms: 2_000, tools: vec![entry("calc")], unlisted: vec![] };
     assert!(moved.worth_saving(Some(&cached), ttl), "the owner changed");
+    let failing = ToolMap { fetched_at_ms: 2_000, unlisted: vec!["calc".into()], ..cached.clone() };
+    assert!(failing.worth_saving(Some(&cached), ttl), "a component went down");
     assert!(cached.worth_saving(None, ttl));
 }
 
 #[test]
 fn tool_maps_compare_every_field_of_every_tool() {
-    let a = ToolMap { fetched_at_ms: 1, tools: vec![ToolEntry { component: "c".into(), tool: tool("wc") }] };
+    let a = ToolMap {
+        fetched_at_ms: 1,
+        tools: vec![ToolEntry { component: "c".into(), tool: tool("wc") }],
+        unlisted: vec![],
+    };
     let mut b = ToolMap { fetched_at_ms: 2, ..a.clone() };
     assert!(a.same_content(&b), "the time is not content");
     b.tools[0].tool.description = Some("counts words".into());
@@ -89,7 +96,7 @@ fn tool_maps_compare_every_field_of_every_tool() {
 
 #[test]
 fn freshness_is_the_ttl() {
-    let map = ToolMap { fetched_at_ms: 1_000, tools: vec![] };
+    let map = ToolMap { fetched_at_ms: 1_000, tools: vec![], unlisted: vec![] };
     assert!(map.is_fresh(1_999, Duration::from_secs(1)));
     assert!(!map.is_fresh(2_000, Duration::from_secs(1)));
     assert!(map.is_fresh(500, Duration::from_secs(1)), "a clock stepping back keeps it fresh");
@@ -100,4 +107,21 @@ fn a_map_written_by_an_earlier_build_still_reads() {
     let old = json!({"fetched_at_ms": 5, "tools": [], "store_encoding": "le"});
     let map: ToolMap = serde_json::from_value(old).unwrap();
     assert_eq!(map.fetched_at_ms, 5);
+}
+
+#[test]
+fn an_open_component_keeps_its_last_good_listing() {
+    let t = Duration::from_secs(1);
+    let components = ["text-tools".to_string(), "faults".to_string()];
+    let good = assemble(
+        &components,
+        vec![read_listing(listing(&["wc"]), t), read_listing(listing(&["slow", "failing"]), t)],
+        1,
+    );
+    let served = while_open(Some(&good.map), "faults").unwrap();
+    assert_eq!(served.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["slow", "failing"]);
+    assert_eq!(while_open(None, "faults"), Err(ListingError::BreakerOpen), "no earlier listing: left out");
+    let later = assemble(&components, vec![read_listing(listing(&["wc"]), t), Err(ListingError::BreakerOpen)], 2);
+    assert_eq!(while_open(Some(&later.map), "faults"), Err(ListingError::BreakerOpen));
+    assert!(!ListingError::BreakerOpen.is_failure() && ListingError::TooLarge.is_failure());
 }

@@ -114,3 +114,15 @@ fn non_text_items_are_kept_whole_or_dropped() {
     limit_output(&mut small, 3).unwrap();
     assert_eq!(small["content"][0]["text"], "y", "an image that does not fit is dropped, not cut");
 }
+
+#[test]
+fn an_open_breaker_tells_when_to_retry() {
+    let ending = circuit_open("wc", 2_500);
+    assert_eq!(ending.outcome(), ToolOutcome::CircuitOpen);
+    assert_eq!(ending.result["isError"], true);
+    assert_eq!(
+        text_of(&ending.result),
+        "tool 'wc' is temporarily unavailable (its component keeps failing); retry after 3 s"
+    );
+    assert_eq!(text_of(&circuit_open("wc", 10).result).rsplit(' ').nth(1), Some("1"), "at least a second");
+}
