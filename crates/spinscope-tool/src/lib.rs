@@ -47,15 +47,53 @@ fn is_base_path(req: &Request) -> bool {
 
 /// Serves the contract: `list` answers `GET /`; `call` runs a tool on its raw
 /// arguments and returns its `CallToolResult`, or `None` for an unknown tool.
+/// A call's answer says how long the tool ran and how large the instance's
+/// memory grew ([`measured`]).
 pub fn serve(req: &Request, list: impl FnOnce() -> Value, call: impl FnOnce(&str, &[u8]) -> Option<Value>) -> Response {
+    let began = now_ns();
     match route(req) {
         Route::List => json_response(200, &list()),
         Route::Call(tool) => match call(tool, req.body()) {
-            Some(result) => json_response(200, &result),
+            Some(result) => measured(json_response(200, &result), began),
             None => unknown_tool(tool),
         },
         Route::Other => method_not_allowed(),
     }
+}
+
+/// The response header that carries the tool's own execution time, W3C
+/// `Server-Timing` with one metric, `exec`, in milliseconds: the gateway
+/// tells it apart from the rest of the call (instantiation, chaining).
+pub const SERVER_TIMING: &str = "server-timing";
+/// The response header that carries the instance's linear memory at the
+/// end of the call (its high-water mark: wasm memory never shrinks), bytes.
+pub const MEMORY_HEADER: &str = "spinscope-memory-bytes";
+
+/// `response` with the call's `Server-Timing` (since `began_ns`) and its
+/// memory size: what a tool built without [`serve`] adds to report them.
+pub fn measured(mut response: Response, began_ns: u64) -> Response {
+    let exec_ms = now_ns().saturating_sub(began_ns) as f64 / 1e6;
+    response.set_header(SERVER_TIMING, format!("exec;dur={exec_ms:.3}"));
+    if let Some(bytes) = memory_bytes() {
+        response.set_header(MEMORY_HEADER, bytes.to_string());
+    }
+    response
+}
+
+/// The monotonic clock, ns (0 off wasm, where tests run natively).
+pub fn now_ns() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    return wasi::clocks::monotonic_clock::now();
+    #[cfg(not(target_arch = "wasm32"))]
+    return 0;
+}
+
+/// The instance's linear memory now, in bytes.
+pub fn memory_bytes() -> Option<u64> {
+    #[cfg(target_arch = "wasm32")]
+    return Some(core::arch::wasm32::memory_size(0) as u64 * 65_536);
+    #[cfg(not(target_arch = "wasm32"))]
+    return None;
 }
 
 /// `404` with an `isError` result.

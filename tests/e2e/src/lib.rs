@@ -162,7 +162,10 @@ impl HostBuilder {
         let dir = temp_dir("manifest");
         let path = dir.join("spin.toml");
         std::fs::write(&path, toml::to_string(&doc).unwrap()).unwrap();
-        Self::new(path)
+        // Circuit breakers off unless a test turns them on (breakers.rs,
+        // ops.rs, status.rs): the other tests call failing tools in a row
+        // on purpose and count what each call did.
+        Self::new(path).var("breaker_failures", "0")
     }
 
     /// An environment variable of the host process (and of Spin's trigger

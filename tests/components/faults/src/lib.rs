@@ -93,6 +93,14 @@ fn tools() -> Value {
         ),
         tool("echo", "Returns its arguments.", &json!({"type": "object"})),
         tool(
+            "allocate",
+            "Allocates and writes `mb` MiB (default 16), then answers: the instance's memory grows by that much.",
+            &json!({
+                "type": "object",
+                "properties": {"mb": {"type": "integer", "minimum": 0, "maximum": 1024}},
+            })
+        ),
+        tool(
             "echo_headers",
             "Returns the traceparent, tracestate and baggage it received.",
             &no_args
@@ -111,6 +119,7 @@ fn tools() -> Value {
 }
 
 fn call(tool: &str, req: &Request) -> Response {
+    let began = spinscope_tool::now_ns();
     // One JSON line per call received, so a test can count what reached
     // the component (tests/e2e/tests/breakers.rs), whatever the log format.
     println!("{}", json!({"component": "faults", "called": tool}));
@@ -133,6 +142,10 @@ fn call(tool: &str, req: &Request) -> Response {
         "trapping" => panic!("deliberate trap"),
         "huge" => args(tool, req.body()).map(|a: HugeArgs| text_result("x".repeat(a.bytes))),
         "echo" => args::<Value>(tool, req.body()).map(structured_result),
+        "allocate" => args(tool, req.body()).map(|a: AllocateArgs| {
+            let held = std::hint::black_box(vec![1u8; a.mb << 20]);
+            text_result(format!("allocated {} MiB", held.len() >> 20))
+        }),
         "echo_headers" => {
             let header = |name| req.header(name).and_then(|v| v.as_str()).map(str::to_owned);
             Ok(structured_result(json!({
@@ -144,7 +157,7 @@ fn call(tool: &str, req: &Request) -> Response {
         "not_a_result" => Ok(json!({"hello": 1})),
         _ => return unknown_tool(tool),
     };
-    json_response(200, &result.unwrap_or_else(error_result))
+    spinscope_tool::measured(json_response(200, &result.unwrap_or_else(error_result)), began)
 }
 
 #[derive(Deserialize)]
@@ -171,6 +184,16 @@ struct SlowArgs {
 
 fn default_slow_ms() -> u64 {
     60_000
+}
+
+#[derive(Deserialize)]
+struct AllocateArgs {
+    #[serde(default = "default_allocate_mb")]
+    mb: usize,
+}
+
+fn default_allocate_mb() -> usize {
+    16
 }
 
 #[derive(Deserialize)]

@@ -65,7 +65,9 @@ pub(crate) fn gateway(stores: Stores, kind: HostKind, redis: Option<&RedisServer
 pub(crate) fn gateway_host(stores: Stores, kind: HostKind, redis: Option<&RedisServer>, recording: bool) -> Host {
     let mut builder = HostBuilder::app(Some(&["gateway", "text-tools", "calc"]))
         .var("tool_components", "text-tools,calc")
-        .var("metrics_enabled", if recording { "true" } else { "false" });
+        .var("metrics_enabled", if recording { "true" } else { "false" })
+        // The app's default (the test harness turns breakers off).
+        .var("breaker_failures", "5");
     for (name, value) in bench_vars() {
         builder = builder.var(&name, &value);
     }
