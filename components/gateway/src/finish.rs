@@ -22,6 +22,8 @@ pub fn finish(cx: &mut Context, status: u16, response_bytes: usize) {
     }
     export_spans(cx, answered);
     if cx.config.metrics_enabled {
+        // The instance's linear memory now: its high-water mark.
+        cx.record.memory_measured(core::arch::wasm32::memory_size(0) as u64 * 65_536);
         write_metrics(cx, answered);
     }
 }

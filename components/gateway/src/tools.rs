@@ -11,6 +11,7 @@ use serde_json::Value;
 use spinscope::gateway::breaker::Transition;
 use spinscope::gateway::logger::{TARGET_GATEWAY, TARGET_INVOCATION};
 use spinscope::gateway::record::{Invocation, ToolCallRecord};
+use spinscope::gateway::timing;
 use spinscope::gateway::tool_map::{self, ToolEntry, ToolMap, DISCOVERY_TIMEOUT};
 use spinscope::gateway::tool_result::{self, Bounds};
 use spinscope::gateway::{Answer, GatewayError};
@@ -183,10 +184,14 @@ fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFa
     let max_output = cx.config.max_output_bytes;
     let hard_cap = max_output.saturating_mul(8).max(8 << 20);
     let reply = outbound::send(request, cx.config.tool_timeout, hard_cap);
-    let execution_ms = match &reply {
+    let total_ms = match &reply {
         Ok(r) => r.elapsed.as_secs_f64() * 1e3,
         Err(_) => (time::monotonic_ns() - started_ns) as f64 / 1e6,
     };
+    // What the tool said of itself: its own time and its memory.
+    let header = |name: &str| reply.as_ref().ok()?.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let split = timing::split(total_ms, header(timing::SERVER_TIMING).as_deref());
+    let memory_bytes = timing::memory_bytes(header(timing::MEMORY_HEADER).as_deref());
     // Redaction runs only for who reads it: the failure line, the exported span.
     let reported = logging || cx.config.otlp_traces_endpoint.is_some();
     let bounds = Bounds { timeout_ms: cx.config.tool_timeout.as_millis() as u64, hard_cap, reported };
@@ -215,7 +220,9 @@ fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFa
         let done = line(level, message)
             .field("arguments", arguments_for(level))
             .field_u64("duration_ms", ((ended_ns - started_ns) as f64 / 1e6).round() as u64)
-            .field_u64("execution_ms", execution_ms.round() as u64)
+            .field_u64("total_duration_ms", split.total_ms.round() as u64)
+            .field_opt("execution_ms", split.execution_ms.map(|ms| format!("{ms:.3}")))
+            .field_opt("overhead_ms", split.overhead_ms.map(|ms| format!("{ms:.3}")))
             .field("outcome", outcome.as_str())
             .field_opt("error", error.as_deref())
             .field_opt("detail", detail);
@@ -225,6 +232,8 @@ fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFa
         span,
         start_offset_ns: started_ns.saturating_sub(cx.record.began_ns),
         end_offset_ns: ended_ns.saturating_sub(cx.record.began_ns),
+        execution_ms: split.execution_ms,
+        memory_bytes,
     };
     let call = ToolCallRecord { component: component.to_string(), outcome, invocation: Some(invocation), error };
     let failed = matches!(ending.failure.as_ref().map(|f| &f.error),

@@ -250,7 +250,7 @@ fn access_and_invocation_logs_carry_the_fields() {
     assert_eq!(completed["outcome"], "success");
     assert_eq!(completed["session_id"], mcp.session.clone().unwrap());
     assert!(completed["duration_ms"].parse::<u64>().is_ok());
-    assert!(completed["execution_ms"].parse::<u64>().is_ok());
+    assert!(completed["execution_ms"].parse::<f64>().is_ok() && completed["total_duration_ms"].parse::<u64>().is_ok());
     assert!(completed["arguments"].contains("\"text\""));
     assert_eq!(completed["level"], "debug");
     assert!(lines.iter().any(|l| fields(l).get("msg").map(String::as_str) == Some("Tool invocation started")));

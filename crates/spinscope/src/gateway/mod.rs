@@ -15,6 +15,7 @@
 //! - [`tool_result`]: a tool component's answer as a `CallToolResult`;
 //! - [`tool_map`]: which component owns which tool, and their URLs;
 //! - [`peer`]: the client's address, for open mode's per-client cap;
+//! - [`timing`]: a tool call's time split and memory, from its answer's headers;
 //! - [`logger`]: the request's log lines and their correlation fields;
 //! - [`reply`]: the HTTP answer as data.
 
@@ -28,6 +29,7 @@ pub mod reply;
 pub mod report;
 pub mod route;
 pub mod spans;
+pub mod timing;
 pub mod tool_map;
 pub mod tool_result;
 

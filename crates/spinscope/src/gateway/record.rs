@@ -70,6 +70,8 @@ pub struct RequestRecord {
     pub discovery_failures: Vec<String>,
     /// Failed span exports.
     pub trace_export_failures: u64,
+    /// The gateway instance's own memory at the end of the request.
+    pub memory_bytes: Option<u64>,
     /// Circuit breakers this request moved: (component, transition).
     pub breaker_transitions: Vec<(String, super::breaker::Transition)>,
 }
@@ -98,6 +100,11 @@ pub struct Invocation {
     pub start_offset_ns: u64,
     /// End, likewise.
     pub end_offset_ns: u64,
+    /// The tool's own execution time, when its answer said
+    /// ([`super::timing`]).
+    pub execution_ms: Option<f64>,
+    /// The tool instance's memory at the end of the call, when it said.
+    pub memory_bytes: Option<u64>,
 }
 
 impl Invocation {
@@ -160,6 +167,7 @@ impl RequestRecord {
             output_truncated: 0,
             discovery_failures: Vec::new(),
             trace_export_failures: 0,
+            memory_bytes: None,
             breaker_transitions: Vec::new(),
         }
     }
@@ -245,6 +253,11 @@ impl RequestRecord {
     /// This request moved `component`'s circuit breaker.
     pub fn breaker_moved(&mut self, component: String, transition: super::breaker::Transition) {
         self.breaker_transitions.push((component, transition));
+    }
+
+    /// The gateway instance's memory, measured after the answer.
+    pub fn memory_measured(&mut self, bytes: u64) {
+        self.memory_bytes = Some(bytes);
     }
 
     /// A span export that failed.

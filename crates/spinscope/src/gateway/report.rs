@@ -7,6 +7,9 @@ use crate::metrics::activity::Note;
 use crate::metrics::series::{HttpRequest, McpOperation, ToolCall};
 use crate::metrics::Recorder;
 
+/// The gateway's own `component` label in `component_memory_bytes`.
+pub const GATEWAY_COMPONENT: &str = "gateway";
+
 /// How the request was answered, measured by the adapter.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Answered {
@@ -39,17 +42,28 @@ impl RequestRecord {
         }
         if let (Some(call), Some(tool)) = (&self.tool_call, &self.tool_name) {
             match &call.invocation {
-                Some(invocation) => rec.tool_call(ToolCall {
-                    tool,
-                    component: &call.component,
-                    outcome: call.outcome,
-                    duration_s: invocation.duration_s(),
-                }),
+                Some(invocation) => {
+                    rec.tool_call(ToolCall {
+                        tool,
+                        component: &call.component,
+                        outcome: call.outcome,
+                        duration_s: invocation.duration_s(),
+                    });
+                    if let Some(ms) = invocation.execution_ms {
+                        rec.tool_execution(tool, &call.component, ms / 1e3);
+                    }
+                    if let Some(bytes) = invocation.memory_bytes {
+                        rec.component_memory(&call.component, bytes, tool_components.iter().map(String::as_str));
+                    }
+                }
                 None => rec.tool_call_refused(tool, &call.component, call.outcome),
             }
         }
         for component in &self.discovery_failures {
             rec.discovery_failure(component, tool_components.iter().map(String::as_str));
+        }
+        if let Some(bytes) = self.memory_bytes {
+            rec.component_memory(GATEWAY_COMPONENT, bytes, [GATEWAY_COMPONENT]);
         }
         for (component, transition) in &self.breaker_transitions {
             rec.breaker_transition(component, transition.label(), tool_components.iter().map(String::as_str));

@@ -77,6 +77,22 @@ impl MetricDef {
 pub const HTTP_DURATION_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 /// Body sizes from 64 B to 4 MiB.
 pub const SIZE_BUCKETS: &[f64] = &[64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0];
+/// Per-request memory high-water marks: 1 MiB to 4 GiB (wasm32's limit), doubling.
+pub const MEMORY_BUCKETS: &[f64] = &[
+    1048576.0,
+    2097152.0,
+    4194304.0,
+    8388608.0,
+    16777216.0,
+    33554432.0,
+    67108864.0,
+    134217728.0,
+    268435456.0,
+    536870912.0,
+    1073741824.0,
+    2147483648.0,
+    4294967296.0,
+];
 /// The explicit bucket boundaries the OpenTelemetry MCP semantic
 /// conventions recommend for `mcp.server.operation.duration` (semantic
 /// conventions `docs/gen-ai/mcp.md`, "Metric: mcp.server.operation.duration").
@@ -168,6 +184,24 @@ metric!(
     "Duration of tool calls, in seconds.",
     ["tool", "component"],
     MCP_DURATION_BUCKETS
+);
+metric!(
+    TOOL_EXECUTION_DURATION_SECONDS,
+    "tool_execution_duration_seconds",
+    Histogram,
+    Seconds,
+    "The tool's own execution time, as its component reports it (Server-Timing exec), in seconds.",
+    ["tool", "component"],
+    MCP_DURATION_BUCKETS
+);
+metric!(
+    COMPONENT_MEMORY_BYTES,
+    "component_memory_bytes",
+    Histogram,
+    Bytes,
+    "Linear memory of a component's instance at the end of a request (its high-water mark), in bytes: the gateway's own, and each tool component's that reports it.",
+    ["component"],
+    MEMORY_BUCKETS
 );
 metric!(
     TOOL_DISCOVERY_FAILURES_TOTAL,
@@ -274,7 +308,7 @@ metric!(
     &[]
 );
 
-static ALL: [&MetricDef; 21] = [
+static ALL: [&MetricDef; 23] = [
     &HTTP_REQUESTS_TOTAL,
     &HTTP_REQUEST_DURATION_SECONDS,
     &HTTP_REQUEST_SIZE_BYTES,
@@ -283,6 +317,8 @@ static ALL: [&MetricDef; 21] = [
     &MCP_SERVER_OPERATION_DURATION_SECONDS,
     &TOOL_CALLS_TOTAL,
     &TOOL_CALL_DURATION_SECONDS,
+    &TOOL_EXECUTION_DURATION_SECONDS,
+    &COMPONENT_MEMORY_BYTES,
     &TOOL_DISCOVERY_FAILURES_TOTAL,
     &CIRCUIT_BREAKER_STATE,
     &CIRCUIT_BREAKER_TRANSITIONS_TOTAL,

@@ -199,6 +199,16 @@ impl Recorder {
         self.inc(&catalog::CIRCUIT_BREAKER_TRANSITIONS_TOTAL, &[bounded(component, known), to], 1);
     }
 
+    /// `tool_execution_duration_seconds`: the tool's own time, as it said.
+    pub fn tool_execution(&mut self, tool: &str, component: &str, seconds: f64) {
+        self.observe(&catalog::TOOL_EXECUTION_DURATION_SECONDS, &[tool, component], seconds);
+    }
+
+    /// `component_memory_bytes` of one component, bounded to `known`.
+    pub fn component_memory<'a>(&mut self, component: &'a str, bytes: u64, known: impl IntoIterator<Item = &'a str>) {
+        self.observe(&catalog::COMPONENT_MEMORY_BYTES, &[bounded(component, known)], bytes as f64);
+    }
+
     /// `tool_discovery_failures_total` of one component, bounded to `known`.
     pub fn discovery_failure<'a>(&mut self, component: &'a str, known: impl IntoIterator<Item = &'a str>) {
         self.inc(&catalog::TOOL_DISCOVERY_FAILURES_TOTAL, &[bounded(component, known)], 1);

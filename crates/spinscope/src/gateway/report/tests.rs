@@ -34,7 +34,13 @@ fn tool_call(r: &mut RequestRecord, outcome: ToolOutcome) {
     r.message("tools/call", None);
     r.tool("word_count");
     let span = r.trace.child(&[1; 8]);
-    let invocation = Invocation { span, start_offset_ns: 1_000_000, end_offset_ns: 6_000_000 };
+    let invocation = Invocation {
+        span,
+        start_offset_ns: 1_000_000,
+        end_offset_ns: 6_000_000,
+        execution_ms: Some(2.0),
+        memory_bytes: Some(2 << 20),
+    };
     r.tool_called(
         ToolCallRecord { component: "text-tools".into(), outcome, invocation: Some(invocation), error: None },
         0,
@@ -53,6 +59,10 @@ fn a_successful_call_lands_in_every_family() {
     assert_eq!(s.counter(&TOOL_CALLS_TOTAL, &["word_count", "text-tools", "success"]), 1);
     let h = s.histogram(&TOOL_CALL_DURATION_SECONDS, &["word_count", "text-tools"]).unwrap();
     assert_eq!(h.count, 1);
+    let exec = s.histogram(&TOOL_EXECUTION_DURATION_SECONDS, &["word_count", "text-tools"]).unwrap();
+    assert_eq!(exec.count, 1, "the tool's own time, as it said");
+    assert_eq!(s.histogram(&COMPONENT_MEMORY_BYTES, &["text-tools"]).unwrap().count, 1);
+    assert!(s.histogram(&COMPONENT_MEMORY_BYTES, &["gateway"]).is_none(), "not measured in this record");
     let tenant = &s.activity.tenants["acme"];
     assert_eq!((tenant.requests, tenant.tool_calls, tenant.errors), (1, 1, 0));
 }

@@ -37,7 +37,13 @@ fn a_tool_call_has_a_server_span_and_a_client_span_under_it() {
     );
     r.tool("word_count");
     let span = r.trace.child(&[2; 8]);
-    let invocation = Invocation { span: span.clone(), start_offset_ns: 10, end_offset_ns: 20 };
+    let invocation = Invocation {
+        span: span.clone(),
+        start_offset_ns: 10,
+        end_offset_ns: 20,
+        execution_ms: None,
+        memory_bytes: None,
+    };
     r.tool_called(
         ToolCallRecord {
             component: "text-tools".into(),
