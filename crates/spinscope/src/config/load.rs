@@ -71,11 +71,14 @@ pub fn load_config(reads: VarSet, lookup: impl Fn(&str) -> Result<Option<String>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Result<Option<String>, String> {
+    /// A variable provider for tests: `"!"` is a provider error.
+    pub(crate) fn lookup(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> impl Fn(&str) -> Result<Option<String>, String> {
         move |name| match pairs.iter().find(|(k, _)| *k == name) {
             Some((_, "!")) => Err("provider down".to_string()),
             Some((_, v)) => Ok(Some(v.to_string())),

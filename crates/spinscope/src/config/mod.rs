@@ -8,7 +8,7 @@
 //! [`load_config`] reads a component's set and keeps every problem
 //! ([`LoadedConfig`]), which the probes' `config` check reports.
 
-mod load;
+pub(crate) mod load;
 pub mod reads;
 pub mod vars;
 

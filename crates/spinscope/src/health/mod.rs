@@ -225,13 +225,7 @@ mod tests {
         assert_eq!(decode_started_at(&[0xff]), None);
     }
 
-    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Result<Option<String>, String> {
-        move |name| match pairs.iter().find(|(k, _)| *k == name) {
-            Some((_, "!")) => Err("provider down".to_string()),
-            Some((_, v)) => Ok(Some(v.to_string())),
-            None => Ok(None),
-        }
-    }
+    use crate::config::load::tests::lookup;
 
     #[test]
     fn config_check_names_every_variable() {

@@ -74,19 +74,7 @@ impl FoldRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::activity::Note;
-    use crate::metrics::catalog::*;
-    use crate::metrics::{Limits, Recorder};
-
-    fn call(tool: &str, session: &str, at_ms: u64) -> Snapshot {
-        let mut r = Recorder::new();
-        r.inc(&TOOL_CALLS_TOTAL, &[tool, "text-tools", "success"], 1);
-        r.observe(&TOOL_CALL_DURATION_SECONDS, &[tool, "text-tools"], 0.015);
-        r.note(Note { tenant: "-".into(), session: Some(session.into()), tool_call: true, error: false, at_ms });
-        let mut s = Snapshot::new();
-        s.apply(&r, &Limits::UNLIMITED);
-        s
-    }
+    use crate::metrics::test_support::*;
 
     #[test]
     fn the_fold_record_round_trips_and_reads_plain_records() {

@@ -25,6 +25,8 @@ mod record_codec;
 mod recorder;
 pub mod series;
 mod snapshot;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 
 pub use fold::FoldRecord;

@@ -347,28 +347,10 @@ fn push_fmt(out: &mut Vec<u8>, args: std::fmt::Arguments<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::activity::{ActivityLimits, Note};
+    use crate::metrics::activity::ActivityLimits;
     use crate::metrics::catalog::*;
+    use crate::metrics::test_support::*;
     use crate::metrics::Recorder;
-
-    fn recorder() -> Recorder {
-        let mut r = Recorder::new();
-        r.inc(&TOOL_CALLS_TOTAL, &["sha256", "text-tools", "success"], 2);
-        r.observe(&TOOL_CALL_DURATION_SECONDS, &["sha256", "text-tools"], 0.015);
-        r.observe(&TOOL_CALL_DURATION_SECONDS, &["sha256", "text-tools"], 400.0);
-        r.gauge_add(&SESSIONS_ACTIVE, &[], 1);
-        r
-    }
-
-    fn call(tool: &str, session: &str, at_ms: u64) -> Snapshot {
-        let mut r = Recorder::new();
-        r.inc(&TOOL_CALLS_TOTAL, &[tool, "text-tools", "success"], 1);
-        r.observe(&TOOL_CALL_DURATION_SECONDS, &[tool, "text-tools"], 0.015);
-        r.note(Note { tenant: "-".into(), session: Some(session.into()), tool_call: true, error: false, at_ms });
-        let mut s = Snapshot::new();
-        s.apply(&r, &Limits::UNLIMITED);
-        s
-    }
 
     #[test]
     fn the_encoding_is_the_documented_one() {

@@ -362,15 +362,7 @@ mod tests {
     use super::*;
     use crate::metrics::activity::Note;
     use crate::metrics::catalog::*;
-
-    fn recorder() -> Recorder {
-        let mut r = Recorder::new();
-        r.inc(&TOOL_CALLS_TOTAL, &["sha256", "text-tools", "success"], 2);
-        r.observe(&TOOL_CALL_DURATION_SECONDS, &["sha256", "text-tools"], 0.015);
-        r.observe(&TOOL_CALL_DURATION_SECONDS, &["sha256", "text-tools"], 400.0);
-        r.gauge_add(&SESSIONS_ACTIVE, &[], 1);
-        r
-    }
+    use crate::metrics::test_support::*;
 
     #[test]
     fn apply_encode_decode_merge() {
@@ -462,16 +454,6 @@ mod tests {
         s.add_counter(&METRICS_RECORD_FAILURES_TOTAL, &[], 3);
         assert_eq!(s.gauge(&IN_FLIGHT_REQUESTS, &[]), 2);
         assert_eq!(s.counter(&METRICS_RECORD_FAILURES_TOTAL, &[]), 3);
-    }
-
-    fn call(tool: &str, session: &str, at_ms: u64) -> Snapshot {
-        let mut r = Recorder::new();
-        r.inc(&TOOL_CALLS_TOTAL, &[tool, "text-tools", "success"], 1);
-        r.observe(&TOOL_CALL_DURATION_SECONDS, &[tool, "text-tools"], 0.015);
-        r.note(Note { tenant: "-".into(), session: Some(session.into()), tool_call: true, error: false, at_ms });
-        let mut s = Snapshot::new();
-        s.apply(&r, &Limits::UNLIMITED);
-        s
     }
 
     #[test]
