@@ -17,7 +17,9 @@
 //! 2. Tool calls through the gateway with metric recording on versus off
 //!    (`metrics_enabled`): on SQLite, on SQLite with the metrics in an
 //!    in-memory store (`metrics_store`), and on Redis (with one increment
-//!    per request on that Redis for scale): throughput, p50, p99.
+//!    per request on that Redis for scale): throughput, p50, p99. On
+//!    SQLite also with the tool components' circuit breakers off, for what
+//!    they cost a call (at most 0.05 ms of host CPU, docs/breakers.md).
 //! 3. Spin / local for each row.
 //! 4. The goals, on Spin's numbers: recording's share of p50 latency with
 //!    the in-memory metrics store and with Redis (at most 25 %), and the

@@ -63,11 +63,32 @@ pub(crate) fn gateway(stores: Stores, kind: HostKind, redis: Option<&RedisServer
 }
 
 pub(crate) fn gateway_host(stores: Stores, kind: HostKind, redis: Option<&RedisServer>, recording: bool) -> Host {
+    gateway_host_with(stores, kind, redis, recording, true)
+}
+
+/// The row of a gateway on SQLite, recording on, with its tool components'
+/// circuit breakers off: what breakers cost a call, side by side.
+pub(crate) const BREAKERS_OFF: &str = "sqlite: recording on, breakers off";
+
+/// A gateway with breakers on (the app's default) or off.
+pub(crate) fn gateway_breakers_off(kind: HostKind) -> Config {
+    let host = gateway_host_with(Stores::Sqlite, kind, None, true, false);
+    let req = tool_call(&host);
+    Config::new(BREAKERS_OFF, kind, req, host)
+}
+
+fn gateway_host_with(
+    stores: Stores,
+    kind: HostKind,
+    redis: Option<&RedisServer>,
+    recording: bool,
+    breakers: bool,
+) -> Host {
     let mut builder = HostBuilder::app(Some(&["gateway", "text-tools", "calc"]))
         .var("tool_components", "text-tools,calc")
         .var("metrics_enabled", if recording { "true" } else { "false" })
-        // The app's default (the test harness turns breakers off).
-        .var("breaker_failures", "5");
+        // The app's default, 5 (the test harness turns breakers off).
+        .var("breaker_failures", if breakers { "5" } else { "0" });
     for (name, value) in bench_vars() {
         builder = builder.var(&name, &value);
     }

@@ -29,6 +29,9 @@ pub(crate) fn sqlite_group(kinds: &[HostKind], plan: &Plan, results: &mut Result
             configs.push(Config::new(increment_row(stores), kind, increment, host));
             configs.push(gateway(stores, kind, None, false));
             configs.push(gateway(stores, kind, None, true));
+            if i == 0 {
+                configs.push(gateway_breakers_off(kind));
+            }
             store_rows.extend([pattern_row(stores), increment_row(stores)]);
         }
     }
@@ -55,6 +58,19 @@ pub(crate) fn sqlite_group(kinds: &[HostKind], plan: &Plan, results: &mut Result
     report(&tools, results);
     for (stores, _) in SQLITE_SETUPS {
         on_off_summary(stores, kinds, results);
+    }
+    for &kind in kinds {
+        let on = results.get(&(on_off(Stores::Sqlite, true), label(kind)));
+        if let (Some(on), Some(off)) = (on, results.get(&(BREAKERS_OFF.into(), label(kind)))) {
+            let cpu = on.cpu_ms() - off.cpu_ms();
+            let verdict = if cpu <= 0.05 { "met" } else { "NOT MET" };
+            println!(
+                "  {:<36} {:<5} breakers on/off: throughput {:.2}   host CPU per call {cpu:+.3} ms   goal <= +0.05 ms: {verdict}",
+                "sqlite, recording on",
+                label(kind),
+                on.run().per_sec / off.run().per_sec,
+            );
+        }
     }
 }
 
