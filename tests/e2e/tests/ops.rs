@@ -192,6 +192,7 @@ fn the_dashboard_covers_what_an_operator_asks_first() {
         "spinscope_sessions_active",
         "max by (component) (spinscope_circuit_breaker_state",
         "spinscope_circuit_breaker_transitions_total",
+        "histogram_quantile(0.99, sum by (component, le) (rate(spinscope_component_memory_bytes_bucket",
     ] {
         assert!(uses(needle), "no dashboard query uses {needle}");
     }
@@ -383,7 +384,7 @@ fn prometheus_stores_exactly_the_calls_made_and_loads_every_rule() {
             rules["data"]["groups"].as_array().unwrap().iter().flat_map(|g| g["rules"].as_array().unwrap()).collect();
         let errors: Vec<String> = all.iter().filter(|r| r["health"] == "err").map(|r| r.to_string()).collect();
         assert!(errors.is_empty(), "rules failing: {errors:?}");
-        all.len() == 19 && all.iter().all(|r| r["health"] == "ok")
+        all.len() == 20 && all.iter().all(|r| r["health"] == "ok")
     });
     // The open breaker makes its alert pending (it fires after 5 minutes).
     prom.wait_for("SpinscopeCircuitBreakerOpen pending for faults", || {

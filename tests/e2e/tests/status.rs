@@ -230,9 +230,58 @@ fn assert_page_shows(dom: &str, metrics: &Value, detailed: &Reply) {
         assert_eq!(component_cell(dom, component, "breaker"), breaker_shown(&c["breaker"]), "{component}");
         assert_eq!(component_cell(dom, component, "circuit-open"), c["circuit_open"].to_string(), "{component}");
         assert_eq!(component_cell(dom, component, "errors"), c["errors"].to_string(), "{component}");
+        assert_memory_shown(&component_cell(dom, component, "memory"), metrics, component);
     }
     assert!(hidden(dom, "csp"), "the browser blocked part of the page: {}", text(dom, "csp"));
     assert!(hidden(dom, "notice"), "the page shows a problem: {}", text(dom, "notice"));
+}
+
+/// The memory cell of `component`: "–" without observations, else the mean
+/// per request (to the rounding shown) and the bucket every request fit in,
+/// from `spinscope_component_memory_bytes` in `metrics`.
+fn assert_memory_shown(cell: &str, metrics: &Value, component: &str) {
+    let series = metrics["series"].as_array().unwrap().iter().find(|x| {
+        x["name"] == "spinscope_component_memory_bytes"
+            && x["labels"]["component"] == component
+            && x["count"].as_u64() > Some(0)
+    });
+    let Some(x) = series else {
+        assert_eq!(cell, "–", "{component}: no memory observed");
+        return;
+    };
+    let count = x["count"].as_u64().unwrap();
+    let mean = x["sum"].as_f64().unwrap() / count as f64;
+    let mut bounds: Vec<(f64, u64)> = x["buckets"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(le, c)| (if le == "+Inf" { f64::INFINITY } else { le.parse().unwrap() }, c.as_u64().unwrap()))
+        .collect();
+    bounds.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let bound = bounds.iter().find(|(_, c)| *c >= count).unwrap().0;
+    assert!(bound.is_finite(), "{component}: {x}");
+    let mib = |n: f64| {
+        if n >= 1024.0 * 1024.0 * 1024.0 {
+            format!("{} GiB", n / 1024f64.powi(3))
+        } else {
+            format!("{} MiB", n / 1024f64.powi(2))
+        }
+    };
+    let (shown_mean, shown_bound) = cell
+        .strip_prefix("mean ")
+        .and_then(|rest| rest.split_once(" · ≤ "))
+        .unwrap_or_else(|| panic!("{component}: memory cell `{cell}`"));
+    assert_eq!(shown_bound, mib(bound), "{component}: {cell}");
+    let (number, unit) = shown_mean.split_once(' ').unwrap();
+    let scale = match unit {
+        "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024f64.powi(2),
+        "GiB" => 1024f64.powi(3),
+        other => panic!("{component}: unit {other} in `{cell}`"),
+    };
+    let shown = number.parse::<f64>().unwrap() * scale;
+    assert!((shown - mean).abs() <= mean * 0.05, "{component}: `{cell}` for a mean of {mean} bytes");
 }
 
 fn detailed(host: &Host, key: Option<&str>) -> Reply {
