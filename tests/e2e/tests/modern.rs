@@ -191,8 +191,11 @@ fn invalid_arguments_are_tool_errors_from_2025_11_25_on() {
 
     let rejected =
         [("mcp_method_name", "tools/call"), ("gen_ai_tool_name", "word_count"), ("error_type", "tool_error")];
-    let e =
-        scrape_until(&host, |e| value(e, "spinscope_mcp_server_operation_duration_seconds_count", &rejected) >= 2.0);
+    let e = scrape_until(&host, |e| {
+        // Each call's metrics are written after its answer: wait for all three.
+        value(e, "spinscope_mcp_server_operation_duration_seconds_count", &rejected) >= 2.0
+            && value(e, "spinscope_tool_calls_total", &[("tool", "word_count"), ("outcome", "error")]) >= 3.0
+    });
     let per_version = |v: &str| {
         let mut labels = rejected.to_vec();
         labels.push(("mcp_protocol_version", v));

@@ -43,8 +43,11 @@ fn tools_report_their_own_time_and_memory() {
     // Memory: 64 MiB allocated by the tool shows in its histogram.
     let r = mcp.call_tool("allocate", json!({"mb": 64}));
     assert!(result_text(&r).contains("allocated 64 MiB"), "{r}");
-    let e =
-        scrape_until(&host, |e| value(e, "spinscope_component_memory_bytes_count", &[("component", "faults")]) >= 2.0);
+    let e = scrape_until(&host, |e| {
+        value(e, "spinscope_component_memory_bytes_count", &[("component", "faults")]) >= 1.0
+            && value(e, "spinscope_component_memory_bytes_count", &[("component", "gateway")]) >= 3.0
+            && value(e, "spinscope_tool_execution_duration_seconds_count", &[("tool", "word_count")]) >= 1.0
+    });
     let faults = [("component", "faults")];
     let under_64mib = [("component", "faults"), ("le", "67108864")];
     assert!(
