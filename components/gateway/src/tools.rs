@@ -8,7 +8,7 @@
 
 use crate::context::{Context, MAX_ERROR_CHARS};
 use serde_json::Value;
-use spinscope::gateway::breaker::Transition;
+use spinscope::gateway::breaker::{Policy, Transition};
 use spinscope::gateway::logger::{TARGET_GATEWAY, TARGET_INVOCATION};
 use spinscope::gateway::record::{Invocation, ToolCallRecord};
 use spinscope::gateway::timing;
@@ -99,7 +99,7 @@ fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallFacts) -> To
     let components = &cx.config.tool_components;
     let timeout = DISCOVERY_TIMEOUT.min(cx.config.tool_timeout);
     // A component whose breaker is open is not asked (docs/breakers.md).
-    let open = breaker::open_now(cx.store().ok(), components, cx.config.breaker_policy(), time::now_unix_ms());
+    let open = breaker::open_now(cx.store().ok(), components, Policy::of(&cx.config), time::now_unix_ms());
     let asked: Vec<String> = components.iter().zip(&open).filter(|(_, o)| !**o).map(|(c, _)| c.clone()).collect();
     let mut answers = tool_components::list_tools(&asked, timeout).into_iter();
     let listings = components
@@ -149,7 +149,7 @@ fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallFacts) -> To
 fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFacts) -> Value {
     let (tool, component) = (entry.tool.name.as_str(), entry.component.as_str());
     // The component's breaker: one read per call; writes only on failures.
-    let guard = breaker::check(cx.store().ok(), component, cx.config.breaker_policy(), time::now_unix_ms());
+    let guard = breaker::check(cx.store().ok(), component, Policy::of(&cx.config), time::now_unix_ms());
     if let Some(retry_after_ms) = guard.refused() {
         return refuse_open(cx, tool, component, retry_after_ms, facts);
     }

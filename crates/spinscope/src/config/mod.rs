@@ -196,14 +196,6 @@ impl Config {
         }
     }
 
-    /// The tool components' circuit breaker settings.
-    pub fn breaker_policy(&self) -> crate::gateway::breaker::Policy {
-        crate::gateway::breaker::Policy {
-            failures: self.breaker_failures,
-            cooldown_ms: self.breaker_cooldown.as_millis() as u64,
-        }
-    }
-
     /// Whether a browser `Origin` may call the gateway: loopback origins by
     /// default (DNS-rebinding protection, as the MCP spec asks), or the list.
     pub fn origin_allowed(&self, origin: &str) -> bool {

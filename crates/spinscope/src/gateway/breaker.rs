@@ -93,6 +93,11 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The settings of `config` (`breaker_failures`, `breaker_cooldown_ms`).
+    pub fn of(config: &crate::config::Config) -> Policy {
+        Policy { failures: config.breaker_failures, cooldown_ms: config.breaker_cooldown.as_millis() as u64 }
+    }
+
     /// Whether breakers are on.
     pub fn enabled(self) -> bool {
         self.failures > 0

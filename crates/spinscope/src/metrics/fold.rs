@@ -74,7 +74,7 @@ impl FoldRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::test_support::*;
+    use crate::metrics::snapshot::fixtures::*;
 
     #[test]
     fn the_fold_record_round_trips_and_reads_plain_records() {

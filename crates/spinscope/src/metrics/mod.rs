@@ -25,8 +25,6 @@ mod record_codec;
 mod recorder;
 pub mod series;
 mod snapshot;
-#[cfg(test)]
-mod test_support;
 pub mod text;
 
 pub use fold::FoldRecord;

@@ -349,7 +349,7 @@ mod tests {
     use super::*;
     use crate::metrics::activity::ActivityLimits;
     use crate::metrics::catalog::*;
-    use crate::metrics::test_support::*;
+    use crate::metrics::snapshot::fixtures::*;
     use crate::metrics::Recorder;
 
     #[test]

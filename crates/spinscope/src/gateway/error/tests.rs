@@ -1,5 +1,7 @@
 use super::*;
+use crate::mcp::modern;
 use crate::mcp::modern::Era;
+use crate::mcp::{self, RequestId, RpcError};
 
 const HANDSHAKE: Answering<'static> = Answering { era: Era::Handshake, protocol_version: Some("2025-06-18") };
 const LATE_HANDSHAKE: Answering<'static> = Answering { era: Era::Handshake, protocol_version: Some("2025-11-25") };
