@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
+use spinscope_tool::own_metrics::{declare, report, sample};
 use spinscope_tool::{args, error_result, serve, structured_result};
 
 #[http_component]
@@ -42,7 +43,7 @@ fn tools() -> Value {
             },
             "annotations": {"readOnlyHint": true, "idempotentHint": true, "openWorldHint": false},
         },
-        {
+        declare(json!({
             "name": "statistics",
             "title": "Statistics",
             "description": "Count, sum, mean, median, minimum, maximum and population standard \
@@ -68,8 +69,39 @@ fn tools() -> Value {
                 "required": ["count", "sum", "mean", "median", "min", "max", "stddev"],
             },
             "annotations": {"readOnlyHint": true, "idempotentHint": true, "openWorldHint": false},
+        }), statistics_metrics()),
+    ])
+}
+
+/// The metrics `statistics` declares (docs/tools.md): how many numbers it
+/// summarized, whole or fractional, and how many each call had.
+fn statistics_metrics() -> Value {
+    json!([
+        {
+            "name": "numbers_summarized_total",
+            "type": "counter",
+            "help": "Numbers the statistics tool summarized, by kind (integer or fraction).",
+            "labels": ["kind"],
+        },
+        {
+            "name": "numbers_per_call",
+            "type": "histogram",
+            "help": "How many numbers one statistics call summarized.",
+            "buckets": [1, 10, 100, 1000, 10000],
         },
     ])
+}
+
+/// What one `statistics` call reports of its metrics.
+fn statistics_reports(numbers: &[f64]) -> Vec<Value> {
+    let integers = numbers.iter().filter(|n| n.fract() == 0.0).count();
+    let mut reports = vec![sample("numbers_per_call", numbers.len(), json!({}))];
+    for (kind, n) in [("integer", integers), ("fraction", numbers.len() - integers)] {
+        if n > 0 {
+            reports.push(sample("numbers_summarized_total", n, json!({ "kind": kind })));
+        }
+    }
+    reports
 }
 
 /// Runs `tool` on the raw arguments; `None` if there is no such tool.
@@ -106,7 +138,7 @@ fn statistics(numbers: &[f64]) -> Result<Value, String> {
     if !summary.is_finite() {
         return Err("the numbers are too large to summarize".into());
     }
-    Ok(structured_result(json!(summary)))
+    Ok(report(structured_result(json!(summary)), statistics_reports(numbers)))
 }
 
 #[cfg(test)]
@@ -129,5 +161,30 @@ mod tests {
         assert_eq!(call("statistics", br#"{"numbers": []}"#).unwrap()["isError"], true);
         assert_eq!(call("statistics", br#"{"numbers": ["a"]}"#).unwrap()["isError"], true);
         assert!(call("nope", b"{}").is_none());
+    }
+
+    /// What calc declares, the gateway reads whole; what it reports, the
+    /// gateway keeps whole.
+    #[test]
+    fn its_metrics_keep_the_gateways_rules() {
+        use spinscope::metrics::tool_metrics::{declare::declarations, report::take};
+        let listed: Vec<spinscope::mcp::Tool> = serde_json::from_value(tools()).unwrap();
+        let statistics = listed.iter().find(|t| t.name == "statistics").unwrap();
+        let (declared, problems) = declarations(statistics);
+        assert_eq!((declared.len(), problems.len()), (2, 0), "{problems:?}");
+        let mut result = call("statistics", br#"{"numbers": [1, 2.5, 3]}"#).unwrap();
+        let reports = take(&mut result, statistics, 64);
+        assert!(reports.dropped.is_empty(), "{:?}", reports.dropped);
+        let parts: Vec<(&str, &str, u64)> =
+            reports.increments.iter().map(|i| (i.metric.as_str(), i.labels.as_str(), i.delta)).collect();
+        assert_eq!(
+            parts,
+            [
+                ("numbers_per_call", "{}", 1),
+                ("numbers_per_call", "{}", 3_000_000),
+                ("numbers_summarized_total", r#"{"kind":"integer"}"#, 2),
+                ("numbers_summarized_total", r#"{"kind":"fraction"}"#, 1),
+            ]
+        );
     }
 }

@@ -19,6 +19,7 @@ use spinscope::keys;
 use spinscope::log::Level;
 use spinscope::mcp::{self, Tool};
 use spinscope::metrics::series::ToolOutcome;
+use spinscope::metrics::tool_metrics::{self, declare};
 use spinscope::redact::{redact_arguments, redact_message, RedactionPolicy};
 use spinscope_spin::outbound::{self, Outgoing};
 use spinscope_spin::{breaker, random_bytes, time, tool_components};
@@ -137,6 +138,18 @@ fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallFacts) -> To
     }
     if let Ok(store) = cx.store() {
         if discovery.map.worth_saving(cached, cx.config.tool_map_ttl) {
+            // Said once per saved map, not on every listing.
+            for entry in &discovery.map.tools {
+                for problem in declare::declarations(&entry.tool).1 {
+                    let line = cx
+                        .log
+                        .line(Level::Warn, TARGET_GATEWAY, "Tool metric declaration ignored")
+                        .field("component_id", entry.component.as_str())
+                        .field("tool_name", entry.tool.name.as_str())
+                        .field("error", problem.as_str());
+                    cx.log.emit(line);
+                }
+            }
             let _ = store.set(keys::TOOL_MAP, &serde_json::to_vec(&discovery.map).expect("tool map serializes"));
         }
     }
@@ -196,6 +209,8 @@ fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFa
     let reported = logging || cx.config.otlp_traces_endpoint.is_some();
     let bounds = Bounds { timeout_ms: cx.config.tool_timeout.as_millis() as u64, hard_cap, reported };
     let mut ending = tool_result::interpret(tool, tool_components::answer(reply), bounds);
+    // The tool's own metrics leave the result here, whatever becomes of them.
+    let reports = tool_metrics::report::take(&mut ending.result, &entry.tool, cx.config.max_tool_metric_reports);
     if let Some(original) = tool_result::limit_output(&mut ending.result, max_output) {
         ending.output_truncated += 1;
         let truncated = line(Level::Warn, "Tool output truncated")
@@ -234,6 +249,7 @@ fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFa
         end_offset_ns: ended_ns.saturating_sub(cx.record.began_ns),
         execution_ms: split.execution_ms,
         memory_bytes,
+        reports,
     };
     let call = ToolCallRecord { component: component.to_string(), outcome, invocation: Some(invocation), error };
     let failed = matches!(ending.failure.as_ref().map(|f| &f.error),

@@ -7,7 +7,9 @@
 use spin_sdk::http::{IncomingRequest, IntoResponse, Method, Response};
 use spin_sdk::http_component;
 use spinscope::config::{reads, Config};
+use spinscope::gateway::tool_map::ToolMap;
 use spinscope::keys;
+use spinscope::metrics::tool_metrics::declare::{declared_by, Declaration};
 use spinscope::metrics::{self, catalog, Recorder, RenderContext, Snapshot};
 use spinscope_spin::head::Head;
 use spinscope_spin::{breaker, diag, gate, in_flight, kv, metrics_sink, respond, sessions, settings, time};
@@ -67,7 +69,7 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
         Ok(collected) => collected,
         Err(e) => return Ok(text(503, format!("metrics store unavailable: {e}\n"))),
     };
-    let context = RenderContext { version: env!("CARGO_PKG_VERSION").to_string() };
+    let context = RenderContext { version: env!("CARGO_PKG_VERSION").to_string(), tool_metrics: tool_metrics() };
     let wants_json = req.query().split('&').any(|p| p == "format=json");
     let accept = req.header("accept").unwrap_or_default();
     let (content_type, body) = if wants_json {
@@ -96,6 +98,15 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
         .header("cache-control", "no-store")
         .body(body)
         .build())
+}
+
+/// The tools' metric declarations, from the cached tool map (none when
+/// there is no map yet: recorded tool metrics then render from their
+/// series alone).
+fn tool_metrics() -> Vec<(String, Declaration)> {
+    let map = kv::Store::open_default().ok().and_then(|s| s.get(keys::TOOL_MAP).ok().flatten());
+    let Some(map) = map.and_then(|bytes| serde_json::from_slice::<ToolMap>(&bytes).ok()) else { return Vec::new() };
+    declared_by(map.tools.iter().map(|e| (e.component.as_str(), &e.tool)))
 }
 
 /// Every metric merged (see `metrics_sink::collect`), with the in-flight

@@ -16,6 +16,8 @@
 //! `spin-path-info` alone would not. A `traceparent` header may come with the
 //! request; tools are free to ignore it. See docs/tools.md.
 
+pub mod own_metrics;
+
 use serde_json::Value;
 use spin_sdk::http::{Method, Request, Response};
 

@@ -3,6 +3,8 @@
 
 use crate::Host;
 use spinscope_testkit::exposition::{parse, Exposition};
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// One scrape of `/metrics` (Prometheus text), checked and parsed.
@@ -29,4 +31,23 @@ pub fn scrape_until(host: &Host, done: impl Fn(&Exposition) -> bool) -> Expositi
 /// The sum of `name`'s samples that carry `labels`, 0 when there is none.
 pub fn value(e: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
     e.value(name, labels).unwrap_or(0.0)
+}
+
+/// `promtool check metrics` on `text`: Prometheus' own linter passes it.
+pub fn promtool_check(text: &str) {
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool not found: `make test` installs Debian's prometheus package");
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -180,7 +180,7 @@ fn tools_list_pages_with_next_cursor() {
             None => break,
         }
     }
-    assert_eq!(names.len(), 15, "{names:?}");
+    assert_eq!(names.len(), 16, "{names:?}");
     let bad = mcp.request("tools/list", json!({"cursor": "garbage"}));
     assert_eq!(bad.json()["error"]["code"], -32602);
 }

@@ -5,8 +5,6 @@
 use serde_json::json;
 use spinscope_e2e::*;
 use spinscope_testkit::exposition::Exposition;
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const HOSTILE: &str = "hostile \"quoted\" \\back\\slash\nnew line ✓ ünïcødé";
@@ -14,24 +12,6 @@ const HOSTILE: &str = "hostile \"quoted\" \\back\\slash\nnew line ✓ ünïcød�
 fn app() -> HostBuilder {
     HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"]))
         .var("tool_components", "text-tools,calc,faults")
-}
-
-fn promtool_check(text: &str) {
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool not found: `make test` installs Debian's prometheus package");
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool check metrics failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn call(mcp: &mut Mcp, name: &str, args: serde_json::Value) {

@@ -80,6 +80,9 @@ pub struct Config {
     /// How long an open breaker refuses calls before one trial
     /// (`breaker_cooldown_ms`), and each trial window's length.
     pub breaker_cooldown: Duration,
+    /// The most tool metric reports read from one call result
+    /// (`max_tool_metric_reports`; 0 turns tools' own metrics off).
+    pub max_tool_metric_reports: usize,
     /// Per-tenant requests a minute; 0 is off (`rate_limit_per_minute`).
     pub rate_limit_per_minute: u32,
     /// Burst size of the rate limit (`rate_limit_burst`; default: a minute's worth).
@@ -123,6 +126,7 @@ impl Config {
         let body_timeout_ms = p.number(Var::BodyTimeoutMs, 100, 600_000);
         let breaker_failures = p.number(Var::BreakerFailures, 0, 1_000_000);
         let breaker_cooldown_ms = p.number(Var::BreakerCooldownMs, 100, 86_400_000);
+        let max_tool_metric_reports = p.number(Var::MaxToolMetricReports, 0, 1024) as usize;
         let rate_limit_per_minute = p.number(Var::RateLimitPerMinute, 0, 10_000_000) as u32;
         // 0: a minute's worth of requests.
         let rate_limit_burst = match p.number(Var::RateLimitBurst, 0, 10_000_000) as u32 {
@@ -183,6 +187,7 @@ impl Config {
             body_timeout: Duration::from_millis(body_timeout_ms),
             breaker_failures,
             breaker_cooldown: Duration::from_millis(breaker_cooldown_ms),
+            max_tool_metric_reports,
             rate_limit_per_minute,
             rate_limit_burst,
             otlp_traces_endpoint,

@@ -37,6 +37,7 @@ pub const GATEWAY: VarSet = METRICS_SINK.with(&[
     BodyTimeoutMs,
     BreakerFailures,
     BreakerCooldownMs,
+    MaxToolMetricReports,
     RateLimitPerMinute,
     RateLimitBurst,
     OtlpTracesEndpoint,

@@ -73,6 +73,7 @@ variables! {
     BodyTimeoutMs => var("body_timeout_ms", "10000", "body_timeout"),
     BreakerFailures => var("breaker_failures", "5", "breaker_failures"),
     BreakerCooldownMs => var("breaker_cooldown_ms", "30000", "breaker_cooldown"),
+    MaxToolMetricReports => var("max_tool_metric_reports", "64", "max_tool_metric_reports"),
 }
 
 /// Variables of `spin.toml` that no component reads: they only fill

@@ -8,6 +8,7 @@ use super::error::{GatewayError, Mapping};
 use crate::bounded::client_string;
 use crate::mcp::RequestId;
 use crate::metrics::series::{ErrorType, RejectReason, ToolOutcome};
+use crate::metrics::tool_metrics::report::Reports;
 use crate::trace::TraceContext;
 
 /// The gateway's route.
@@ -105,6 +106,8 @@ pub struct Invocation {
     pub execution_ms: Option<f64>,
     /// The tool instance's memory at the end of the call, when it said.
     pub memory_bytes: Option<u64>,
+    /// What the tool reported of its own metrics ([`crate::metrics::tool_metrics`]).
+    pub reports: Reports,
 }
 
 impl Invocation {

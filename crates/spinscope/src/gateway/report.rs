@@ -55,6 +55,8 @@ impl RequestRecord {
                     if let Some(bytes) = invocation.memory_bytes {
                         rec.component_memory(&call.component, bytes, tool_components.iter().map(String::as_str));
                     }
+                    let known = tool_components.iter().map(String::as_str);
+                    rec.tool_metrics(&call.component, tool, &invocation.reports, known);
                 }
                 None => rec.tool_call_refused(tool, &call.component, call.outcome),
             }

@@ -308,7 +308,31 @@ metric!(
     &[]
 );
 
-static ALL: [&MetricDef; 23] = [
+metric!(
+    TOOL_METRIC_REPORTS_DROPPED_TOTAL,
+    "tool_metric_reports_dropped_total",
+    Counter,
+    None,
+    "Tool metric reports dropped: undeclared, malformed, or too many in one result (docs/tools.md).",
+    ["component", "reason"],
+    &[]
+);
+
+metric!(
+    TOOL_METRICS,
+    "tool_metrics",
+    Counter,
+    None,
+    "Internal: every tool's own metrics, rendered as the tool_* families they declare (metrics::tool_metrics).",
+    ["component", "tool", "metric", "labels", "part"],
+    &[]
+);
+
+/// Families recorded and stored like the others but never rendered under
+/// their own name (see [`super::tool_metrics`]).
+static INTERNAL: [&MetricDef; 1] = [&TOOL_METRICS];
+
+static ALL: [&MetricDef; 24] = [
     &HTTP_REQUESTS_TOTAL,
     &HTTP_REQUEST_DURATION_SECONDS,
     &HTTP_REQUEST_SIZE_BYTES,
@@ -323,6 +347,7 @@ static ALL: [&MetricDef; 23] = [
     &CIRCUIT_BREAKER_STATE,
     &CIRCUIT_BREAKER_TRANSITIONS_TOTAL,
     &TOOL_COMPONENT_UP,
+    &TOOL_METRIC_REPORTS_DROPPED_TOTAL,
     &REJECTED_TOTAL,
     &IN_FLIGHT_REQUESTS,
     &SESSIONS_ACTIVE,
@@ -339,9 +364,9 @@ pub fn all() -> &'static [&'static MetricDef] {
     &ALL
 }
 
-/// A metric by its name without the prefix.
+/// A metric by its name without the prefix, internal ones included.
 pub fn by_name(name: &str) -> Option<&'static MetricDef> {
-    ALL.iter().copied().find(|m| m.name == name)
+    ALL.iter().chain(&INTERNAL).copied().find(|m| m.name == name)
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@
 
 use super::catalog::{self, MetricDef};
 use super::snapshot::{SeriesValue, Snapshot};
+use super::tool_metrics::families::{families, ToolFamily, ToolSeries};
 use super::RenderContext;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -145,7 +146,14 @@ fn summary(snapshot: &Snapshot, context: &RenderContext) -> Vec<(&'static str, V
 
 /// The `series` list, serialized straight from the snapshot: building a
 /// `Value` per series and bucket costs several times more at 10,000 series.
-struct SeriesList<'a>(&'a Snapshot);
+struct SeriesList<'a>(&'a Snapshot, Vec<ToolFamily>);
+
+/// One series of a tool's own family.
+struct ToolItem<'a> {
+    family: &'a ToolFamily,
+    series: &'a ToolSeries,
+    bounds: &'a [String],
+}
 
 struct SeriesItem<'a> {
     name: &'a str,
@@ -169,7 +177,38 @@ impl Serialize for SeriesList<'_> {
                 seq.serialize_element(&SeriesItem { name: &name, metric, labels, value, bounds: &bounds })?;
             }
         }
+        for family in &self.1 {
+            let bounds: Vec<String> = family.bounds.iter().map(|b| format!("{b}")).chain(["+Inf".into()]).collect();
+            for series in &family.series {
+                seq.serialize_element(&ToolItem { family, series, bounds: &bounds })?;
+            }
+        }
         seq.end()
+    }
+}
+
+impl Serialize for ToolItem<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("name", &self.family.name)?;
+        let labels: Map<String, Value> =
+            self.series.labels.iter().map(|(n, v)| (n.clone(), Value::String(v.clone()))).collect();
+        map.serialize_entry("labels", &labels)?;
+        value_entries(&mut map, &self.series.value, self.bounds)?;
+        map.end()
+    }
+}
+
+/// A series' `value`, or its `buckets` (cumulative, by `le`), `sum` and `count`.
+fn value_entries<M: SerializeMap>(map: &mut M, value: &SeriesValue, bounds: &[String]) -> Result<(), M::Error> {
+    match value {
+        SeriesValue::Counter(c) => map.serialize_entry("value", c),
+        SeriesValue::Gauge(g) => map.serialize_entry("value", g),
+        SeriesValue::Histogram(h) => {
+            map.serialize_entry("buckets", &Buckets(bounds, &h.buckets))?;
+            map.serialize_entry("sum", &h.sum())?;
+            map.serialize_entry("count", &h.count)
+        }
     }
 }
 
@@ -178,15 +217,7 @@ impl Serialize for SeriesItem<'_> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("name", self.name)?;
         map.serialize_entry("labels", &LabelMap(self.metric.labels, self.labels))?;
-        match self.value {
-            SeriesValue::Counter(c) => map.serialize_entry("value", c)?,
-            SeriesValue::Gauge(g) => map.serialize_entry("value", g)?,
-            SeriesValue::Histogram(h) => {
-                map.serialize_entry("buckets", &Buckets(self.bounds, &h.buckets))?;
-                map.serialize_entry("sum", &h.sum())?;
-                map.serialize_entry("count", &h.count)?;
-            }
-        }
+        value_entries(&mut map, self.value, self.bounds)?;
         map.end()
     }
 }
@@ -236,7 +267,11 @@ impl Serialize for View<'_> {
 /// The JSON view of a merged snapshot (schema in the module documentation)
 /// as a `Value`, for callers that add members.
 pub fn render_json(snapshot: &Snapshot, context: &RenderContext) -> Value {
-    let view = View { summary: summary(snapshot, context), series: SeriesList(snapshot), extra: &Map::new() };
+    let view = View {
+        summary: summary(snapshot, context),
+        series: SeriesList(snapshot, families(snapshot, &context.tool_metrics)),
+        extra: &Map::new(),
+    };
     serde_json::to_value(&view).expect("the view serializes: string keys only")
 }
 
@@ -244,7 +279,11 @@ pub fn render_json(snapshot: &Snapshot, context: &RenderContext) -> Value {
 /// order, with `extra` members (such as the exporter's `sessions`) before
 /// `series`. Several times faster than [`render_json`] on many series.
 pub fn render_json_text(snapshot: &Snapshot, context: &RenderContext, extra: &Map<String, Value>) -> String {
-    let view = View { summary: summary(snapshot, context), series: SeriesList(snapshot), extra };
+    let view = View {
+        summary: summary(snapshot, context),
+        series: SeriesList(snapshot, families(snapshot, &context.tool_metrics)),
+        extra,
+    };
     serde_json::to_string(&view).expect("the view serializes: string keys only")
 }
 
@@ -269,7 +308,7 @@ mod tests {
         let mut s = Snapshot::new();
         s.apply(&r, &Limits::default());
         s.set_gauge(&IN_FLIGHT_REQUESTS, &[], 2);
-        let j = render_json(&s, &RenderContext { version: "9".into() });
+        let j = render_json(&s, &RenderContext { version: "9".into(), ..RenderContext::default() });
         let expected = json!({
             "version": "9",
             "tool_calls_total": {"success": 2, "error": 0, "timeout": 1, "circuit_open": 0},

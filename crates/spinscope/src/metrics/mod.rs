@@ -26,6 +26,7 @@ mod recorder;
 pub mod series;
 mod snapshot;
 pub mod text;
+pub mod tool_metrics;
 
 pub use fold::FoldRecord;
 pub use json::{render_json, render_json_text};
@@ -54,15 +55,18 @@ pub fn bounded<'a>(value: &'a str, known: impl IntoIterator<Item = &'a str>) -> 
 /// What the exporter adds around the snapshot. The values kept outside the
 /// metrics records (requests in flight, failed recordings) are put into the merged
 /// snapshot itself with [`Snapshot::set_gauge`] and [`Snapshot::add_counter`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RenderContext {
     /// The `version` label of `spinscope_build_info`.
     pub version: String,
+    /// The tools' metric declarations, with their component, in tool map
+    /// order (for the help and buckets of the `tool_*` families).
+    pub tool_metrics: Vec<(String, tool_metrics::declare::Declaration)>,
 }
 
 impl Default for RenderContext {
     fn default() -> Self {
-        RenderContext { version: env!("CARGO_PKG_VERSION").to_string() }
+        RenderContext { version: env!("CARGO_PKG_VERSION").to_string(), tool_metrics: Vec::new() }
     }
 }
 

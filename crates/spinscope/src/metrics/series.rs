@@ -5,6 +5,7 @@
 
 use super::catalog;
 use super::recorder::Recorder;
+use super::tool_metrics::report::Reports;
 use super::{bounded, MCP_METHODS};
 use crate::mcp::served_version;
 
@@ -212,6 +213,25 @@ impl Recorder {
     /// `tool_discovery_failures_total` of one component, bounded to `known`.
     pub fn discovery_failure<'a>(&mut self, component: &'a str, known: impl IntoIterator<Item = &'a str>) {
         self.inc(&catalog::TOOL_DISCOVERY_FAILURES_TOTAL, &[bounded(component, known)], 1);
+    }
+
+    /// A tool's own metrics, as one call result reported them (see
+    /// [`super::tool_metrics`]), and `tool_metric_reports_dropped_total`
+    /// for those dropped; `component` is bounded to `known`.
+    pub fn tool_metrics<'a>(
+        &mut self,
+        component: &'a str,
+        tool: &str,
+        reports: &Reports,
+        known: impl IntoIterator<Item = &'a str>,
+    ) {
+        let component = bounded(component, known);
+        for i in &reports.increments {
+            self.inc(&catalog::TOOL_METRICS, &[component, tool, &i.metric, &i.labels, &i.part], i.delta);
+        }
+        for (reason, n) in &reports.dropped {
+            self.inc(&catalog::TOOL_METRIC_REPORTS_DROPPED_TOTAL, &[component, reason.as_str()], *n);
+        }
     }
 
     /// `rejected_total`.

@@ -13,6 +13,7 @@
 
 use super::catalog::{self, Kind, MetricDef, PREFIX};
 use super::snapshot::{Histogram, SeriesValue, Snapshot};
+use super::tool_metrics::families::{families, ToolFamily};
 use super::RenderContext;
 use std::fmt::Write;
 
@@ -45,6 +46,9 @@ fn render(snapshot: &Snapshot, context: &RenderContext, format: Format) -> Strin
     let mut scratch = String::new();
     for metric in catalog::all() {
         family(&mut out, &mut scratch, metric, snapshot, context, format);
+    }
+    for tool_family in families(snapshot, &context.tool_metrics) {
+        tool_metric_family(&mut out, &mut scratch, &tool_family, format);
     }
     if format == Format::OpenMetrics {
         out.push_str("# EOF\n");
@@ -96,9 +100,9 @@ fn le_value(bound: f64, format: Format) -> String {
     }
 }
 
-/// Writes `name{labels,extra}` (braces only when there is a label).
-fn sample_start(out: &mut String, name: &str, suffix: &str, labels: &str, extra: Option<(&str, &str)>) {
-    out.push_str(PREFIX);
+/// Writes `<prefix>name{labels,extra}` (braces only when there is a label).
+fn sample_start(out: &mut String, prefix: &str, name: &str, suffix: &str, labels: &str, extra: Option<(&str, &str)>) {
+    out.push_str(prefix);
     out.push_str(name);
     out.push_str(suffix);
     if labels.is_empty() && extra.is_none() {
@@ -120,8 +124,13 @@ fn sample_start(out: &mut String, name: &str, suffix: &str, labels: &str, extra:
 
 /// `a="x",b="y"` for one series, into `scratch`.
 fn label_set(scratch: &mut String, names: &[&str], values: &[String]) {
+    label_pairs(scratch, names.iter().copied().zip(values.iter().map(String::as_str)));
+}
+
+/// [`label_set`] from name and value pairs.
+fn label_pairs<'a>(scratch: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
     scratch.clear();
-    for (i, (name, value)) in names.iter().zip(values).enumerate() {
+    for (i, (name, value)) in pairs.enumerate() {
         if i > 0 {
             scratch.push(',');
         }
@@ -132,50 +141,60 @@ fn label_set(scratch: &mut String, names: &[&str], values: &[String]) {
     }
 }
 
-fn metadata(out: &mut String, metric: &MetricDef, format: Format) {
-    let name = metric.name;
-    let kind = metric.kind.as_str();
+/// A family's `# HELP`, `# TYPE` (and OpenMetrics' `# UNIT`) lines.
+struct Meta<'a> {
+    prefix: &'a str,
+    name: &'a str,
+    kind: Kind,
+    unit: Option<&'static str>,
+    help: &'a str,
+}
+
+fn metadata(out: &mut String, meta: Meta, format: Format) {
+    let Meta { prefix, name, kind, unit, help: text } = meta;
     let help = |out: &mut String, family: &str| {
-        let _ = write!(out, "# HELP {PREFIX}{family} ");
-        escape_into(out, metric.help, format == Format::OpenMetrics);
+        let _ = write!(out, "# HELP {prefix}{family} ");
+        escape_into(out, text, format == Format::OpenMetrics);
         out.push('\n');
     };
+    let type_name = kind.as_str();
     match format {
         Format::Prometheus => {
             help(out, name);
-            let _ = writeln!(out, "# TYPE {PREFIX}{name} {kind}");
+            let _ = writeln!(out, "# TYPE {prefix}{name} {type_name}");
         }
         Format::OpenMetrics => {
             // The family of a counter is named without `_total`; the
             // order TYPE, UNIT, HELP is the one the specification asks for.
-            let family = match metric.kind {
+            let family = match kind {
                 Kind::Counter => name.strip_suffix("_total").unwrap_or(name),
                 _ => name,
             };
-            let _ = writeln!(out, "# TYPE {PREFIX}{family} {kind}");
-            if let Some(unit) = metric.unit.as_str() {
-                let _ = writeln!(out, "# UNIT {PREFIX}{family} {unit}");
+            let _ = writeln!(out, "# TYPE {prefix}{family} {type_name}");
+            if let Some(unit) = unit {
+                let _ = writeln!(out, "# UNIT {prefix}{family} {unit}");
             }
             help(out, family);
         }
     }
 }
 
-fn histogram(out: &mut String, name: &str, labels: &str, le: &[String], h: &Histogram, format: Format) {
+fn histogram(out: &mut String, full: (&str, &str), labels: &str, le: &[String], h: &Histogram, format: Format) {
+    let (prefix, name) = full;
     let mut cumulative = 0u64;
     for (bound, count) in le.iter().zip(&h.buckets) {
         cumulative = cumulative.saturating_add(*count);
-        sample_start(out, name, "_bucket", labels, Some(("le", bound)));
+        sample_start(out, prefix, name, "_bucket", labels, Some(("le", bound)));
         let _ = writeln!(out, " {cumulative}");
     }
-    sample_start(out, name, "_sum", labels, None);
+    sample_start(out, prefix, name, "_sum", labels, None);
     let _ = write!(out, " {}", h.sum());
     // OpenMetrics wants floats to look like floats.
     if format == Format::OpenMetrics && h.sum_micros % 1_000_000 == 0 {
         out.push_str(".0");
     }
     out.push('\n');
-    sample_start(out, name, "_count", labels, None);
+    sample_start(out, prefix, name, "_count", labels, None);
     // Decoding guarantees the buckets add up to the count, so the +Inf
     // bucket above equals this.
     let _ = writeln!(out, " {}", h.count);
@@ -189,12 +208,14 @@ fn family(
     context: &RenderContext,
     format: Format,
 ) {
-    metadata(out, metric, format);
+    let meta =
+        Meta { prefix: PREFIX, name: metric.name, kind: metric.kind, unit: metric.unit.as_str(), help: metric.help };
+    metadata(out, meta, format);
     let name = metric.name;
     // Rendered from the context, never from the store.
     if std::ptr::eq(metric, &catalog::BUILD_INFO) {
         label_set(scratch, metric.labels, std::slice::from_ref(&context.version));
-        sample_start(out, name, "", scratch, None);
+        sample_start(out, PREFIX, name, "", scratch, None);
         out.push_str(" 1\n");
         return;
     }
@@ -209,26 +230,47 @@ fn family(
         label_set(scratch, metric.labels, values);
         match value {
             SeriesValue::Counter(c) => {
-                sample_start(out, name, "", scratch, None);
+                sample_start(out, PREFIX, name, "", scratch, None);
                 let _ = writeln!(out, " {c}");
             }
             SeriesValue::Gauge(g) => {
-                sample_start(out, name, "", scratch, None);
+                sample_start(out, PREFIX, name, "", scratch, None);
                 let _ = writeln!(out, " {g}");
             }
-            SeriesValue::Histogram(h) => histogram(out, name, scratch, &le, h, format),
+            SeriesValue::Histogram(h) => histogram(out, (PREFIX, name), scratch, &le, h, format),
         }
     }
     // A family without labels always has its one series.
     if !any && metric.labels.is_empty() {
         match metric.kind {
             Kind::Counter | Kind::Gauge => {
-                sample_start(out, name, "", "", None);
+                sample_start(out, PREFIX, name, "", "", None);
                 out.push_str(" 0\n");
             }
             Kind::Histogram => {
                 let zero = Histogram { buckets: vec![0; le.len()], sum_micros: 0, count: 0 };
-                histogram(out, name, "", &le, &zero, format);
+                histogram(out, (PREFIX, name), "", &le, &zero, format);
+            }
+        }
+    }
+}
+
+/// A tool's own family (see [`super::tool_metrics`]), after the catalog's.
+fn tool_metric_family(out: &mut String, scratch: &mut String, family: &ToolFamily, format: Format) {
+    let kind = family.kind.kind();
+    metadata(out, Meta { prefix: "", name: &family.name, kind, unit: None, help: &family.help }, format);
+    let le: Vec<String> = family.bounds.iter().chain([&f64::INFINITY]).map(|b| le_value(*b, format)).collect();
+    for series in &family.series {
+        label_pairs(scratch, series.labels.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        match &series.value {
+            SeriesValue::Histogram(h) => histogram(out, ("", &family.name), scratch, &le, h, format),
+            SeriesValue::Counter(c) => {
+                sample_start(out, "", &family.name, "", scratch, None);
+                let _ = writeln!(out, " {c}");
+            }
+            SeriesValue::Gauge(g) => {
+                sample_start(out, "", &family.name, "", scratch, None);
+                let _ = writeln!(out, " {g}");
             }
         }
     }
@@ -255,7 +297,7 @@ mod tests {
     }
 
     fn ctx() -> RenderContext {
-        RenderContext { version: "1.2.3".into() }
+        RenderContext { version: "1.2.3".into(), ..RenderContext::default() }
     }
 
     /// The lines of one family: its metadata and samples.
@@ -426,7 +468,7 @@ mod tests {
         r.inc(&TOOL_CALLS_TOTAL, &["\\n", "\"\"", "\r\t"], 1);
         let mut s = Snapshot::new();
         s.apply(&r, &Limits::default());
-        let text = render_prometheus(&s, &RenderContext { version: "v\"1\n".into() });
+        let text = render_prometheus(&s, &RenderContext { version: "v\"1\n".into(), ..RenderContext::default() });
         assert!(
             text.contains(
                 "spinscope_tool_calls_total{tool=\"a\\\"b\\\\c\\nd\",component=\"ünï\",outcome=\"success\"} 1\n"
@@ -493,7 +535,7 @@ mod tests {
     #[test]
     fn encoder_output_parses_with_hostile_labels() {
         let s = hostile_snapshot();
-        let context = RenderContext { version: "9\"\n\\".into() };
+        let context = RenderContext { version: "9\"\n\\".into(), ..RenderContext::default() };
         for (text, parsed) in [
             (render_prometheus(&s, &context), parse(&render_prometheus(&s, &context))),
             (render_openmetrics(&s, &context), parse_openmetrics(&render_openmetrics(&s, &context))),

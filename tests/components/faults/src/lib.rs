@@ -110,6 +110,18 @@ fn tools() -> Value {
             "Answers 200 with JSON that is not a CallToolResult.",
             &no_args
         ),
+        spinscope_tool::own_metrics::declare(
+            tool(
+                "report_metrics",
+                "Answers with `reports` (any JSON) as its metric reports; declares a counter, a histogram and one broken metric.",
+                &json!({"type": "object"})
+            ),
+            json!([
+                {"name": "faults_reports_total", "type": "counter", "help": "Reports of the faults component.", "labels": ["kind"]},
+                {"name": "faults_value", "type": "histogram", "help": "Values the faults component observed.", "buckets": [1, 10]},
+                {"name": "Broken Name", "type": "counter"},
+            ])
+        ),
         tool(
             HOSTILE_NAME,
             "A tool whose name is hostile to label encoders; calling it fails.",
@@ -155,6 +167,11 @@ fn call(tool: &str, req: &Request) -> Response {
             })))
         }
         "not_a_result" => Ok(json!({"hello": 1})),
+        "report_metrics" => args::<Value>(tool, req.body()).map(|a| {
+            let mut result = text_result("reported".into());
+            result["_meta"][spinscope_tool::own_metrics::META_KEY] = a["reports"].clone();
+            result
+        }),
         _ => return unknown_tool(tool),
     };
     let response = json_response(200, &result.unwrap_or_else(error_result));

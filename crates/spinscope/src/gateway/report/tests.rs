@@ -5,6 +5,8 @@ use crate::log::LogFormat;
 use crate::mcp::modern::Era;
 use crate::metrics::catalog::*;
 use crate::metrics::series::ToolOutcome;
+use crate::metrics::tool_metrics::report::{Increment, Reports};
+use crate::metrics::tool_metrics::DropReason;
 use crate::metrics::{Limits, Snapshot};
 use crate::trace::TraceContext;
 
@@ -40,6 +42,15 @@ fn tool_call(r: &mut RequestRecord, outcome: ToolOutcome) {
         end_offset_ns: 6_000_000,
         execution_ms: Some(2.0),
         memory_bytes: Some(2 << 20),
+        reports: Reports {
+            increments: vec![Increment {
+                metric: "words_total".into(),
+                labels: "{}".into(),
+                part: "value".into(),
+                delta: 7,
+            }],
+            dropped: vec![(DropReason::Undeclared, 2)],
+        },
     };
     r.tool_called(
         ToolCallRecord { component: "text-tools".into(), outcome, invocation: Some(invocation), error: None },
@@ -63,6 +74,9 @@ fn a_successful_call_lands_in_every_family() {
     assert_eq!(exec.count, 1, "the tool's own time, as it said");
     assert_eq!(s.histogram(&COMPONENT_MEMORY_BYTES, &["text-tools"]).unwrap().count, 1);
     assert!(s.histogram(&COMPONENT_MEMORY_BYTES, &["gateway"]).is_none(), "not measured in this record");
+    let own = ["text-tools", "word_count", "words_total", "{}", "value"];
+    assert_eq!(s.counter(&TOOL_METRICS, &own), 7, "the tool's own metric, in the same record");
+    assert_eq!(s.counter(&TOOL_METRIC_REPORTS_DROPPED_TOTAL, &["text-tools", "undeclared"]), 2);
     let tenant = &s.activity.tenants["acme"];
     assert_eq!((tenant.requests, tenant.tool_calls, tenant.errors), (1, 1, 0));
 }

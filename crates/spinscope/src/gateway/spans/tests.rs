@@ -43,6 +43,7 @@ fn a_tool_call_has_a_server_span_and_a_client_span_under_it() {
         end_offset_ns: 20,
         execution_ms: None,
         memory_bytes: None,
+        reports: Default::default(),
     };
     r.tool_called(
         ToolCallRecord {
