@@ -241,8 +241,13 @@ pub(crate) fn get(host: &Host, path: &str) -> Req {
 
 /// An MCP `tools/call` on a session of `host`.
 pub(crate) fn tool_call(host: &Host) -> Req {
+    tool_call_of(host, "word_count", json!({"text":"the quick brown fox"}))
+}
+
+/// A `tools/call` of `tool` with `arguments`, in a session of its own.
+pub(crate) fn tool_call_of(host: &Host, tool: &str, arguments: serde_json::Value) -> Req {
     let (mcp, _) = Mcp::connect(host);
-    let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"word_count","arguments":{"text":"the quick brown fox"}}});
+    let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":tool,"arguments":arguments}});
     Req {
         url: host.url("/mcp"),
         headers: mcp.headers(),

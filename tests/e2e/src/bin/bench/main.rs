@@ -19,7 +19,10 @@
 //!    in-memory store (`metrics_store`), and on Redis (with one increment
 //!    per request on that Redis for scale): throughput, p50, p99. On
 //!    SQLite also with the tool components' circuit breakers off, for what
-//!    they cost a call (at most 0.05 ms of host CPU, docs/breakers.md).
+//!    they cost a call (at most 0.05 ms of host CPU, docs/breakers.md), and
+//!    `calc`'s `statistics`, which reports metrics of its own, with
+//!    breakers and tools' own metrics both on and both off (the same
+//!    budget, docs/tools.md).
 //! 3. Spin / local for each row.
 //! 4. The goals, on Spin's numbers: recording's share of p50 latency with
 //!    the in-memory metrics store and with Redis (at most 25 %), and the

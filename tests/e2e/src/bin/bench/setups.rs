@@ -63,7 +63,7 @@ pub(crate) fn gateway(stores: Stores, kind: HostKind, redis: Option<&RedisServer
 }
 
 pub(crate) fn gateway_host(stores: Stores, kind: HostKind, redis: Option<&RedisServer>, recording: bool) -> Host {
-    gateway_host_with(stores, kind, redis, recording, true)
+    gateway_host_with(stores, kind, redis, recording, Features::DEFAULT)
 }
 
 /// The row of a gateway on SQLite, recording on, with its tool components'
@@ -72,9 +72,34 @@ pub(crate) const BREAKERS_OFF: &str = "sqlite: recording on, breakers off";
 
 /// A gateway with breakers on (the app's default) or off.
 pub(crate) fn gateway_breakers_off(kind: HostKind) -> Config {
-    let host = gateway_host_with(Stores::Sqlite, kind, None, true, false);
+    let host = gateway_host_with(Stores::Sqlite, kind, None, true, Features { breakers: false, tool_metrics: true });
     let req = tool_call(&host);
     Config::new(BREAKERS_OFF, kind, req, host)
+}
+
+/// The rows of a gateway on SQLite, recording on, calling `calc`'s
+/// `statistics` (which reports a counter and a histogram of its own, three
+/// reports a call) with breakers and tools' own metrics both on (the
+/// app's defaults) or both off: what the features of issue 24 cost a call.
+pub(crate) const FEATURES_ON: &str = "sqlite: statistics, breakers + tool metrics on";
+pub(crate) const FEATURES_OFF: &str = "sqlite: statistics, breakers + tool metrics off";
+
+/// One of the two rows above.
+pub(crate) fn gateway_features(kind: HostKind, on: bool) -> Config {
+    let host = gateway_host_with(Stores::Sqlite, kind, None, true, Features { breakers: on, tool_metrics: on });
+    let req = tool_call_of(&host, "statistics", json!({"numbers": [1, 2.5, 3, 4, 5]}));
+    Config::new(if on { FEATURES_ON } else { FEATURES_OFF }, kind, req, host)
+}
+
+/// The features of a tool call that can be turned off.
+#[derive(Clone, Copy)]
+pub(crate) struct Features {
+    breakers: bool,
+    tool_metrics: bool,
+}
+
+impl Features {
+    const DEFAULT: Features = Features { breakers: true, tool_metrics: true };
 }
 
 fn gateway_host_with(
@@ -82,13 +107,15 @@ fn gateway_host_with(
     kind: HostKind,
     redis: Option<&RedisServer>,
     recording: bool,
-    breakers: bool,
+    features: Features,
 ) -> Host {
+    let Features { breakers, tool_metrics } = features;
     let mut builder = HostBuilder::app(Some(&["gateway", "text-tools", "calc"]))
         .var("tool_components", "text-tools,calc")
         .var("metrics_enabled", if recording { "true" } else { "false" })
         // The app's default, 5 (the test harness turns breakers off).
-        .var("breaker_failures", if breakers { "5" } else { "0" });
+        .var("breaker_failures", if breakers { "5" } else { "0" })
+        .var("max_tool_metric_reports", if tool_metrics { "64" } else { "0" });
     for (name, value) in bench_vars() {
         builder = builder.var(&name, &value);
     }
