@@ -175,15 +175,14 @@ mod tests {
         let mut result = call("statistics", br#"{"numbers": [1, 2.5, 3]}"#).unwrap();
         let reports = take(&mut result, statistics, 64);
         assert!(reports.dropped.is_empty(), "{:?}", reports.dropped);
-        let parts: Vec<(&str, &str, u64)> =
-            reports.increments.iter().map(|i| (i.metric.as_str(), i.labels.as_str(), i.delta)).collect();
+        let parts: Vec<(&str, u64)> = reports.increments.iter().map(|i| (i.series.as_str(), i.delta)).collect();
         assert_eq!(
             parts,
             [
-                ("numbers_per_call", "{}", 1),
-                ("numbers_per_call", "{}", 3_000_000),
-                ("numbers_summarized_total", r#"{"kind":"integer"}"#, 2),
-                ("numbers_summarized_total", r#"{"kind":"fraction"}"#, 1),
+                ("numbers_per_call bucket:10", 1),
+                ("numbers_per_call sum", 3_000_000),
+                ("numbers_summarized_total value kind=integer", 2),
+                ("numbers_summarized_total value kind=fraction", 1),
             ]
         );
     }

@@ -190,17 +190,7 @@ impl RateDecision {
 /// kept in the store. Short, stable for a session, and not reversible: the
 /// id itself (a bearer credential for the session) is never published.
 pub fn session_label(key: &[u8], id: &str) -> String {
-    const BLOCK: usize = 64;
-    let mut block = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| block.iter().map(|b| b ^ byte).collect::<Vec<u8>>();
-    let inner = Sha256::new().chain_update(pad(0x36)).chain_update(id.as_bytes()).finalize();
-    let mac = Sha256::new().chain_update(pad(0x5c)).chain_update(inner).finalize();
-    hex::encode(&mac[..4])
+    hex::encode(&crate::hmac::hmac_sha256(key, &[id.as_bytes()])[..4])
 }
 
 #[cfg(test)]

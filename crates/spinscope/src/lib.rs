@@ -5,11 +5,13 @@
 
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod auth;
 pub mod bounded;
 pub mod config;
 pub mod gateway;
 pub mod health;
+pub mod hmac;
 pub mod keys;
 pub mod log;
 pub mod mcp;

@@ -324,7 +324,7 @@ metric!(
     Counter,
     None,
     "Internal: every tool's own metrics, rendered as the tool_* families they declare (metrics::tool_metrics).",
-    ["component", "tool", "metric", "labels", "part"],
+    ["component", "tool", "series"],
     &[]
 );
 

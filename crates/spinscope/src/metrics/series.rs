@@ -227,7 +227,7 @@ impl Recorder {
     ) {
         let component = bounded(component, known);
         for i in &reports.increments {
-            self.inc(&catalog::TOOL_METRICS, &[component, tool, &i.metric, &i.labels, &i.part], i.delta);
+            self.inc(&catalog::TOOL_METRICS, &[component, tool, &i.series], i.delta);
         }
         for (reason, n) in &reports.dropped {
             self.inc(&catalog::TOOL_METRIC_REPORTS_DROPPED_TOTAL, &[component, reason.as_str()], *n);

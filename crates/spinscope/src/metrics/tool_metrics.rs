@@ -28,6 +28,7 @@ pub mod report;
 mod tests;
 
 use super::catalog;
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// The `_meta` key of declarations (in a `tools/list` entry) and reports
 /// (in a `tools/call` result); MCP reserves `_meta` keys with a prefix of
@@ -104,8 +105,40 @@ impl DropReason {
     }
 }
 
-/// The `part` label of an internal series: a counter's value, a
+/// The part of a series an internal series counts: a counter's value, a
 /// histogram's sum (in millionths), or one of its buckets.
 pub(crate) const PART_VALUE: &str = "value";
 pub(crate) const PART_SUM: &str = "sum";
 pub(crate) const PART_BUCKET: &str = "bucket:";
+
+/// Label values are percent-encoded but for these, so that `=`, `&` and
+/// ` ` only ever separate.
+const LABEL_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// The `series` label of an internal series: `<metric> <part>` and, when
+/// the metric has labels, ` <name>=<value>&…` (values percent-encoded). One
+/// label rather than one per field keeps a call's record small: every
+/// series costs a call its encoding and its fold.
+pub(crate) fn series_key(metric: &str, part: &str, labels: &[(&str, &str)]) -> String {
+    let mut key = format!("{metric} {part}");
+    for (i, (name, value)) in labels.iter().enumerate() {
+        key.push(if i == 0 { ' ' } else { '&' });
+        key.push_str(name);
+        key.push('=');
+        key.extend(utf8_percent_encode(value, LABEL_VALUE));
+    }
+    key
+}
+
+/// A `series` label read back: metric, part, label pairs; `None` when it
+/// is not one [`series_key`] writes.
+pub(crate) fn parse_series_key(key: &str) -> Option<(&str, &str, Vec<(String, String)>)> {
+    let mut fields = key.splitn(3, ' ');
+    let (metric, part) = (fields.next()?, fields.next()?);
+    let mut labels = Vec::new();
+    for pair in fields.next().map(|l| l.split('&')).into_iter().flatten() {
+        let (name, value) = pair.split_once('=')?;
+        labels.push((name.to_string(), percent_decode_str(value).decode_utf8().ok()?.into_owned()));
+    }
+    Some((metric, part, labels))
+}

@@ -43,12 +43,7 @@ fn tool_call(r: &mut RequestRecord, outcome: ToolOutcome) {
         execution_ms: Some(2.0),
         memory_bytes: Some(2 << 20),
         reports: Reports {
-            increments: vec![Increment {
-                metric: "words_total".into(),
-                labels: "{}".into(),
-                part: "value".into(),
-                delta: 7,
-            }],
+            increments: vec![Increment { series: "words_total value".into(), delta: 7 }],
             dropped: vec![(DropReason::Undeclared, 2)],
         },
     };
@@ -74,7 +69,7 @@ fn a_successful_call_lands_in_every_family() {
     assert_eq!(exec.count, 1, "the tool's own time, as it said");
     assert_eq!(s.histogram(&COMPONENT_MEMORY_BYTES, &["text-tools"]).unwrap().count, 1);
     assert!(s.histogram(&COMPONENT_MEMORY_BYTES, &["gateway"]).is_none(), "not measured in this record");
-    let own = ["text-tools", "word_count", "words_total", "{}", "value"];
+    let own = ["text-tools", "word_count", "words_total value"];
     assert_eq!(s.counter(&TOOL_METRICS, &own), 7, "the tool's own metric, in the same record");
     assert_eq!(s.counter(&TOOL_METRIC_REPORTS_DROPPED_TOTAL, &["text-tools", "undeclared"]), 2);
     let tenant = &s.activity.tenants["acme"];

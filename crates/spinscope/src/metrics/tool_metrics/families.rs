@@ -10,7 +10,7 @@
 //! kind are left out rather than make an invalid family.
 
 use super::declare::{is_name, Declaration};
-use super::{ToolKind, ADDED_LABELS, EXPORT_PREFIX, PART_BUCKET, PART_SUM, PART_VALUE};
+use super::{parse_series_key, ToolKind, ADDED_LABELS, EXPORT_PREFIX, PART_BUCKET, PART_SUM, PART_VALUE};
 use crate::metrics::catalog::TOOL_METRICS;
 use crate::metrics::snapshot::{Histogram, SeriesValue, Snapshot};
 use std::collections::BTreeMap;
@@ -72,9 +72,10 @@ impl Ord for BoundKey {
 /// declaration with its component, in tool map order.
 pub fn families(snapshot: &Snapshot, declared: &[(String, Declaration)]) -> Vec<ToolFamily> {
     // metric → (component, tool, labels) → parts
-    let mut found: BTreeMap<&str, BTreeMap<(&str, &str, &str), Parts>> = BTreeMap::new();
+    let mut found: BTreeMap<&str, BTreeMap<(&str, &str, Vec<(String, String)>), Parts>> = BTreeMap::new();
     for (labels, value) in snapshot.series(&TOOL_METRICS) {
-        let ([component, tool, metric, set, part], SeriesValue::Counter(n)) = (labels, value) else { continue };
+        let ([component, tool, series], SeriesValue::Counter(n)) = (labels, value) else { continue };
+        let Some((metric, part, set)) = parse_series_key(series) else { continue };
         let parts = found.entry(metric).or_default().entry((component, tool, set)).or_default();
         if part == PART_VALUE {
             parts.value = Some(*n);
@@ -137,15 +138,15 @@ pub fn families(snapshot: &Snapshot, declared: &[(String, Declaration)]) -> Vec<
 
 /// `component`, `tool`, then the recorded labels (checked again: the
 /// store is not trusted to hold only what the gateway wrote).
-fn label_pairs(component: &str, tool: &str, set: &str) -> Option<Vec<(String, String)>> {
-    let recorded: serde_json::Map<String, serde_json::Value> = serde_json::from_str(set).ok()?;
+fn label_pairs(component: &str, tool: &str, recorded: Vec<(String, String)>) -> Option<Vec<(String, String)>> {
     let mut labels =
         vec![(ADDED_LABELS[0].to_string(), component.to_string()), (ADDED_LABELS[1].to_string(), tool.to_string())];
     for (name, value) in recorded {
-        if !is_name(&name) || ADDED_LABELS.contains(&name.as_str()) || name == "le" {
+        let reserved = ADDED_LABELS.contains(&name.as_str()) || name == "le";
+        if !is_name(&name) || reserved || labels.iter().any(|(n, _)| *n == name) {
             return None;
         }
-        labels.push((name, value.as_str()?.to_string()));
+        labels.push((name, value));
     }
     Some(labels)
 }

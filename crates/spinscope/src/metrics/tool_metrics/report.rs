@@ -13,7 +13,7 @@
 //! the declared labels (it may be left out when none are declared).
 
 use super::declare::{declarations, Declaration};
-use super::{DropReason, ToolKind, MAX_VALUE_BYTES, META_KEY, PART_BUCKET, PART_SUM, PART_VALUE};
+use super::{series_key, DropReason, ToolKind, MAX_VALUE_BYTES, META_KEY, PART_BUCKET, PART_SUM, PART_VALUE};
 use crate::mcp::Tool;
 use crate::metrics::snapshot::micros;
 use serde_json::Value;
@@ -21,12 +21,8 @@ use serde_json::Value;
 /// One increment of the internal family (see [`super`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Increment {
-    /// The declared name.
-    pub metric: String,
-    /// The label values as a JSON object, in the declared order.
-    pub labels: String,
-    /// `value`, `sum` or `bucket:<le>`.
-    pub part: String,
+    /// The series, as [`super::series_key`] writes it.
+    pub series: String,
     /// How much.
     pub delta: u64,
 }
@@ -92,8 +88,7 @@ fn find<'a>(declared: &'a [Declaration], name: &str) -> Option<&'a Declaration> 
 fn increments(declaration: &Declaration, item: &Value) -> Option<Vec<Increment>> {
     let labels = label_values(declaration, item.get("labels"))?;
     let value = item.get("value")?;
-    let one =
-        |part: String, delta: u64| Increment { metric: declaration.name.clone(), labels: labels.clone(), part, delta };
+    let one = |part: String, delta: u64| Increment { series: series_key(&declaration.name, &part, &labels), delta };
     match declaration.kind {
         ToolKind::Counter => {
             let delta = value.as_u64().or_else(|| {
@@ -114,27 +109,19 @@ fn increments(declaration: &Declaration, item: &Value) -> Option<Vec<Increment>>
     }
 }
 
-/// The label values as a JSON object in the declared order, when `given`
-/// names exactly the declared labels with string values short enough.
-fn label_values(declaration: &Declaration, given: Option<&Value>) -> Option<String> {
-    let empty = serde_json::Map::new();
-    let given = match given {
-        None => &empty,
-        Some(v) => v.as_object()?,
+/// The label pairs in the declared order, when `given` names exactly the
+/// declared labels with string values short enough.
+fn label_values<'a>(declaration: &'a Declaration, given: Option<&'a Value>) -> Option<Vec<(&'a str, &'a str)>> {
+    let Some(given) = given else {
+        return declaration.labels.is_empty().then(Vec::new);
     };
+    let given = given.as_object()?;
     if given.len() != declaration.labels.len() {
         return None;
     }
-    let mut out = String::from("{");
-    for (i, name) in declaration.labels.iter().enumerate() {
+    let pairs = declaration.labels.iter().map(|name| {
         let value = given.get(name)?.as_str().filter(|v| v.len() <= MAX_VALUE_BYTES)?;
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&serde_json::to_string(name).ok()?);
-        out.push(':');
-        out.push_str(&serde_json::to_string(value).ok()?);
-    }
-    out.push('}');
-    Some(out)
+        Some((name.as_str(), value))
+    });
+    pairs.collect()
 }

@@ -53,6 +53,17 @@ fn context() -> RenderContext {
 }
 
 #[test]
+fn series_keys_read_back_whatever_the_label_values() {
+    let labels = [("format", "a b&c=d%é\"\n"), ("k", "")];
+    let key = series_key("m_total", "value", &labels);
+    assert_eq!(key.matches(' ').count(), 2, "{key}");
+    let (metric, part, back) = parse_series_key(&key).unwrap();
+    assert_eq!((metric, part), ("m_total", "value"));
+    assert_eq!(back, labels.map(|(n, v)| (n.to_string(), v.to_string())));
+    assert_eq!(parse_series_key("m_total sum"), Some(("m_total", "sum", Vec::new())));
+}
+
+#[test]
 fn the_export_prefix_cannot_meet_ours() {
     assert!(!PREFIX.starts_with(EXPORT_PREFIX) && !EXPORT_PREFIX.starts_with(PREFIX));
     assert!(catalog::all().iter().all(|m| !m.full_name().starts_with(EXPORT_PREFIX)));
@@ -120,19 +131,17 @@ fn reports_leave_the_result_and_good_ones_become_increments() {
     let reports = take(&mut result, &declared_tool(), 64);
     assert!(result.get("_meta").is_none(), "our key is gone, and `_meta` with it when empty: {result}");
     assert!(reports.dropped.is_empty());
-    let parts: Vec<(&str, &str, u64)> =
-        reports.increments.iter().map(|i| (i.metric.as_str(), i.part.as_str(), i.delta)).collect();
+    let parts: Vec<(&str, u64)> = reports.increments.iter().map(|i| (i.series.as_str(), i.delta)).collect();
     assert_eq!(
         parts,
         [
-            ("records_processed_total", "value", 3),
-            ("record_size_bytes", "bucket:1024", 1),
-            ("record_size_bytes", "sum", 512_000_000),
-            ("record_size_bytes", "bucket:+Inf", 1),
-            ("record_size_bytes", "sum", 1_000_000_000_000_000),
+            ("records_processed_total value format=csv", 3),
+            ("record_size_bytes bucket:1024 format=csv", 1),
+            ("record_size_bytes sum format=csv", 512_000_000),
+            ("record_size_bytes bucket:+Inf format=csv", 1),
+            ("record_size_bytes sum format=csv", 1_000_000_000_000_000),
         ]
     );
-    assert_eq!(reports.increments[0].labels, r#"{"format":"csv"}"#);
     // Another `_meta` key of the tool's stays.
     let mut result = json!({ "content": [], "_meta": { META_KEY: [], "other": 1 } });
     take(&mut result, &declared_tool(), 64);
@@ -245,12 +254,15 @@ fn undeclared_families_still_render_from_what_was_recorded() {
 fn conflicting_or_tampered_series_are_left_out() {
     let mut r = Recorder::new();
     // The same name as a counter on one component and a histogram on another.
-    r.inc(&TOOL_METRICS, &["a", "t", "x_total", "{}", "value"], 1);
-    r.inc(&TOOL_METRICS, &["b", "t", "x_total", "{}", "bucket:1"], 1);
-    // Labels that the gateway never writes.
-    r.inc(&TOOL_METRICS, &["a", "t", "y_total", r#"{"le":"1"}"#, "value"], 1);
-    r.inc(&TOOL_METRICS, &["a", "t", "y_total", "not json", "value"], 1);
-    r.inc(&TOOL_METRICS, &["a", "t", "Bad Name", "{}", "value"], 1);
+    r.inc(&TOOL_METRICS, &["a", "t", "x_total value"], 1);
+    r.inc(&TOOL_METRICS, &["b", "t", "x_total bucket:1"], 1);
+    // Series that the gateway never writes.
+    r.inc(&TOOL_METRICS, &["a", "t", "y_total value le=1"], 1);
+    r.inc(&TOOL_METRICS, &["a", "t", "y_total value k=1&k=2"], 1);
+    r.inc(&TOOL_METRICS, &["a", "t", "y_total value no-equals"], 1);
+    r.inc(&TOOL_METRICS, &["a", "t", "y_total value k=%FF"], 1);
+    r.inc(&TOOL_METRICS, &["a", "t", "Bad value"], 1);
+    r.inc(&TOOL_METRICS, &["a", "t", "alone"], 1);
     let mut s = Snapshot::new();
     s.apply(&r, &Limits::default());
     let found = families(&s, &[]);

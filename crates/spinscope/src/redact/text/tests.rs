@@ -347,6 +347,9 @@ fn pathological_inputs_stay_linear() {
     for input in inputs {
         let started = std::time::Instant::now();
         let _ = r(&input);
-        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{}…", &input[..20]);
+        // Linear work takes well under a second even unoptimised; a
+        // quadratic scan of a megabyte takes minutes. The bound is loose so
+        // that a busy machine cannot fail it.
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{}…", &input[..20]);
     }
 }

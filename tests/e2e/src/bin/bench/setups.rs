@@ -78,16 +78,17 @@ pub(crate) fn gateway_breakers_off(kind: HostKind) -> Config {
 }
 
 /// The rows of a gateway on SQLite, recording on, calling `calc`'s
-/// `statistics` (which reports a counter and a histogram of its own, three
-/// reports a call) with breakers and tools' own metrics both on (the
-/// app's defaults) or both off: what the features of issue 24 cost a call.
+/// `statistics` on whole numbers (it then reports one counter and one
+/// histogram observation of its own) with breakers and tools' own metrics
+/// both on (the app's defaults) or both off: what the features of issue 24
+/// cost a call.
 pub(crate) const FEATURES_ON: &str = "sqlite: statistics, breakers + tool metrics on";
 pub(crate) const FEATURES_OFF: &str = "sqlite: statistics, breakers + tool metrics off";
 
 /// One of the two rows above.
 pub(crate) fn gateway_features(kind: HostKind, on: bool) -> Config {
     let host = gateway_host_with(Stores::Sqlite, kind, None, true, Features { breakers: on, tool_metrics: on });
-    let req = tool_call_of(&host, "statistics", json!({"numbers": [1, 2.5, 3, 4, 5]}));
+    let req = tool_call_of(&host, "statistics", json!({"numbers": [1, 2, 3, 4, 5]}));
     Config::new(if on { FEATURES_ON } else { FEATURES_OFF }, kind, req, host)
 }
 
