@@ -2,7 +2,7 @@
 CARGO ?= cargo
 LISTEN ?= 127.0.0.1:3000
 STATE_DIR ?= .spin
-COMPONENTS := -p gateway -p metrics -p health -p ready -p status -p text-tools -p calc
+COMPONENTS := -p gateway -p metrics -p audit -p health -p ready -p status -p text-tools -p calc
 TEST_COMPONENTS := -p probe -p faults
 HOST := target/release/spinscope-host
 # The native crates are always built together, so cargo resolves one feature

@@ -42,6 +42,8 @@ pub struct Context {
     pub id: Option<RequestId>,
     /// Its era, once known (the handshake era's answers until then).
     pub era: Era,
+    /// Its one metrics write is done (before the answer, for its audit events).
+    pub recorded: bool,
     store: OnceCell<Result<Store, KvError>>,
 }
 
@@ -71,6 +73,7 @@ impl Context {
             slot: None,
             id: None,
             era: Era::Handshake,
+            recorded: false,
             store: OnceCell::new(),
         }
     }

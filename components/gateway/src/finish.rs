@@ -3,47 +3,99 @@
 //! spans, and the one metrics write.
 
 use crate::context::Context;
+use spinscope::audit::Event;
 use spinscope::gateway::logger::TARGET_GATEWAY;
 use spinscope::gateway::report::Answered;
 use spinscope::gateway::spans;
 use spinscope::log::Level;
 use spinscope::metrics::series::RejectReason;
+use spinscope::metrics::Recorder;
+use spinscope_spin::metrics_sink::Audit;
 use spinscope_spin::outbound::{self, Outgoing};
 use spinscope_spin::{in_flight, metrics_sink, refusals, time};
 use std::time::Duration;
 
+/// Before the answer leaves: a request with audit events makes its one
+/// write now (its metrics, and the events, see `spinscope_spin::audit`),
+/// so that no client holds an answer whose event a crash could lose. The
+/// metrics then measure the request up to its answer being ready.
+pub fn before_answer(cx: &mut Context, status: u16, response_bytes: usize) {
+    if !cx.config.audit_enabled {
+        return;
+    }
+    let answered = answered(cx, status, response_bytes);
+    let key = cx.config.audit_key.as_ref().map(|k| k.bytes());
+    let events = spinscope::gateway::audit::events(&cx.record, answered, time::now_unix_ms(), key);
+    if events.is_empty() {
+        return;
+    }
+    write_metrics(cx, answered, &events);
+    cx.recorded = true;
+}
+
 /// Reports on a request answered with `status` and a body of `response_bytes`.
 pub fn finish(cx: &mut Context, status: u16, response_bytes: usize) {
-    let duration_s = (time::monotonic_ns() - cx.record.began_ns) as f64 / 1e9;
-    let answered = Answered { status, duration_s, response_bytes };
+    let answered = answered(cx, status, response_bytes);
     println!("{}", cx.record.access_line(answered, time::now_unix_ms(), cx.config.log_format));
     if let (Some(slot), Ok(store)) = (cx.slot.take(), cx.store()) {
         let _ = in_flight::release(store, slot);
     }
     export_spans(cx, answered);
-    if cx.config.metrics_enabled {
-        // The instance's linear memory now: its high-water mark.
-        cx.record.memory_measured(core::arch::wasm32::memory_size(0) as u64 * 65_536);
-        write_metrics(cx, answered);
+    if cx.config.metrics_enabled && !cx.recorded {
+        write_metrics(cx, answered, &[]);
+    } else if cx.recorded && cx.record.trace_export_failures > 0 {
+        // Written before the spans were: this failure alone, in a record of
+        // its own (a collector that is down costs one write per request).
+        let mut recorder = Recorder::new();
+        recorder.trace_export_failures(cx.record.trace_export_failures);
+        write(cx, &recorder, &[]);
+    }
+    if let Some(store) = cx.take_store() {
+        if let Ok(metrics_store) = metrics_sink::metrics_store(&cx.config, Some(&store)) {
+            metrics_sink::now_and_then(&metrics_store, &store, &cx.config);
+        }
     }
 }
 
-/// The one metrics write (see `spinscope_spin::metrics_sink`); a failure
-/// is logged, never the request's problem. A request refused for want of a
-/// key is only counted, by `refusals` (sampled under a flood), so that
-/// unauthenticated traffic cannot saturate the store.
-fn write_metrics(cx: &mut Context, answered: Answered) {
-    let recorder = cx.record.to_recorder(&cx.config.tool_components, answered, time::now_unix_ms());
-    let unauthorized = cx.record.rejected == Some(RejectReason::Unauthorized);
-    let default_store = match cx.store() {
-        Ok(_) => cx.take_store(),
-        Err(_) => None,
-    };
-    let written = metrics_sink::metrics_store(&cx.config, default_store.as_ref())
+fn answered(cx: &Context, status: u16, response_bytes: usize) -> Answered {
+    let duration_s = (time::monotonic_ns() - cx.record.began_ns) as f64 / 1e9;
+    Answered { status, duration_s, response_bytes }
+}
+
+/// The one metrics write (see `spinscope_spin::metrics_sink`), with the
+/// request's audit events; a failure is logged, never the request's
+/// problem. A request refused for want of a key is only counted, by
+/// `refusals` (sampled under a flood), so that unauthenticated traffic
+/// cannot saturate the store.
+fn write_metrics(cx: &mut Context, answered: Answered, events: &[Event]) {
+    let mut recorder = Recorder::new();
+    if cx.config.metrics_enabled {
+        // The instance's linear memory now: its high-water mark.
+        cx.record.memory_measured(core::arch::wasm32::memory_size(0) as u64 * 65_536);
+        recorder = cx.record.to_recorder(&cx.config.tool_components, answered, time::now_unix_ms());
+        recorder.audit_events(events);
+    }
+    if cx.record.rejected == Some(RejectReason::Unauthorized) {
+        let counted = metrics_sink::metrics_store(&cx.config, cx.store().ok())
+            .map_err(|e| e.to_string())
+            .and_then(|store| refusals::count(&store).map_err(|e| e.to_string()));
+        if let Err(e) = counted {
+            cx.warn(Level::Warn, "Metrics not recorded", &e);
+        }
+        return;
+    }
+    write(cx, &recorder, events);
+}
+
+/// Writes `recorder` and `events` in the metrics layout (one write).
+fn write(cx: &mut Context, recorder: &Recorder, events: &[Event]) {
+    let default_store = cx.store().ok();
+    let written = metrics_sink::metrics_store(&cx.config, default_store)
         .map_err(|e| format!("metrics store '{}': {e}", cx.config.metrics_store))
-        .and_then(|store| match unauthorized {
-            true => refusals::count(&store).map_err(|e| e.to_string()),
-            false => metrics_sink::record(&store, &recorder, &cx.config),
+        .and_then(|store| {
+            let shared = matches!(store, metrics_sink::MetricsStore::Shared(_));
+            let audit = Audit { events, default_store: if shared { None } else { default_store } };
+            metrics_sink::record(&store, recorder, audit)
         });
     if let Err(e) = written {
         cx.warn(Level::Warn, "Metrics not recorded", &e);

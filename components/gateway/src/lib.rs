@@ -11,7 +11,10 @@
 //! read-only and return what they found or a `GatewayError`; only the
 //! request flow (this file and [`rpc`]) writes the facts into the record.
 //! The response is sent first; the access line, the spans and the one
-//! metrics write ([`finish`]) read the record after it.
+//! metrics write ([`finish`]) read the record after it, except for a
+//! request with audit events: its one write (metrics and events) is made
+//! before the answer leaves, so that no client holds an answer whose event
+//! a crash could lose.
 
 mod admission;
 mod context;
@@ -41,6 +44,7 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
         Err(error) => cx.fail(error),
     };
     let (status, body_len) = (reply.status, reply.body.len());
+    finish::before_answer(&mut cx, status, body_len);
     stream_reply::send(response_out, reply, &cx.record.request_id, cx.config.log_format).await;
     finish::finish(&mut cx, status, body_len);
 }

@@ -125,6 +125,9 @@ fn serve(cx: &mut Context, operation: Operation, params: Option<&Value>) -> Resu
     if let Some((component, transition)) = facts.transition {
         cx.record.breaker_moved(component, transition);
     }
+    if let Some(digest) = facts.arguments_sha256 {
+        cx.record.arguments_digested(digest);
+    }
     if let Some(error) = &facts.tool_error {
         cx.note(error);
     }

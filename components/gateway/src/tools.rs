@@ -20,7 +20,7 @@ use spinscope::log::Level;
 use spinscope::mcp::{self, Tool};
 use spinscope::metrics::series::ToolOutcome;
 use spinscope::metrics::tool_metrics::{self, declare};
-use spinscope::redact::{redact_arguments, redact_message, RedactionPolicy};
+use spinscope::redact::{redact_arguments, redact_message, redact_value, RedactionPolicy};
 use spinscope_spin::outbound::{self, Outgoing};
 use spinscope_spin::{breaker, random_bytes, time, tool_components};
 use std::cell::OnceCell;
@@ -41,6 +41,8 @@ pub struct CallFacts {
     pub tool_error: Option<GatewayError>,
     /// A circuit breaker this call moved.
     pub transition: Option<(String, Transition)>,
+    /// The digest of the call's redacted arguments, for its audit event.
+    pub arguments_sha256: Option<String>,
 }
 
 /// `tools/list`: always discovers afresh (a client listing tools wants the
@@ -59,6 +61,12 @@ pub fn list(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
 /// fails gives a result with `isError`.
 pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Result<Value, GatewayError> {
     let call = mcp::parse_call_tool_params(params)?;
+    if cx.config.audit_enabled {
+        // The audit event's digest of the arguments, redacted first: a
+        // digest of a secret would let a guess be confirmed.
+        let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
+        facts.arguments_sha256 = Some(spinscope::audit::arguments_digest(&redact_value(&call.arguments, &policy)));
+    }
     let Some(entry) = find_tool(cx, &call.name, facts) else {
         facts.tool = Some(spinscope::metrics::OTHER.to_string());
         return Err(GatewayError::UnknownTool { name: spinscope::bounded::client_string(&call.name) });

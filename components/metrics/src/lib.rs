@@ -6,13 +6,15 @@
 
 use spin_sdk::http::{IncomingRequest, IntoResponse, Method, Response};
 use spin_sdk::http_component;
+use spinscope::audit::{Event, Kind};
 use spinscope::config::{reads, Config};
 use spinscope::gateway::tool_map::ToolMap;
 use spinscope::keys;
 use spinscope::metrics::tool_metrics::declare::{declared_by, Declaration};
 use spinscope::metrics::{self, catalog, Recorder, RenderContext, Snapshot};
 use spinscope_spin::head::Head;
-use spinscope_spin::{breaker, diag, gate, in_flight, kv, metrics_sink, respond, sessions, settings, time};
+use spinscope_spin::metrics_sink::Audit;
+use spinscope_spin::{audit, breaker, diag, gate, in_flight, kv, metrics_sink, respond, sessions, settings, time};
 
 /// The live session records (`(id, record)`), for the open-mode JSON.
 fn session_records(store: &kv::Store) -> Vec<(String, serde_json::Value)> {
@@ -119,6 +121,16 @@ fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
     if let Err(e) = in_flight::drop_stale(&store, time::now_unix_ms()) {
         diag::warn(config.log_format, "Stale in-flight counters not dropped", &e.to_string());
     }
+    // A scrape seals pending audit events too (the fold below does on the
+    // observation layout; the standalone layout seals here).
+    if config.audit_enabled {
+        if let Ok(audit::Carrier::Standalone) = audit::carrier(config, &store) {
+            let sealed = audit::seal_standalone(&store, &audit::Sealer::of(config), time::now_unix_ms());
+            if let Err(e) = sealed {
+                diag::warn(config.log_format, "Audit events not sealed", &e.to_string());
+            }
+        }
+    }
     let collected = metrics_sink::collect(&metrics_store, config);
     if let Some(e) = collected.store_error {
         return Err(e);
@@ -130,6 +142,9 @@ fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
     merged.set_gauge(&catalog::IN_FLIGHT_REQUESTS, &[], in_flight::count(&store, time::now_unix_ms()));
     breaker::gauges_into(&mut merged, &store, &config.tool_components, time::now_unix_ms());
     merged.add_counter(&catalog::METRICS_RECORD_FAILURES_TOTAL, &[], collected.record_failures.unwrap_or(0));
+    if let Ok(state) = audit::state(&store, config) {
+        merged.set_gauge(&catalog::AUDIT_CHAIN_HEAD_SEQUENCE, &[], state.head.seq as i64);
+    }
     Ok(merged)
 }
 
@@ -144,7 +159,18 @@ fn sweep_sessions(store: &kv::Store, metrics_store: &kv::Store, config: &Config)
     };
     let mut recorder = Recorder::new();
     recorder.sessions(0, -(ended as i64));
-    if let Err(e) = metrics_sink::record(metrics_store, &recorder, config) {
+    // One audit event for the sessions this sweep ended.
+    let mut events = Vec::new();
+    if config.audit_enabled {
+        let mut expired = Event::new(Kind::SessionEnded, time::now_unix_ms());
+        expired.outcome = Some("expired".into());
+        expired.count = Some(ended);
+        events.push(expired.sign(config.audit_key.as_ref().map(|k| k.bytes())));
+        recorder.audit_events(&events);
+    }
+    let shared = config.metrics_store == "default";
+    let audit = Audit { events: &events, default_store: if shared { None } else { Some(store) } };
+    if let Err(e) = metrics_sink::record(metrics_store, &recorder, audit) {
         diag::warn(config.log_format, "Swept sessions not recorded", &e);
     }
 }

@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod body;
 pub mod breaker;
 pub mod diag;

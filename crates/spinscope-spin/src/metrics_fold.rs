@@ -18,9 +18,12 @@
 //! has a consistent view, and a folder's swap succeeds only on the record
 //! it folded into.
 
+use crate::audit::Sealer;
 use crate::kv::{KvError, Store, Swap};
+use spinscope::audit::state::{encode_segment, Sealing};
+use spinscope::audit::Event;
 use spinscope::keys;
-use spinscope::metrics::{FoldRecord, Limits, Recorder, Snapshot};
+use spinscope::metrics::{catalog, FoldRecord, Limits, Recorder, Snapshot};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -29,13 +32,39 @@ use std::time::Duration;
 /// fold record's `ids` and the work of one swap.
 pub const FOLD_BATCH: usize = 1024;
 
-/// Writes one request's observations as a record of its own: one `set`.
-/// The series caps apply when the record is folded.
-pub fn write(store: &Store, recorder: &Recorder) -> Result<(), KvError> {
+/// Writes one request's observations, and its audit events, as a record
+/// of its own: one `set`. The series caps apply when the record is folded;
+/// the events are sealed into the audit chain then (`crate::audit`).
+pub fn write(store: &Store, recorder: &Recorder, events: &[Event]) -> Result<(), KvError> {
     let mut snapshot = Snapshot::new();
     snapshot.apply(recorder, &Limits::UNLIMITED);
+    let mut bytes = snapshot.encode();
+    if !events.is_empty() {
+        bytes.pop(); // the record's closing brace
+        bytes.extend_from_slice(AUDIT_MEMBER);
+        serde_json::to_writer(&mut bytes, events).expect("events serialize");
+        bytes.push(b'}');
+    }
     let id = spinscope::trace::hex(&crate::random_bytes::<16>());
-    store.set(&keys::metrics_obs(&id), &snapshot.encode())
+    store.set(&keys::metrics_obs(&id), &bytes)
+}
+
+/// The member of an observation record that carries its audit events.
+const AUDIT_MEMBER: &[u8] = b",\"au\":";
+
+/// The audit events an observation record carries (none when it has no
+/// such member, which most records do not when audit is off).
+fn carried_events(bytes: &[u8]) -> Vec<Event> {
+    #[derive(serde::Deserialize)]
+    struct Carried {
+        #[serde(default)]
+        au: Vec<Event>,
+    }
+    let has_member = bytes.windows(AUDIT_MEMBER.len()).any(|w| w == AUDIT_MEMBER);
+    match has_member {
+        true => serde_json::from_slice::<Carried>(bytes).map(|c| c.au).unwrap_or_default(),
+        false => Vec::new(),
+    }
 }
 
 /// What a reader saw.
@@ -54,18 +83,25 @@ pub struct View {
 /// records into the fold record and deleting them (creating the fold record
 /// first if nobody has). Gives up after `attempts` rounds in which a
 /// concurrent folder changed the fold record under it.
-pub fn read(store: &Store, limits: &Limits, now_ms: u64, attempts: u32) -> Result<View, KvError> {
-    run(store, limits, now_ms, true, attempts).map(|view| view.expect("a view was asked for"))
+pub fn read(store: &Store, limits: &Limits, sealer: &Sealer, now_ms: u64, attempts: u32) -> Result<View, KvError> {
+    run(store, limits, sealer, now_ms, true, attempts).map(|view| view.expect("a view was asked for"))
 }
 
 /// Folds as [`read`] does, without building a view (a gateway keeping the
 /// pending records bounded): records past the batch are not even decoded.
-pub fn fold(store: &Store, limits: &Limits, now_ms: u64, attempts: u32) -> Result<(), KvError> {
-    run(store, limits, now_ms, false, attempts).map(drop)
+pub fn fold(store: &Store, limits: &Limits, sealer: &Sealer, now_ms: u64, attempts: u32) -> Result<(), KvError> {
+    run(store, limits, sealer, now_ms, false, attempts).map(drop)
 }
 
 /// [`read`] and [`fold`]; the view is `None` unless `want_view`.
-fn run(store: &Store, limits: &Limits, now_ms: u64, want_view: bool, attempts: u32) -> Result<Option<View>, KvError> {
+fn run(
+    store: &Store,
+    limits: &Limits,
+    sealer: &Sealer,
+    now_ms: u64,
+    want_view: bool,
+    attempts: u32,
+) -> Result<Option<View>, KvError> {
     let mut claimed = false;
     for attempt in 0..attempts {
         if attempt > 0 {
@@ -88,7 +124,7 @@ fn run(store: &Store, limits: &Limits, now_ms: u64, want_view: bool, attempts: u
                 .map_err(|e| KvError::Other(format!("{} (never overwritten): {e}", keys::METRICS_FOLD)))?,
             None => FoldRecord::default(),
         };
-        let folded = fold_pending(store, record, limits, now_ms, want_view)?;
+        let folded = fold_pending(store, record, limits, sealer, now_ms, want_view)?;
         match &current {
             Some(bytes) if !(folded.batch.is_empty() && folded.leftovers.is_empty()) => {
                 if persist_fold(store, bytes, &folded)? {
@@ -118,6 +154,9 @@ struct Folded {
     batch: Vec<String>,
     /// Records the fold record read already counts that still exist.
     leftovers: Vec<String>,
+    /// The audit events of `batch`, sealed as a new segment of the chain
+    /// whose state `record` holds (its id, and what to write and drop).
+    sealing: Option<(String, Sealing)>,
     view: Option<View>,
 }
 
@@ -130,6 +169,7 @@ fn fold_pending(
     store: &Store,
     mut record: FoldRecord,
     limits: &Limits,
+    sealer: &Sealer,
     now_ms: u64,
     want_view: bool,
 ) -> Result<Folded, KvError> {
@@ -144,13 +184,17 @@ fn fold_pending(
     let mut leftovers = Vec::new();
     let mut rest = Vec::new();
     let mut unreadable = Vec::new();
+    let mut events = Vec::new();
     for (key, bytes) in &found {
         let Some(id) = key.strip_prefix(keys::METRICS_OBS_PREFIX) else { continue };
         if record.ids.contains(id) {
             leftovers.push(id.to_string());
         } else if ids.len() < FOLD_BATCH {
             match record.snapshot.fold_encoded(bytes, limits) {
-                Ok(()) => ids.push(id.to_string()),
+                Ok(()) => {
+                    ids.push(id.to_string());
+                    events.append(&mut carried_events(bytes));
+                }
                 Err(_) => unreadable.push(key.clone()),
             }
         } else if want_view {
@@ -160,6 +204,13 @@ fn fold_pending(
     record.snapshot.prune_activity(now_ms, limits);
     record.generation += 1;
     record.ids = ids.iter().cloned().collect();
+    let sealing = match events.is_empty() {
+        true => None,
+        false => sealer.seal(record.audit.get_or_insert_default(), events, now_ms),
+    };
+    if let Some((_, s)) = &sealing {
+        record.snapshot.add_counter(&catalog::AUDIT_EVENTS_DROPPED_TOTAL, &[], s.dropped_events);
+    }
     let view = want_view.then(|| {
         let mut snapshot = record.snapshot.clone();
         let mut pending = ids.len();
@@ -172,7 +223,7 @@ fn fold_pending(
         snapshot.prune_activity(now_ms, limits);
         View { snapshot, pending, unreadable }
     });
-    Ok(Folded { record, batch: ids, leftovers, view })
+    Ok(Folded { record, batch: ids, leftovers, sealing, view })
 }
 
 /// Writes the fold record of `folded` over the one read as `seen`, then
@@ -184,10 +235,23 @@ fn persist_fold(store: &Store, seen: &[u8], folded: &Folded) -> Result<bool, KvE
     // once they are gone the new record need not list them.
     let leftovers: Vec<String> = folded.leftovers.iter().map(|id| keys::metrics_obs(id)).collect();
     store.delete_many(&leftovers)?;
+    // The new segment is written first, under a key of its own: the fold
+    // record that lists it is what makes it part of the chain.
+    if let Some((id, sealing)) = &folded.sealing {
+        store.set(&keys::audit_segment(id), &encode_segment(&sealing.events))?;
+    }
     let encoded = folded.record.encode();
     match store.swap_existing(keys::METRICS_FOLD, |now| (now == seen).then_some(encoded))? {
         Swap::Written => {}
-        Swap::Absent | Swap::Declined | Swap::Lost => return Ok(false),
+        Swap::Absent | Swap::Declined | Swap::Lost => {
+            if let Some((id, _)) = &folded.sealing {
+                let _ = store.delete(&keys::audit_segment(id));
+            }
+            return Ok(false);
+        }
+    }
+    if let Some((_, sealing)) = &folded.sealing {
+        crate::audit::delete_segments(store, &sealing.dropped_segments);
     }
     let folded: Vec<String> = folded.batch.iter().map(|id| keys::metrics_obs(id)).collect();
     // A failed delete loses nothing: the fold record lists these records,

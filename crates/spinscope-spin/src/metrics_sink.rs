@@ -56,7 +56,7 @@ fn limits(config: &Config) -> Limits {
 /// activity of every session and tenant, so it keeps eight times what one
 /// request's record may (as many as the eight shard records of earlier
 /// versions kept between them).
-fn fold_limits(config: &Config) -> Limits {
+pub(crate) fn fold_limits(config: &Config) -> Limits {
     let mut limits = limits(config);
     limits.activity.max_sessions *= 8;
     limits.activity.max_tenants *= 8;
@@ -73,19 +73,68 @@ fn fold_limits(config: &Config) -> Limits {
 ///
 /// The layout is detected here, once per request ([`Layout::detect`], one
 /// `get`): nothing outside the metrics knows how they are stored.
-pub fn record(store: &Store, recorder: &Recorder, config: &Config) -> Result<(), String> {
-    if recorder.is_empty() {
+///
+/// The request's audit events (`crate::audit`) ride in its observation
+/// record when `store` is the default store and keeps observation records;
+/// otherwise they are written as a pending record of their own in
+/// `audit.default_store` (one more write, on a store without the other).
+pub fn record(store: &Store, recorder: &Recorder, audit: Audit<'_>) -> Result<(), String> {
+    if recorder.is_empty() && audit.events.is_empty() {
         return Ok(());
     }
-    let outcome = match Layout::detect(store) {
+    let layout = Layout::detect(store);
+    let carried = matches!(layout, Ok(Layout::Observations)) && audit.default_store.is_none();
+    if !carried && !audit.events.is_empty() {
+        let default = audit.default_store.unwrap_or(store);
+        crate::audit::write_pending(default, audit.events, crate::time::now_unix_ms())
+            .map_err(|e| format!("audit events not written: {e}"))?;
+    }
+    if recorder.is_empty() && !carried {
+        return Ok(());
+    }
+    let outcome = match layout {
         Ok(Layout::Counters) => record_counters(store, recorder).map_err(|e| e.to_string()),
-        Ok(Layout::Observations) => record_observation(store, recorder, config),
+        Ok(Layout::Observations) => {
+            let events = if carried { audit.events } else { &[] };
+            metrics_fold::write(store, recorder, events).map_err(|e| e.to_string())
+        }
         Err(e) => Err(e.to_string()),
     };
     if outcome.is_err() {
         let _ = store.increment(keys::METRICS_RECORD_FAILURES, 1);
     }
     outcome
+}
+
+/// A request's audit events, and where they go when the metrics store
+/// cannot carry them.
+#[derive(Clone, Copy, Default)]
+pub struct Audit<'a> {
+    /// The events (none when audit is off or nothing happened to audit).
+    pub events: &'a [spinscope::audit::Event],
+    /// The default store, when the metrics store is another one; `None`
+    /// when the metrics store is the default store.
+    pub default_store: Option<&'a Store>,
+}
+
+/// Now and then (one request in 256, after its answer): fold the pending
+/// observation records, sealing their audit events, or seal the standalone
+/// audit records, so that both stay bounded when nobody scrapes. Its
+/// failure loses nothing: the records stay pending for the next one.
+pub fn now_and_then(store: &Store, default_store: &Store, config: &Config) {
+    if crate::random_bytes::<1>()[0] != 0 {
+        return;
+    }
+    let now = crate::time::now_unix_ms();
+    let sealer = crate::audit::Sealer::of(config);
+    if let Ok(Layout::Observations) = Layout::detect(store) {
+        let _ = metrics_fold::fold(store, &fold_limits(config), &sealer, now, 2);
+    }
+    if config.audit_enabled {
+        if let Ok(crate::audit::Carrier::Standalone) = crate::audit::carrier(config, default_store) {
+            let _ = crate::audit::seal_standalone(default_store, &sealer, now);
+        }
+    }
 }
 
 /// The label of the default store.
@@ -99,20 +148,6 @@ fn record_counters(store: &Store, recorder: &Recorder) -> Result<(), KvError> {
     }
     for (key, value) in &writes.sets {
         store.set(key, value.to_string().as_bytes())?;
-    }
-    Ok(())
-}
-
-/// The observation layout (`metrics_fold`): the request's own record, one `set`.
-fn record_observation(store: &Store, recorder: &Recorder, config: &Config) -> Result<(), String> {
-    metrics_fold::write(store, recorder).map_err(|e| e.to_string())?;
-    // One recording in 256 also folds (after its own write, off the response
-    // path: two fsyncs per 256 requests), so the pending records stay
-    // bounded when nobody scrapes. Its failure loses nothing: the records
-    // stay pending for the next folder, and every reader counts them.
-    if crate::random_bytes::<1>()[0] == 0 {
-        let now = crate::time::now_unix_ms();
-        let _ = metrics_fold::fold(store, &fold_limits(config), now, 2);
     }
     Ok(())
 }
@@ -167,7 +202,7 @@ pub fn collect(store: &Store, config: &Config) -> Collected {
 /// prepare` folds them into the fold record once (docs/deployment.md).
 fn collect_folded(store: &Store, config: &Config) -> Collected {
     let now = crate::time::now_unix_ms();
-    match metrics_fold::read(store, &fold_limits(config), now, 16) {
+    match metrics_fold::read(store, &fold_limits(config), &crate::audit::Sealer::of(config), now, 16) {
         Ok(view) => Collected {
             snapshot: view.snapshot,
             pending_observations: view.pending,

@@ -12,6 +12,9 @@ use subtle::ConstantTimeEq;
 struct Entry {
     tenant: String,
     hash: [u8; 32],
+    /// `tenant:hash:admin`: the key also reads every tenant's audit events
+    /// and verifies the chain (docs/audit.md).
+    admin: bool,
 }
 
 /// The configured keys (empty: open mode).
@@ -65,18 +68,23 @@ pub fn hash_key(key: &str) -> String {
 }
 
 impl ApiKeys {
-    /// Parses `tenant:sha256hex,tenant2:sha256hex`. The error never quotes
-    /// the hash.
+    /// Parses `tenant:sha256hex,tenant2:sha256hex:admin` (a role after a
+    /// second `:`, `admin` the only one). The error never quotes the hash.
     pub fn parse(spec: &str) -> Result<ApiKeys, String> {
         let mut entries = Vec::new();
         for (n, item) in spec.split(',').map(str::trim).filter(|s| !s.is_empty()).enumerate() {
             let (tenant, hash) = item.split_once(':').ok_or(format!("entry {} is not tenant:sha256-hex", n + 1))?;
+            let (hash, admin) = match hash.split_once(':') {
+                None => (hash, false),
+                Some((hash, "admin")) => (hash, true),
+                Some(_) => return Err(format!("entry {} (tenant {tenant}): the only role is `admin`", n + 1)),
+            };
             if !is_tenant(tenant) {
                 return Err(format!("entry {}: tenant must be 1-64 characters of [A-Za-z0-9._-]", n + 1));
             }
             let hash = unhex(hash)
                 .ok_or(format!("entry {} (tenant {tenant}): the key hash must be 64 hex characters (sha256)", n + 1))?;
-            entries.push(Entry { tenant: tenant.to_string(), hash });
+            entries.push(Entry { tenant: tenant.to_string(), hash, admin });
         }
         Ok(ApiKeys { entries })
     }
@@ -88,15 +96,26 @@ impl ApiKeys {
 
     /// Identifies the caller from `Authorization: Bearer <key>` or `X-API-Key`.
     pub fn authenticate(&self, authorization: Option<&str>, x_api_key: Option<&str>) -> Caller {
+        self.identify(authorization, x_api_key).0
+    }
+
+    /// Whether the caller may read every tenant's audit events: open mode,
+    /// or a key with the `admin` role.
+    pub fn is_admin(&self, authorization: Option<&str>, x_api_key: Option<&str>) -> bool {
+        self.is_open() || self.identify(authorization, x_api_key).1
+    }
+
+    /// The caller, and whether its key has the `admin` role.
+    fn identify(&self, authorization: Option<&str>, x_api_key: Option<&str>) -> (Caller, bool) {
         if self.is_open() {
-            return Caller::Open;
+            return (Caller::Open, false);
         }
         let bearer = authorization.and_then(|h| {
             let (scheme, rest) = h.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
         });
         let Some(key) = bearer.or(x_api_key.map(str::trim)).filter(|k| !k.is_empty()) else {
-            return Caller::Missing;
+            return (Caller::Missing, false);
         };
         let presented: [u8; 32] = Sha256::digest(key.as_bytes()).into();
         // Every entry is compared, so timing does not tell which one matched.
@@ -105,10 +124,13 @@ impl ApiKeys {
             // In time independent of where the first difference is.
             let matches: bool = entry.hash.ct_eq(&presented).into();
             if matches && found.is_none() {
-                found = Some(entry.tenant.clone());
+                found = Some((entry.tenant.clone(), entry.admin));
             }
         }
-        found.map(Caller::Tenant).unwrap_or(Caller::Invalid)
+        match found {
+            Some((tenant, admin)) => (Caller::Tenant(tenant), admin),
+            None => (Caller::Invalid, false),
+        }
     }
 }
 

@@ -143,3 +143,29 @@ pub fn session_end_claim(id: &str) -> String {
 
 /// Prefix of the session records, for listing them.
 pub const SESSION_PREFIX: &str = "spinscope:v1:session:";
+
+/// Audit events waiting to be sealed, one key per request that wrote any
+/// (the layouts where they do not ride in an observation record,
+/// `spinscope_spin::audit`): a JSON array of events.
+pub const AUDIT_PENDING_PREFIX: &str = "spinscope:v1:audit:pending:";
+
+/// A pending audit record: `<time_ms, 13 digits>-<random hex>`, so that
+/// listing order is time order.
+pub fn audit_pending(id: &str) -> String {
+    format!("{AUDIT_PENDING_PREFIX}{id}")
+}
+
+/// The audit chain's state where there is no fold record to hold it
+/// (`spinscope::audit::AuditState`, JSON).
+pub const AUDIT_STATE: &str = "spinscope:v1:audit:state";
+
+/// One sealed segment of the audit chain (JSON lines).
+pub fn audit_segment(id: &str) -> String {
+    format!("{PREFIX}audit:seg:{id}")
+}
+
+/// Claim counter of sealing in one time window (the layout without a
+/// fold record): whoever takes it to 1 seals in that window.
+pub fn audit_seal_claim(window: u64) -> String {
+    format!("{PREFIX}audit:seal:{window}")
+}

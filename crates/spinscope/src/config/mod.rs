@@ -83,6 +83,13 @@ pub struct Config {
     /// The most tool metric reports read from one call result
     /// (`max_tool_metric_reports`; 0 turns tools' own metrics off).
     pub max_tool_metric_reports: usize,
+    /// Whether the audit trail records events (`audit_enabled`).
+    pub audit_enabled: bool,
+    /// The key that authenticates audit events and the chain (`audit_key`,
+    /// secret; at least 16 bytes), if set.
+    pub audit_key: Option<AuditKey>,
+    /// About how many audit events are kept (`audit_retention_events`).
+    pub audit_retention_events: u64,
     /// Per-tenant requests a minute; 0 is off (`rate_limit_per_minute`).
     pub rate_limit_per_minute: u32,
     /// Burst size of the rate limit (`rate_limit_burst`; default: a minute's worth).
@@ -94,6 +101,23 @@ pub struct Config {
     /// Share of new traces recorded, 0.0–1.0 (`otlp_sampling_ratio`); a
     /// parent's sampled flag always wins.
     pub otlp_sampling_ratio: f64,
+}
+
+/// `audit_key`'s bytes; never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuditKey(Vec<u8>);
+
+impl AuditKey {
+    /// The key's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(<secret>)")
+    }
 }
 
 /// A variable that does not parse.
@@ -127,6 +151,7 @@ impl Config {
         let breaker_failures = p.number(Var::BreakerFailures, 0, 1_000_000);
         let breaker_cooldown_ms = p.number(Var::BreakerCooldownMs, 100, 86_400_000);
         let max_tool_metric_reports = p.number(Var::MaxToolMetricReports, 0, 1024) as usize;
+        let audit_retention_events = p.number(Var::AuditRetentionEvents, 1_000, 1_000_000_000);
         let rate_limit_per_minute = p.number(Var::RateLimitPerMinute, 0, 10_000_000) as u32;
         // 0: a minute's worth of requests.
         let rate_limit_burst = match p.number(Var::RateLimitBurst, 0, 10_000_000) as u32 {
@@ -136,6 +161,13 @@ impl Config {
 
         let validate_tool_arguments = p.setting(Var::ValidateToolArguments, parse_flag);
         let metrics_enabled = p.setting(Var::MetricsEnabled, parse_flag);
+        let audit_enabled = p.setting(Var::AuditEnabled, parse_flag);
+        let audit_key = p.setting(Var::AuditKey, |key| match key.len() {
+            0 => Ok(None),
+            16.. => Ok(Some(AuditKey(key.as_bytes().to_vec()))),
+            // Never quoted: it is a secret.
+            _ => Err("the key must be at least 16 bytes".to_string()),
+        });
         let tools_required = p.setting(Var::ToolsRequired, parse_flag);
 
         // Spin store labels: letters, digits, '_' and '-'.
@@ -188,6 +220,9 @@ impl Config {
             breaker_failures,
             breaker_cooldown: Duration::from_millis(breaker_cooldown_ms),
             max_tool_metric_reports,
+            audit_enabled,
+            audit_key,
+            audit_retention_events,
             rate_limit_per_minute,
             rate_limit_burst,
             otlp_traces_endpoint,

@@ -9,8 +9,16 @@
 use super::vars::{Var::*, VarSet};
 
 /// What `spinscope_spin::metrics_sink` reads for its callers: where the
-/// metrics live and the caps a recording keeps to.
-pub const METRICS_SINK: VarSet = VarSet::of(&[MetricsStore, MetricsMaxSeriesPerMetric, SessionIdleTimeoutSecs]);
+/// metrics live and the caps a recording keeps to, and what sealing the
+/// audit events a fold meets needs (`spinscope_spin::audit`).
+pub const METRICS_SINK: VarSet = VarSet::of(&[
+    MetricsStore,
+    MetricsMaxSeriesPerMetric,
+    SessionIdleTimeoutSecs,
+    AuditEnabled,
+    AuditKey,
+    AuditRetentionEvents,
+]);
 
 /// What `spinscope_spin::gate` reads: the keys, what counting a
 /// rejection in the metrics sink needs, and the log format of its lines.
@@ -49,6 +57,10 @@ pub const GATEWAY: VarSet = METRICS_SINK.with(&[
 /// tool components whose breakers it reports.
 pub const METRICS: VarSet = GATE.with(&[ToolComponents]);
 
+/// The `audit` component (`GET /audit`, `/audit/verify`): the key gate
+/// and the chain.
+pub const AUDIT: VarSet = GATE;
+
 /// What the `ready` component uses itself: the key gate of its summaries,
 /// the metrics of `/health/detailed`, the tool components it probes.
 const READY_USES: VarSet = GATE.with(&[ToolComponents, ToolTimeoutMs, ToolsRequired, ReadyCacheTtlMs]);
@@ -57,7 +69,7 @@ const READY_USES: VarSet = GATE.with(&[ToolComponents, ToolTimeoutMs, ToolsRequi
 /// component uses. The startup probe and readiness's `config` check fail
 /// on any of them (a wrong `log_level` makes the gateway answer 503, so
 /// the app is not ready), which is why `health` and `ready` read them all.
-pub const APP: VarSet = GATEWAY.union(METRICS).union(READY_USES);
+pub const APP: VarSet = GATEWAY.union(METRICS).union(AUDIT).union(READY_USES);
 
 /// The `health` component: liveness reads nothing; startup checks [`APP`].
 pub const HEALTH: VarSet = APP;
@@ -69,6 +81,7 @@ pub const READY: VarSet = APP.union(READY_USES);
 pub const COMPONENTS: &[(&str, VarSet)] = &[
     ("gateway", GATEWAY),
     ("metrics", METRICS),
+    ("audit", AUDIT),
     ("health", HEALTH),
     ("ready", READY),
     // A static page: the endpoints it polls check the key.
@@ -79,7 +92,8 @@ pub const COMPONENTS: &[(&str, VarSet)] = &[
 
 /// The modules of `spinscope_spin` that read the configuration for their
 /// callers: a component using one must read its set too.
-pub const HELPERS: &[(&str, VarSet)] = &[("gate", GATE), ("metrics_sink", METRICS_SINK)];
+pub const HELPERS: &[(&str, VarSet)] =
+    &[("gate", GATE), ("metrics_sink", METRICS_SINK), ("metrics_fold", METRICS_SINK), ("audit", METRICS_SINK)];
 
 /// The set of component `id`, if it is one of the app's.
 pub fn component(id: &str) -> Option<VarSet> {

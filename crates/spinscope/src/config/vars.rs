@@ -74,6 +74,9 @@ variables! {
     BreakerFailures => var("breaker_failures", "5", "breaker_failures"),
     BreakerCooldownMs => var("breaker_cooldown_ms", "30000", "breaker_cooldown"),
     MaxToolMetricReports => var("max_tool_metric_reports", "64", "max_tool_metric_reports"),
+    AuditEnabled => var("audit_enabled", "true", "audit_enabled"),
+    AuditKey => Variable { secret: true, ..var("audit_key", "", "audit_key") },
+    AuditRetentionEvents => var("audit_retention_events", "1000000", "audit_retention_events"),
 }
 
 /// Variables of `spin.toml` that no component reads: they only fill

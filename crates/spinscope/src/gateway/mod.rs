@@ -20,6 +20,7 @@
 //! - [`reply`]: the HTTP answer as data.
 
 pub mod admission;
+pub mod audit;
 pub mod breaker;
 pub mod error;
 pub mod logger;

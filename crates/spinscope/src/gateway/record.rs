@@ -75,6 +75,9 @@ pub struct RequestRecord {
     pub memory_bytes: Option<u64>,
     /// Circuit breakers this request moved: (component, transition).
     pub breaker_transitions: Vec<(String, super::breaker::Transition)>,
+    /// SHA-256 of the redacted arguments of a `tools/call`, for its audit
+    /// event (computed only when the audit trail is on).
+    pub arguments_sha256: Option<String>,
 }
 
 /// One tool call: invoked, or refused before the tool ran.
@@ -172,6 +175,7 @@ impl RequestRecord {
             trace_export_failures: 0,
             memory_bytes: None,
             breaker_transitions: Vec::new(),
+            arguments_sha256: None,
         }
     }
 
@@ -216,6 +220,12 @@ impl RequestRecord {
     pub fn sessions_moved(&mut self, moved: SessionsMoved) {
         self.sessions_created += moved.created;
         self.sessions_active_delta += moved.created as i64 - moved.ended as i64;
+    }
+
+    /// The digest of a `tools/call`'s redacted arguments
+    /// ([`crate::audit::arguments_digest`]).
+    pub fn arguments_digested(&mut self, digest: String) {
+        self.arguments_sha256 = Some(digest);
     }
 
     /// The tool a `tools/call` names (`_other` when no component lists it).

@@ -328,11 +328,41 @@ metric!(
     &[]
 );
 
+metric!(
+    AUDIT_EVENTS_TOTAL,
+    "audit_events_total",
+    Counter,
+    None,
+    "Audit events written, by kind (docs/audit.md).",
+    ["kind"],
+    &[]
+);
+
+metric!(
+    AUDIT_EVENTS_DROPPED_TOTAL,
+    "audit_events_dropped_total",
+    Counter,
+    None,
+    "Audit events dropped by retention (audit_retention_events), oldest first; each drop is itself an event.",
+    [],
+    &[]
+);
+
+metric!(
+    AUDIT_CHAIN_HEAD_SEQUENCE,
+    "audit_chain_head_sequence",
+    Gauge,
+    None,
+    "The sequence number of the last sealed audit event (0 before the first).",
+    [],
+    &[]
+);
+
 /// Families recorded and stored like the others but never rendered under
 /// their own name (see [`super::tool_metrics`]).
 static INTERNAL: [&MetricDef; 1] = [&TOOL_METRICS];
 
-static ALL: [&MetricDef; 24] = [
+static ALL: [&MetricDef; 27] = [
     &HTTP_REQUESTS_TOTAL,
     &HTTP_REQUEST_DURATION_SECONDS,
     &HTTP_REQUEST_SIZE_BYTES,
@@ -357,6 +387,9 @@ static ALL: [&MetricDef; 24] = [
     &METRICS_SERIES_DROPPED_TOTAL,
     &METRICS_RECORD_FAILURES_TOTAL,
     &TRACE_EXPORT_FAILURES_TOTAL,
+    &AUDIT_EVENTS_TOTAL,
+    &AUDIT_EVENTS_DROPPED_TOTAL,
+    &AUDIT_CHAIN_HEAD_SEQUENCE,
 ];
 
 /// Every metric, in exposition order.

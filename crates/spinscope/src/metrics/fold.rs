@@ -22,6 +22,7 @@
 
 use super::record_codec::DecodeError;
 use super::snapshot::Snapshot;
+use crate::audit::AuditState;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
@@ -35,12 +36,17 @@ pub struct FoldRecord {
     pub generation: u64,
     /// Observation records counted in `snapshot` that may still exist.
     pub ids: BTreeSet<String>,
+    /// The audit chain the folds seal the records' events into
+    /// (`spinscope_spin::audit`), once there has been one.
+    pub audit: Option<AuditState>,
 }
 
 #[derive(Deserialize)]
 struct RawFold {
     #[serde(default)]
     fold: Option<RawFoldState>,
+    #[serde(default)]
+    audit: Option<AuditState>,
 }
 
 #[derive(Deserialize)]
@@ -57,7 +63,12 @@ impl FoldRecord {
         out.extend_from_slice(format!(",\"fold\":{{\"n\":{},\"ids\":", self.generation).as_bytes());
         // Hex ids need no escaping; serde_json writes them exactly.
         let _ = serde_json::to_writer(&mut out, &self.ids);
-        out.extend_from_slice(b"}}");
+        out.push(b'}');
+        if let Some(audit) = &self.audit {
+            out.extend_from_slice(b",\"audit\":");
+            let _ = serde_json::to_writer(&mut out, audit);
+        }
+        out.push(b'}');
         out
     }
 
@@ -67,7 +78,7 @@ impl FoldRecord {
         let snapshot = Snapshot::decode(bytes)?;
         let raw: RawFold = serde_json::from_slice(bytes).map_err(|e| DecodeError(e.to_string()))?;
         let (generation, ids) = raw.fold.map(|f| (f.n, f.ids.into_iter().collect())).unwrap_or_default();
-        Ok(FoldRecord { snapshot, generation, ids })
+        Ok(FoldRecord { snapshot, generation, ids, audit: raw.audit })
     }
 }
 
@@ -82,6 +93,7 @@ mod tests {
             snapshot: call("a", "s1", 7),
             generation: 3,
             ids: ["00ff".to_string(), "abcd".to_string()].into_iter().collect(),
+            audit: None,
         };
         let bytes = record.encode();
         assert!(bytes.ends_with(br#","fold":{"n":3,"ids":["00ff","abcd"]}}"#), "{}", String::from_utf8_lossy(&bytes));
@@ -92,5 +104,10 @@ mod tests {
         assert_eq!(empty.encode(), br#"{"v":2,"series":[],"fold":{"n":0,"ids":[]}}"#);
         assert_eq!(FoldRecord::decode(br#"{"v":1,"series":[]}"#).unwrap(), empty);
         assert!(FoldRecord::decode(b"{").is_err());
+        // The audit chain's state rides along, after `fold`.
+        let with_audit = FoldRecord { audit: Some(AuditState::default()), ..record };
+        let bytes = with_audit.encode();
+        assert!(String::from_utf8_lossy(&bytes).contains(r#""fold":{"n":3,"ids":["00ff","abcd"]},"audit":{"#));
+        assert_eq!(FoldRecord::decode(&bytes).unwrap(), with_audit);
     }
 }

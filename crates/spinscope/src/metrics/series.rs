@@ -234,6 +234,13 @@ impl Recorder {
         }
     }
 
+    /// `audit_events_total` of the events a request wrote.
+    pub fn audit_events(&mut self, events: &[crate::audit::Event]) {
+        for e in events {
+            self.inc(&catalog::AUDIT_EVENTS_TOTAL, &[e.kind.as_str()], 1);
+        }
+    }
+
     /// `rejected_total`.
     pub fn rejected(&mut self, reason: RejectReason) {
         self.inc(&catalog::REJECTED_TOTAL, &[reason.as_str()], 1);

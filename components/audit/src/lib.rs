@@ -1,0 +1,158 @@
+//! The audit trail's reader (docs/audit.md).
+//!
+//! * `GET /audit`: sealed events as JSON lines, oldest first, filtered and
+//!   paged by [`spinscope::audit::query::Query`]; the next page's cursor in
+//!   `audit-next-cursor`, the chain's head in `audit-head`.
+//! * `GET /audit/verify`: every retained event checked
+//!   ([`spinscope::audit::Verifier`]): 200 with the counts and the head, or
+//!   409 naming the first broken sequence number.
+//!
+//! Both seal what is pending first, so a call answered a moment ago is
+//! there. Under API keys a key reads its own tenant's events; a key with
+//! the `admin` role reads every tenant's and verifies. In open mode both
+//! are open, like every other endpoint.
+
+use serde_json::json;
+use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
+use spin_sdk::http_component;
+use spinscope::audit::query::Query;
+use spinscope::audit::state::decode_segment;
+use spinscope::audit::{AuditState, Sealed, Verifier};
+use spinscope::config::{reads, Config};
+use spinscope::keys;
+use spinscope_spin::head::Head as Request;
+use spinscope_spin::respond::{self, json_response};
+use spinscope_spin::{audit, diag, gate, kv, settings, time};
+
+#[http_component]
+fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
+    let (req, head) = match respond::read_only(&req) {
+        Ok(read) => read,
+        Err(refused) => return Ok(refused),
+    };
+    let loaded = settings::load(reads::AUDIT);
+    if !loaded.problems.is_empty() {
+        diag::warn(loaded.config.log_format, "Audit reader misconfigured", &settings::problems_message(&loaded));
+        return Ok(respond::misconfigured(&settings::problems_public(&loaded)));
+    }
+    let config = loaded.config;
+    if let Err(refused) = gate::require_key(&config, &req) {
+        return Ok(refused);
+    }
+    if !config.audit_enabled {
+        return Ok(error(404, "the audit trail is off (audit_enabled = false)", head));
+    }
+    let store = match kv::Store::open_default() {
+        Ok(store) => store,
+        Err(e) => return Ok(error(503, &format!("store unavailable: {e}"), head)),
+    };
+    if let Err(e) = audit::seal_now(&store, &config, time::now_unix_ms()) {
+        diag::warn(config.log_format, "Audit events not sealed", &e);
+    }
+    let state = match audit::state(&store, &config) {
+        Ok(state) => state,
+        Err(e) => return Ok(error(503, &format!("audit state unreadable: {e}"), head)),
+    };
+    let admin = config.api_keys.is_admin(req.header("authorization"), req.header("x-api-key"));
+    Ok(match req.path() {
+        "/audit" => list(&store, &state, &config, &req, admin, head),
+        "/audit/verify" if admin => verify(&store, &state, &config, head),
+        "/audit/verify" => error(403, "verifying the chain takes a key with the admin role", head),
+        other => error(404, &format!("nothing at {other}"), head),
+    })
+}
+
+fn error(status: u16, message: &str, head: bool) -> Response {
+    json_response(status, &json!({"status": "error", "message": message}), head)
+}
+
+/// `GET /audit`: one page of events.
+fn list(store: &kv::Store, state: &AuditState, config: &Config, req: &Request, admin: bool, head: bool) -> Response {
+    let mut query = match Query::parse(req.query()) {
+        Ok(query) => query,
+        Err(problem) => return error(400, &problem, head),
+    };
+    if !admin {
+        // A tenant's key reads its own tenant's events only.
+        let own = config.api_keys.authenticate(req.header("authorization"), req.header("x-api-key"));
+        let own = own.tenant().map(str::to_string);
+        if query.tenant.is_some() && query.tenant != own {
+            return error(403, "a tenant's key reads only its own tenant's events", head);
+        }
+        query.tenant = own;
+    }
+    let mut page: Vec<Sealed> = Vec::new();
+    let mut more = false;
+    'segments: for segment in state.segments.iter().filter(|s| s.last >= query.first_seq()) {
+        let events = match read_segment(store, &segment.id) {
+            Ok(events) => events,
+            Err(e) => return error(500, &e, head),
+        };
+        for event in events.into_iter().filter(|e| query.matches(e)) {
+            if page.len() == query.limit {
+                more = true;
+                break 'segments;
+            }
+            page.push(event);
+        }
+    }
+    let mut body = Vec::with_capacity(page.len() * 400);
+    for event in &page {
+        serde_json::to_writer(&mut body, event).expect("an event serializes");
+        body.push(b'\n');
+    }
+    let mut response = Response::builder()
+        .status(200)
+        .header("content-type", "application/x-ndjson")
+        .header("cache-control", "no-store")
+        .header("audit-head", format!("{}:{}", state.head.seq, state.head.hash))
+        .body(if head { Vec::new() } else { body })
+        .build();
+    if let (true, Some(last)) = (more, page.last()) {
+        response.set_header("audit-next-cursor", last.seq.to_string());
+    }
+    response
+}
+
+fn read_segment(store: &kv::Store, id: &str) -> Result<Vec<Sealed>, String> {
+    match store.get(&keys::audit_segment(id)) {
+        Ok(Some(bytes)) => decode_segment(&bytes).map_err(|e| format!("audit segment {id}: {e}")),
+        Ok(None) => Err(format!("audit segment {id} is missing")),
+        Err(e) => Err(format!("audit segment {id}: {e}")),
+    }
+}
+
+/// `GET /audit/verify`: the retained chain from its checkpoint to the head.
+fn verify(store: &kv::Store, state: &AuditState, config: &Config, head: bool) -> Response {
+    let key = config.audit_key.as_ref().map(|k| k.bytes());
+    let mut verifier = Verifier::new(state.checkpoint.clone(), key);
+    let broken = |seq: u64, why: String| {
+        let body = json!({"status": "broken", "broken_seq": seq, "why": why, "head": state.head});
+        json_response(409, &body, head)
+    };
+    for segment in &state.segments {
+        let events = match read_segment(store, &segment.id) {
+            Ok(events) => events,
+            Err(why) => return broken(segment.first, why),
+        };
+        for event in &events {
+            if let Err(b) = verifier.next(event) {
+                return broken(b.seq, b.why);
+            }
+        }
+    }
+    match verifier.finish(Some(&state.head)) {
+        Ok(verified) => {
+            let body = json!({
+                "status": "ok",
+                "events": verified.events,
+                "from": verified.from,
+                "head": verified.head,
+                "keyed": key.is_some(),
+                "dropped": state.dropped,
+            });
+            json_response(200, &body, head)
+        }
+        Err(b) => broken(b.seq, b.why),
+    }
+}
