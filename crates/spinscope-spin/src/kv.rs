@@ -81,6 +81,18 @@ impl Store {
         Ok(out)
     }
 
+    /// The values of those of `keys` that exist, one `get` each: what works
+    /// on every store (where [`Store::get_many`] is for SQLite only).
+    pub fn get_each(&self, keys: &[String]) -> Result<Vec<(String, Vec<u8>)>, KvError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(value) = self.get(key)? {
+                out.push((key.clone(), value));
+            }
+        }
+        Ok(out)
+    }
+
     /// Deletes `keys`: on Spin's SQLite store one `DELETE ... IN` statement
     /// (one commit, one fsync) per chunk, where `delete` costs one each.
     pub fn delete_many(&self, keys: &[String]) -> Result<(), KvError> {
