@@ -8,7 +8,7 @@ HOST := target/release/spinscope-host
 # The native crates are always built together, so cargo resolves one feature
 # set for their shared dependencies (wasmtime above all) and never builds
 # them twice: `make up`, `make test` and `make bench` reuse each other's work.
-NATIVE := -p spinscope -p spinscope-testkit -p spinscope-sqlite -p spinscope-host -p spinscope-e2e
+NATIVE := -p spinscope -p spinscope-testkit -p spinscope-sqlite -p spinscope-audit -p spinscope-host -p spinscope-e2e
 # The example tools' pure modules have native unit tests; their crates are
 # cdylibs for Spin, so only their test harnesses are built natively.
 TOOL_UNIT_TESTS := -p calc -p text-tools

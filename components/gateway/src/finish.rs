@@ -12,25 +12,27 @@ use spinscope::metrics::series::RejectReason;
 use spinscope::metrics::Recorder;
 use spinscope_spin::metrics_sink::Audit;
 use spinscope_spin::outbound::{self, Outgoing};
-use spinscope_spin::{in_flight, metrics_sink, refusals, time};
+use spinscope_spin::{audit, in_flight, metrics_sink, time};
 use std::time::Duration;
 
 /// Before the answer leaves: a request with audit events makes its one
 /// write now (its metrics, and the events, see `spinscope_spin::audit`),
 /// so that no client holds an answer whose event a crash could lose. The
-/// metrics then measure the request up to its answer being ready.
-pub fn before_answer(cx: &mut Context, status: u16, response_bytes: usize) {
+/// metrics then measure the request up to its answer being ready. `Err`
+/// when the events could not be written: the caller withholds the answer.
+pub fn before_answer(cx: &mut Context, status: u16, response_bytes: usize) -> Result<(), String> {
     if !cx.config.audit_enabled {
-        return;
+        return Ok(());
     }
     let answered = answered(cx, status, response_bytes);
     let key = cx.config.audit_key.as_ref().map(|k| k.bytes());
     let events = spinscope::gateway::audit::events(&cx.record, answered, time::now_unix_ms(), key);
     if events.is_empty() {
-        return;
+        return Ok(());
     }
-    write_metrics(cx, answered, &events);
+    write_metrics(cx, answered, &events)?;
     cx.recorded = true;
+    Ok(())
 }
 
 /// Reports on a request answered with `status` and a body of `response_bytes`.
@@ -41,14 +43,19 @@ pub fn finish(cx: &mut Context, status: u16, response_bytes: usize) {
         let _ = in_flight::release(store, slot);
     }
     export_spans(cx, answered);
-    if cx.config.metrics_enabled && !cx.recorded {
-        write_metrics(cx, answered, &[]);
+    let written = if cx.config.metrics_enabled && !cx.recorded {
+        write_metrics(cx, answered, &[])
     } else if cx.recorded && cx.record.trace_export_failures > 0 {
         // Written before the spans were: this failure alone, in a record of
         // its own (a collector that is down costs one write per request).
         let mut recorder = Recorder::new();
         recorder.trace_export_failures(cx.record.trace_export_failures);
-        write(cx, &recorder, &[]);
+        write(cx, &recorder, &[])
+    } else {
+        Ok(())
+    };
+    if let Err(e) = written {
+        cx.warn(Level::Warn, "Metrics not recorded", &e);
     }
     if let Some(store) = cx.take_store() {
         if let Ok(metrics_store) = metrics_sink::metrics_store(&cx.config, Some(&store)) {
@@ -67,7 +74,7 @@ fn answered(cx: &Context, status: u16, response_bytes: usize) -> Answered {
 /// problem. A request refused for want of a key is only counted, by
 /// `refusals` (sampled under a flood), so that unauthenticated traffic
 /// cannot saturate the store.
-fn write_metrics(cx: &mut Context, answered: Answered, events: &[Event]) {
+fn write_metrics(cx: &mut Context, answered: Answered, events: &[Event]) -> Result<(), String> {
     let mut recorder = Recorder::new();
     if cx.config.metrics_enabled {
         // The instance's linear memory now: its high-water mark.
@@ -76,30 +83,22 @@ fn write_metrics(cx: &mut Context, answered: Answered, events: &[Event]) {
         recorder.audit_events(events);
     }
     if cx.record.rejected == Some(RejectReason::Unauthorized) {
-        let counted = metrics_sink::metrics_store(&cx.config, cx.store().ok())
-            .map_err(|e| e.to_string())
-            .and_then(|store| refusals::count(&store).map_err(|e| e.to_string()));
-        if let Err(e) = counted {
-            cx.warn(Level::Warn, "Metrics not recorded", &e);
-        }
-        return;
+        let exemplar = audit::refusal_exemplar(cx.header("origin"), &cx.record.request_id);
+        return audit::count_refusal(&cx.config, cx.store().ok(), &exemplar);
     }
-    write(cx, &recorder, events);
+    write(cx, &recorder, events)
 }
 
 /// Writes `recorder` and `events` in the metrics layout (one write).
-fn write(cx: &mut Context, recorder: &Recorder, events: &[Event]) {
+fn write(cx: &Context, recorder: &Recorder, events: &[Event]) -> Result<(), String> {
     let default_store = cx.store().ok();
-    let written = metrics_sink::metrics_store(&cx.config, default_store)
+    metrics_sink::metrics_store(&cx.config, default_store)
         .map_err(|e| format!("metrics store '{}': {e}", cx.config.metrics_store))
         .and_then(|store| {
             let shared = matches!(store, metrics_sink::MetricsStore::Shared(_));
             let audit = Audit { events, default_store: if shared { None } else { default_store } };
             metrics_sink::record(&store, recorder, audit)
-        });
-    if let Err(e) = written {
-        cx.warn(Level::Warn, "Metrics not recorded", &e);
-    }
+        })
 }
 
 /// Sends this request's spans to the collector, if export is on and the

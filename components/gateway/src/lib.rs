@@ -39,12 +39,14 @@ pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 #[http_component]
 async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     let mut cx = Context::new(&request, time::monotonic_ns());
-    let reply = match serve(&mut cx, request).await {
+    let mut reply = match serve(&mut cx, request).await {
         Ok(reply) => reply,
         Err(error) => cx.fail(error),
     };
+    if let Err(cause) = finish::before_answer(&mut cx, reply.status, reply.body.len()) {
+        reply = cx.fail(GatewayError::AuditUnavailable { cause });
+    }
     let (status, body_len) = (reply.status, reply.body.len());
-    finish::before_answer(&mut cx, status, body_len);
     stream_reply::send(response_out, reply, &cx.record.request_id, cx.config.log_format).await;
     finish::finish(&mut cx, status, body_len);
 }

@@ -76,6 +76,62 @@ pub fn write_pending(store: &Store, events: &[Event], now_ms: u64) -> Result<(),
     store.set(&keys::audit_pending(&id), &bytes)
 }
 
+/// Writes events that no request's record carries (a sweep of expired
+/// sessions, a window of refusals) with their `audit_events_total`, in
+/// one write: as its own observation record where the fold seals them,
+/// else as a pending record.
+pub fn record_events(config: &Config, default_store: &Store, events: &[Event]) -> Result<(), String> {
+    if events.is_empty() || !config.audit_enabled {
+        return Ok(());
+    }
+    let mut recorder = spinscope::metrics::Recorder::new();
+    recorder.audit_events(events);
+    let metrics_store = crate::metrics_sink::metrics_store(config, Some(default_store)).map_err(|e| e.to_string())?;
+    let shared = matches!(metrics_store, crate::metrics_sink::MetricsStore::Shared(_));
+    let audit = crate::metrics_sink::Audit { events, default_store: if shared { None } else { Some(default_store) } };
+    crate::metrics_sink::record(&metrics_store, &recorder, audit)
+}
+
+/// The audit events of refusal windows just folded (requests refused for
+/// want of a valid key: one event per window, never one per request).
+pub fn refusal_events(folded: &[crate::refusals::Folded], config: &Config) -> Vec<Event> {
+    let key = config.audit_key.as_ref().map(|k| k.bytes());
+    let window_ms = spinscope::sampling::WINDOW_SECS * 1000;
+    let event = |f: &crate::refusals::Folded| {
+        let mut e = Event::new(spinscope::audit::Kind::Refusals, (f.window + 1) * window_ms);
+        e.outcome = Some(spinscope::metrics::series::RejectReason::Unauthorized.as_str().to_string());
+        e.count = Some(f.count);
+        e.exemplars = f.exemplars.clone();
+        e.sign(key)
+    };
+    folded.iter().map(event).collect()
+}
+
+/// The exemplar of one refusal: its origin and request id, bounded.
+pub fn refusal_exemplar(origin: Option<&str>, request_id: &str) -> String {
+    spinscope::bounded::client_string(&format!("origin={} request_id={request_id}", origin.unwrap_or("-")))
+}
+
+/// Counts a refusal for want of a valid key in the metrics store (see
+/// `crate::refusals`) and, when that folds old windows, writes their
+/// audit events.
+pub fn count_refusal(config: &Config, default_store: Option<&Store>, exemplar: &str) -> Result<(), String> {
+    let metrics_store = crate::metrics_sink::metrics_store(config, default_store).map_err(|e| e.to_string())?;
+    let folded = crate::refusals::count(&metrics_store, exemplar).map_err(|e| e.to_string())?;
+    if folded.is_empty() || !config.audit_enabled {
+        return Ok(());
+    }
+    let opened;
+    let default = match default_store {
+        Some(store) => store,
+        None => {
+            opened = Store::open_default().map_err(|e| e.to_string())?;
+            &opened
+        }
+    };
+    record_events(config, default, &refusal_events(&folded, config))
+}
+
 /// Sealing windows of the standalone layout: a sealer claims its window
 /// with `increment`, starts only in the window's first half, and gives up
 /// (writing nothing) if it has not written the segment within
@@ -91,6 +147,12 @@ const STANDALONE_BATCH: usize = 1024;
 /// Seals what is pending, by whichever layout holds it: the metrics fold
 /// (which seals as it folds), or a standalone seal.
 pub fn seal_now(store: &Store, config: &Config, now_ms: u64) -> Result<(), String> {
+    // Refusal windows old enough become their events first.
+    if let Ok(metrics_store) = crate::metrics_sink::metrics_store(config, Some(store)) {
+        if let Ok(folded) = crate::refusals::fold_now(&metrics_store) {
+            record_events(config, store, &refusal_events(&folded, config))?;
+        }
+    }
     match carrier(config, store).map_err(|e| e.to_string())? {
         Carrier::Records => {
             let limits = crate::metrics_sink::fold_limits(config);
@@ -144,8 +206,8 @@ fn seal_claimed(store: &Store, sealer: &Sealer, now_ms: u64) -> Result<(), KvErr
     // One `get` each: this layout runs on Redis, whose `get-many` Spin
     // gets wrong (it takes keys for patterns).
     for (key, bytes) in store.get_each(&listed)? {
-        // A record that does not parse stays pending (and is reported by
-        // `GET /audit/verify`), never dropped.
+        // A record that does not parse stays pending (a newer gateway's
+        // event kind, a damaged record), never dropped.
         if let Ok(mut found) = serde_json::from_slice::<Vec<Event>>(&bytes) {
             events.append(&mut found);
             ids.push(key.trim_start_matches(keys::AUDIT_PENDING_PREFIX).to_string());

@@ -5,7 +5,7 @@
 //! in its own admission step and counts the same way.
 
 use crate::head::Head;
-use crate::{metrics_sink, refusals, respond};
+use crate::respond;
 use spin_sdk::http::Response;
 use spinscope::config::Config;
 
@@ -16,8 +16,8 @@ pub fn require_key(config: &Config, req: &Head) -> Result<(), Response> {
     if config.api_keys.authenticate(header("authorization"), header("x-api-key")).allowed() {
         return Ok(());
     }
-    let counted = metrics_sink::metrics_store(config, None).map_err(|e| e.to_string());
-    if let Err(e) = counted.and_then(|store| refusals::count(&store).map_err(|e| e.to_string())) {
+    let exemplar = crate::audit::refusal_exemplar(req.header("origin"), "-");
+    if let Err(e) = crate::audit::count_refusal(config, None, &exemplar) {
         crate::diag::warn(config.log_format, "Rejected request not counted", &e);
     }
     Err(respond::unauthorized())

@@ -53,8 +53,10 @@ pub fn write(store: &Store, recorder: &Recorder, events: &[Event]) -> Result<(),
 const AUDIT_MEMBER: &[u8] = b",\"au\":";
 
 /// The audit events an observation record carries (none when it has no
-/// such member, which most records do not when audit is off).
-fn carried_events(bytes: &[u8]) -> Vec<Event> {
+/// such member), or `Err` when they do not read (a newer gateway's event
+/// kind, a damaged record): then the record is left in place, unfolded,
+/// never folded and deleted with its events lost.
+fn carried_events(bytes: &[u8]) -> Result<Vec<Event>, ()> {
     #[derive(serde::Deserialize)]
     struct Carried {
         #[serde(default)]
@@ -62,8 +64,8 @@ fn carried_events(bytes: &[u8]) -> Vec<Event> {
     }
     let has_member = bytes.windows(AUDIT_MEMBER.len()).any(|w| w == AUDIT_MEMBER);
     match has_member {
-        true => serde_json::from_slice::<Carried>(bytes).map(|c| c.au).unwrap_or_default(),
-        false => Vec::new(),
+        true => serde_json::from_slice::<Carried>(bytes).map(|c| c.au).map_err(drop),
+        false => Ok(Vec::new()),
     }
 }
 
@@ -190,10 +192,14 @@ fn fold_pending(
         if record.ids.contains(id) {
             leftovers.push(id.to_string());
         } else if ids.len() < FOLD_BATCH {
+            let Ok(mut carried) = carried_events(bytes) else {
+                unreadable.push(key.clone());
+                continue;
+            };
             match record.snapshot.fold_encoded(bytes, limits) {
                 Ok(()) => {
                     ids.push(id.to_string());
-                    events.append(&mut carried_events(bytes));
+                    events.append(&mut carried);
                 }
                 Err(_) => unreadable.push(key.clone()),
             }

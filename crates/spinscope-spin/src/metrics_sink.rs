@@ -86,8 +86,10 @@ pub fn record(store: &Store, recorder: &Recorder, audit: Audit<'_>) -> Result<()
     let carried = matches!(layout, Ok(Layout::Observations)) && audit.default_store.is_none();
     if !carried && !audit.events.is_empty() {
         let default = audit.default_store.unwrap_or(store);
-        crate::audit::write_pending(default, audit.events, crate::time::now_unix_ms())
-            .map_err(|e| format!("audit events not written: {e}"))?;
+        if let Err(e) = crate::audit::write_pending(default, audit.events, crate::time::now_unix_ms()) {
+            let _ = store.increment(keys::METRICS_RECORD_FAILURES, 1);
+            return Err(format!("audit events not written: {e}"));
+        }
     }
     if recorder.is_empty() && !carried {
         return Ok(());

@@ -12,28 +12,54 @@ fn read_counter(store: &Store, key: &str) -> Result<u64, KvError> {
     Ok(store.get(key)?.as_deref().and_then(decode_counter).unwrap_or(0).max(0) as u64)
 }
 
+/// Refusals of a window kept as exemplars for its audit event.
+pub const EXEMPLARS: u64 = 3;
+
+/// One window folded into the total: what its audit event says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Folded {
+    /// The window's number (`sampling::WINDOW_SECS` long).
+    pub window: u64,
+    /// Its refusals (estimated above `sampling::EXACT_PER_WINDOW`).
+    pub count: u64,
+    /// Its first few refusals: origin and request id.
+    pub exemplars: Vec<String>,
+}
+
 /// Counts one refusal: at most one write (the window's counter), and none
-/// for a refusal the sampling passes over. The first refusal of a window
-/// also folds the windows older than `sampling::FOLD_AFTER_SECS`.
-pub fn count(store: &Store) -> Result<(), KvError> {
+/// for a refusal the sampling passes over; the window's first
+/// [`EXEMPLARS`] also keep `exemplar` (one more write each). The first
+/// refusal of a window also folds the windows older than
+/// `sampling::FOLD_AFTER_SECS`, and returns them.
+pub fn count(store: &Store, exemplar: &str) -> Result<Vec<Folded>, KvError> {
     let now_second = time::now_unix_ms() / 1000;
     let window = now_second / sampling::WINDOW_SECS;
     let key = keys::unauthorized_window(window);
     let weight = sampling::weight(read_counter(store, &key)?);
     if !sampling::sampled(weight, u64::from_le_bytes(random_bytes::<8>())) {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    if store.increment(&key, weight as i64)? == 1 {
-        fold(store, now_second)?;
+    let n = store.increment(&key, weight as i64)? as u64;
+    if weight == 1 && n <= EXEMPLARS {
+        store.set(&keys::unauthorized_exemplar(window, n), exemplar.as_bytes())?;
     }
-    Ok(())
+    match n {
+        1 => fold(store, now_second),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Folds the old windows now (a scrape, an audit read), and returns them.
+pub fn fold_now(store: &Store) -> Result<Vec<Folded>, KvError> {
+    fold(store, time::now_unix_ms() / 1000)
 }
 
 /// Moves every old window's count into the total. Each window is folded
 /// by the one caller that claims it; its counter is deleted before the
 /// total grows, so a concurrent reader may see a window missing for a
 /// moment, never counted twice ([`total`] keeps what it shows monotonic).
-fn fold(store: &Store, now_second: u64) -> Result<(), KvError> {
+fn fold(store: &Store, now_second: u64) -> Result<Vec<Folded>, KvError> {
+    let mut folded = Vec::new();
     for key in store.keys_with_prefix(keys::UNAUTHORIZED_WINDOW_PREFIX)? {
         let Some(window) = key.strip_prefix(keys::UNAUTHORIZED_WINDOW_PREFIX).and_then(|s| s.parse::<u64>().ok())
         else {
@@ -44,13 +70,24 @@ fn fold(store: &Store, now_second: u64) -> Result<(), KvError> {
             continue;
         }
         let value = read_counter(store, &key)?;
+        let exemplar_keys: Vec<String> = (1..=EXEMPLARS).map(|n| keys::unauthorized_exemplar(window, n)).collect();
+        let mut exemplars = Vec::new();
+        for k in &exemplar_keys {
+            if let Some(bytes) = store.get(k)? {
+                exemplars.push(String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
         store.delete(&key)?;
         if value > 0 {
             store.increment(keys::UNAUTHORIZED_TOTAL, value as i64)?;
+            folded.push(Folded { window, count: value, exemplars });
+        }
+        for k in &exemplar_keys {
+            store.delete(k)?;
         }
         store.delete(&keys::unauthorized_fold(window))?;
     }
-    Ok(())
+    Ok(folded)
 }
 
 /// Every refusal counted so far: the folded total plus the recent windows,

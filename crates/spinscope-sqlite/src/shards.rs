@@ -193,7 +193,12 @@ mod tests {
     #[test]
     fn shard_records_are_folded_into_the_fold_record_once() {
         let listed = "0".repeat(32);
-        let fold = FoldRecord { snapshot: calls(5, 1), generation: 7, ids: [listed.clone()].into_iter().collect() };
+        let fold = FoldRecord {
+            snapshot: calls(5, 1),
+            generation: 7,
+            ids: [listed.clone()].into_iter().collect(),
+            audit: None,
+        };
         let mut conn = store(&[
             ("default", keys::metrics_shard(0), calls(3, 2).encode()),
             ("default", keys::metrics_shard(5), calls(4, -1).encode()),
@@ -246,7 +251,12 @@ mod tests {
             let bytes = get(&conn, store, keys::METRICS_FOLD).unwrap();
             let record = FoldRecord::decode(&bytes).unwrap();
             assert_eq!(tool_calls(&record.snapshot), expected, "{store}");
-            let created = FoldRecord { snapshot: calls(expected as usize, 0), generation: 1, ids: Default::default() };
+            let created = FoldRecord {
+                snapshot: calls(expected as usize, 0),
+                generation: 1,
+                ids: Default::default(),
+                audit: None,
+            };
             assert_eq!(bytes, created.encode(), "generation 1, no ids, in the app's own encoding");
             assert_eq!(get(&conn, store, keys::METRICS_FOLD_CLAIM), Some(1i64.to_le_bytes().to_vec()));
         }

@@ -99,6 +99,11 @@ pub const UNAUTHORIZED_WINDOW_PREFIX: &str = "spinscope:v1:unauth:w:";
 pub fn unauthorized_window(window: u64) -> String {
     format!("{UNAUTHORIZED_WINDOW_PREFIX}{window}")
 }
+/// The `n`th refusal of `window` (from 1, the first few only): an exemplar
+/// for the window's audit event (origin and request id).
+pub fn unauthorized_exemplar(window: u64, n: u64) -> String {
+    format!("{PREFIX}unauth:ex:{window}:{n}")
+}
 /// Claim counter of the fold of `window` into [`UNAUTHORIZED_TOTAL`].
 pub fn unauthorized_fold(window: u64) -> String {
     format!("{PREFIX}unauth:fold:{window}")

@@ -113,7 +113,7 @@ fn records_a_dead_folder_left_are_deleted_not_counted_twice() {
     for _ in 0..3 {
         counted.merge(&Snapshot::decode(&one_call()).unwrap());
     }
-    let fold = FoldRecord { snapshot: counted, generation: 7, ids: [left.clone()].into_iter().collect() };
+    let fold = FoldRecord { snapshot: counted, generation: 7, ids: [left.clone()].into_iter().collect(), audit: None };
     let state = state_with_store(&[
         (keys::METRICS_FOLD.to_string(), fold.encode()),
         (keys::metrics_obs(&left), one_call()),

@@ -341,7 +341,7 @@ fn detailed_view_reads_the_metrics() {
         snapshot.apply(&recorder, &Limits::default());
         snapshot
     });
-    let fold = FoldRecord { snapshot: first, generation: 1, ids: Default::default() };
+    let fold = FoldRecord { snapshot: first, generation: 1, ids: Default::default(), audit: None };
     let state = state_with_store(&[
         (keys::METRICS_FOLD.to_string(), fold.encode()),
         (keys::metrics_obs(&"1".repeat(32)), second.encode()),

@@ -10,8 +10,9 @@ use crate::hmac::hmac_sha256;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// What happened. Extensible: a reader that meets a kind it does not know
-/// still verifies the chain (the kind is part of the hashed bytes).
+/// What happened. Extensible: a new kind is a new variant. A sealer that
+/// does not know a pending event's kind leaves its record pending (it
+/// could not reproduce its bytes), so an older version never loses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {

@@ -140,6 +140,14 @@ pub enum GatewayError {
         /// The store's error, for the log.
         cause: String,
     },
+    /// The request's audit events could not be written before its answer
+    /// (docs/audit.md): the answer is withheld, so that no client holds
+    /// one whose event is lost.
+    #[error("the audit trail cannot record this request right now; its answer is withheld: try again later")]
+    AuditUnavailable {
+        /// The store's error, for the log.
+        cause: String,
+    },
     /// `tools/call` names no tool any component lists.
     #[error("Unknown tool: {name}")]
     UnknownTool {

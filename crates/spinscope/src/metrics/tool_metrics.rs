@@ -130,9 +130,12 @@ pub(crate) fn series_key(metric: &str, part: &str, labels: &[(&str, &str)]) -> S
     key
 }
 
+/// Label names and values, in order.
+pub(crate) type LabelPairs = Vec<(String, String)>;
+
 /// A `series` label read back: metric, part, label pairs; `None` when it
 /// is not one [`series_key`] writes.
-pub(crate) fn parse_series_key(key: &str) -> Option<(&str, &str, Vec<(String, String)>)> {
+pub(crate) fn parse_series_key(key: &str) -> Option<(&str, &str, LabelPairs)> {
     let mut fields = key.splitn(3, ' ');
     let (metric, part) = (fields.next()?, fields.next()?);
     let mut labels = Vec::new();

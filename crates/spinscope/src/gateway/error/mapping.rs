@@ -16,7 +16,10 @@ impl GatewayError {
             Misconfigured { .. } | OverConcurrency { .. } | RateLimited { .. } | LimitUnchecked { .. } => {
                 mcp::INTERNAL_ERROR
             }
-            TooManySessions { .. } | TooManyClientSessions { .. } | StoreUnavailable { .. } => mcp::INTERNAL_ERROR,
+            TooManySessions { .. }
+            | TooManyClientSessions { .. }
+            | StoreUnavailable { .. }
+            | AuditUnavailable { .. } => mcp::INTERNAL_ERROR,
             Unauthorized { .. } | OriginRefused { .. } | PayloadTooLarge { .. } | UnsupportedMediaType { .. } => {
                 mcp::INVALID_REQUEST
             }
@@ -63,7 +66,9 @@ impl GatewayError {
         }
         let code = self.code();
         let (status, rejected) = match self {
-            Misconfigured { .. } | LimitUnchecked { .. } | StoreUnavailable { .. } => (503, None),
+            Misconfigured { .. } | LimitUnchecked { .. } | StoreUnavailable { .. } | AuditUnavailable { .. } => {
+                (503, None)
+            }
             Unauthorized { .. } => (401, Some(RejectReason::Unauthorized)),
             OriginRefused { .. } => (403, None),
             OverConcurrency { .. } => (429, Some(RejectReason::Concurrency)),
@@ -90,7 +95,9 @@ impl GatewayError {
             },
         };
         let level = match self {
-            Misconfigured { .. } | LimitUnchecked { .. } | StoreUnavailable { .. } => Level::Error,
+            Misconfigured { .. } | LimitUnchecked { .. } | StoreUnavailable { .. } | AuditUnavailable { .. } => {
+                Level::Error
+            }
             Unauthorized { .. } | OriginRefused { .. } | InvalidToolArguments { .. } => Level::Warn,
             _ => Level::Debug,
         };
@@ -162,6 +169,7 @@ impl GatewayError {
                 _ => ("Concurrency limit not checked", vec![("error", cause.clone())]),
             },
             StoreUnavailable { cause } => ("Key-value store unavailable", vec![("error", cause.clone())]),
+            AuditUnavailable { cause } => ("Audit events not written: answer withheld", vec![("error", cause.clone())]),
             InvalidToolArguments { tool, component, .. } => (
                 "Tool arguments rejected",
                 vec![("tool_name", tool.clone()), ("component_id", component.clone()), ("error", self.to_string())],

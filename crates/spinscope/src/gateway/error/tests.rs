@@ -173,6 +173,16 @@ fn table() -> Vec<(GatewayError, Answering<'static>, u16, Answer, Option<RejectR
             true,
             Level::Error,
         ),
+        (
+            AuditUnavailable { cause: "c".into() },
+            HANDSHAKE,
+            503,
+            Answer::Rpc(internal),
+            None,
+            rpc(internal),
+            true,
+            Level::Error,
+        ),
         (UnknownTool { name: "x".into() }, HANDSHAKE, 200, Answer::Rpc(-32602), None, rpc(-32602), true, Level::Debug),
         (UnknownTool { name: "x".into() }, MODERN, 400, Answer::Rpc(-32602), None, rpc(-32602), true, Level::Debug),
         // SEP-1303: a tool error from 2025-11-25 on, a JSON-RPC error before.
@@ -261,6 +271,7 @@ fn variant(e: &GatewayError) -> &'static str {
         TooManyClientSessions { .. } => "TooManyClientSessions",
         BodyTooSlow { .. } => "BodyTooSlow",
         StoreUnavailable { .. } => "StoreUnavailable",
+        AuditUnavailable { .. } => "AuditUnavailable",
         UnknownTool { .. } => "UnknownTool",
         InvalidToolArguments { .. } => "InvalidToolArguments",
         ToolFailed { .. } => "ToolFailed",
@@ -271,7 +282,7 @@ fn variant(e: &GatewayError) -> &'static str {
 #[test]
 fn the_table_covers_every_variant() {
     let names: std::collections::BTreeSet<&str> = table().iter().map(|(e, ..)| variant(e)).collect();
-    assert_eq!(names.len(), 27, "{names:?}");
+    assert_eq!(names.len(), 28, "{names:?}");
 }
 
 #[test]

@@ -10,7 +10,7 @@
 //! kind are left out rather than make an invalid family.
 
 use super::declare::{is_name, Declaration};
-use super::{parse_series_key, ToolKind, ADDED_LABELS, EXPORT_PREFIX, PART_BUCKET, PART_SUM, PART_VALUE};
+use super::{parse_series_key, LabelPairs, ToolKind, ADDED_LABELS, EXPORT_PREFIX, PART_BUCKET, PART_SUM, PART_VALUE};
 use crate::metrics::catalog::TOOL_METRICS;
 use crate::metrics::snapshot::{Histogram, SeriesValue, Snapshot};
 use std::collections::BTreeMap;
@@ -72,7 +72,7 @@ impl Ord for BoundKey {
 /// declaration with its component, in tool map order.
 pub fn families(snapshot: &Snapshot, declared: &[(String, Declaration)]) -> Vec<ToolFamily> {
     // metric → (component, tool, labels) → parts
-    let mut found: BTreeMap<&str, BTreeMap<(&str, &str, Vec<(String, String)>), Parts>> = BTreeMap::new();
+    let mut found: BTreeMap<&str, BTreeMap<(&str, &str, LabelPairs), Parts>> = BTreeMap::new();
     for (labels, value) in snapshot.series(&TOOL_METRICS) {
         let ([component, tool, series], SeriesValue::Counter(n)) = (labels, value) else { continue };
         let Some((metric, part, set)) = parse_series_key(series) else { continue };
