@@ -22,7 +22,9 @@
 //!    they cost a call (at most 0.05 ms of host CPU, docs/breakers.md), and
 //!    `calc`'s `statistics`, which reports metrics of its own, with
 //!    breakers and tools' own metrics both on and both off (the same
-//!    budget, docs/tools.md).
+//!    budget, docs/tools.md); and with the audit trail off, for what it
+//!    costs a call in throughput, latency (its one write moves before the
+//!    answer) and host CPU (docs/audit.md).
 //! 3. Spin / local for each row.
 //! 4. The goals, on Spin's numbers: recording's share of p50 latency with
 //!    the in-memory metrics store and with Redis (at most 25 %), and the

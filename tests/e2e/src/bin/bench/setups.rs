@@ -72,7 +72,7 @@ pub(crate) const BREAKERS_OFF: &str = "sqlite: recording on, breakers off";
 
 /// A gateway with breakers on (the app's default) or off.
 pub(crate) fn gateway_breakers_off(kind: HostKind) -> Config {
-    let host = gateway_host_with(Stores::Sqlite, kind, None, true, Features { breakers: false, tool_metrics: true });
+    let host = gateway_host_with(Stores::Sqlite, kind, None, true, Features { breakers: false, ..Features::DEFAULT });
     let req = tool_call(&host);
     Config::new(BREAKERS_OFF, kind, req, host)
 }
@@ -87,9 +87,23 @@ pub(crate) const FEATURES_OFF: &str = "sqlite: statistics, breakers + tool metri
 
 /// One of the two rows above.
 pub(crate) fn gateway_features(kind: HostKind, on: bool) -> Config {
-    let host = gateway_host_with(Stores::Sqlite, kind, None, true, Features { breakers: on, tool_metrics: on });
+    let features = Features { breakers: on, tool_metrics: on, ..Features::DEFAULT };
+    let host = gateway_host_with(Stores::Sqlite, kind, None, true, features);
     let req = tool_call_of(&host, "statistics", json!({"numbers": [1, 2, 3, 4, 5]}));
     Config::new(if on { FEATURES_ON } else { FEATURES_OFF }, kind, req, host)
+}
+
+/// The row of a gateway on SQLite, recording on, with the audit trail off:
+/// what the audit trail costs a call (its events ride in the call's one
+/// write, which it moves before the answer), side by side.
+pub(crate) const AUDIT_OFF: &str = "sqlite: recording on, audit off";
+
+/// A gateway with the audit trail off.
+pub(crate) fn gateway_audit_off(kind: HostKind) -> Config {
+    let features = Features { audit: false, ..Features::DEFAULT };
+    let host = gateway_host_with(Stores::Sqlite, kind, None, true, features);
+    let req = tool_call(&host);
+    Config::new(AUDIT_OFF, kind, req, host)
 }
 
 /// The features of a tool call that can be turned off.
@@ -97,10 +111,11 @@ pub(crate) fn gateway_features(kind: HostKind, on: bool) -> Config {
 pub(crate) struct Features {
     breakers: bool,
     tool_metrics: bool,
+    audit: bool,
 }
 
 impl Features {
-    const DEFAULT: Features = Features { breakers: true, tool_metrics: true };
+    const DEFAULT: Features = Features { breakers: true, tool_metrics: true, audit: true };
 }
 
 fn gateway_host_with(
@@ -110,13 +125,14 @@ fn gateway_host_with(
     recording: bool,
     features: Features,
 ) -> Host {
-    let Features { breakers, tool_metrics } = features;
+    let Features { breakers, tool_metrics, audit } = features;
     let mut builder = HostBuilder::app(Some(&["gateway", "text-tools", "calc"]))
         .var("tool_components", "text-tools,calc")
         .var("metrics_enabled", if recording { "true" } else { "false" })
         // The app's default, 5 (the test harness turns breakers off).
         .var("breaker_failures", if breakers { "5" } else { "0" })
-        .var("max_tool_metric_reports", if tool_metrics { "64" } else { "0" });
+        .var("max_tool_metric_reports", if tool_metrics { "64" } else { "0" })
+        .var("audit_enabled", if audit { "true" } else { "false" });
     for (name, value) in bench_vars() {
         builder = builder.var(&name, &value);
     }

@@ -33,6 +33,7 @@ pub(crate) fn sqlite_group(kinds: &[HostKind], plan: &Plan, results: &mut Result
                 configs.push(gateway_breakers_off(kind));
                 configs.push(gateway_features(kind, true));
                 configs.push(gateway_features(kind, false));
+                configs.push(gateway_audit_off(kind));
             }
             store_rows.extend([pattern_row(stores), increment_row(stores)]);
         }
@@ -68,6 +69,18 @@ pub(crate) fn sqlite_group(kinds: &[HostKind], plan: &Plan, results: &mut Result
         let on = results.get(&(FEATURES_ON.into(), label(kind)));
         let off = results.get(&(FEATURES_OFF.into(), label(kind)));
         feature_cost("breakers + tool metrics on/off", on.zip(off), kind);
+        let on = results.get(&(on_off(Stores::Sqlite, true), label(kind)));
+        let off = results.get(&(AUDIT_OFF.into(), label(kind)));
+        if let Some((on, off)) = on.zip(off) {
+            println!(
+                "  {:<36} {:<5} audit on/off: throughput {:.2}   p50 {:+.2} ms   host CPU per call {:+.3} ms",
+                "sqlite, recording on",
+                label(kind),
+                on.run().per_sec / off.run().per_sec,
+                on.run().p50_ms - off.run().p50_ms,
+                on.cpu_ms() - off.cpu_ms(),
+            );
+        }
     }
 }
 
