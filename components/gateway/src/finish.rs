@@ -8,7 +8,6 @@ use spinscope::gateway::logger::TARGET_GATEWAY;
 use spinscope::gateway::report::Answered;
 use spinscope::gateway::spans;
 use spinscope::log::Level;
-use spinscope::metrics::series::RejectReason;
 use spinscope::metrics::Recorder;
 use spinscope_spin::metrics_sink::Audit;
 use spinscope_spin::outbound::{self, Outgoing};
@@ -82,9 +81,9 @@ fn write_metrics(cx: &mut Context, answered: Answered, events: &[Event]) -> Resu
         recorder = cx.record.to_recorder(&cx.config.tool_components, answered, time::now_unix_ms());
         recorder.audit_events(events);
     }
-    if cx.record.rejected == Some(RejectReason::Unauthorized) {
+    if let Some(reason) = cx.record.rejected.filter(|r| r.is_unauthenticated()) {
         let exemplar = audit::refusal_exemplar(cx.header("origin"), &cx.record.request_id);
-        return audit::count_refusal(&cx.config, cx.store().ok(), &exemplar);
+        return audit::count_refusal(&cx.config, cx.store().ok(), reason, &exemplar);
     }
     write(cx, &recorder, events)
 }

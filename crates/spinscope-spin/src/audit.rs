@@ -23,6 +23,7 @@ use spinscope::audit::state::{decode_segment, encode_segment, Sealing};
 use spinscope::audit::{AuditState, Event, Sealed};
 use spinscope::config::Config;
 use spinscope::keys;
+use spinscope::metrics::series::RejectReason;
 use spinscope::metrics::FoldRecord;
 use std::time::Duration;
 
@@ -92,14 +93,15 @@ pub fn record_events(config: &Config, default_store: &Store, events: &[Event]) -
     crate::metrics_sink::record(&metrics_store, &recorder, audit)
 }
 
-/// The audit events of refusal windows just folded (requests refused for
-/// want of a valid key: one event per window, never one per request).
+/// The audit events of refusal windows just folded (requests refused
+/// before authentication: one event per reason and window, never one per
+/// request).
 pub fn refusal_events(folded: &[crate::refusals::Folded], config: &Config) -> Vec<Event> {
     let key = config.audit_key.as_ref().map(|k| k.bytes());
     let window_ms = spinscope::sampling::WINDOW_SECS * 1000;
     let event = |f: &crate::refusals::Folded| {
         let mut e = Event::new(spinscope::audit::Kind::Refusals, (f.window + 1) * window_ms);
-        e.outcome = Some(spinscope::metrics::series::RejectReason::Unauthorized.as_str().to_string());
+        e.outcome = Some(f.reason.clone());
         e.count = Some(f.count);
         e.exemplars = f.exemplars.clone();
         e.sign(key)
@@ -112,12 +114,17 @@ pub fn refusal_exemplar(origin: Option<&str>, request_id: &str) -> String {
     spinscope::bounded::client_string(&format!("origin={} request_id={request_id}", origin.unwrap_or("-")))
 }
 
-/// Counts a refusal for want of a valid key in the metrics store (see
-/// `crate::refusals`) and, when that folds old windows, writes their
-/// audit events.
-pub fn count_refusal(config: &Config, default_store: Option<&Store>, exemplar: &str) -> Result<(), String> {
+/// Counts a refusal before authentication for `reason` in the metrics
+/// store (see `crate::refusals`) and, when that folds old windows, writes
+/// their audit events.
+pub fn count_refusal(
+    config: &Config,
+    default_store: Option<&Store>,
+    reason: RejectReason,
+    exemplar: &str,
+) -> Result<(), String> {
     let metrics_store = crate::metrics_sink::metrics_store(config, default_store).map_err(|e| e.to_string())?;
-    let folded = crate::refusals::count(&metrics_store, exemplar).map_err(|e| e.to_string())?;
+    let folded = crate::refusals::count(&metrics_store, reason.as_str(), exemplar).map_err(|e| e.to_string())?;
     if folded.is_empty() || !config.audit_enabled {
         return Ok(());
     }

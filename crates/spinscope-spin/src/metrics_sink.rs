@@ -179,9 +179,12 @@ pub fn collect(store: &Store, config: &Config) -> Collected {
         Err(e) => Collected { store_error: Some(e), ..Collected::default() },
     };
     // Requests refused for want of a key are counted apart (`refusals`).
-    match refusals::total(store) {
+    let unauthenticated = RejectReason::UNAUTHENTICATED.map(RejectReason::as_str);
+    match refusals::totals(store, &unauthenticated) {
         Ok(refused) => {
-            out.snapshot.add_counter(&catalog::REJECTED_TOTAL, &[RejectReason::Unauthorized.as_str()], refused)
+            for (reason, n) in refused {
+                out.snapshot.add_counter(&catalog::REJECTED_TOTAL, &[&reason], n);
+            }
         }
         Err(e) => {
             out.store_error.get_or_insert(e);

@@ -92,27 +92,47 @@ pub fn rate_limit(tenant: &str, window: u64) -> String {
     format!("{PREFIX}ratelimit:{tenant}:{window}")
 }
 
-/// Prefix of the per-window counters of requests refused for want of a
-/// valid key (`sampling`); the window number follows.
+/// Prefix of the per-window counters of requests refused before
+/// authentication (`sampling`): `<reason>:<window>`, or an earlier
+/// version's `<window>` alone (reason `unauthorized`).
 pub const UNAUTHORIZED_WINDOW_PREFIX: &str = "spinscope:v1:unauth:w:";
-/// The refusals of `window` (an atomic counter, weighted; see `sampling`).
-pub fn unauthorized_window(window: u64) -> String {
-    format!("{UNAUTHORIZED_WINDOW_PREFIX}{window}")
+/// The reason an earlier version counted every such refusal under; its
+/// keys keep their old names.
+pub const LEGACY_UNAUTHORIZED: &str = "unauthorized";
+/// The refusals for `reason` in `window` (an atomic counter, weighted; see `sampling`).
+pub fn unauthorized_window(reason: &str, window: u64) -> String {
+    match reason {
+        LEGACY_UNAUTHORIZED => format!("{UNAUTHORIZED_WINDOW_PREFIX}{window}"),
+        _ => format!("{UNAUTHORIZED_WINDOW_PREFIX}{reason}:{window}"),
+    }
 }
-/// The `n`th refusal of `window` (from 1, the first few only): an exemplar
-/// for the window's audit event (origin and request id).
-pub fn unauthorized_exemplar(window: u64, n: u64) -> String {
-    format!("{PREFIX}unauth:ex:{window}:{n}")
+/// The `n`th refusal for `reason` in `window` (from 1, the first few only):
+/// an exemplar for the window's audit event (origin and request id).
+pub fn unauthorized_exemplar(reason: &str, window: u64, n: u64) -> String {
+    format!("{PREFIX}unauth:ex:{reason}:{window}:{n}")
 }
-/// Claim counter of the fold of `window` into [`UNAUTHORIZED_TOTAL`].
-pub fn unauthorized_fold(window: u64) -> String {
-    format!("{PREFIX}unauth:fold:{window}")
+/// Claim counter of the fold of a window into its reason's total.
+pub fn unauthorized_fold(reason: &str, window: u64) -> String {
+    match reason {
+        LEGACY_UNAUTHORIZED => format!("{PREFIX}unauth:fold:{window}"),
+        _ => format!("{PREFIX}unauth:fold:{reason}:{window}"),
+    }
 }
-/// Refusals of seconds already folded (an atomic counter).
-pub const UNAUTHORIZED_TOTAL: &str = "spinscope:v1:unauth:total";
-/// The refusal count the exporter last showed, so it never shows less
-/// (a fold in progress can hide a second's count for a moment).
-pub const UNAUTHORIZED_SHOWN: &str = "spinscope:v1:unauth:shown";
+/// Refusals for `reason` of windows already folded (an atomic counter).
+pub fn unauthorized_total(reason: &str) -> String {
+    match reason {
+        LEGACY_UNAUTHORIZED => format!("{PREFIX}unauth:total"),
+        _ => format!("{PREFIX}unauth:total:{reason}"),
+    }
+}
+/// The count for `reason` the exporter last showed, so it never shows less
+/// (a fold in progress can hide a window's count for a moment).
+pub fn unauthorized_shown(reason: &str) -> String {
+    match reason {
+        LEGACY_UNAUTHORIZED => format!("{PREFIX}unauth:shown"),
+        _ => format!("{PREFIX}unauth:shown:{reason}"),
+    }
+}
 
 /// The live sessions counter of a client address (open mode's
 /// `max_sessions_per_client`).

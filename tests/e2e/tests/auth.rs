@@ -66,7 +66,8 @@ fn every_route_in_open_mode_needs_no_key() {
 #[test]
 fn every_route_in_auth_mode_follows_the_matrix() {
     let host = app().var("api_keys", &api_keys()).start();
-    let mut unauthorized = 0.0;
+    // Refusals before authentication, by reason: no key, a wrong key.
+    let (mut missing, mut invalid) = (0.0, 0.0);
     for route in OPEN_ROUTES {
         for key in [None, Some("wrong"), Some(KEY_B), Some(KEY_A)] {
             assert_eq!(call_route(&host, route, key).status, 200, "{route} must stay open ({key:?})");
@@ -77,7 +78,10 @@ fn every_route_in_auth_mode_follows_the_matrix() {
             let r = call_route(&host, route, key);
             assert_eq!(r.status, expected, "{route} with {key:?}: {}", r.body);
             if expected == 401 {
-                unauthorized += 1.0;
+                match key {
+                    None => missing += 1.0,
+                    Some(_) => invalid += 1.0,
+                }
                 assert!(r.header("www-authenticate").unwrap().starts_with("Bearer"), "{route}");
                 let _: serde_json::Value = r.json();
             }
@@ -86,8 +90,9 @@ fn every_route_in_auth_mode_follows_the_matrix() {
     // X-API-Key works too.
     let r = request("GET", &host.url("/metrics"), &[("x-api-key", KEY_B)], None);
     assert_eq!(r.status, 200);
-    wait_for(|| metric(&host, Some(KEY_A), "spinscope_rejected_total", &[("reason", "unauthorized")]) >= unauthorized);
-    assert_eq!(metric(&host, Some(KEY_A), "spinscope_rejected_total", &[("reason", "unauthorized")]), unauthorized);
+    let refused = |reason| metric(&host, Some(KEY_A), "spinscope_rejected_total", &[("reason", reason)]);
+    wait_for(|| refused("missing_key") >= missing && refused("invalid_key") >= invalid);
+    assert_eq!((refused("missing_key"), refused("invalid_key")), (missing, invalid));
 }
 
 #[test]
@@ -362,7 +367,7 @@ fn a_bad_key_flood_costs_few_writes_and_is_counted_within_the_error() {
     // still weighted without bias); plus the keyed calls' own writes.
     let bound = (windows * 550 + 60).min(FLOOD as u32 / 2);
     assert!(writes < bound, "{writes} store writes for {FLOOD} refused requests over {windows} window(s)");
-    let counted = metric(&host, Some(KEY_A), "spinscope_rejected_total", &[("reason", "unauthorized")]);
+    let counted = metric(&host, Some(KEY_A), "spinscope_rejected_total", &[("reason", "invalid_key")]);
     // Unbiased; its standard error is about 6 % for 2,000 refusals in a
     // window (docs/auth.md), 8.5 % if the flood spans two: 40 % is more
     // than four of them.

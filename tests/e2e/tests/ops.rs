@@ -384,7 +384,7 @@ fn prometheus_stores_exactly_the_calls_made_and_loads_every_rule() {
             rules["data"]["groups"].as_array().unwrap().iter().flat_map(|g| g["rules"].as_array().unwrap()).collect();
         let errors: Vec<String> = all.iter().filter(|r| r["health"] == "err").map(|r| r.to_string()).collect();
         assert!(errors.is_empty(), "rules failing: {errors:?}");
-        all.len() == 20 && all.iter().all(|r| r["health"] == "ok")
+        all.len() == 22 && all.iter().all(|r| r["health"] == "ok")
     });
     // The open breaker makes its alert pending (it fires after 5 minutes).
     prom.wait_for("SpinscopeCircuitBreakerOpen pending for faults", || {
@@ -432,7 +432,7 @@ fn prometheus_scrapes_with_an_api_key_when_auth_is_on() {
     assert_eq!(host.post("/mcp", &[("content-type", "application/json")], "{}").status, 401);
     prom.wait_for("an authorized scrape", || {
         prom.scalar("up{job=\"spinscope\"}") == 1.0
-            && prom.scalar("sum(spinscope_rejected_total{reason=\"unauthorized\"})") == 1.0
+            && prom.scalar("sum(spinscope_rejected_total{reason=\"missing_key\"})") == 1.0
     });
     drop(prom);
 }

@@ -5,7 +5,6 @@
 use super::record::RequestRecord;
 use super::report::Answered;
 use crate::audit::{Event, Kind};
-use crate::metrics::series::RejectReason;
 use sha2::{Digest, Sha256};
 
 /// The events of a request answered as `answered` at `now_ms`, signed with
@@ -27,7 +26,7 @@ pub fn events(r: &RequestRecord, answered: Answered, now_ms: u64, key: Option<&[
     };
     let mut events = Vec::new();
     match r.rejected {
-        Some(RejectReason::Unauthorized) => return events,
+        Some(reason) if reason.is_unauthenticated() => return events,
         Some(reason) => events.push(Event { outcome: Some(reason.as_str().to_string()), ..base(Kind::Refusal) }),
         None if r.mcp_method.as_deref() == Some("tools/call") => {
             let call = r.tool_call.as_ref();
@@ -87,7 +86,7 @@ mod tests {
     use super::*;
     use crate::gateway::breaker::Transition;
     use crate::gateway::record::{ClientFacts, ToolCallRecord};
-    use crate::metrics::series::{ErrorType, ToolOutcome};
+    use crate::metrics::series::{ErrorType, RejectReason, ToolOutcome};
     use crate::trace::TraceContext;
 
     fn record() -> RequestRecord {
@@ -142,7 +141,7 @@ mod tests {
         r.rejected = Some(RejectReason::RateLimit);
         let e = events(&r, ANSWERED, 1, None);
         assert_eq!((e.len(), e[0].kind, e[0].outcome.as_deref()), (1, Kind::Refusal, Some("rate_limit")));
-        r.rejected = Some(RejectReason::Unauthorized);
+        r.rejected = Some(RejectReason::InvalidKey);
         assert!(events(&r, ANSWERED, 1, None).is_empty(), "counted by window, never an event each");
         let mut r = record();
         r.message("initialize", None);

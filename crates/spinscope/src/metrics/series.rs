@@ -37,8 +37,12 @@ impl ToolOutcome {
 /// Why a request was refused before doing work (`reason` of `rejected_total`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RejectReason {
-    /// No valid API key (401).
-    Unauthorized,
+    /// No API key (401).
+    MissingKey,
+    /// An API key that matches no entry (401).
+    InvalidKey,
+    /// An `Origin` not in `allowed_origins` (403).
+    Origin,
     /// The body is over `max_request_bytes` (413).
     Payload,
     /// Over `max_concurrency` requests in flight (429).
@@ -52,8 +56,10 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason, in the order the JSON format lists them.
-    pub const ALL: [RejectReason; 5] = [
-        RejectReason::Unauthorized,
+    pub const ALL: [RejectReason; 7] = [
+        RejectReason::MissingKey,
+        RejectReason::InvalidKey,
+        RejectReason::Origin,
         RejectReason::Payload,
         RejectReason::Concurrency,
         RejectReason::RateLimit,
@@ -63,12 +69,27 @@ impl RejectReason {
     /// The label value.
     pub fn as_str(self) -> &'static str {
         match self {
-            RejectReason::Unauthorized => "unauthorized",
+            RejectReason::MissingKey => "missing_key",
+            RejectReason::InvalidKey => "invalid_key",
+            RejectReason::Origin => "origin",
             RejectReason::Payload => "payload",
             RejectReason::Concurrency => "concurrency",
             RejectReason::RateLimit => "rate_limit",
             RejectReason::Sessions => "sessions",
         }
+    }
+}
+
+impl RejectReason {
+    /// The reasons of refusals before authentication: counted by sampling
+    /// (`spinscope_spin::refusals`), never a store write each, and never an
+    /// audit event each.
+    pub const UNAUTHENTICATED: [RejectReason; 3] =
+        [RejectReason::MissingKey, RejectReason::InvalidKey, RejectReason::Origin];
+
+    /// Whether the request was refused before its caller was authenticated.
+    pub fn is_unauthenticated(self) -> bool {
+        Self::UNAUTHENTICATED.contains(&self)
     }
 }
 

@@ -69,8 +69,9 @@ impl GatewayError {
             Misconfigured { .. } | LimitUnchecked { .. } | StoreUnavailable { .. } | AuditUnavailable { .. } => {
                 (503, None)
             }
-            Unauthorized { .. } => (401, Some(RejectReason::Unauthorized)),
-            OriginRefused { .. } => (403, None),
+            Unauthorized { missing: true, .. } => (401, Some(RejectReason::MissingKey)),
+            Unauthorized { missing: false, .. } => (401, Some(RejectReason::InvalidKey)),
+            OriginRefused { .. } => (403, Some(RejectReason::Origin)),
             OverConcurrency { .. } => (429, Some(RejectReason::Concurrency)),
             RateLimited { .. } => (429, Some(RejectReason::RateLimit)),
             TooManySessions { .. } | TooManyClientSessions { .. } => (429, Some(RejectReason::Sessions)),

@@ -134,7 +134,7 @@ fn a_keyless_refusal_is_counted_as_rejected_without_a_note() {
     let error = GatewayError::Unauthorized { missing: true };
     r.failed_with(&error, &error.map(Answering { era: Era::Handshake, protocol_version: None }));
     let s = snapshot(&r, 401);
-    assert_eq!(s.counter(&REJECTED_TOTAL, &["unauthorized"]), 1);
+    assert_eq!(s.counter(&REJECTED_TOTAL, &["missing_key"]), 1);
     assert!(s.activity.tenants.is_empty(), "refusals leave no activity");
 }
 
