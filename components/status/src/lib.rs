@@ -2,8 +2,9 @@
 //!
 //! The page is static (`page.html`, embedded at build time): it reads no
 //! variable and no store, and shows nothing by itself. Its script polls
-//! `/metrics?format=json` and `/health/detailed` with the key the person
-//! typed, so it shows exactly what those endpoints show to that key (see
+//! `/metrics?format=json` and `/health/detailed`, and once a minute
+//! `/audit/verify`, with the key the person typed, so it shows exactly
+//! what those endpoints show to that key (see
 //! docs/status-page.md). Strict headers: the Content-Security-Policy allows
 //! only the page's own inline script and style (by hash) and `fetch` to
 //! this origin.

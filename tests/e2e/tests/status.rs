@@ -329,6 +329,10 @@ fn open_mode_shows_the_figures_of_metrics_and_readiness() {
     assert_eq!(text(&dom, "auth"), "open mode");
     assert!(!hidden(&dom, "activity"), "sessions and tenants are shown in open mode");
     assert!(element(&dom, "id", "tenants").contains("<td>-</td><td>"), "the open-mode tenant `-`");
+    // The audit trail: the chain head from /metrics, and /audit/verify (open in open mode).
+    assert!(text(&dom, "audit-head").starts_with('#'), "audit head `{}`", text(&dom, "audit-head"));
+    let verified = text(&dom, "audit-verify");
+    assert!(verified.starts_with("verified ") && verified.contains(" events up to #"), "{verified}");
     screenshots(&host);
 }
 
@@ -393,6 +397,7 @@ fn under_auth_the_page_asks_for_a_key_and_shows_the_figures_with_it() {
     assert_eq!(text(&right, "auth"), "key accepted");
     assert_page_shows(&right, &metrics, &detailed(&host, Some(KEY)));
     assert!(hidden(&right, "activity"), "sessions and tenants are open-mode only");
+    assert_eq!(text(&right, "audit-verify"), "needs an admin key", "a tenant's key may not verify the chain");
 }
 
 /// target/status.png (laptop, light), status-dark.png and status-phone.png,
