@@ -36,9 +36,10 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
         return Ok(respond::misconfigured(&settings::problems_public(&loaded)));
     }
     let config = loaded.config;
-    if let Err(refused) = gate::require_key(&config, &req) {
-        return Ok(refused);
-    }
+    let caller = match gate::require_key(&config, &req) {
+        Ok(caller) => caller,
+        Err(refused) => return Ok(refused),
+    };
     if !config.audit_enabled {
         return Ok(error(404, "the audit trail is off (audit_enabled = false)", head));
     }
@@ -53,9 +54,11 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
         Ok(state) => state,
         Err(e) => return Ok(error(503, &format!("audit state unreadable: {e}"), head)),
     };
-    let admin = config.api_keys.is_admin(req.header("authorization"), req.header("x-api-key"));
+    // Open mode (no keys, no OAuth) reads everything; else the admin role.
+    let open = config.api_keys.is_open() && config.oauth.is_none();
+    let admin = open || caller.caller.roles.iter().any(|r| r == "admin");
     Ok(match req.path() {
-        "/audit" => list(&store, &state, &config, &req, admin, head),
+        "/audit" => list(&store, &state, caller.tenant, &req, admin, head),
         "/audit/verify" if admin => verify(&store, &state, &config, head),
         "/audit/verify" => error(403, "verifying the chain takes a key with the admin role", head),
         other => error(404, &format!("nothing at {other}"), head),
@@ -67,15 +70,20 @@ fn error(status: u16, message: &str, head: bool) -> Response {
 }
 
 /// `GET /audit`: one page of events.
-fn list(store: &kv::Store, state: &AuditState, config: &Config, req: &Request, admin: bool, head: bool) -> Response {
+fn list(
+    store: &kv::Store,
+    state: &AuditState,
+    own: Option<String>,
+    req: &Request,
+    admin: bool,
+    head: bool,
+) -> Response {
     let mut query = match Query::parse(req.query()) {
         Ok(query) => query,
         Err(problem) => return error(400, &problem, head),
     };
     if !admin {
-        // A tenant's key reads its own tenant's events only.
-        let own = config.api_keys.authenticate(req.header("authorization"), req.header("x-api-key"));
-        let own = own.tenant().map(str::to_string);
+        // A tenant's key or token reads its own tenant's events only.
         if query.tenant.is_some() && query.tenant != own {
             return error(403, "a tenant's key reads only its own tenant's events", head);
         }

@@ -7,21 +7,22 @@
 use crate::context::Context;
 use spin_sdk::http::IncomingRequest;
 use spinscope::auth::{RateDecision, RateWindow};
-use spinscope::gateway::admission::{precheck, Credentials};
+use spinscope::gateway::admission::Credentials;
+use spinscope::gateway::identity::{identify, Admitted};
 use spinscope::gateway::GatewayError;
 use spinscope_spin::body::{self, BodyError};
 use spinscope_spin::in_flight::{self, Slot};
 use spinscope_spin::{rate_limit, time};
 
-/// The checks that need no store, in order: configuration, API key, origin.
-/// Returns the caller's tenant (`None` in open mode).
-pub fn authenticate(cx: &Context) -> Result<Option<String>, GatewayError> {
+/// The checks that need no store, in order: configuration, access token
+/// or API key, origin. Returns who was let in.
+pub fn authenticate(cx: &Context) -> Result<Admitted, GatewayError> {
     let credentials = Credentials {
         authorization: cx.header("authorization"),
         api_key: cx.header("x-api-key"),
         origin: cx.header("origin"),
     };
-    precheck(&cx.config, cx.misconfiguration.as_ref(), credentials)
+    identify(&cx.config, cx.misconfiguration.as_ref(), credentials, time::now_unix_ms() / 1000)
 }
 
 /// The gateway-wide limit on requests in flight, taken once the body is

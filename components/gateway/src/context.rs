@@ -44,6 +44,8 @@ pub struct Context {
     pub era: Era,
     /// Its one metrics write is done (before the answer, for its audit events).
     pub recorded: bool,
+    /// Who was let in, for the tool policy.
+    pub caller: spinscope::gateway::identity::Admitted,
     store: OnceCell<Result<Store, KvError>>,
 }
 
@@ -74,6 +76,7 @@ impl Context {
             id: None,
             era: Era::Handshake,
             recorded: false,
+            caller: Default::default(),
             store: OnceCell::new(),
         }
     }

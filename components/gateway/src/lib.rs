@@ -39,6 +39,13 @@ pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 #[http_component]
 async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     let mut cx = Context::new(&request, time::monotonic_ns());
+    let path = request.path_with_query().unwrap_or_default();
+    if path.starts_with(spinscope::oauth::metadata::WELL_KNOWN) {
+        // The Protected Resource Metadata: public, static, nothing recorded.
+        let reply = metadata(&cx);
+        stream_reply::send(response_out, reply, &cx.record.request_id, cx.config.log_format).await;
+        return;
+    }
     let mut reply = match serve(&mut cx, request).await {
         Ok(reply) => reply,
         Err(error) => cx.fail(error),
@@ -51,11 +58,29 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     finish::finish(&mut cx, status, body_len);
 }
 
+/// `GET /.well-known/oauth-protected-resource[/mcp]` (RFC 9728): where
+/// to get a token for this resource; 404 while OAuth is off.
+fn metadata(cx: &Context) -> Reply {
+    let Some(oauth) = &cx.config.oauth else {
+        return Reply::json(404, &serde_json::json!({"error": "OAuth is off (oauth_issuer is not set)"}));
+    };
+    if cx.record.http_method != "GET" && cx.record.http_method != "HEAD" {
+        return Reply::new(405).with_header("allow", "GET, HEAD");
+    }
+    let doc = spinscope::oauth::metadata::document(
+        &oauth.resource,
+        std::slice::from_ref(&oauth.issuer),
+        &oauth.scopes_supported,
+    );
+    Reply::json(200, &doc).with_header("cache-control", "max-age=300")
+}
+
 /// The request path: admission (`spinscope::gateway::admission::ORDER`),
 /// then the HTTP method's own step.
 async fn serve(cx: &mut Context, request: IncomingRequest) -> Result<Reply, GatewayError> {
-    let tenant = admission::authenticate(cx)?;
-    cx.record.admitted(tenant);
+    let admitted = admission::authenticate(cx)?;
+    cx.record.admitted(admitted.tenant.clone());
+    cx.caller = admitted;
     admission::within_rate_limit(cx)?;
     let action = route::http_action(&cx.record.http_method, cx.header(mcp::PROTOCOL_VERSION_HEADER));
     let body = match action {

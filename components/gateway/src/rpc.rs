@@ -128,6 +128,9 @@ fn serve(cx: &mut Context, operation: Operation, params: Option<&Value>) -> Resu
     if let Some(digest) = facts.arguments_sha256 {
         cx.record.arguments_digested(digest);
     }
+    if let Some((allowed, rule)) = facts.authorization {
+        cx.record.authorized(allowed, rule);
+    }
     if let Some(error) = &facts.tool_error {
         cx.note(error);
     }

@@ -20,6 +20,7 @@ use spinscope::log::Level;
 use spinscope::mcp::{self, Tool};
 use spinscope::metrics::series::ToolOutcome;
 use spinscope::metrics::tool_metrics::{self, declare};
+use spinscope::oauth::metadata::challenge;
 use spinscope::redact::{redact_arguments, redact_message, redact_value, RedactionPolicy};
 use spinscope_spin::outbound::{self, Outgoing};
 use spinscope_spin::{breaker, random_bytes, time, tool_components};
@@ -43,6 +44,8 @@ pub struct CallFacts {
     pub transition: Option<(String, Transition)>,
     /// The digest of the call's redacted arguments, for its audit event.
     pub arguments_sha256: Option<String>,
+    /// The tool policy's decision (allowed, rule), when there is a policy.
+    pub authorization: Option<(bool, Option<usize>)>,
 }
 
 /// `tools/list`: always discovers afresh (a client listing tools wants the
@@ -51,7 +54,14 @@ pub fn list(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
     let cursor = mcp::list_cursor(params)?.map(str::to_string);
     let cached = cached_map(cx);
     let map = discover(cx, cached.as_ref(), facts);
-    let all: Vec<Tool> = map.tools.into_iter().map(|e| e.tool).collect();
+    // A caller sees only the tools the policy lets it call.
+    let policy = &cx.config.tool_policy;
+    let all: Vec<Tool> = map
+        .tools
+        .into_iter()
+        .filter(|e| policy.decide(&cx.caller.caller, &e.tool.name).allowed)
+        .map(|e| e.tool)
+        .collect();
     let (page, next) = mcp::paginate(&all, cursor.as_deref(), cx.config.tools_page_size)?;
     Ok(mcp::tools_list_result(&page, next.as_deref()))
 }
@@ -72,6 +82,7 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
         return Err(GatewayError::UnknownTool { name: spinscope::bounded::client_string(&call.name) });
     };
     facts.tool = Some(entry.tool.name.clone());
+    authorize(cx, &entry.tool.name, facts)?;
     if cx.config.validate_tool_arguments {
         if let Err(problem) = mcp::validate_arguments(&entry.tool.input_schema, &call.arguments) {
             let error = GatewayError::InvalidToolArguments { tool: call.name, component: entry.component, problem };
@@ -84,6 +95,40 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
         }
     }
     Ok(invoke(cx, &entry, &call.arguments, facts))
+}
+
+/// The tool policy on a `tools/call` (docs/auth.md): a tool the caller may
+/// not call is answered as if it did not exist (-32602 `Unknown tool`, so
+/// the policy does not tell which tools exist), except that a token
+/// lacking a scope that would grant it gets 403 `insufficient_scope` with
+/// that scope, so the client can step up.
+fn authorize(cx: &Context, tool: &str, facts: &mut CallFacts) -> Result<(), GatewayError> {
+    let policy = &cx.config.tool_policy;
+    if policy.is_empty() {
+        return Ok(());
+    }
+    let decision = policy.decide(&cx.caller.caller, tool);
+    facts.authorization = Some((decision.allowed, decision.rule));
+    if decision.allowed {
+        return Ok(());
+    }
+    if cx.log.enabled(TARGET_GATEWAY, Level::Info) {
+        let line = cx
+            .log
+            .line(Level::Info, TARGET_GATEWAY, "Tool call denied by the tool policy")
+            .field("tenant", cx.caller.tenant.as_deref().unwrap_or("-"))
+            .field("tool_name", tool)
+            .field("rule", "none grants it");
+        cx.log.emit(line);
+    }
+    match (&cx.config.oauth, cx.caller.by_token && !decision.scopes_that_grant.is_empty()) {
+        (Some(oauth), true) => {
+            let scope = decision.scopes_that_grant.join(" ");
+            let header = challenge(&oauth.resource, Some("insufficient_scope"), Some(&scope));
+            Err(GatewayError::InsufficientScope { scope, challenge: header })
+        }
+        _ => Err(GatewayError::UnknownTool { name: tool.to_string() }),
+    }
 }
 
 fn cached_map(cx: &Context) -> Option<ToolMap> {

@@ -50,7 +50,7 @@ fn authorize(req: &Head, endpoint: Endpoint, loaded: &LoadedConfig) -> Result<()
         diag::warn(loaded.config.log_format, &format!("Refusing {}", req.path()), &problem.to_string());
         return Err(respond::misconfigured("variable 'api_keys' cannot be used"));
     }
-    gate::require_key(&loaded.config, req)
+    gate::require_key(&loaded.config, req).map(drop)
 }
 
 #[http_component]

@@ -7,22 +7,35 @@
 use crate::head::Head;
 use crate::respond;
 use spin_sdk::http::Response;
-use spinscope::auth::Caller;
 use spinscope::config::Config;
-use spinscope::metrics::series::RejectReason;
+use spinscope::gateway::admission::Credentials;
+use spinscope::gateway::identity::{identify, Admitted};
+use spinscope::gateway::GatewayError;
 
-/// `Ok` when `config` is in open mode or `req` carries a valid key; else
-/// the 401 answer, the rejection counted.
-pub fn require_key(config: &Config, req: &Head) -> Result<(), Response> {
-    let header = |name: &str| req.header(name);
-    let reason = match config.api_keys.authenticate(header("authorization"), header("x-api-key")) {
-        caller if caller.allowed() => return Ok(()),
-        Caller::Missing => RejectReason::MissingKey,
-        _ => RejectReason::InvalidKey,
+/// `Ok` with the caller when `config` is in open mode or `req` carries a
+/// valid key or access token (docs/auth.md); else the 401 answer (with the
+/// OAuth challenge when OAuth is on), the rejection counted.
+pub fn require_key(config: &Config, req: &Head) -> Result<Admitted, Response> {
+    let credentials =
+        Credentials { authorization: req.header("authorization"), api_key: req.header("x-api-key"), origin: None };
+    let refused = match identify(config, None, credentials, crate::time::now_unix_ms() / 1000) {
+        Ok(admitted) => return Ok(admitted),
+        Err(refused) => refused,
     };
+    let reason = refused
+        .map(spinscope::gateway::error::Answering {
+            era: spinscope::mcp::modern::Era::Handshake,
+            protocol_version: None,
+        })
+        .rejected
+        .unwrap_or(spinscope::metrics::series::RejectReason::InvalidKey);
     let exemplar = crate::audit::refusal_exemplar(req.header("origin"), "-");
     if let Err(e) = crate::audit::count_refusal(config, None, reason, &exemplar) {
         crate::diag::warn(config.log_format, "Rejected request not counted", &e);
     }
-    Err(respond::unauthorized())
+    let mut response = respond::unauthorized();
+    if let GatewayError::TokenRefused { challenge, .. } | GatewayError::InsufficientScope { challenge, .. } = &refused {
+        response.set_header("www-authenticate", challenge);
+    }
+    Err(response)
 }

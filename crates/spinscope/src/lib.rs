@@ -16,6 +16,7 @@ pub mod keys;
 pub mod log;
 pub mod mcp;
 pub mod metrics;
+pub mod oauth;
 pub mod otlp;
 pub mod redact;
 pub mod sampling;

@@ -9,7 +9,12 @@ use std::time::{Duration, Instant};
 
 /// One scrape of `/metrics` (Prometheus text), checked and parsed.
 pub fn scrape(host: &Host) -> Exposition {
-    let r = host.get("/metrics");
+    scrape_with(host, &[])
+}
+
+/// [`scrape`] with `headers` (a key or a token).
+pub fn scrape_with(host: &Host, headers: &[(&str, &str)]) -> Exposition {
+    let r = crate::request("GET", &host.url("/metrics"), headers, None);
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
     parse(&r.body).unwrap_or_else(|e| panic!("invalid exposition: {e}\n{}", r.body))
@@ -18,9 +23,14 @@ pub fn scrape(host: &Host) -> Exposition {
 /// Scrapes until `done` holds (at most 20 s) and returns the last scrape
 /// either way, for the test's assertions to tell what is missing.
 pub fn scrape_until(host: &Host, done: impl Fn(&Exposition) -> bool) -> Exposition {
+    scrape_until_with(host, &[], done)
+}
+
+/// [`scrape_until`] with `headers`.
+pub fn scrape_until_with(host: &Host, headers: &[(&str, &str)], done: impl Fn(&Exposition) -> bool) -> Exposition {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let e = scrape(host);
+        let e = scrape_with(host, headers);
         if done(&e) || Instant::now() > deadline {
             return e;
         }

@@ -35,6 +35,9 @@ pub enum Kind {
     /// The oldest events were dropped by retention; `checkpoint` is where
     /// the chain now starts (written by the sealer).
     Retention,
+    /// The tool policy refused a `tools/call` (`outcome` `denied`, `detail`
+    /// none: no rule grants the tool to the caller).
+    Authorization,
 }
 
 impl Kind {
@@ -48,11 +51,12 @@ impl Kind {
             Kind::SessionEnded => "session_ended",
             Kind::Breaker => "breaker",
             Kind::Retention => "retention",
+            Kind::Authorization => "authorization",
         }
     }
 
     /// Every kind, in the order the metrics list them.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::ToolCall,
         Kind::Refusal,
         Kind::Refusals,
@@ -60,6 +64,7 @@ impl Kind {
         Kind::SessionEnded,
         Kind::Breaker,
         Kind::Retention,
+        Kind::Authorization,
     ];
 
     /// The kind named `s`.

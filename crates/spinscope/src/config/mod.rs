@@ -9,6 +9,7 @@
 //! ([`LoadedConfig`]), which the probes' `config` check reports.
 
 pub(crate) mod load;
+pub mod oauth;
 pub mod reads;
 pub mod vars;
 
@@ -90,6 +91,10 @@ pub struct Config {
     pub audit_key: Option<AuditKey>,
     /// About how many audit events are kept (`audit_retention_events`).
     pub audit_retention_events: u64,
+    /// OAuth access tokens (`oauth_*`), when `oauth_issuer` is set.
+    pub oauth: Option<oauth::OAuthConfig>,
+    /// Who may list and call which tool (`tool_policy`; empty: everyone let in).
+    pub tool_policy: crate::oauth::policy::Policy,
     /// Per-tenant requests a minute; 0 is off (`rate_limit_per_minute`).
     pub rate_limit_per_minute: u32,
     /// Burst size of the rate limit (`rate_limit_burst`; default: a minute's worth).
@@ -182,6 +187,8 @@ impl Config {
         let log_filter = p.setting(Var::LogLevel, LogFilter::parse);
         let log_format = p.setting(Var::LogFormat, LogFormat::parse);
         let api_keys = p.setting(Var::ApiKeys, crate::auth::ApiKeys::parse);
+        let oauth = p.oauth();
+        let tool_policy = p.setting(Var::ToolPolicy, oauth::parse_policy);
         let otlp_traces_endpoint = p.setting(Var::OtlpTracesEndpoint, |url| {
             if url.is_empty() || url.starts_with("http://") || url.starts_with("https://") {
                 Ok(Some(url.to_string()).filter(|u| !u.is_empty()))
@@ -223,6 +230,8 @@ impl Config {
             audit_enabled,
             audit_key,
             audit_retention_events,
+            oauth,
+            tool_policy,
             rate_limit_per_minute,
             rate_limit_burst,
             otlp_traces_endpoint,
@@ -308,6 +317,34 @@ impl<F: Fn(&str) -> Option<String>> Parser<F> {
     /// A comma-separated list, empty items dropped; empty is an empty list.
     fn list(&self, var: Var) -> Vec<String> {
         self.raw(var).split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    }
+
+    /// The `oauth_*` variables together (one is meaningless without the
+    /// others); an error is the variable's.
+    fn oauth(&mut self) -> Option<oauth::OAuthConfig> {
+        let (issuer, resource, jwks) =
+            (self.raw(Var::OauthIssuer), self.raw(Var::OauthResource), self.raw(Var::OauthJwks));
+        let tenant_claim = self.raw(Var::OauthTenantClaim);
+        let raw = oauth::Raw {
+            issuer: &issuer,
+            resource: &resource,
+            jwks: &jwks,
+            scopes: self.list_spaced(Var::OauthScopes),
+            required_scopes: self.list_spaced(Var::OauthRequiredScopes),
+            tenant_claim: &tenant_claim,
+        };
+        match oauth::parse(raw) {
+            Ok(config) => config,
+            Err((variable, message)) => {
+                self.errors.push(ConfigError { variable, message });
+                None
+            }
+        }
+    }
+
+    /// A list separated by spaces or commas (scopes).
+    fn list_spaced(&self, var: Var) -> Vec<String> {
+        self.raw(var).split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_string).collect()
     }
 
     /// `tool_components`: every id that is not a component id is an error

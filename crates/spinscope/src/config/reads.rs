@@ -20,12 +20,23 @@ pub const METRICS_SINK: VarSet = VarSet::of(&[
     AuditRetentionEvents,
 ]);
 
-/// What `spinscope_spin::gate` reads: the keys, what counting a
-/// rejection in the metrics sink needs, and the log format of its lines.
-pub const GATE: VarSet = METRICS_SINK.with(&[ApiKeys, LogFormat]);
+/// What `spinscope_spin::gate` reads: the keys and the OAuth settings
+/// (it accepts either), what counting a rejection in the metrics sink
+/// needs, and the log format of its lines.
+pub const GATE: VarSet = METRICS_SINK.with(&[
+    ApiKeys,
+    LogFormat,
+    OauthIssuer,
+    OauthResource,
+    OauthJwks,
+    OauthScopes,
+    OauthRequiredScopes,
+    OauthTenantClaim,
+]);
 
 /// The `gateway` component: everything but the readiness settings.
-pub const GATEWAY: VarSet = METRICS_SINK.with(&[
+pub const GATEWAY: VarSet = GATE.with(&[
+    ToolPolicy,
     ToolComponents,
     ToolTimeoutMs,
     LogLevel,

@@ -77,6 +77,13 @@ variables! {
     AuditEnabled => var("audit_enabled", "true", "audit_enabled"),
     AuditKey => Variable { secret: true, ..var("audit_key", "", "audit_key") },
     AuditRetentionEvents => var("audit_retention_events", "1000000", "audit_retention_events"),
+    OauthIssuer => var("oauth_issuer", "", "oauth"),
+    OauthResource => var("oauth_resource", "", "oauth"),
+    OauthJwks => var("oauth_jwks", "", "oauth"),
+    OauthScopes => var("oauth_scopes", "", "oauth"),
+    OauthRequiredScopes => var("oauth_required_scopes", "", "oauth"),
+    OauthTenantClaim => var("oauth_tenant_claim", "sub", "oauth"),
+    ToolPolicy => var("tool_policy", "", "tool_policy"),
 }
 
 /// Variables of `spin.toml` that no component reads: they only fill

@@ -28,6 +28,11 @@ pub fn events(r: &RequestRecord, answered: Answered, now_ms: u64, key: Option<&[
     match r.rejected {
         Some(reason) if reason.is_unauthenticated() => return events,
         Some(reason) => events.push(Event { outcome: Some(reason.as_str().to_string()), ..base(Kind::Refusal) }),
+        None if r.mcp_method.as_deref() == Some("tools/call") && matches!(r.authorization, Some((false, _))) => {
+            let denied =
+                Event { tool: r.tool_name.clone(), outcome: Some("denied".into()), ..base(Kind::Authorization) };
+            events.push(denied);
+        }
         None if r.mcp_method.as_deref() == Some("tools/call") => {
             let call = r.tool_call.as_ref();
             let outcome = match (call, r.failed) {

@@ -31,6 +31,26 @@ pub enum GatewayError {
         /// Whether no key was sent at all (else it was wrong).
         missing: bool,
     },
+    /// OAuth is on and the request has no valid access token (nor a valid
+    /// API key): 401 with the challenge that points to the metadata.
+    #[error("a valid access token is required: {reason}")]
+    TokenRefused {
+        /// Why (for the client and the log; never the token).
+        reason: String,
+        /// The `WWW-Authenticate` value.
+        challenge: String,
+        /// Whether a token (or key) was presented at all.
+        presented: bool,
+    },
+    /// A valid token without a scope it needs (a required scope, or one
+    /// that grants the tool): 403, step-up.
+    #[error("the access token lacks the scope {scope:?}")]
+    InsufficientScope {
+        /// The scopes to ask for.
+        scope: String,
+        /// The `WWW-Authenticate` value.
+        challenge: String,
+    },
     /// An authenticated caller's `Origin` is not allowed (DNS rebinding).
     #[error("origin {origin} is not allowed")]
     OriginRefused {

@@ -23,6 +23,7 @@ pub mod admission;
 pub mod audit;
 pub mod breaker;
 pub mod error;
+pub mod identity;
 pub mod logger;
 pub mod peer;
 pub mod record;

@@ -78,6 +78,9 @@ pub struct RequestRecord {
     /// SHA-256 of the redacted arguments of a `tools/call`, for its audit
     /// event (computed only when the audit trail is on).
     pub arguments_sha256: Option<String>,
+    /// The tool policy's decision on a `tools/call`: allowed, and by which
+    /// rule (none while there is no policy).
+    pub authorization: Option<(bool, Option<usize>)>,
 }
 
 /// One tool call: invoked, or refused before the tool ran.
@@ -176,6 +179,7 @@ impl RequestRecord {
             memory_bytes: None,
             breaker_transitions: Vec::new(),
             arguments_sha256: None,
+            authorization: None,
         }
     }
 
@@ -226,6 +230,11 @@ impl RequestRecord {
     /// ([`crate::audit::arguments_digest`]).
     pub fn arguments_digested(&mut self, digest: String) {
         self.arguments_sha256 = Some(digest);
+    }
+
+    /// The tool policy decided this `tools/call`.
+    pub fn authorized(&mut self, allowed: bool, rule: Option<usize>) {
+        self.authorization = Some((allowed, rule));
     }
 
     /// The tool a `tools/call` names (`_other` when no component lists it).

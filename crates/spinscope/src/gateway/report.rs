@@ -61,6 +61,9 @@ impl RequestRecord {
                 None => rec.tool_call_refused(tool, &call.component, call.outcome),
             }
         }
+        if let (Some((allowed, _)), Some(tool)) = (self.authorization, &self.tool_name) {
+            rec.authorization_decision(allowed, tool);
+        }
         for component in &self.discovery_failures {
             rec.discovery_failure(component, tool_components.iter().map(String::as_str));
         }

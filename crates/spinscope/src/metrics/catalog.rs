@@ -329,6 +329,16 @@ metric!(
 );
 
 metric!(
+    AUTHORIZATION_DECISIONS_TOTAL,
+    "authorization_decisions_total",
+    Counter,
+    None,
+    "Tool calls the tool policy decided (tool_policy), by decision (allowed, denied) and tool.",
+    ["decision", "tool"],
+    &[]
+);
+
+metric!(
     AUDIT_EVENTS_TOTAL,
     "audit_events_total",
     Counter,
@@ -362,7 +372,7 @@ metric!(
 /// their own name (see [`super::tool_metrics`]).
 static INTERNAL: [&MetricDef; 1] = [&TOOL_METRICS];
 
-static ALL: [&MetricDef; 27] = [
+static ALL: [&MetricDef; 28] = [
     &HTTP_REQUESTS_TOTAL,
     &HTTP_REQUEST_DURATION_SECONDS,
     &HTTP_REQUEST_SIZE_BYTES,
@@ -387,6 +397,7 @@ static ALL: [&MetricDef; 27] = [
     &METRICS_SERIES_DROPPED_TOTAL,
     &METRICS_RECORD_FAILURES_TOTAL,
     &TRACE_EXPORT_FAILURES_TOTAL,
+    &AUTHORIZATION_DECISIONS_TOTAL,
     &AUDIT_EVENTS_TOTAL,
     &AUDIT_EVENTS_DROPPED_TOTAL,
     &AUDIT_CHAIN_HEAD_SEQUENCE,

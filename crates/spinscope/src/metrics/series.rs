@@ -43,6 +43,10 @@ pub enum RejectReason {
     InvalidKey,
     /// An `Origin` not in `allowed_origins` (403).
     Origin,
+    /// An OAuth access token that does not validate (401).
+    InvalidToken,
+    /// A valid access token without a scope it needs (403).
+    InsufficientScope,
     /// The body is over `max_request_bytes` (413).
     Payload,
     /// Over `max_concurrency` requests in flight (429).
@@ -56,10 +60,12 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason, in the order the JSON format lists them.
-    pub const ALL: [RejectReason; 7] = [
+    pub const ALL: [RejectReason; 9] = [
         RejectReason::MissingKey,
         RejectReason::InvalidKey,
+        RejectReason::InvalidToken,
         RejectReason::Origin,
+        RejectReason::InsufficientScope,
         RejectReason::Payload,
         RejectReason::Concurrency,
         RejectReason::RateLimit,
@@ -72,6 +78,8 @@ impl RejectReason {
             RejectReason::MissingKey => "missing_key",
             RejectReason::InvalidKey => "invalid_key",
             RejectReason::Origin => "origin",
+            RejectReason::InvalidToken => "invalid_token",
+            RejectReason::InsufficientScope => "insufficient_scope",
             RejectReason::Payload => "payload",
             RejectReason::Concurrency => "concurrency",
             RejectReason::RateLimit => "rate_limit",
@@ -84,8 +92,8 @@ impl RejectReason {
     /// The reasons of refusals before authentication: counted by sampling
     /// (`spinscope_spin::refusals`), never a store write each, and never an
     /// audit event each.
-    pub const UNAUTHENTICATED: [RejectReason; 3] =
-        [RejectReason::MissingKey, RejectReason::InvalidKey, RejectReason::Origin];
+    pub const UNAUTHENTICATED: [RejectReason; 4] =
+        [RejectReason::MissingKey, RejectReason::InvalidKey, RejectReason::InvalidToken, RejectReason::Origin];
 
     /// Whether the request was refused before its caller was authenticated.
     pub fn is_unauthenticated(self) -> bool {
@@ -253,6 +261,11 @@ impl Recorder {
         for (reason, n) in &reports.dropped {
             self.inc(&catalog::TOOL_METRIC_REPORTS_DROPPED_TOTAL, &[component, reason.as_str()], *n);
         }
+    }
+
+    /// `authorization_decisions_total` of one tool call.
+    pub fn authorization_decision(&mut self, allowed: bool, tool: &str) {
+        self.inc(&catalog::AUTHORIZATION_DECISIONS_TOTAL, &[if allowed { "allowed" } else { "denied" }, tool], 1);
     }
 
     /// `audit_events_total` of the events a request wrote.

@@ -102,7 +102,7 @@ fn tools() -> Value {
         ),
         tool(
             "echo_headers",
-            "Returns the traceparent, tracestate and baggage it received.",
+            "Returns the traceparent, tracestate, baggage, authorization and x-api-key it received.",
             &no_args
         ),
         tool(
@@ -164,6 +164,9 @@ fn call(tool: &str, req: &Request) -> Response {
                 "traceparent": header("traceparent"),
                 "tracestate": header("tracestate"),
                 "baggage": header("baggage"),
+                // Never forwarded by the gateway (no token passthrough).
+                "authorization": header("authorization"),
+                "x-api-key": header("x-api-key"),
             })))
         }
         "not_a_result" => Ok(json!({"hello": 1})),

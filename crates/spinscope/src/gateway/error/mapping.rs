@@ -23,6 +23,7 @@ impl GatewayError {
             Unauthorized { .. } | OriginRefused { .. } | PayloadTooLarge { .. } | UnsupportedMediaType { .. } => {
                 mcp::INVALID_REQUEST
             }
+            TokenRefused { .. } | InsufficientScope { .. } => mcp::INVALID_REQUEST,
             InvalidRequest(_) | UnexpectedResponse | MissingSession | MethodNotAllowed | BodyTooSlow { .. } => {
                 mcp::INVALID_REQUEST
             }
@@ -72,6 +73,9 @@ impl GatewayError {
             Unauthorized { missing: true, .. } => (401, Some(RejectReason::MissingKey)),
             Unauthorized { missing: false, .. } => (401, Some(RejectReason::InvalidKey)),
             OriginRefused { .. } => (403, Some(RejectReason::Origin)),
+            TokenRefused { presented: false, .. } => (401, Some(RejectReason::MissingKey)),
+            TokenRefused { presented: true, .. } => (401, Some(RejectReason::InvalidToken)),
+            InsufficientScope { .. } => (403, Some(RejectReason::InsufficientScope)),
             OverConcurrency { .. } => (429, Some(RejectReason::Concurrency)),
             RateLimited { .. } => (429, Some(RejectReason::RateLimit)),
             TooManySessions { .. } | TooManyClientSessions { .. } => (429, Some(RejectReason::Sessions)),
@@ -100,6 +104,7 @@ impl GatewayError {
                 Level::Error
             }
             Unauthorized { .. } | OriginRefused { .. } | InvalidToolArguments { .. } => Level::Warn,
+            TokenRefused { .. } | InsufficientScope { .. } => Level::Warn,
             _ => Level::Debug,
         };
         let is_error = !matches!(self, MethodNotAllowed);
@@ -126,6 +131,9 @@ impl GatewayError {
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         match self {
             GatewayError::Unauthorized { .. } => vec![("www-authenticate", "Bearer realm=\"spinscope\"".into())],
+            GatewayError::TokenRefused { challenge, .. } | GatewayError::InsufficientScope { challenge, .. } => {
+                vec![("www-authenticate", challenge.clone())]
+            }
             GatewayError::OverConcurrency { .. } | GatewayError::LimitUnchecked { .. } => {
                 vec![("retry-after", "1".into())]
             }
@@ -165,6 +173,8 @@ impl GatewayError {
                 vec![("reason", (if *missing { "missing" } else { "invalid" }).into())],
             ),
             OriginRefused { origin } => ("Origin refused", vec![("origin", origin.clone())]),
+            TokenRefused { reason, .. } => ("Request without a valid access token", vec![("reason", reason.clone())]),
+            InsufficientScope { scope, .. } => ("Access token lacks scope", vec![("scope", scope.clone())]),
             LimitUnchecked { limit, cause } => match *limit {
                 "Rate" => ("Rate limit not checked", vec![("error", cause.clone())]),
                 _ => ("Concurrency limit not checked", vec![("error", cause.clone())]),

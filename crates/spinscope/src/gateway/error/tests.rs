@@ -41,6 +41,36 @@ fn table() -> Vec<(GatewayError, Answering<'static>, u16, Answer, Option<RejectR
             Level::Warn,
         ),
         (
+            TokenRefused { reason: "expired".into(), challenge: "Bearer x".into(), presented: true },
+            MODERN,
+            401,
+            Answer::Rpc(-32600),
+            Some(RejectReason::InvalidToken),
+            rpc(-32600),
+            true,
+            Level::Warn,
+        ),
+        (
+            TokenRefused { reason: "none".into(), challenge: "Bearer x".into(), presented: false },
+            HANDSHAKE,
+            401,
+            Answer::Rpc(-32600),
+            Some(RejectReason::MissingKey),
+            rpc(-32600),
+            true,
+            Level::Warn,
+        ),
+        (
+            InsufficientScope { scope: "tools.write".into(), challenge: "Bearer x".into() },
+            HANDSHAKE,
+            403,
+            Answer::Rpc(-32600),
+            Some(RejectReason::InsufficientScope),
+            rpc(-32600),
+            true,
+            Level::Warn,
+        ),
+        (
             OriginRefused { origin: "o".into() },
             MODERN,
             403,
@@ -260,6 +290,8 @@ fn variant(e: &GatewayError) -> &'static str {
         Misconfigured { .. } => "Misconfigured",
         Unauthorized { .. } => "Unauthorized",
         OriginRefused { .. } => "OriginRefused",
+        TokenRefused { .. } => "TokenRefused",
+        InsufficientScope { .. } => "InsufficientScope",
         OverConcurrency { .. } => "OverConcurrency",
         RateLimited { .. } => "RateLimited",
         LimitUnchecked { .. } => "LimitUnchecked",
@@ -291,7 +323,7 @@ fn variant(e: &GatewayError) -> &'static str {
 #[test]
 fn the_table_covers_every_variant() {
     let names: std::collections::BTreeSet<&str> = table().iter().map(|(e, ..)| variant(e)).collect();
-    assert_eq!(names.len(), 28, "{names:?}");
+    assert_eq!(names.len(), 30, "{names:?}");
 }
 
 #[test]

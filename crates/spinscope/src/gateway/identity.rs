@@ -1,0 +1,95 @@
+//! Who is calling: an OAuth access token (when `oauth_issuer` is set) or an
+//! API key, checked in [`super::admission::ORDER`]'s `Authenticated` step,
+//! and what the tool policy knows of the caller (its tenant, its token's
+//! scopes, its key's roles).
+
+use super::admission::{precheck, Credentials, Misconfiguration};
+use super::error::GatewayError;
+use crate::config::Config;
+use crate::oauth::jwt::{self, Expected};
+use crate::oauth::metadata::challenge;
+use crate::oauth::policy;
+
+/// A caller let in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Admitted {
+    /// Its tenant (`None` in open mode).
+    pub tenant: Option<String>,
+    /// What the tool policy decides by.
+    pub caller: policy::Caller,
+    /// It presented an access token (not an API key).
+    pub by_token: bool,
+}
+
+/// The bearer credential of `Authorization`, if that is how it is sent.
+fn bearer(authorization: Option<&str>) -> Option<&str> {
+    let (scheme, rest) = authorization?.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+}
+
+/// Whether a bearer credential is shaped like a JWT (an API key never is:
+/// it has no dots).
+fn is_jwt(credential: &str) -> bool {
+    credential.bytes().filter(|b| *b == b'.').count() == 2
+}
+
+/// The caller of a request at `now_s`: configuration first (503), then an
+/// access token when OAuth is on and the bearer credential is a JWT (401
+/// when it does not validate, 403 when it lacks a required scope), else an
+/// API key as [`precheck`] checks it (with OAuth on and no API keys, a
+/// request without a token is refused, pointing to the metadata); the
+/// `Origin` after either.
+pub fn identify(
+    config: &Config,
+    misconfiguration: Option<&Misconfiguration>,
+    credentials: Credentials<'_>,
+    now_s: u64,
+) -> Result<Admitted, GatewayError> {
+    let Some(oauth) = config.oauth.as_ref().filter(|_| misconfiguration.is_none()) else {
+        return by_key(config, misconfiguration, credentials);
+    };
+    let refuse = |reason: String, presented: bool| {
+        let scope = (!oauth.required_scopes.is_empty()).then(|| oauth.required_scopes.join(" "));
+        let error = presented.then_some("invalid_token");
+        GatewayError::TokenRefused { reason, challenge: challenge(&oauth.resource, error, scope.as_deref()), presented }
+    };
+    let Some(token) = bearer(credentials.authorization).filter(|t| is_jwt(t)) else {
+        // No token: an API key may still do, when keys are configured.
+        if config.api_keys.is_open() {
+            let presented = credentials.authorization.is_some() || credentials.api_key.is_some();
+            return Err(refuse("no access token".into(), presented));
+        }
+        return by_key(config, misconfiguration, credentials).map_err(|e| match e {
+            GatewayError::Unauthorized { missing } => refuse("no valid access token or API key".into(), !missing),
+            other => other,
+        });
+    };
+    let expected = Expected { issuer: &oauth.issuer, audience: &oauth.resource };
+    let checked = jwt::validate(token, &oauth.keys, &expected, now_s).map_err(|e| refuse(e.to_string(), true))?;
+    let missing: Vec<&str> =
+        oauth.required_scopes.iter().filter(|s| !checked.scopes.contains(s)).map(String::as_str).collect();
+    if !missing.is_empty() {
+        let scope = oauth.required_scopes.join(" ");
+        let header = challenge(&oauth.resource, Some("insufficient_scope"), Some(&scope));
+        return Err(GatewayError::InsufficientScope { scope: missing.join(" "), challenge: header });
+    }
+    if let Some(origin) = credentials.origin.filter(|o| !config.origin_allowed(o)) {
+        return Err(GatewayError::OriginRefused { origin: crate::bounded::client_string(origin) });
+    }
+    let tenant = checked.claim(&oauth.tenant_claim).map(crate::bounded::client_string);
+    let caller = policy::Caller { tenant: tenant.clone(), scopes: checked.scopes, roles: Vec::new() };
+    Ok(Admitted { tenant, caller, by_token: true })
+}
+
+/// The API-key path ([`precheck`]), with the key's roles.
+fn by_key(
+    config: &Config,
+    misconfiguration: Option<&Misconfiguration>,
+    credentials: Credentials<'_>,
+) -> Result<Admitted, GatewayError> {
+    let tenant = precheck(config, misconfiguration, credentials)?;
+    let admin = !config.api_keys.is_open() && config.api_keys.is_admin(credentials.authorization, credentials.api_key);
+    let roles = if admin { vec!["admin".to_string()] } else { Vec::new() };
+    let caller = policy::Caller { tenant: tenant.clone(), scopes: Vec::new(), roles };
+    Ok(Admitted { tenant, caller, by_token: false })
+}
