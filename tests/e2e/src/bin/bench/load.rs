@@ -244,6 +244,20 @@ pub(crate) fn tool_call(host: &Host) -> Req {
     tool_call_of(host, "word_count", json!({"text":"the quick brown fox"}))
 }
 
+/// A 2026-07-28 `tools/call` of `word_count` (no session) with `extra` headers.
+pub(crate) fn modern_call(host: &Host, extra: &[(&str, &str)]) -> Req {
+    let request = ModernRequest::call("word_count", json!({"text":"the quick brown fox"}));
+    let mut headers = request.headers.clone();
+    headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Req {
+        url: host.url("/mcp"),
+        headers,
+        body: Some(request.body().to_string()),
+        cpu: host.cpu_meter(),
+        committed: None,
+    }
+}
+
 /// A `tools/call` of `tool` with `arguments`, in a session of its own.
 pub(crate) fn tool_call_of(host: &Host, tool: &str, arguments: serde_json::Value) -> Req {
     let (mcp, _) = Mcp::connect(host);

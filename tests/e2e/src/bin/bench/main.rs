@@ -24,7 +24,9 @@
 //!    breakers and tools' own metrics both on and both off (the same
 //!    budget, docs/tools.md); and with the audit trail off, for what it
 //!    costs a call in throughput, latency (its one write moves before the
-//!    answer) and host CPU (docs/audit.md).
+//!    answer) and host CPU (docs/audit.md); and 2026-07-28 calls open, with
+//!    an API key and with an OAuth access token (RS256), for what checking
+//!    the caller costs (docs/auth.md).
 //! 3. Spin / local for each row.
 //! 4. The goals, on Spin's numbers: recording's share of p50 latency with
 //!    the in-memory metrics store and with Redis (at most 25 %), and the

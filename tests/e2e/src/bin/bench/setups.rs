@@ -106,6 +106,60 @@ pub(crate) fn gateway_audit_off(kind: HostKind) -> Config {
     Config::new(AUDIT_OFF, kind, req, host)
 }
 
+/// How a caller proves who it is, for the rows that say what checking it
+/// costs a call (2026-07-28 requests, SQLite, recording on).
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Credential {
+    /// Open mode: nothing to check.
+    Open,
+    /// An API key.
+    ApiKey,
+    /// An OAuth access token (RS256), checked against an inline JWKS.
+    Token,
+}
+
+impl Credential {
+    pub(crate) fn row(self) -> &'static str {
+        match self {
+            Credential::Open => "sqlite: 2026-07-28, open",
+            Credential::ApiKey => "sqlite: 2026-07-28, API key",
+            Credential::Token => "sqlite: 2026-07-28, OAuth token",
+        }
+    }
+}
+
+/// A gateway whose callers present `credential`.
+pub(crate) fn gateway_credential(kind: HostKind, credential: Credential) -> Config {
+    const RESOURCE: &str = "https://bench.test/mcp";
+    let issuer = spinscope_testkit::issuer::Issuer::new();
+    let mut builder = HostBuilder::app(Some(&["gateway", "text-tools", "calc"]))
+        .var("tool_components", "text-tools,calc")
+        .var("breaker_failures", "5");
+    let auth = match credential {
+        Credential::Open => None,
+        Credential::ApiKey => {
+            builder = builder.var("api_keys", &format!("bench:{}", spinscope::auth::hash_key("bench-key-0123456789")));
+            Some("Bearer bench-key-0123456789".to_string())
+        }
+        Credential::Token => {
+            builder = builder
+                .var("oauth_issuer", "https://issuer.test")
+                .var("oauth_resource", RESOURCE)
+                .var("oauth_jwks", &issuer.jwks().to_string());
+            let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 86_400;
+            let claims = json!({"iss": "https://issuer.test", "aud": RESOURCE, "sub": "bench", "exp": exp});
+            Some(format!("Bearer {}", issuer.sign("RS256", Some("r1"), &claims)))
+        }
+    };
+    for (name, value) in bench_vars() {
+        builder = builder.var(&name, &value);
+    }
+    let host = start(builder, kind);
+    let extra: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+    let req = modern_call(&host, &extra);
+    Config::new(credential.row(), kind, req, host)
+}
+
 /// The features of a tool call that can be turned off.
 #[derive(Clone, Copy)]
 pub(crate) struct Features {

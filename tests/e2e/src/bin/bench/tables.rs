@@ -34,6 +34,9 @@ pub(crate) fn sqlite_group(kinds: &[HostKind], plan: &Plan, results: &mut Result
                 configs.push(gateway_features(kind, true));
                 configs.push(gateway_features(kind, false));
                 configs.push(gateway_audit_off(kind));
+                for credential in [Credential::Open, Credential::ApiKey, Credential::Token] {
+                    configs.push(gateway_credential(kind, credential));
+                }
             }
             store_rows.extend([pattern_row(stores), increment_row(stores)]);
         }
@@ -71,6 +74,18 @@ pub(crate) fn sqlite_group(kinds: &[HostKind], plan: &Plan, results: &mut Result
         feature_cost("breakers + tool metrics on/off", on.zip(off), kind);
         let on = results.get(&(on_off(Stores::Sqlite, true), label(kind)));
         let off = results.get(&(AUDIT_OFF.into(), label(kind)));
+        let open = results.get(&(Credential::Open.row().into(), label(kind)));
+        for credential in [Credential::ApiKey, Credential::Token] {
+            if let Some((with, open)) = results.get(&(credential.row().into(), label(kind))).zip(open) {
+                println!(
+                    "  {:<36} {:<5} vs open: throughput {:.2}   host CPU per call {:+.3} ms",
+                    credential.row(),
+                    label(kind),
+                    with.run().per_sec / open.run().per_sec,
+                    with.cpu_ms() - open.cpu_ms(),
+                );
+            }
+        }
         if let Some((on, off)) = on.zip(off) {
             println!(
                 "  {:<36} {:<5} audit on/off: throughput {:.2}   p50 {:+.2} ms   host CPU per call {:+.3} ms",
