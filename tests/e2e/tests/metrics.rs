@@ -199,16 +199,26 @@ fn a_recorded_call_reads_only_what_it_needs_and_never_swaps() {
     call(&mut mcp, "word_count", json!({"text": "a b"}));
     assert_eq!(modern.send(&host, &[]).status, 200);
 
-    let before = redis.settled_commandstats();
-    for _ in 0..CALLS {
-        call(&mut mcp, "word_count", json!({"text": "a b"}));
-    }
-    let legacy = commands_per_call(&before, &redis.settled_commandstats(), CALLS);
-    let before = redis.settled_commandstats();
-    for _ in 0..CALLS {
-        assert_eq!(modern.send(&host, &[]).status, 200);
-    }
-    let stateless = commands_per_call(&before, &redis.settled_commandstats(), CALLS);
+    // One request in 256 also seals pending audit records (docs/audit.md),
+    // with commands of its own: a batch it fell in is measured again, so
+    // what is counted is the calls' own work.
+    let clean = |cost: &std::collections::BTreeMap<String, f64>| cost.values().all(|n| n.fract() == 0.0);
+    let measure = |mut one: Box<dyn FnMut() + '_>| {
+        let mut cost = Default::default();
+        for _ in 0..4 {
+            let before = redis.settled_commandstats();
+            for _ in 0..CALLS {
+                one();
+            }
+            cost = commands_per_call(&before, &redis.settled_commandstats(), CALLS);
+            if clean(&cost) {
+                break;
+            }
+        }
+        cost
+    };
+    let legacy = measure(Box::new(|| call(&mut mcp, "word_count", json!({"text": "a b"}))));
+    let stateless = measure(Box::new(|| assert_eq!(modern.send(&host, &[]).status, 200)));
 
     // Reads: the session, the tool map and the layout marker; the tool map
     // and the marker.
