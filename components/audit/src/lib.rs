@@ -55,7 +55,7 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
         Err(e) => return Ok(error(503, &format!("audit state unreadable: {e}"), head)),
     };
     // Open mode (no keys, no OAuth) reads everything; else the admin role.
-    let open = config.api_keys.is_open() && config.oauth.is_none();
+    let open = config.is_open();
     let admin = open || caller.caller.roles.iter().any(|r| r == "admin");
     Ok(match req.path() {
         "/audit" => list(&store, &state, caller.tenant, &req, admin, head),

@@ -42,7 +42,7 @@ pub fn initialize(cx: &Context, params: Option<&Value>) -> Result<Created, Gatew
         client_version: params.client_version.clone(),
         tenant: cx.record.tenant.clone(),
         // Open mode's clients share one tenant: each address has a share.
-        client_addr: match cx.config.api_keys.is_open() && cx.config.max_sessions_per_client > 0 {
+        client_addr: match cx.config.is_open() && cx.config.max_sessions_per_client > 0 {
             true => peer::client_address(cx.header(peer::CLIENT_ADDR_HEADER)),
             false => None,
         },

@@ -94,7 +94,8 @@ fn modern_request(cx: &mut Context, method: &str, params: Option<&Value>) -> Res
     let ttl_ms = cx.config.tool_map_ttl.as_millis() as u64;
     // One tool list for every caller, but behind keys it is still theirs:
     // shared caches may keep it only in open mode.
-    let scope = if cx.config.api_keys.is_open() { CacheScope::Public } else { CacheScope::Private };
+    let scope =
+        if cx.config.is_open() && cx.config.tool_policy.is_empty() { CacheScope::Public } else { CacheScope::Private };
     let mut result = match route::operation(method, Era::Modern)? {
         Operation::Discover => modern::discover_result(ttl_ms, scope),
         Operation::ToolsList => {

@@ -79,7 +79,7 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
         // Never in the Prometheus formats (unbounded labels), never under
         // auth (one tenant must not see another's activity).
         let mut extra = serde_json::Map::new();
-        if config.api_keys.is_open() {
+        if config.is_open() {
             // Sessions appear under a keyed label, never their id; without
             // the key (a store that cannot keep it) they are left out.
             if let Some((store, key)) = kv::Store::open_default().ok().and_then(|s| label_key(&s).map(|k| (s, k))) {

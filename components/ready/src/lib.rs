@@ -15,7 +15,9 @@ use serde_json::{json, Map, Value};
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
 use spinscope::config::{reads, LoadedConfig};
+use spinscope::gateway::admission::Credentials;
 use spinscope::gateway::breaker as breaker_rules;
+use spinscope::gateway::identity::identify;
 use spinscope::health::{self, elapsed_ms, Check, Report, Status, ToolProbe};
 use spinscope::keys;
 use spinscope::log::rfc3339_ms;
@@ -46,7 +48,9 @@ fn authorize(req: &Head, endpoint: Endpoint, loaded: &LoadedConfig) -> Result<()
     if endpoint == Endpoint::Ready {
         return Ok(());
     }
-    if let Some(problem) = loaded.problems.iter().find(|p| p.variable == "api_keys") {
+    // Keys or OAuth that cannot be read fail closed, whatever else parses.
+    if let Some(problem) = loaded.problems.iter().find(|p| p.variable == "api_keys" || p.variable.starts_with("oauth_"))
+    {
         diag::warn(loaded.config.log_format, &format!("Refusing {}", req.path()), &problem.to_string());
         return Err(respond::misconfigured("variable 'api_keys' cannot be used"));
     }
@@ -107,8 +111,9 @@ fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
 /// readiness itself stays open).
 fn may_refresh(req: &Head, loaded: &LoadedConfig) -> bool {
     let header = |name: &str| req.header(name);
-    loaded.config.api_keys.is_open()
-        || loaded.config.api_keys.authenticate(header("authorization"), header("x-api-key")).allowed()
+    let credentials =
+        Credentials { authorization: header("authorization"), api_key: header("x-api-key"), origin: None };
+    loaded.config.is_open() || identify(&loaded.config, None, credentials, time::now_unix_ms() / 1000).is_ok()
 }
 
 /// The cached report if one is fresh (and `fresh` was not asked), else a

@@ -28,7 +28,10 @@ pub fn require_key(config: &Config, req: &Head) -> Result<Admitted, Response> {
             protocol_version: None,
         })
         .rejected
-        .unwrap_or(spinscope::metrics::series::RejectReason::InvalidKey);
+        // Answered 401 here whatever the reason (a token short of a
+        // required scope included): counted with the refusals by sampling.
+        .filter(|r| r.is_unauthenticated())
+        .unwrap_or(spinscope::metrics::series::RejectReason::InvalidToken);
     let exemplar = crate::audit::refusal_exemplar(req.header("origin"), "-");
     if let Err(e) = crate::audit::count_refusal(config, None, reason, &exemplar) {
         crate::diag::warn(config.log_format, "Rejected request not counted", &e);

@@ -366,3 +366,64 @@ fn tampering_on_redis_is_found_too() {
     let (status, body) = verify(&host, &[]);
     assert_eq!(status, 409, "{body}");
 }
+
+/// 32 concurrent clients, 5,000 tool calls mixed with rejections: exactly
+/// one event per call and per refusal of an authenticated caller (here,
+/// an oversize body), the refusals of callers without a key summarised per
+/// window with the exact count (fewer than 64 a window are counted one by
+/// one), and sequence numbers without gaps; the chain verifies.
+#[test]
+fn five_thousand_calls_mixed_with_rejections_have_exactly_their_events() {
+    const CALLS: usize = 5_000;
+    const OVERSIZE: usize = 100;
+    const KEYLESS: usize = 40;
+    let key = "key-acme-0123456789";
+    let spec = format!("acme:{}:admin", spinscope::auth::hash_key(key));
+    let host = app().var("api_keys", &spec).var("max_request_bytes", "4096").start();
+    let auth = format!("Bearer {key}");
+    let modern = ModernRequest::call("word_count", json!({ "text": "a b" }));
+    let (url, headers, body) = (host.url("/mcp"), modern.headers.clone(), modern.body().to_string());
+    let caller = auth.clone();
+    let big = ModernRequest::call("word_count", json!({ "text": "x".repeat(8192) })).body().to_string();
+    let statuses = concurrently(32, (CALLS + OVERSIZE + KEYLESS) / 32 + 1, move |i| {
+        let mut h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (expected, payload) = if i < CALLS {
+            h.push(("authorization", &caller));
+            (200, &body)
+        } else if i < CALLS + OVERSIZE {
+            h.push(("authorization", &caller));
+            (413, &big)
+        } else if i < CALLS + OVERSIZE + KEYLESS {
+            (401, &body)
+        } else {
+            return true;
+        };
+        post_or_nothing(&url, &h, payload).map(|r| r.0) == Some(expected)
+    });
+    assert!(statuses.iter().all(|ok| *ok), "every request got its expected status");
+    let admin = [("authorization", auth.as_str())];
+    let events = all_events(&host, &admin, "", 1000);
+    let count = |kind: &str| events.iter().filter(|e| e.event.kind.as_str() == kind).count();
+    assert_eq!(count("tool_call"), CALLS);
+    let payload =
+        events.iter().filter(|e| e.event.kind.as_str() == "refusal" && e.event.outcome.as_deref() == Some("payload"));
+    assert_eq!(payload.count(), OVERSIZE);
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=events.len() as u64).collect::<Vec<_>>(), "no gaps");
+    // The keyless refusals' windows are folded 30 s after they end.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(75);
+    let summarised = loop {
+        let summaries = all_events(&host, &admin, "&kind=refusals", 1000);
+        let counted: u64 = summaries.iter().filter_map(|e| e.event.count).sum();
+        if counted >= KEYLESS as u64 || std::time::Instant::now() > deadline {
+            break summaries;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    };
+    assert!(summarised.len() <= 3, "one event per window, not per request: {}", summarised.len());
+    assert!(summarised
+        .iter()
+        .all(|e| e.event.outcome.as_deref() == Some("missing_key") && !e.event.exemplars.is_empty()));
+    assert_eq!(summarised.iter().filter_map(|e| e.event.count).sum::<u64>(), KEYLESS as u64, "the exact count");
+    assert_eq!(verify(&host, &admin).0, 200);
+}

@@ -75,7 +75,10 @@ fn a_token_for_this_resource_calls_a_tool_and_every_bad_one_is_refused() {
     wrong_aud["aud"] = json!("https://elsewhere.test/mcp");
     let mut wrong_iss = claims("acme", "");
     wrong_iss["iss"] = json!("https://evil.test");
+    let mut no_tenant = claims("acme", "");
+    no_tenant.as_object_mut().unwrap().remove("sub");
     let bad = [
+        ("no tenant claim", issuer.sign("RS256", Some("r1"), &no_tenant)),
         ("expired", issuer.sign("RS256", Some("r1"), &expired)),
         ("wrong audience", issuer.sign("RS256", Some("r1"), &wrong_aud)),
         ("wrong issuer", issuer.sign("ES256", Some("e1"), &wrong_iss)),
@@ -93,9 +96,9 @@ fn a_token_for_this_resource_calls_a_tool_and_every_bad_one_is_refused() {
     let reader = format!("Bearer {}", issuer.sign("RS256", Some("r1"), &claims("ops", "")));
     let with = [("authorization", reader.as_str())];
     let e = scrape_until_with(&host, &with, |e| {
-        value(e, "spinscope_rejected_total", &[("reason", "invalid_token")]) >= 7.0
+        value(e, "spinscope_rejected_total", &[("reason", "invalid_token")]) >= 8.0
     });
-    assert_eq!(value(&e, "spinscope_rejected_total", &[("reason", "invalid_token")]), 7.0);
+    assert_eq!(value(&e, "spinscope_rejected_total", &[("reason", "invalid_token")]), 8.0);
     assert_eq!(value(&e, "spinscope_tool_calls_total", &[]), 3.0, "only the valid tokens' calls");
 
     // The token's tenant (`sub`) is the caller's, in the audit trail too,

@@ -245,8 +245,13 @@ impl Config {
         }
     }
 
-    /// Whether a browser `Origin` may call the gateway: loopback origins by
-    /// default (DNS-rebinding protection, as the MCP spec asks), or the list.
+    /// Open mode: no API keys and no OAuth, so every caller is let in
+    /// (and sees what open mode shows).
+    pub fn is_open(&self) -> bool {
+        self.api_keys.is_open() && self.oauth.is_none()
+    }
+
+    /// Whether `origin` may call (see `allowed_origins`).
     pub fn origin_allowed(&self, origin: &str) -> bool {
         if self.allowed_origins.iter().any(|o| o == "*" || o.eq_ignore_ascii_case(origin)) {
             return true;

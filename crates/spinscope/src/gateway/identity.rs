@@ -76,7 +76,12 @@ pub fn identify(
     if let Some(origin) = credentials.origin.filter(|o| !config.origin_allowed(o)) {
         return Err(GatewayError::OriginRefused { origin: crate::bounded::client_string(origin) });
     }
-    let tenant = checked.claim(&oauth.tenant_claim).map(crate::bounded::client_string);
+    // A caller without a tenant would share every scope a tenant bounds
+    // (rate, sessions, the audit trail it may read): refused.
+    let Some(tenant) = checked.claim(&oauth.tenant_claim).filter(|t| !t.is_empty()) else {
+        return Err(refuse(format!("the token has no `{}` claim", oauth.tenant_claim), true));
+    };
+    let tenant = Some(crate::bounded::client_string(tenant));
     let caller = policy::Caller { tenant: tenant.clone(), scopes: checked.scopes, roles: Vec::new() };
     Ok(Admitted { tenant, caller, by_token: true })
 }
