@@ -9,6 +9,7 @@
 use crate::context::{Context, MAX_ERROR_CHARS};
 use serde_json::Value;
 use spinscope::gateway::breaker::{Policy, Transition};
+use spinscope::gateway::identity;
 use spinscope::gateway::logger::{TARGET_GATEWAY, TARGET_INVOCATION};
 use spinscope::gateway::record::{Invocation, ToolCallRecord};
 use spinscope::gateway::timing;
@@ -20,7 +21,6 @@ use spinscope::log::Level;
 use spinscope::mcp::{self, Tool};
 use spinscope::metrics::series::ToolOutcome;
 use spinscope::metrics::tool_metrics::{self, declare};
-use spinscope::oauth::metadata::challenge;
 use spinscope::redact::{redact_arguments, redact_message, redact_value, RedactionPolicy};
 use spinscope_spin::outbound::{self, Outgoing};
 use spinscope_spin::{breaker, random_bytes, time, tool_components};
@@ -97,11 +97,8 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
     Ok(invoke(cx, &entry, &call.arguments, facts))
 }
 
-/// The tool policy on a `tools/call` (docs/auth.md): a tool the caller may
-/// not call is answered as if it did not exist (-32602 `Unknown tool`, so
-/// the policy does not tell which tools exist), except that a token
-/// lacking a scope that would grant it gets 403 `insufficient_scope` with
-/// that scope, so the client can step up.
+/// The tool policy on a `tools/call` (docs/auth.md): the decision is
+/// recorded, a denial logged, and answered as `identity::refusal` says.
 fn authorize(cx: &Context, tool: &str, facts: &mut CallFacts) -> Result<(), GatewayError> {
     let policy = &cx.config.tool_policy;
     if policy.is_empty() {
@@ -121,14 +118,8 @@ fn authorize(cx: &Context, tool: &str, facts: &mut CallFacts) -> Result<(), Gate
             .field("rule", "none grants it");
         cx.log.emit(line);
     }
-    match (&cx.config.oauth, cx.caller.by_token && !decision.scopes_that_grant.is_empty()) {
-        (Some(oauth), true) => {
-            let scope = decision.scopes_that_grant.join(" ");
-            let header = challenge(&oauth.resource, Some("insufficient_scope"), Some(&scope));
-            Err(GatewayError::InsufficientScope { scope, challenge: header })
-        }
-        _ => Err(GatewayError::UnknownTool { name: tool.to_string() }),
-    }
+    let resource = cx.config.oauth.as_ref().map(|o| o.resource.as_str());
+    Err(identity::refusal(tool, &decision, cx.caller.by_token, resource))
 }
 
 fn cached_map(cx: &Context) -> Option<ToolMap> {

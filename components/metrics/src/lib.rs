@@ -13,7 +13,6 @@ use spinscope::keys;
 use spinscope::metrics::tool_metrics::declare::{declared_by, Declaration};
 use spinscope::metrics::{self, catalog, Recorder, RenderContext, Snapshot};
 use spinscope_spin::head::Head;
-use spinscope_spin::metrics_sink::Audit;
 use spinscope_spin::{audit, breaker, diag, gate, in_flight, kv, metrics_sink, respond, sessions, settings, time};
 
 /// The live session records (`(id, record)`), for the open-mode JSON.
@@ -117,7 +116,7 @@ fn tool_metrics() -> Vec<(String, Declaration)> {
 fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
     let store = kv::Store::open_default()?;
     let metrics_store = metrics_sink::metrics_store(config, Some(&store))?;
-    sweep_sessions(&store, &metrics_store, config);
+    sweep_sessions(&store, config);
     if let Err(e) = in_flight::drop_stale(&store, time::now_unix_ms()) {
         diag::warn(config.log_format, "Stale in-flight counters not dropped", &e.to_string());
     }
@@ -151,7 +150,7 @@ fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
 /// Ends sessions that expired unseen (a bounded number per scrape, see
 /// `sessions::sweep`) and records the drop of `sessions_active`, so the
 /// gauge comes back down even when no client returns.
-fn sweep_sessions(store: &kv::Store, metrics_store: &kv::Store, config: &Config) {
+fn sweep_sessions(store: &kv::Store, config: &Config) {
     let ended = match sessions::sweep(store, time::now_unix_ms(), config.session_idle_timeout) {
         Ok(0) => return,
         Ok(n) => n,
@@ -159,18 +158,12 @@ fn sweep_sessions(store: &kv::Store, metrics_store: &kv::Store, config: &Config)
     };
     let mut recorder = Recorder::new();
     recorder.sessions(0, -(ended as i64));
-    // One audit event for the sessions this sweep ended.
-    let mut events = Vec::new();
-    if config.audit_enabled {
-        let mut expired = Event::new(Kind::SessionEnded, time::now_unix_ms());
-        expired.outcome = Some("expired".into());
-        expired.count = Some(ended);
-        events.push(expired.sign(config.audit_key.as_ref().map(|k| k.bytes())));
-        recorder.audit_events(&events);
-    }
-    let shared = config.metrics_store == "default";
-    let audit = Audit { events: &events, default_store: if shared { None } else { Some(store) } };
-    if let Err(e) = metrics_sink::record(metrics_store, &recorder, audit) {
+    // One audit event for the sessions this sweep ended, in the same write.
+    let mut expired = Event::new(Kind::SessionEnded, time::now_unix_ms());
+    expired.outcome = Some("expired".into());
+    expired.count = Some(ended);
+    let events = [expired.sign(config.audit_key.as_ref().map(|k| k.bytes()))];
+    if let Err(e) = audit::record_events(config, store, recorder, &events) {
         diag::warn(config.log_format, "Swept sessions not recorded", &e);
     }
 }

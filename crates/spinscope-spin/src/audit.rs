@@ -77,15 +77,17 @@ pub fn write_pending(store: &Store, events: &[Event], now_ms: u64) -> Result<(),
     store.set(&keys::audit_pending(&id), &bytes)
 }
 
-/// Writes events that no request's record carries (a sweep of expired
-/// sessions, a window of refusals) with their `audit_events_total`, in
-/// one write: as its own observation record where the fold seals them,
-/// else as a pending record.
-pub fn record_events(config: &Config, default_store: &Store, events: &[Event]) -> Result<(), String> {
-    if events.is_empty() || !config.audit_enabled {
-        return Ok(());
-    }
-    let mut recorder = spinscope::metrics::Recorder::new();
+/// Writes `recorder` and events that no request's record carries (a
+/// sweep of expired sessions, a window of refusals), with their
+/// `audit_events_total`, in one write: the events in its observation
+/// record where the fold seals them, else as a pending record.
+pub fn record_events(
+    config: &Config,
+    default_store: &Store,
+    mut recorder: spinscope::metrics::Recorder,
+    events: &[Event],
+) -> Result<(), String> {
+    let events = if config.audit_enabled { events } else { &[] };
     recorder.audit_events(events);
     let metrics_store = crate::metrics_sink::metrics_store(config, Some(default_store)).map_err(|e| e.to_string())?;
     let shared = matches!(metrics_store, crate::metrics_sink::MetricsStore::Shared(_));
@@ -136,7 +138,7 @@ pub fn count_refusal(
             &opened
         }
     };
-    record_events(config, default, &refusal_events(&folded, config))
+    record_events(config, default, Default::default(), &refusal_events(&folded, config))
 }
 
 /// Sealing windows of the standalone layout: a sealer claims its window
@@ -157,7 +159,7 @@ pub fn seal_now(store: &Store, config: &Config, now_ms: u64) -> Result<(), Strin
     // Refusal windows old enough become their events first.
     if let Ok(metrics_store) = crate::metrics_sink::metrics_store(config, Some(store)) {
         if let Ok(folded) = crate::refusals::fold_now(&metrics_store) {
-            record_events(config, store, &refusal_events(&folded, config))?;
+            record_events(config, store, Default::default(), &refusal_events(&folded, config))?;
         }
     }
     match carrier(config, store).map_err(|e| e.to_string())? {

@@ -106,7 +106,7 @@ impl ApiKeys {
     }
 
     /// The caller, and whether its key has the `admin` role.
-    fn identify(&self, authorization: Option<&str>, x_api_key: Option<&str>) -> (Caller, bool) {
+    pub fn identify(&self, authorization: Option<&str>, x_api_key: Option<&str>) -> (Caller, bool) {
         if self.is_open() {
             return (Caller::Open, false);
         }

@@ -422,6 +422,43 @@ mod tests {
     }
 
     #[test]
+    fn this_rounds_variables_at_their_limits() {
+        let ok = |vars: &[(&str, &str)]| parse(vars).unwrap_or_else(|e| panic!("{vars:?}: {e:?}"));
+        let bad = |vars: &[(&str, &str)]| parse(vars).unwrap_err();
+        assert_eq!(ok(&[("max_tool_metric_reports", "0")]).max_tool_metric_reports, 0);
+        assert_eq!(ok(&[("max_tool_metric_reports", "1024")]).max_tool_metric_reports, 1024);
+        assert_eq!(bad(&[("max_tool_metric_reports", "1025")])[0].variable, "max_tool_metric_reports");
+        assert_eq!(ok(&[("audit_retention_events", "1000")]).audit_retention_events, 1000);
+        assert_eq!(bad(&[("audit_retention_events", "999")])[0].variable, "audit_retention_events");
+        // A key of 16 bytes is the shortest; a shorter one is refused, never quoted.
+        assert!(ok(&[("audit_key", "0123456789abcdef")]).audit_key.is_some());
+        let short = bad(&[("audit_key", "0123456789abcde")]);
+        assert_eq!(short[0].variable, "audit_key");
+        assert!(!short[0].message.contains("0123456789abcde"), "{}", short[0].message);
+        assert!(!format!("{:?}", ok(&[("audit_key", "0123456789abcdef")]).audit_key).contains("0123"));
+        // OAuth: on with the issuer, its companions required and checked.
+        assert!(ok(&[]).oauth.is_none() && ok(&[]).is_open());
+        let jwks = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#;
+        let on =
+            [("oauth_issuer", "https://auth.test"), ("oauth_resource", "https://mcp.test/mcp"), ("oauth_jwks", jwks)];
+        let c = ok(&on);
+        assert!(c.oauth.is_some() && !c.is_open());
+        for (var, value) in [
+            ("oauth_issuer", "auth.test"),
+            ("oauth_resource", ""),
+            ("oauth_jwks", "{}"),
+            ("oauth_jwks", r#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#),
+            ("oauth_tenant_claim", " "),
+        ] {
+            let mut vars = on.to_vec();
+            vars.retain(|(k, _)| *k != var);
+            vars.push((var, value));
+            assert_eq!(bad(&vars)[0].variable, var, "{var}={value}");
+        }
+        assert_eq!(bad(&[("tool_policy", "word_count = friend:bob")])[0].variable, "tool_policy");
+    }
+
+    #[test]
     fn origins() {
         let c = parse(&[]).unwrap();
         assert!(c.origin_allowed("http://localhost:3000"));

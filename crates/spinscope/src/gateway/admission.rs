@@ -55,17 +55,27 @@ pub fn precheck(
     misconfiguration: Option<&Misconfiguration>,
     credentials: Credentials<'_>,
 ) -> Result<Option<String>, GatewayError> {
+    precheck_with_role(config, misconfiguration, credentials).map(|(tenant, _)| tenant)
+}
+
+/// [`precheck`], and whether the key has the `admin` role (the key is
+/// hashed and compared once for both).
+pub fn precheck_with_role(
+    config: &Config,
+    misconfiguration: Option<&Misconfiguration>,
+    credentials: Credentials<'_>,
+) -> Result<(Option<String>, bool), GatewayError> {
     if let Some((detail, public)) = misconfiguration {
         return Err(GatewayError::Misconfigured { public: public.clone(), detail: detail.clone() });
     }
-    let caller = config.api_keys.authenticate(credentials.authorization, credentials.api_key);
+    let (caller, admin) = config.api_keys.identify(credentials.authorization, credentials.api_key);
     if !caller.allowed() {
         return Err(GatewayError::Unauthorized { missing: caller == Caller::Missing });
     }
     if let Some(origin) = credentials.origin.filter(|o| !config.origin_allowed(o)) {
         return Err(GatewayError::OriginRefused { origin: crate::bounded::client_string(origin) });
     }
-    Ok(caller.tenant().map(str::to_string))
+    Ok((caller.tenant().map(str::to_string), admin))
 }
 
 /// The media type a `POST /mcp` body must be declared as.

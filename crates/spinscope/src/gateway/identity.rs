@@ -3,7 +3,7 @@
 //! and what the tool policy knows of the caller (its tenant, its token's
 //! scopes, its key's roles).
 
-use super::admission::{precheck, Credentials, Misconfiguration};
+use super::admission::{precheck_with_role, Credentials, Misconfiguration};
 use super::error::GatewayError;
 use crate::config::Config;
 use crate::oauth::jwt::{self, Expected};
@@ -36,7 +36,7 @@ fn is_jwt(credential: &str) -> bool {
 /// The caller of a request at `now_s`: configuration first (503), then an
 /// access token when OAuth is on and the bearer credential is a JWT (401
 /// when it does not validate, 403 when it lacks a required scope), else an
-/// API key as [`precheck`] checks it (with OAuth on and no API keys, a
+/// API key as [`precheck_with_role`] checks it (with OAuth on and no API keys, a
 /// request without a token is refused, pointing to the metadata); the
 /// `Origin` after either.
 pub fn identify(
@@ -86,15 +86,54 @@ pub fn identify(
     Ok(Admitted { tenant, caller, by_token: true })
 }
 
-/// The API-key path ([`precheck`]), with the key's roles.
+/// The API-key path ([`precheck_with_role`]), with the key's roles.
 fn by_key(
     config: &Config,
     misconfiguration: Option<&Misconfiguration>,
     credentials: Credentials<'_>,
 ) -> Result<Admitted, GatewayError> {
-    let tenant = precheck(config, misconfiguration, credentials)?;
-    let admin = !config.api_keys.is_open() && config.api_keys.is_admin(credentials.authorization, credentials.api_key);
+    let (tenant, admin) = precheck_with_role(config, misconfiguration, credentials)?;
     let roles = if admin { vec!["admin".to_string()] } else { Vec::new() };
     let caller = policy::Caller { tenant: tenant.clone(), scopes: Vec::new(), roles };
     Ok(Admitted { tenant, caller, by_token: false })
+}
+
+/// The answer to a `tools/call` the tool policy refused (docs/auth.md):
+/// as if the tool did not exist (-32602 `Unknown tool`, so the policy does
+/// not tell which tools exist), except that a token caller whom a scope
+/// would grant the tool gets 403 `insufficient_scope` with that scope, so
+/// the client can step up. `resource` is `oauth_resource` when OAuth is on.
+pub fn refusal(tool: &str, decision: &policy::Decision, by_token: bool, resource: Option<&str>) -> GatewayError {
+    match resource.filter(|_| by_token && !decision.scopes_that_grant.is_empty()) {
+        Some(resource) => {
+            let scope = decision.scopes_that_grant.join(" ");
+            let header = challenge(resource, Some("insufficient_scope"), Some(&scope));
+            GatewayError::InsufficientScope { scope, challenge: header }
+        }
+        None => GatewayError::UnknownTool { name: tool.to_string() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::policy::Decision;
+
+    #[test]
+    fn a_refusal_asks_for_a_granting_scope_only_from_a_token_caller() {
+        let by_scope = Decision { allowed: false, rule: None, scopes_that_grant: vec!["hash".into()] };
+        let none = Decision { allowed: false, rule: None, scopes_that_grant: Vec::new() };
+        let resource = Some("https://mcp.test/mcp");
+        match refusal("sha256", &by_scope, true, resource) {
+            GatewayError::InsufficientScope { scope, challenge } => {
+                assert_eq!(scope, "hash");
+                assert!(challenge.contains("error=\"insufficient_scope\", scope=\"hash\""), "{challenge}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let unknown = GatewayError::UnknownTool { name: "sha256".into() };
+        assert_eq!(refusal("sha256", &by_scope, false, resource), unknown, "an API key cannot step up");
+        assert_eq!(refusal("sha256", &none, true, resource), unknown, "no scope would grant it");
+        assert_eq!(refusal("sha256", &by_scope, true, None), unknown, "OAuth off");
+    }
 }

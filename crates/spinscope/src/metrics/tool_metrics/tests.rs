@@ -287,3 +287,28 @@ fn the_series_cap_bounds_every_tool_metric_at_once() {
     assert_eq!(s.series(&TOOL_METRICS).count(), 4);
     assert_eq!(s.counter(&catalog::METRICS_SERIES_DROPPED_TOTAL, &["tool_metrics"]), 6);
 }
+
+#[test]
+fn declarations_at_their_limits() {
+    let tool = |metrics: Value| -> Tool {
+        serde_json::from_value(json!({ "name": "t", "inputSchema": {}, "_meta": { META_KEY: metrics } })).unwrap()
+    };
+    let counters =
+        |n: usize| Value::Array((0..n).map(|i| json!({ "name": format!("c{i}_total"), "type": "counter" })).collect());
+    assert_eq!(declarations(&tool(counters(MAX_DECLARATIONS))).0.len(), MAX_DECLARATIONS);
+    let (kept, problems) = declarations(&tool(counters(MAX_DECLARATIONS + 1)));
+    assert_eq!((kept.len(), problems.len()), (MAX_DECLARATIONS, 1));
+    let histogram = |buckets: usize, help: usize| {
+        let b: Vec<usize> = (1..=buckets).collect();
+        json!([{ "name": "h", "type": "histogram", "buckets": b, "help": "x".repeat(help) }])
+    };
+    assert_eq!(declarations(&tool(histogram(MAX_BUCKETS, MAX_HELP_BYTES))).0.len(), 1);
+    assert!(declarations(&tool(histogram(MAX_BUCKETS + 1, 1))).0.is_empty());
+    assert!(declarations(&tool(histogram(1, MAX_HELP_BYTES + 1))).0.is_empty());
+    let labels = |n: usize| json!([{ "name": "a_total", "type": "counter", "labels": (0..n).map(|i| format!("l{i}")).collect::<Vec<_>>() }]);
+    assert_eq!(declarations(&tool(labels(MAX_LABELS))).0.len(), 1);
+    assert!(declarations(&tool(labels(MAX_LABELS + 1))).0.is_empty());
+    let named = |len: usize| json!([{ "name": format!("{}_total", "n".repeat(len - 6)), "type": "counter" }]);
+    assert_eq!(declarations(&tool(named(MAX_NAME_BYTES))).0.len(), 1);
+    assert!(declarations(&tool(named(MAX_NAME_BYTES + 1))).0.is_empty());
+}
