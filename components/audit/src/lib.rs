@@ -5,7 +5,8 @@
 //!   `audit-next-cursor`, the chain's head in `audit-head`.
 //! * `GET /audit/verify`: every retained event checked
 //!   ([`spinscope::audit::Verifier`]): 200 with the counts and the head, or
-//!   409 naming the first broken sequence number.
+//!   409 naming the first broken sequence number; what it finds is kept
+//!   for `audit_chain_broken_sequence` (`spinscope_spin::audit::check`).
 //!
 //! Both seal what is pending first, so a call answered a moment ago is
 //! there. Under API keys a key reads its own tenant's events; a key with
@@ -16,10 +17,8 @@ use serde_json::json;
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
 use spinscope::audit::query::Query;
-use spinscope::audit::state::decode_segment;
-use spinscope::audit::{AuditState, Sealed, Verifier};
+use spinscope::audit::{AuditState, Broken, Sealed, Verified, Verifier};
 use spinscope::config::{reads, Config};
-use spinscope::keys;
 use spinscope_spin::head::Head as Request;
 use spinscope_spin::respond::{self, json_response};
 use spinscope_spin::{audit, diag, gate, kv, settings, time};
@@ -123,33 +122,22 @@ fn list(
 }
 
 fn read_segment(store: &kv::Store, id: &str) -> Result<Vec<Sealed>, String> {
-    match store.get(&keys::audit_segment(id)) {
-        Ok(Some(bytes)) => decode_segment(&bytes).map_err(|e| format!("audit segment {id}: {e}")),
-        Ok(None) => Err(format!("audit segment {id} is missing")),
-        Err(e) => Err(format!("audit segment {id}: {e}")),
-    }
+    audit::check::read_segment(store, id).map_err(|e| format!("audit segment {id}: {e}"))?
 }
 
-/// `GET /audit/verify`: the retained chain from its checkpoint to the head.
+/// `GET /audit/verify`: the retained chain from its checkpoint to the
+/// head. What it finds is kept for `audit_chain_broken_sequence` (a break until a
+/// pass; a pass writes nothing when nothing was kept).
 fn verify(store: &kv::Store, state: &AuditState, config: &Config, head: bool) -> Response {
     let key = config.audit_key.as_ref().map(|k| k.bytes());
-    let mut verifier = Verifier::new(state.checkpoint.clone(), key);
-    let broken = |seq: u64, why: String| {
-        let body = json!({"status": "broken", "broken_seq": seq, "why": why, "head": state.head});
-        json_response(409, &body, head)
+    let verified = match verify_all(store, state, key) {
+        Ok(verified) => verified,
+        Err(e) => return error(503, &format!("the chain could not be read: {e}"), head),
     };
-    for segment in &state.segments {
-        let events = match read_segment(store, &segment.id) {
-            Ok(events) => events,
-            Err(why) => return broken(segment.first, why),
-        };
-        for event in &events {
-            if let Err(b) = verifier.next(event) {
-                return broken(b.seq, b.why);
-            }
-        }
+    if let Err(e) = audit::check::verified(store, verified.as_ref().err(), time::now_unix_ms()) {
+        diag::warn(config.log_format, "Audit verification not kept", &e.to_string());
     }
-    match verifier.finish(Some(&state.head)) {
+    match verified {
         Ok(verified) => {
             let body = json!({
                 "status": "ok",
@@ -161,6 +149,30 @@ fn verify(store: &kv::Store, state: &AuditState, config: &Config, head: bool) ->
             });
             json_response(200, &body, head)
         }
-        Err(b) => broken(b.seq, b.why),
+        Err(b) => {
+            let body = json!({"status": "broken", "broken_seq": b.seq, "why": b.why, "head": state.head});
+            json_response(409, &body, head)
+        }
     }
+}
+
+/// Every retained event checked: `Err` only when the store failed.
+fn verify_all(
+    store: &kv::Store,
+    state: &AuditState,
+    key: Option<&[u8]>,
+) -> Result<Result<Verified, Broken>, kv::KvError> {
+    let mut verifier = Verifier::new(state.checkpoint.clone(), key);
+    for segment in &state.segments {
+        let events = match audit::check::read_segment(store, &segment.id)? {
+            Ok(events) => events,
+            Err(why) => return Ok(Err(Broken { seq: segment.first, why })),
+        };
+        for event in &events {
+            if let Err(b) = verifier.next(event) {
+                return Ok(Err(b));
+            }
+        }
+    }
+    Ok(verifier.finish(Some(&state.head)))
 }

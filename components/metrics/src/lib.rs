@@ -6,7 +6,7 @@
 
 use spin_sdk::http::{IncomingRequest, IntoResponse, Method, Response};
 use spin_sdk::http_component;
-use spinscope::audit::{Event, Kind};
+use spinscope::audit::{AuditState, Event, Kind};
 use spinscope::config::{reads, Config};
 use spinscope::gateway::tool_map::ToolMap;
 use spinscope::keys;
@@ -143,8 +143,27 @@ fn collect(config: &Config) -> Result<Snapshot, kv::KvError> {
     merged.add_counter(&catalog::METRICS_RECORD_FAILURES_TOTAL, &[], collected.record_failures.unwrap_or(0));
     if let Ok(state) = audit::state(&store, config) {
         merged.set_gauge(&catalog::AUDIT_CHAIN_HEAD_SEQUENCE, &[], state.head.seq as i64);
+        if config.audit_enabled {
+            chain_checked(&mut merged, &store, config, &state);
+        }
     }
     Ok(merged)
+}
+
+/// `audit_chain_broken_sequence` from this scrape's bounded check of the
+/// chain (0, intact, is also what renders when the store failed: the
+/// check said nothing, and a store error has its own signals).
+fn chain_checked(merged: &mut Snapshot, store: &kv::Store, config: &Config, state: &AuditState) {
+    let key = config.audit_key.as_ref().map(|k| k.bytes());
+    match audit::check::scrape_check(store, key, state, time::now_unix_ms()) {
+        Ok(None) => merged.set_gauge(&catalog::AUDIT_CHAIN_BROKEN_SEQUENCE, &[], 0),
+        Ok(Some(found)) => {
+            let what = format!("sequence {}: {}", found.seq, found.why);
+            diag::warn(config.log_format, "Audit chain broken", &what);
+            merged.set_gauge(&catalog::AUDIT_CHAIN_BROKEN_SEQUENCE, &[], found.seq as i64);
+        }
+        Err(e) => diag::warn(config.log_format, "Audit chain not checked", &e.to_string()),
+    }
 }
 
 /// Ends sessions that expired unseen (a bounded number per scrape, see

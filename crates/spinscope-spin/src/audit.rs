@@ -16,6 +16,8 @@
 //!   compare-and-swap cannot be trusted on Redis), the state in
 //!   `keys::AUDIT_STATE` ([`Carrier::Standalone`]).
 
+pub mod check;
+
 use crate::kv::{KvError, Store};
 use crate::metrics_fold;
 use crate::metrics_layout::Layout;

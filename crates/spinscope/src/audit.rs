@@ -4,6 +4,7 @@
 //! * [`event`]: one event as the gateway writes it (and its MAC under
 //!   `audit_key`), the argument digest.
 //! * [`chain`]: sealing events into the chain, and verifying one.
+//! * [`check`]: the bounded check of a few segments at every scrape.
 //! * [`state`]: the chain's bookkeeping (head, segments, retention).
 //! * [`query`]: `GET /audit`'s filters and paging.
 //!
@@ -11,6 +12,7 @@
 //! events wait and who seals them; nothing here touches a store.
 
 pub mod chain;
+pub mod check;
 pub mod event;
 pub mod query;
 pub mod state;

@@ -184,6 +184,11 @@ pub fn audit_pending(id: &str) -> String {
 /// (`spinscope::audit::AuditState`, JSON).
 pub const AUDIT_STATE: &str = "spinscope:v1:audit:state";
 
+/// A break in the audit chain a check found
+/// (`spinscope::audit::check::Found`, JSON), kept until a full
+/// verification passes.
+pub const AUDIT_BROKEN: &str = "spinscope:v1:audit:broken";
+
 /// One sealed segment of the audit chain (JSON lines).
 pub fn audit_segment(id: &str) -> String {
     format!("{PREFIX}audit:seg:{id}")

@@ -87,6 +87,7 @@ fn one_event_per_call_and_the_chain_verifies(host: &Host) {
     spinscope::audit::verify(&events, Head::default(), None, Some(&head)).expect("verifies offline too");
     // The metrics count the events and show the head.
     let e = scrape_until(host, |e| value(e, "spinscope_audit_chain_head_sequence", &[]) >= head.seq as f64);
+    assert_eq!(value(&e, "spinscope_audit_chain_broken_sequence", &[]), 0.0, "the scrape's check finds it intact");
     assert_eq!(value(&e, "spinscope_audit_events_total", &[("kind", "tool_call")]), 13.0);
 }
 
@@ -188,6 +189,9 @@ fn tampering_with_the_store_is_found_and_named() {
             let state = sealed_state(key);
             let at = edit_segment(&state, edit);
             let host = restart(&state, key);
+            // The scrape's own check finds it before anyone verifies.
+            let broken = value(&scrape(&host), "spinscope_audit_chain_broken_sequence", &[]);
+            assert_eq!(broken, at as f64, "{what} (key: {}): the scrape's check", key.is_some());
             let (status, body) = verify(&host, &[]);
             assert_eq!(status, 409, "{what} (key: {}): {body}", key.is_some());
             assert_eq!(body["broken_seq"], json!(at), "{what}: {body}");
@@ -207,6 +211,7 @@ fn tampering_with_the_store_is_found_and_named() {
         sealed[0].seq
     });
     let host = restart(&state, Some(KEY));
+    assert_eq!(value(&scrape(&host), "spinscope_audit_chain_broken_sequence", &[]), first as f64, "forged");
     let (status, body) = verify(&host, &[]);
     assert_eq!((status, body["broken_seq"].clone()), (409, json!(first)), "{body}");
 }
@@ -350,21 +355,60 @@ fn retention_drops_the_oldest_and_the_chain_verifies_from_its_checkpoint() {
     assert!(value(&e, "spinscope_audit_events_dropped_total", &[]) >= verified["dropped"].as_u64().unwrap() as f64);
 }
 
+/// The same four edits on Redis, with and without the key: the scrape's
+/// check and `/audit/verify` name the break; the alert's gauge holds
+/// until the segment is put back and the chain verifies again.
 #[test]
 fn tampering_on_redis_is_found_too() {
-    let redis = RedisServer::start();
-    let host = app().redis(&redis).start();
-    calls(&host, 5);
-    assert_eq!(verify(&host, &[]).0, 200);
-    let mut con = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS").arg("spinscope:v1:audit:seg:*").query(&mut con).unwrap();
-    let key = keys.first().expect("a segment");
-    let segment: String = redis::cmd("GET").arg(key).query(&mut con).unwrap();
-    let edited = segment.replacen("\"outcome\":\"success\"", "\"outcome\":\"error\"", 1);
-    assert_ne!(edited, segment);
-    let _: () = redis::cmd("SET").arg(key).arg(&edited).query(&mut con).unwrap();
-    let (status, body) = verify(&host, &[]);
-    assert_eq!(status, 409, "{body}");
+    type Edit = fn(&mut Vec<String>) -> u64;
+    let edits: [(&str, Edit); 4] = [
+        ("an edited field", |l| {
+            let i = l.iter().position(|l| l.contains("\"outcome\":\"success\"")).unwrap();
+            l[i] = l[i].replacen("\"outcome\":\"success\"", "\"outcome\":\"error\"", 1);
+            seq_of(&l[i])
+        }),
+        ("a deleted event", |l| seq_of(&l.remove(2))),
+        ("two swapped", |l| {
+            l.swap(1, 2);
+            seq_of(&l[2])
+        }),
+        ("the newest dropped", |l| seq_of(&l.pop().unwrap())),
+    ];
+    for key in [None, Some(KEY)] {
+        let redis = RedisServer::start();
+        let mut builder = app().redis(&redis);
+        if let Some(k) = key {
+            builder = builder.var("audit_key", k);
+        }
+        let host = builder.start();
+        calls(&host, 6);
+        assert_eq!(verify(&host, &[]).0, 200);
+        let mut con = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS").arg("spinscope:v1:audit:seg:*").query(&mut con).unwrap();
+        // The largest segment (a seal may have split the calls in two).
+        let mut segments: Vec<(String, String)> =
+            keys.into_iter().map(|k| (redis::cmd("GET").arg(&k).query(&mut con).unwrap(), k)).collect();
+        segments.sort_by_key(|(v, _)| v.len());
+        let (original, segment) = segments.pop().expect("a sealed segment");
+        let set = |con: &mut redis::Connection, value: &str| {
+            let _: () = redis::cmd("SET").arg(&segment).arg(value).query(con).unwrap();
+        };
+        for (what, edit) in edits {
+            let mut lines: Vec<String> = original.lines().map(str::to_string).collect();
+            assert!(lines.len() >= 4, "a segment of several events: {lines:?}");
+            let at = edit(&mut lines);
+            set(&mut con, &(lines.join("\n") + "\n"));
+            let broken = value(&scrape(&host), "spinscope_audit_chain_broken_sequence", &[]);
+            assert_eq!(broken, at as f64, "{what} (key: {}): the scrape's check", key.is_some());
+            let (status, body) = verify(&host, &[]);
+            assert_eq!((status, body["broken_seq"].clone()), (409, json!(at)), "{what}: {body}");
+            // Put back: the chain verifies, and the gauge comes back to 1.
+            set(&mut con, &original);
+            assert_eq!(verify(&host, &[]).0, 200, "{what}: restored");
+            assert_eq!(value(&scrape(&host), "spinscope_audit_chain_broken_sequence", &[]), 0.0, "{what}: restored");
+        }
+        host.stop();
+    }
 }
 
 /// 32 concurrent clients, 5,000 tool calls mixed with rejections: exactly

@@ -145,6 +145,12 @@ impl<'k> Verifier<'k> {
         Verifier { key, head: from.clone(), from, events: 0, unattested }
     }
 
+    /// Verifies a stretch that starts inside the chain, at `from` (one
+    /// segment: no retention event need attest where it starts).
+    pub fn within(from: Head, key: Option<&'k [u8]>) -> Verifier<'k> {
+        Verifier { key, head: from.clone(), from, events: 0, unattested: None }
+    }
+
     /// Checks the next event.
     pub fn next(&mut self, e: &Sealed) -> Result<(), Broken> {
         let expected = self.head.seq + 1;

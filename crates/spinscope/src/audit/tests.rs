@@ -185,3 +185,71 @@ fn rfc_3339_times() {
         assert_eq!(parse_rfc3339(bad), None, "{bad}");
     }
 }
+
+/// A state of `batches` sealed batches of `size` events, and the segments.
+fn sealed_batches(batches: u64, size: u64, key: Option<&[u8]>) -> (AuditState, Vec<Vec<Sealed>>) {
+    let mut state = AuditState::default();
+    let mut segments = Vec::new();
+    for batch in 0..batches {
+        let pending = (0..size).map(|i| call(batch * size + i, "t", "acme").sign(key)).collect();
+        let sealing = state.seal_batch(pending, format!("seg{batch}"), key, 1_000_000, 0).unwrap();
+        segments.push(sealing.events);
+    }
+    (state, segments)
+}
+
+#[test]
+fn a_check_reads_the_newest_segment_and_a_window_that_rotates_with_the_clock() {
+    use super::check::{plan, MAX_EVENTS, MAX_SEGMENTS, ROTATION_MS};
+    assert!(plan(&AuditState::default(), 0).is_empty());
+    let (one, _) = sealed_batches(1, 3, None);
+    assert_eq!(plan(&one, 0), vec![0]);
+    // 100 small segments: windows of MAX_SEGMENTS, every older one read
+    // within a few rotations, the newest every time.
+    let (state, _) = sealed_batches(100, 2, None);
+    let mut seen = std::collections::BTreeSet::new();
+    for turn in 0..4 {
+        let picked = plan(&state, turn * ROTATION_MS);
+        assert_eq!(picked.last(), Some(&99));
+        assert!(picked.len() <= MAX_SEGMENTS + 1);
+        seen.extend(picked);
+    }
+    assert_eq!(seen.len(), 100, "four turns read every segment");
+    // Big segments: bounded by events instead.
+    let (big, _) = sealed_batches(6, 1_500, None);
+    for turn in 0..6 {
+        let picked = plan(&big, turn * ROTATION_MS);
+        let older: u64 =
+            picked[..picked.len() - 1].iter().map(|&i| big.segments[i].last + 1 - big.segments[i].first).sum();
+        assert!(older <= MAX_EVENTS, "{picked:?}");
+    }
+}
+
+#[test]
+fn a_segment_checks_against_its_neighbours_and_the_head() {
+    use super::check::segment;
+    for key in [None, Some(KEY)] {
+        let (state, segments) = sealed_batches(4, 5, key);
+        for (i, events) in segments.iter().enumerate() {
+            assert_eq!(segment(&state, i, events, key), Ok(5), "segment {i}");
+        }
+        // An edit, a deletion, a swap, the newest dropped, one appended.
+        let mut edited = segments[1].clone();
+        edited[2].event.outcome = Some("error".into());
+        assert_eq!(segment(&state, 1, &edited, key).unwrap_err().seq, edited[2].seq);
+        let mut deleted = segments[2].clone();
+        let gone = deleted.remove(0);
+        assert_eq!(segment(&state, 2, &deleted, key).unwrap_err().seq, gone.seq);
+        let mut swapped = segments[0].clone();
+        swapped.swap(1, 2);
+        assert_eq!(segment(&state, 0, &swapped, key).unwrap_err().seq, segments[0][1].seq);
+        let mut short = segments[3].clone();
+        let newest = short.pop().unwrap();
+        assert_eq!(segment(&state, 3, &short, key).unwrap_err().seq, newest.seq);
+        let mut long = segments[3].clone();
+        long.push(Sealed { seq: newest.seq + 1, ..newest.clone() });
+        assert!(segment(&state, 3, &long, key).is_err());
+        // A segment taken out of its place does not link.
+        assert!(segment(&state, 2, &segments[1], key).is_err());
+    }
+}

@@ -368,11 +368,21 @@ metric!(
     &[]
 );
 
+metric!(
+    AUDIT_CHAIN_BROKEN_SEQUENCE,
+    "audit_chain_broken_sequence",
+    Gauge,
+    None,
+    "0 while the audit chain's checks find it intact; else the first broken sequence number a check (each scrape's, or /audit/verify) found, until /audit/verify passes again.",
+    [],
+    &[]
+);
+
 /// Families recorded and stored like the others but never rendered under
 /// their own name (see [`super::tool_metrics`]).
 static INTERNAL: [&MetricDef; 1] = [&TOOL_METRICS];
 
-static ALL: [&MetricDef; 28] = [
+static ALL: [&MetricDef; 29] = [
     &HTTP_REQUESTS_TOTAL,
     &HTTP_REQUEST_DURATION_SECONDS,
     &HTTP_REQUEST_SIZE_BYTES,
@@ -401,6 +411,7 @@ static ALL: [&MetricDef; 28] = [
     &AUDIT_EVENTS_TOTAL,
     &AUDIT_EVENTS_DROPPED_TOTAL,
     &AUDIT_CHAIN_HEAD_SEQUENCE,
+    &AUDIT_CHAIN_BROKEN_SEQUENCE,
 ];
 
 /// Every metric, in exposition order.
