@@ -8,7 +8,7 @@ HOST := target/release/spinscope-host
 # The native crates are always built together, so cargo resolves one feature
 # set for their shared dependencies (wasmtime above all) and never builds
 # them twice: `make up`, `make test` and `make bench` reuse each other's work.
-NATIVE := -p spinscope -p spinscope-testkit -p spinscope-sqlite -p spinscope-audit -p spinscope-host -p spinscope-e2e
+NATIVE := -p spinscope -p spinscope-testkit -p spinscope-sqlite -p spinscope-audit -p spinscope-slo -p spinscope-host -p spinscope-e2e
 # The example tools' pure modules have native unit tests; their crates are
 # cdylibs for Spin, so only their test harnesses are built natively.
 TOOL_UNIT_TESTS := -p calc -p text-tools
@@ -17,7 +17,7 @@ TOOL_UNIT_TESTS := -p calc -p text-tools
 SPIN_BIN ?= $(shell command -v spin 2>/dev/null)
 SPIN := $(if $(findstring /,$(SPIN_BIN)),$(abspath $(SPIN_BIN)),$(if $(SPIN_BIN),$(shell command -v $(SPIN_BIN) 2>/dev/null)))
 
-.PHONY: up store-prep build components host test lint deps bench bench-slow-disk clean
+.PHONY: up store-prep build components host test lint deps bench bench-slow-disk slo clean
 
 ## Runs the app: with Spin (SPIN_BIN, else `spin` on PATH), else with the local host.
 ## The default store is put in write-ahead logging mode first (store-prep).
@@ -82,6 +82,15 @@ FSYNC_MS ?= 2.5
 bench-slow-disk: deps build
 	$(CARGO) build --release -p spinscope-fsync-delay
 	SPINSCOPE_BENCH_FSYNC_MS=$(FSYNC_MS) SPINSCOPE_BENCH_ONLY=sqlite target/release/bench
+
+## Renders the SLO rules (docs/slo.md) into SLO_OUT; with no SLO_ARGS, the
+## shipped ops/prometheus/slo.yml (its defaults): e.g.
+## `make slo SLO_ARGS="--availability 99.5 --latency 0.5s" SLO_OUT=my-slo.yml`.
+SLO_ARGS ?=
+SLO_OUT ?= ops/prometheus/slo.yml
+slo:
+	$(CARGO) build --release --quiet -p spinscope-slo
+	target/release/spinscope-slo $(SLO_ARGS) > $(SLO_OUT).tmp && mv $(SLO_OUT).tmp $(SLO_OUT) || { rm -f $(SLO_OUT).tmp; exit 1; }
 
 clean:
 	$(CARGO) clean

@@ -1,8 +1,9 @@
 //! The operations kit in `ops/`, checked mechanically and against a real
 //! Prometheus: every metric name and label in the dashboard and the rules
-//! exists in the catalog, promtool accepts the configs and the alert unit
-//! tests pass, and Debian's `prometheus`, run with the shipped scrape config
-//! against the app on loopback, stores exactly the calls made.
+//! exists in the catalog, promtool accepts the configs and the alert and SLO
+//! unit tests pass, and Debian's `prometheus`, run with the shipped scrape
+//! config against the app on loopback, stores exactly the calls made and
+//! evaluates every rule (the SLO ones on a run with failures in it).
 
 use serde_json::{json, Value};
 use spinscope::auth::hash_key;
@@ -20,6 +21,41 @@ fn ops(path: &str) -> PathBuf {
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The rule files Prometheus loads (`rule_files` of prometheus.yml): the
+/// shared recording rules, the alerts, and the SLO rules rendered by
+/// `spinscope-slo` (docs/slo.md).
+const RULE_FILES: [&str; 3] = ["rules.yml", "alerts.yml", "slo.yml"];
+
+/// Every recording rule's name, in every rule file (a record's name has a
+/// colon, an alert's none).
+fn recorded() -> BTreeSet<String> {
+    RULE_FILES
+        .iter()
+        .flat_map(|f| rule_exprs(&format!("prometheus/{f}")))
+        .map(|(n, _)| n)
+        .filter(|n| n.contains(':'))
+        .collect()
+}
+
+/// Every alert's name, in every rule file.
+fn alert_names() -> BTreeSet<String> {
+    RULE_FILES.iter().flat_map(|f| alert_rules(&format!("prometheus/{f}"))).map(|(n, _)| n).collect()
+}
+
+/// The alert rules of a rule file, with their names.
+fn alert_rules(file: &str) -> Vec<(String, yaml_rust2::Yaml)> {
+    let docs = YamlLoader::load_from_str(&read(&ops(file))).unwrap();
+    let mut out = Vec::new();
+    for group in docs[0]["groups"].as_vec().expect("groups") {
+        for rule in group["rules"].as_vec().expect("rules") {
+            if let Some(name) = rule["alert"].as_str() {
+                out.push((name.to_string(), rule.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// Every `expr` of a rule file, with the rule's name (`record` or `alert`).
@@ -82,6 +118,10 @@ fn labels_of(series: &str) -> Option<BTreeSet<String>> {
     None
 }
 
+fn is_number(s: &str) -> bool {
+    s.trim().parse::<f64>().is_ok_and(f64::is_finite)
+}
+
 fn identifiers(expr: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -104,7 +144,8 @@ fn identifiers(expr: &str) -> Vec<String> {
 
 /// Checks one expression: every `spinscope_…` name is a catalog series,
 /// every `spinscope:…` name a recording rule, and every label used in a
-/// selector or in `by (…)` belongs to a metric of the expression.
+/// selector or in `by (…)` belongs to a metric of the expression. A
+/// constant (`vector(0.999)`, an SLO's objective) names no metric.
 fn check_expr(context: &str, expr: &str, recorded: &BTreeSet<String>) -> Result<(), String> {
     let mut allowed: BTreeSet<String> = BTreeSet::new();
     let mut metrics = 0;
@@ -118,7 +159,7 @@ fn check_expr(context: &str, expr: &str, recorded: &BTreeSet<String>) -> Result<
             metrics += 1;
         } else if id.starts_with("spinscope:") {
             if !recorded.contains(&id) {
-                return Err(format!("{context}: `{id}` is not a recording rule in ops/prometheus/rules.yml"));
+                return Err(format!("{context}: `{id}` is not a recording rule in ops/prometheus/*.yml"));
             }
             opaque = true;
         } else if id == "up" || id == "probe_success" {
@@ -126,6 +167,9 @@ fn check_expr(context: &str, expr: &str, recorded: &BTreeSet<String>) -> Result<
         }
     }
     if opaque {
+        return Ok(());
+    }
+    if metrics == 0 && expr.trim().strip_prefix("vector(").and_then(|e| e.strip_suffix(')')).is_some_and(is_number) {
         return Ok(());
     }
     if metrics == 0 {
@@ -155,12 +199,12 @@ fn check_expr(context: &str, expr: &str, recorded: &BTreeSet<String>) -> Result<
 
 #[test]
 fn every_metric_and_label_in_the_dashboard_and_rules_is_in_the_catalog() {
-    let records = rule_exprs("prometheus/rules.yml");
-    let recorded: BTreeSet<String> = records.iter().map(|(n, _)| n.clone()).collect();
+    let recorded = recorded();
+    assert!(recorded.contains("spinscope:slo_errors:ratio_rate5m") && recorded.contains("spinscope:tool_calls:rate5m"));
     let mut checked = 0;
     let mut errors = Vec::new();
-    for (name, expr) in records.iter().chain(&rule_exprs("prometheus/alerts.yml")) {
-        errors.extend(check_expr(name, expr, &recorded).err());
+    for (name, expr) in RULE_FILES.iter().flat_map(|f| rule_exprs(&format!("prometheus/{f}"))) {
+        errors.extend(check_expr(&name, &expr, &recorded).err());
         checked += 1;
     }
     for (title, expr) in dashboard_exprs() {
@@ -176,6 +220,8 @@ fn every_metric_and_label_in_the_dashboard_and_rules_is_in_the_catalog() {
     assert!(check_expr("t", "spinscope_tool_call_duration_seconds_bucket{le=\"1\", tool=\"x\"}", &recorded).is_ok());
     assert!(check_expr("t", "spinscope_sessions_active_bucket", &recorded).is_err());
     assert!(check_expr("t", "spinscope:nope > 1", &recorded).is_err());
+    assert!(check_expr("t", "vector(0.999)", &recorded).is_ok());
+    assert!(check_expr("t", "vector(time())", &recorded).is_err());
 }
 
 #[test]
@@ -193,6 +239,9 @@ fn the_dashboard_covers_what_an_operator_asks_first() {
         "max by (component) (spinscope_circuit_breaker_state",
         "spinscope_circuit_breaker_transitions_total",
         "histogram_quantile(0.99, sum by (component, le) (rate(spinscope_component_memory_bytes_bucket",
+        "spinscope:slo_objective:ratio",
+        "spinscope:slo_error_budget_remaining:ratio_30d",
+        "spinscope:slo_errors:ratio_rate1h",
     ] {
         assert!(uses(needle), "no dashboard query uses {needle}");
     }
@@ -214,10 +263,23 @@ fn promtool(args: &[&str]) {
 #[test]
 fn promtool_accepts_the_rules_the_configs_and_the_alert_unit_tests() {
     let dir = ops("prometheus");
-    let rules = dir.join("rules.yml").display().to_string();
-    let alerts = dir.join("alerts.yml").display().to_string();
-    promtool(&["check", "rules", &rules, &alerts]);
+    let rules: Vec<String> = RULE_FILES.iter().map(|f| dir.join(f).display().to_string()).collect();
+    let mut check = vec!["check", "rules"];
+    check.extend(rules.iter().map(String::as_str));
+    promtool(&check);
     promtool(&["test", "rules", &dir.join("tests/alerts_test.yml").display().to_string()]);
+    promtool(&["test", "rules", &dir.join("tests/slo_test.yml").display().to_string()]);
+    // The shipped config loads every rule file, and nothing else.
+    for config in ["prometheus.yml", "prometheus-kubernetes.yml"] {
+        let docs = YamlLoader::load_from_str(&read(&dir.join(config))).unwrap();
+        let loaded: Vec<&str> = docs[0]["rule_files"]
+            .as_vec()
+            .expect("rule_files")
+            .iter()
+            .map(|f| f.as_str().unwrap().rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(loaded, RULE_FILES, "rule_files of {config}");
+    }
     promtool(&["check", "config", &dir.join("prometheus.yml").display().to_string()]);
 
     // The Kubernetes config names in-cluster paths: point them at the repo's
@@ -255,7 +317,7 @@ impl Prometheus {
             .replace("scrape_interval: 15s", "scrape_interval: 1s")
             .replace("evaluation_interval: 15s", "evaluation_interval: 1s");
         std::fs::write(dir.join("prometheus.yml"), edit(config)).unwrap();
-        for rules in ["rules.yml", "alerts.yml"] {
+        for rules in RULE_FILES {
             let text = read(&ops("prometheus").join(rules)).replace("interval: 30s", "interval: 1s");
             std::fs::write(dir.join(rules), text).unwrap();
         }
@@ -344,19 +406,28 @@ fn prometheus_stores_exactly_the_calls_made_and_loads_every_rule() {
     let prom = Prometheus::start(&host_port(&host), &[], |c| c);
 
     let (mut mcp, _) = Mcp::connect(&host);
-    for i in 0..7 {
-        mcp.call_tool("word_count", json!({"text": format!("call number {i}")}));
-    }
-    for _ in 0..3 {
+    // Two rounds: `rate()` sees a counter increase only from a value it
+    // scraped before, so the SLO ratios below need the tools' series to
+    // exist in Prometheus before most of the calls are made.
+    let total = "sum(spinscope_tool_calls_total{job=\"spinscope\"})";
+    let call_failing = |mcp: &mut Mcp| {
         let result = mcp.call_tool("failing", json!({}));
         assert_eq!(result["isError"], true, "{result}");
+    };
+    mcp.call_tool("word_count", json!({"text": "call number 0"}));
+    call_failing(&mut mcp);
+    prom.wait_for("the first round in Prometheus", || prom.scalar(total) == 2.0);
+    for i in 1..7 {
+        mcp.call_tool("word_count", json!({"text": format!("call number {i}")}));
+    }
+    for _ in 0..2 {
+        call_failing(&mut mcp);
     }
     mcp.call_tool("calculate", json!({"expression": "6*7"}));
     let big = "x".repeat(5000);
     assert_eq!(mcp.post_raw(&big, &[]).status, 413);
 
     // Prometheus scrapes every second: wait until it has seen all 11 calls.
-    let total = "sum(spinscope_tool_calls_total{job=\"spinscope\"})";
     prom.wait_for("11 tool calls in Prometheus", || prom.scalar(total) == 11.0);
     let by = |tool: &str, outcome: &str| {
         prom.scalar(&format!(
@@ -377,14 +448,15 @@ fn prometheus_stores_exactly_the_calls_made_and_loads_every_rule() {
     assert!(prom.scalar("spinscope_circuit_breaker_state{component=\"faults\"}") >= 1.0);
     assert_eq!(prom.scalar("sum(spinscope_circuit_breaker_transitions_total{component=\"faults\", to=\"open\"})"), 1.0);
 
-    // Every rule loads and evaluates without error.
+    // Every rule of every file loads and evaluates without error.
+    let rule_count: usize = RULE_FILES.iter().map(|f| rule_exprs(&format!("prometheus/{f}")).len()).sum();
     prom.wait_for("every rule evaluated", || {
         let rules = request("GET", &prom.api("/api/v1/rules"), &[], None).json();
         let all: Vec<&Value> =
             rules["data"]["groups"].as_array().unwrap().iter().flat_map(|g| g["rules"].as_array().unwrap()).collect();
         let errors: Vec<String> = all.iter().filter(|r| r["health"] == "err").map(|r| r.to_string()).collect();
         assert!(errors.is_empty(), "rules failing: {errors:?}");
-        all.len() == 22 && all.iter().all(|r| r["health"] == "ok")
+        all.len() == rule_count && all.iter().all(|r| r["health"] == "ok")
     });
     // The open breaker makes its alert pending (it fires after 5 minutes).
     prom.wait_for("SpinscopeCircuitBreakerOpen pending for faults", || {
@@ -398,6 +470,32 @@ fn prometheus_stores_exactly_the_calls_made_and_loads_every_rule() {
             && !prom.query("spinscope:tool_error_ratio:rate5m{tool=\"word_count\"}").is_empty()
             && !prom.query("spinscope:tool_error_ratio:rate5m{tool=\"failing\"}").is_empty()
     });
+    // The SLO rules see the run: of the second round's calls in series
+    // Prometheus had seen, 2 in 8 failed (the tool's own `isError` counts,
+    // as outcome `error`; `calculate`'s one call is in a new series, whose
+    // rate is 0), far over a 0.1% budget, so the fast burn is pending at once (it pages after 2
+    // minutes); every call answered within 1 s, which the `le` matcher
+    // finds whichever text format Prometheus scraped (OpenMetrics writes
+    // `le="1.0"`).
+    prom.wait_for("the SLO rules to see the failures", || {
+        let ratio = |slo: &str| {
+            prom.query(&format!("spinscope:slo_errors:ratio_rate5m{{job=\"spinscope\", slo=\"{slo}\"}}"))
+                .first()
+                .map(|s| s["value"][1].as_str().unwrap().parse::<f64>().unwrap())
+        };
+        matches!(ratio("availability"), Some(r) if r > 0.1 && r < 0.5)
+            && ratio("latency") == Some(0.0)
+            && prom.scalar("spinscope:slo_error_budget_remaining:ratio_30d{slo=\"availability\"}") < 0.0
+            && prom.scalar("spinscope:slo_error_budget_remaining:ratio_30d{slo=\"latency\"}") == 1.0
+    });
+    prom.wait_for("SpinscopeAvailabilityBudgetBurnFast pending", || {
+        let pending = "ALERTS{alertname=\"SpinscopeAvailabilityBudgetBurnFast\", alertstate=\"pending\"}";
+        let alerts = prom.query(pending);
+        alerts.len() == 1
+            && alerts[0]["metric"]["severity"] == "critical"
+            && alerts[0]["metric"]["slo"] == "availability"
+    });
+    assert!(prom.query("ALERTS{alertname=~\"SpinscopeLatencyBudgetBurn.*\"}").is_empty());
 
     // Every dashboard query runs, and each panel shows data after this traffic
     // (a second scrape is needed for rate()).
@@ -442,11 +540,13 @@ fn every_alert_has_its_runbook_section_and_table_row() {
     let doc = read(&workspace_root().join("docs/operations.md"));
     let section = doc.split("\n## Alerts and what to do\n").nth(1).expect("an alerts section in docs/operations.md");
     let section = section.split("\n## ").next().unwrap();
-    let docs = YamlLoader::load_from_str(&read(&ops("prometheus/alerts.yml"))).unwrap();
     let mut alerts = 0;
-    for group in docs[0]["groups"].as_vec().expect("groups") {
-        for rule in group["rules"].as_vec().expect("rules") {
-            let name = rule["alert"].as_str().expect("alert");
+    // alerts.yml has nothing but alerts; slo.yml has six among its records.
+    assert_eq!(alert_rules("prometheus/alerts.yml").len(), rule_exprs("prometheus/alerts.yml").len());
+    assert_eq!(alert_rules("prometheus/slo.yml").len(), 6, "the SLO alerts");
+    for file in RULE_FILES {
+        for (name, rule) in alert_rules(&format!("prometheus/{file}")) {
+            let name = name.as_str();
             alerts += 1;
             let runbook = rule["annotations"]["runbook"].as_str().unwrap_or_else(|| panic!("{name}: no runbook"));
             assert_eq!(runbook, format!("docs/operations.md#{}", name.to_lowercase()), "{name}");
@@ -458,6 +558,7 @@ fn every_alert_has_its_runbook_section_and_table_row() {
             );
         }
     }
+    assert_eq!(alerts, alert_names().len(), "an alert name used twice");
     assert_eq!(alerts, section.matches("\n### ").count(), "a runbook section without its alert");
 }
 
