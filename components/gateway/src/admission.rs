@@ -12,7 +12,7 @@ use spinscope::gateway::identity::{identify, Admitted};
 use spinscope::gateway::GatewayError;
 use spinscope_spin::body::{self, BodyError};
 use spinscope_spin::in_flight::{self, Slot};
-use spinscope_spin::{rate_limit, time};
+use spinscope_spin::{oauth_keys, rate_limit, time};
 
 /// The checks that need no store, in order: configuration, access token
 /// or API key, origin. Returns who was let in.
@@ -22,7 +22,8 @@ pub fn authenticate(cx: &Context) -> Result<Admitted, GatewayError> {
         api_key: cx.header("x-api-key"),
         origin: cx.header("origin"),
     };
-    identify(&cx.config, cx.misconfiguration.as_ref(), credentials, time::now_unix_ms() / 1000)
+    let mut keys = oauth_keys::source(&cx.config);
+    identify(&cx.config, cx.misconfiguration.as_ref(), credentials, keys.as_mut(), time::now_unix_ms() / 1000)
 }
 
 /// The gateway-wide limit on requests in flight, taken once the body is

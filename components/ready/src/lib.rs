@@ -113,7 +113,9 @@ fn may_refresh(req: &Head, loaded: &LoadedConfig) -> bool {
     let header = |name: &str| req.header(name);
     let credentials =
         Credentials { authorization: header("authorization"), api_key: header("x-api-key"), origin: None };
-    loaded.config.is_open() || identify(&loaded.config, None, credentials, time::now_unix_ms() / 1000).is_ok()
+    let mut keys = spinscope_spin::oauth_keys::source(&loaded.config);
+    loaded.config.is_open()
+        || identify(&loaded.config, None, credentials, keys.as_mut(), time::now_unix_ms() / 1000).is_ok()
 }
 
 /// The cached report if one is fresh (and `fresh` was not asked), else a

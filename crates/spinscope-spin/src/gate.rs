@@ -18,7 +18,8 @@ use spinscope::gateway::GatewayError;
 pub fn require_key(config: &Config, req: &Head) -> Result<Admitted, Response> {
     let credentials =
         Credentials { authorization: req.header("authorization"), api_key: req.header("x-api-key"), origin: None };
-    let refused = match identify(config, None, credentials, crate::time::now_unix_ms() / 1000) {
+    let mut keys = crate::oauth_keys::source(config);
+    let refused = match identify(config, None, credentials, keys.as_mut(), crate::time::now_unix_ms() / 1000) {
         Ok(admitted) => return Ok(admitted),
         Err(refused) => refused,
     };

@@ -21,6 +21,7 @@
 //! - [`body`]: a request body read under a size limit;
 //! - [`diag`]: a component's own problems, in the app's log format;
 //! - [`gate`]: the API-key check of the read-only components;
+//! - [`oauth_keys`]: the issuer's keys, inline or fetched and cached;
 //! - [`refusals`]: the count of requests refused for want of a key;
 //! - [`head`], [`respond`]: their request head (bodies refused unread),
 //!   JSON answers and method check;
@@ -42,6 +43,7 @@ pub mod kv;
 pub mod metrics_fold;
 pub mod metrics_layout;
 pub mod metrics_sink;
+pub mod oauth_keys;
 pub mod outbound;
 pub mod rate_limit;
 pub mod refusals;

@@ -184,6 +184,16 @@ pub fn audit_pending(id: &str) -> String {
 /// (`spinscope::audit::AuditState`, JSON).
 pub const AUDIT_STATE: &str = "spinscope:v1:audit:state";
 
+/// The OAuth issuer's JWKS document fetched from `oauth_jwks_url`
+/// (`spinscope::oauth::keys::Cached`, JSON), shared by every instance.
+pub const OAUTH_JWKS: &str = "spinscope:v1:oauth:jwks";
+
+/// The claim of a JWKS refresh in one refresh window
+/// (`spinscope::oauth::keys::refresh_window`): one fetch per window.
+pub fn oauth_jwks_refresh(window: u64) -> String {
+    format!("{PREFIX}oauth:jwks:refresh:{window}")
+}
+
 /// A break in the audit chain a check found
 /// (`spinscope::audit::check::Found`, JSON), kept until a full
 /// verification passes.

@@ -11,11 +11,13 @@
 //! and wait for it with [`Host::wait_for_log`], since a component may write
 //! after its response has been sent.
 
+mod auth_server;
 mod committed;
 mod mcp_clients;
 mod modern_client;
 mod otlp_receiver;
 mod scrape;
+pub use auth_server::{AuthServer, Client};
 pub use committed::Committed;
 pub use mcp_clients::{client_script, installed, run_client, CLIENT_TIMEOUT};
 pub use modern_client::{ModernRequest, MODERN};

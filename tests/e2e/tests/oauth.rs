@@ -189,3 +189,97 @@ fn a_policy_that_does_not_parse_fails_closed() {
     assert_eq!(r.status, 503, "{}", r.body);
     assert!(r.body.contains("tool_policy"), "{}", r.body);
 }
+
+/// The gateway with keys from `server`'s JWKS URL, cached for `ttl_ms`.
+fn url_app(server: &AuthServer, ttl_ms: u64) -> HostBuilder {
+    HostBuilder::app(Some(&["gateway", "text-tools"]))
+        .var("tool_components", "text-tools")
+        .var("oauth_issuer", &server.issuer())
+        .var("oauth_resource", RESOURCE)
+        .var("oauth_jwks_url", &server.jwks_url())
+        .var("oauth_jwks_host", &server.issuer())
+        .var("oauth_jwks_ttl_ms", &ttl_ms.to_string())
+}
+
+/// `n` calls at once with `token`; their statuses.
+fn burst(host: &Host, token: &str, n: usize) -> Vec<u16> {
+    std::thread::scope(|s| {
+        let calls: Vec<_> =
+            (0..n).map(|_| s.spawn(|| call(host, token, "word_count", json!({"text": "a b"})).status)).collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    })
+}
+
+/// Waits until the wall clock is early in a refresh window of `interval_ms`
+/// (the gateway claims one fetch per window), so a burst stays in one.
+fn early_in_window(interval_ms: u64) {
+    loop {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        if (50..400).contains(&(now % interval_ms)) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Keys from the issuer's URL: fetched once however many requests need
+/// them at once, cached in the store for every instance, fetched again
+/// once when a token names a new `kid`; a key that left the JWKS stops
+/// working, and made-up `kid`s do not turn into fetches.
+#[test]
+fn keys_from_the_issuer_url_are_fetched_once_and_follow_a_rotation() {
+    let server = AuthServer::start();
+    // Each fetch takes a while, so the burst's requests overlap it.
+    server.slow_jwks(std::time::Duration::from_millis(300));
+    let interval = 2_000;
+    let host = url_app(&server, interval).start();
+    let claims = json!({"sub": "acme", "aud": RESOURCE, "scope": "tools.call"});
+    let first = server.token(claims.clone());
+    early_in_window(interval);
+    assert_eq!(burst(&host, &first, 16), vec![200; 16]);
+    assert_eq!(server.jwks_fetches(), 1, "16 requests at once, one fetch");
+    assert_eq!(call(&host, &first, "word_count", json!({"text": "a"})).status, 200);
+    assert_eq!(server.jwks_fetches(), 1, "then from the store's cache");
+
+    // The issuer rotates: the new key's tokens work after one fetch.
+    server.rotate();
+    let second = server.token(claims);
+    std::thread::sleep(std::time::Duration::from_millis(interval));
+    early_in_window(interval);
+    assert_eq!(burst(&host, &second, 16), vec![200; 16]);
+    assert_eq!(server.jwks_fetches(), 2, "a new kid, 16 requests at once, one fetch");
+
+    // The old key left the JWKS: its tokens are refused, without a fetch.
+    let old = call(&host, &first, "word_count", json!({"text": "a"}));
+    assert_eq!(old.status, 401, "{}", old.body);
+    assert!(old.header("www-authenticate").unwrap().contains("invalid_token"));
+    let forged = Issuer::new().sign(
+        "RS256",
+        Some("made-up"),
+        &json!({"iss": server.issuer(), "aud": RESOURCE,
+        "sub": "acme", "exp": now() + 300}),
+    );
+    assert_eq!(burst(&host, &forged, 20), vec![401; 20]);
+    assert_eq!(server.jwks_fetches(), 2, "unknown kids within the interval: no fetch");
+    let logs = host.logs().join("\n");
+    assert!(!logs.contains(&second) && !logs.contains(&first), "no token in any log");
+}
+
+/// With keys from a URL that cannot be reached and none cached, a token
+/// cannot be checked: 503 and a retry, never admitted, never a 401 that
+/// would send the client back to its authorization server.
+#[test]
+fn without_the_issuers_keys_a_token_is_not_admitted() {
+    let server = AuthServer::start();
+    let unreachable = format!("http://127.0.0.1:{}", free_port());
+    let host = url_app(&server, 600_000)
+        .var("oauth_jwks_url", &format!("{unreachable}/jwks"))
+        .var("oauth_jwks_host", &unreachable)
+        .start();
+    let token = server.token(json!({"sub": "acme", "aud": RESOURCE}));
+    let r = call(&host, &token, "word_count", json!({"text": "a"}));
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.header("retry-after"), Some("5"));
+    assert!(r.body.contains("cannot be checked"), "{}", r.body);
+    host.wait_for_log(|l| l.contains("OAuth keys not refreshed"));
+}

@@ -329,11 +329,14 @@ impl<F: Fn(&str) -> Option<String>> Parser<F> {
     fn oauth(&mut self) -> Option<oauth::OAuthConfig> {
         let (issuer, resource, jwks) =
             (self.raw(Var::OauthIssuer), self.raw(Var::OauthResource), self.raw(Var::OauthJwks));
+        let (jwks_url, jwks_ttl_ms) = (self.raw(Var::OauthJwksUrl), self.raw(Var::OauthJwksTtlMs));
         let tenant_claim = self.raw(Var::OauthTenantClaim);
         let raw = oauth::Raw {
             issuer: &issuer,
             resource: &resource,
             jwks: &jwks,
+            jwks_url: &jwks_url,
+            jwks_ttl_ms: &jwks_ttl_ms,
             scopes: self.list_spaced(Var::OauthScopes),
             required_scopes: self.list_spaced(Var::OauthRequiredScopes),
             tenant_claim: &tenant_claim,

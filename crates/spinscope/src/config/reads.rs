@@ -20,6 +20,20 @@ pub const METRICS_SINK: VarSet = VarSet::of(&[
     AuditRetentionEvents,
 ]);
 
+/// What `spinscope_spin::oauth_keys` reads: the OAuth settings (where
+/// the keys come from) and the log format of its warnings.
+pub const OAUTH_KEYS: VarSet = VarSet::EMPTY.with(&[
+    LogFormat,
+    OauthIssuer,
+    OauthResource,
+    OauthJwks,
+    OauthJwksUrl,
+    OauthJwksTtlMs,
+    OauthScopes,
+    OauthRequiredScopes,
+    OauthTenantClaim,
+]);
+
 /// What `spinscope_spin::gate` reads: the keys and the OAuth settings
 /// (it accepts either), what counting a rejection in the metrics sink
 /// needs, and the log format of its lines.
@@ -29,6 +43,8 @@ pub const GATE: VarSet = METRICS_SINK.with(&[
     OauthIssuer,
     OauthResource,
     OauthJwks,
+    OauthJwksUrl,
+    OauthJwksTtlMs,
     OauthScopes,
     OauthRequiredScopes,
     OauthTenantClaim,
@@ -103,8 +119,13 @@ pub const COMPONENTS: &[(&str, VarSet)] = &[
 
 /// The modules of `spinscope_spin` that read the configuration for their
 /// callers: a component using one must read its set too.
-pub const HELPERS: &[(&str, VarSet)] =
-    &[("gate", GATE), ("metrics_sink", METRICS_SINK), ("metrics_fold", METRICS_SINK), ("audit", METRICS_SINK)];
+pub const HELPERS: &[(&str, VarSet)] = &[
+    ("gate", GATE),
+    ("metrics_sink", METRICS_SINK),
+    ("metrics_fold", METRICS_SINK),
+    ("audit", METRICS_SINK),
+    ("oauth_keys", OAUTH_KEYS),
+];
 
 /// The set of component `id`, if it is one of the app's.
 pub fn component(id: &str) -> Option<VarSet> {

@@ -80,6 +80,8 @@ variables! {
     OauthIssuer => var("oauth_issuer", "", "oauth"),
     OauthResource => var("oauth_resource", "", "oauth"),
     OauthJwks => var("oauth_jwks", "", "oauth"),
+    OauthJwksUrl => var("oauth_jwks_url", "", "oauth"),
+    OauthJwksTtlMs => var("oauth_jwks_ttl_ms", "600000", "oauth"),
     OauthScopes => var("oauth_scopes", "", "oauth"),
     OauthRequiredScopes => var("oauth_required_scopes", "", "oauth"),
     OauthTenantClaim => var("oauth_tenant_claim", "sub", "oauth"),
@@ -88,8 +90,10 @@ variables! {
 
 /// Variables of `spin.toml` that no component reads: they only fill
 /// templates elsewhere in the manifest (`otlp_collector_host` is in the
-/// gateway's `allowed_outbound_hosts`). `field` is empty.
-pub const MANIFEST_ONLY: &[Variable] = &[var("otlp_collector_host", "http://127.0.0.1:4318", "")];
+/// gateway's `allowed_outbound_hosts`, `oauth_jwks_host` in those of every
+/// component that checks access tokens). `field` is empty.
+pub const MANIFEST_ONLY: &[Variable] =
+    &[var("otlp_collector_host", "http://127.0.0.1:4318", ""), var("oauth_jwks_host", "https://jwks.invalid", "")];
 
 impl Var {
     /// Its row of the table.

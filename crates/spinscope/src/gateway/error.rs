@@ -51,6 +51,14 @@ pub enum GatewayError {
         /// The `WWW-Authenticate` value.
         challenge: String,
     },
+    /// OAuth keys come from `oauth_jwks_url`, none is cached, and none
+    /// could be fetched: a token cannot be checked, so it is not admitted
+    /// (503, retry: it is not the token's fault).
+    #[error("access tokens cannot be checked right now (the issuer's keys are unavailable); try again later")]
+    KeysUnavailable {
+        /// Why, for the log.
+        cause: String,
+    },
     /// An authenticated caller's `Origin` is not allowed (DNS rebinding).
     #[error("origin {origin} is not allowed")]
     OriginRefused {

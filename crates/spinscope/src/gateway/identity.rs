@@ -6,7 +6,8 @@
 use super::admission::{precheck_with_role, Credentials, Misconfiguration};
 use super::error::GatewayError;
 use crate::config::Config;
-use crate::oauth::jwt::{self, Expected};
+use crate::oauth::jwt::{self, Expected, TokenError};
+use crate::oauth::keys::KeySource;
 use crate::oauth::metadata::challenge;
 use crate::oauth::policy;
 
@@ -38,11 +39,13 @@ fn is_jwt(credential: &str) -> bool {
 /// when it does not validate, 403 when it lacks a required scope), else an
 /// API key as [`precheck_with_role`] checks it (with OAuth on and no API keys, a
 /// request without a token is refused, pointing to the metadata); the
-/// `Origin` after either.
+/// `Origin` after either. A token is checked against `keys`, refreshed
+/// once when it names a `kid` they do not have (503 when there are none).
 pub fn identify(
     config: &Config,
     misconfiguration: Option<&Misconfiguration>,
     credentials: Credentials<'_>,
+    keys: &mut dyn KeySource,
     now_s: u64,
 ) -> Result<Admitted, GatewayError> {
     let Some(oauth) = config.oauth.as_ref().filter(|_| misconfiguration.is_none()) else {
@@ -65,7 +68,15 @@ pub fn identify(
         });
     };
     let expected = Expected { issuer: &oauth.issuer, audience: &oauth.resource };
-    let checked = jwt::validate(token, &oauth.keys, &expected, now_s).map_err(|e| refuse(e.to_string(), true))?;
+    let current = keys.current().map_err(|cause| GatewayError::KeysUnavailable { cause })?;
+    let checked = match jwt::validate(token, current, &expected, now_s) {
+        Err(unknown @ TokenError::UnknownKey(_)) => match keys.refreshed() {
+            Some(fresh) => jwt::validate(token, fresh, &expected, now_s),
+            None => Err(unknown),
+        },
+        checked => checked,
+    }
+    .map_err(|e| refuse(e.to_string(), true))?;
     let missing: Vec<&str> =
         oauth.required_scopes.iter().filter(|s| !checked.scopes.contains(s)).map(String::as_str).collect();
     if !missing.is_empty() {

@@ -146,3 +146,69 @@ fn globs() {
         assert_eq!(matches(glob, name), ok, "{glob} {name}");
     }
 }
+
+mod keys_from_a_url {
+    use crate::oauth::keys::*;
+
+    fn cached(url: &str, fetched_ms: u64) -> Cached {
+        Cached { url: url.into(), fetched_ms, document: "{}".into() }
+    }
+
+    #[test]
+    fn a_cached_document_is_fresh_for_its_ttl_then_stale_and_another_url_is_missing() {
+        let url = "https://auth.test/jwks";
+        let c = cached(url, 1_000);
+        assert_eq!(freshness(None, url, 600_000, 5_000), Freshness::Missing);
+        assert_eq!(freshness(Some(&c), url, 600_000, 600_999), Freshness::Fresh);
+        assert_eq!(freshness(Some(&c), url, 600_000, 601_000), Freshness::Stale);
+        assert_eq!(freshness(Some(&c), "https://other.test/jwks", 600_000, 2_000), Freshness::Missing);
+        // A clock that went back is not an age.
+        assert_eq!(freshness(Some(&c), url, 600_000, 0), Freshness::Fresh);
+    }
+
+    #[test]
+    fn an_unknown_kid_refreshes_at_most_once_per_interval() {
+        assert_eq!(refresh_interval_ms(600_000), 30_000);
+        assert_eq!(refresh_interval_ms(2_000), 2_000, "a short TTL shortens the interval");
+        assert_eq!(refresh_interval_ms(0), 1);
+        assert!(!may_refresh_for_unknown_kid(100_000, 600_000, 129_999));
+        assert!(may_refresh_for_unknown_kid(100_000, 600_000, 130_000));
+        // One claim window per interval: every instance computes the same.
+        assert_eq!(refresh_window(600_000, 59_999), 1);
+        assert_eq!(refresh_window(600_000, 60_000), 2);
+    }
+
+    #[test]
+    fn a_fetched_document_is_accepted_only_with_a_usable_key() {
+        let issuer = spinscope_testkit::issuer::Issuer::new();
+        let doc = issuer.jwks().to_string();
+        assert_eq!(accept(200, doc.as_bytes(), false).unwrap().keys.len(), 3);
+        assert!(accept(500, doc.as_bytes(), false).unwrap_err().contains("500"));
+        assert!(accept(200, doc.as_bytes(), true).unwrap_err().contains("over"));
+        assert!(accept(200, b"<html>", false).unwrap_err().contains("not a JWKS"));
+        assert!(accept(200, br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#, false).unwrap_err().contains("no RS256"));
+    }
+
+    #[test]
+    fn keys_come_over_https_or_from_this_machine() {
+        for ok in [
+            "https://auth.example.com/.well-known/jwks.json",
+            "http://127.0.0.1:8080/jwks",
+            "http://localhost/jwks",
+            "http://[::1]:9000/jwks",
+            "http://issuer.spin.internal/jwks",
+        ] {
+            assert!(url_allowed(ok), "{ok}");
+        }
+        for refused in [
+            "http://auth.example.com/jwks",
+            "http://127.0.0.1.evil.test/jwks",
+            "http://localhost.evil.test/jwks",
+            "ftp://127.0.0.1/jwks",
+            "https://",
+            "",
+        ] {
+            assert!(!url_allowed(refused), "{refused}");
+        }
+    }
+}

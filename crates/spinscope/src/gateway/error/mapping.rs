@@ -16,6 +16,7 @@ impl GatewayError {
             Misconfigured { .. } | OverConcurrency { .. } | RateLimited { .. } | LimitUnchecked { .. } => {
                 mcp::INTERNAL_ERROR
             }
+            KeysUnavailable { .. } => mcp::INTERNAL_ERROR,
             TooManySessions { .. }
             | TooManyClientSessions { .. }
             | StoreUnavailable { .. }
@@ -70,6 +71,7 @@ impl GatewayError {
             Misconfigured { .. } | LimitUnchecked { .. } | StoreUnavailable { .. } | AuditUnavailable { .. } => {
                 (503, None)
             }
+            KeysUnavailable { .. } => (503, None),
             Unauthorized { missing: true, .. } => (401, Some(RejectReason::MissingKey)),
             Unauthorized { missing: false, .. } => (401, Some(RejectReason::InvalidKey)),
             OriginRefused { .. } => (403, Some(RejectReason::Origin)),
@@ -103,6 +105,7 @@ impl GatewayError {
             Misconfigured { .. } | LimitUnchecked { .. } | StoreUnavailable { .. } | AuditUnavailable { .. } => {
                 Level::Error
             }
+            KeysUnavailable { .. } => Level::Error,
             Unauthorized { .. } | OriginRefused { .. } | InvalidToolArguments { .. } => Level::Warn,
             TokenRefused { .. } | InsufficientScope { .. } => Level::Warn,
             _ => Level::Debug,
@@ -137,6 +140,7 @@ impl GatewayError {
             GatewayError::OverConcurrency { .. } | GatewayError::LimitUnchecked { .. } => {
                 vec![("retry-after", "1".into())]
             }
+            GatewayError::KeysUnavailable { .. } => vec![("retry-after", "5".into())],
             GatewayError::RateLimited { retry_after_secs, .. } => vec![("retry-after", retry_after_secs.to_string())],
             GatewayError::TooManySessions { .. } | GatewayError::TooManyClientSessions { .. } => {
                 vec![("retry-after", "60".into())]
@@ -180,6 +184,7 @@ impl GatewayError {
                 _ => ("Concurrency limit not checked", vec![("error", cause.clone())]),
             },
             StoreUnavailable { cause } => ("Key-value store unavailable", vec![("error", cause.clone())]),
+            KeysUnavailable { cause } => ("OAuth keys unavailable: token not checked", vec![("error", cause.clone())]),
             AuditUnavailable { cause } => ("Audit events not written: answer withheld", vec![("error", cause.clone())]),
             InvalidToolArguments { tool, component, .. } => (
                 "Tool arguments rejected",

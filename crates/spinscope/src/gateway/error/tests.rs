@@ -111,6 +111,16 @@ fn table() -> Vec<(GatewayError, Answering<'static>, u16, Answer, Option<RejectR
             Level::Error,
         ),
         (
+            KeysUnavailable { cause: "c".into() },
+            HANDSHAKE,
+            503,
+            Answer::Rpc(internal),
+            None,
+            rpc(internal),
+            true,
+            Level::Error,
+        ),
+        (
             PayloadTooLarge { max: 10 },
             HANDSHAKE,
             413,
@@ -295,6 +305,7 @@ fn variant(e: &GatewayError) -> &'static str {
         OverConcurrency { .. } => "OverConcurrency",
         RateLimited { .. } => "RateLimited",
         LimitUnchecked { .. } => "LimitUnchecked",
+        KeysUnavailable { .. } => "KeysUnavailable",
         PayloadTooLarge { .. } => "PayloadTooLarge",
         UnsupportedMediaType { .. } => "UnsupportedMediaType",
         BodyUnreadable(_) => "BodyUnreadable",
@@ -323,7 +334,7 @@ fn variant(e: &GatewayError) -> &'static str {
 #[test]
 fn the_table_covers_every_variant() {
     let names: std::collections::BTreeSet<&str> = table().iter().map(|(e, ..)| variant(e)).collect();
-    assert_eq!(names.len(), 30, "{names:?}");
+    assert_eq!(names.len(), 31, "{names:?}");
 }
 
 #[test]
