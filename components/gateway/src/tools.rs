@@ -8,7 +8,7 @@
 
 use crate::context::{Context, MAX_ERROR_CHARS};
 use serde_json::Value;
-use spinscope::gateway::breaker::{Policy, Transition};
+use spinscope::gateway::breaker::{Policy, State, Transition};
 use spinscope::gateway::identity;
 use spinscope::gateway::logger::{TARGET_GATEWAY, TARGET_INVOCATION};
 use spinscope::gateway::record::{Invocation, ToolCallRecord};
@@ -77,7 +77,11 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
         let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
         facts.arguments_sha256 = Some(spinscope::audit::arguments_digest(&redact_value(&call.arguments, &policy)));
     }
-    let Some(entry) = find_tool(cx, &call.name, facts) else {
+    // The tool map and the breakers, in one read where the store allows.
+    let policy = Policy::of(&cx.config);
+    let prefetched = cx.store().ok().map(|store| breaker::prefetch(store, &cx.config.tool_components, policy));
+    let cached = prefetched.as_ref().and_then(|p| p.map.as_deref()).and_then(|b| serde_json::from_slice(b).ok());
+    let Some(entry) = find_tool(cx, cached, &call.name, facts) else {
         facts.tool = Some(spinscope::metrics::OTHER.to_string());
         return Err(GatewayError::UnknownTool { name: spinscope::bounded::client_string(&call.name) });
     };
@@ -94,7 +98,8 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
             return Ok(result);
         }
     }
-    Ok(invoke(cx, &entry, &call.arguments, facts))
+    let breaker = prefetched.and_then(|p| p.state(&entry.component));
+    Ok(invoke(cx, &entry, &call.arguments, breaker, facts))
 }
 
 /// The tool policy on a `tools/call` (docs/auth.md): the decision is
@@ -127,10 +132,9 @@ fn cached_map(cx: &Context) -> Option<ToolMap> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// The owner of `tool`: from the cached map when fresh and it knows the
+/// The owner of `tool`: from the `cached` map when fresh and it knows the
 /// tool, else from a new discovery.
-fn find_tool(cx: &Context, tool: &str, facts: &mut CallFacts) -> Option<ToolEntry> {
-    let cached = cached_map(cx);
+fn find_tool(cx: &Context, cached: Option<ToolMap>, tool: &str, facts: &mut CallFacts) -> Option<ToolEntry> {
     let now = time::now_unix_ms();
     match cached.as_ref().filter(|m| m.is_fresh(now, cx.config.tool_map_ttl)).and_then(|m| m.find(tool)) {
         Some(entry) => Some(entry.clone()),
@@ -203,10 +207,18 @@ fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallFacts) -> To
 /// Calls one tool and always returns a `CallToolResult`. A failure is told
 /// twice: the client gets a short message; the log line and the span get
 /// the whole story, redacted.
-fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFacts) -> Value {
+fn invoke(
+    cx: &Context,
+    entry: &ToolEntry,
+    arguments: &Value,
+    breaker_state: Option<Option<State>>,
+    facts: &mut CallFacts,
+) -> Value {
     let (tool, component) = (entry.tool.name.as_str(), entry.component.as_str());
-    // The component's breaker: one read per call; writes only on failures.
-    let guard = breaker::check(cx.store().ok(), component, Policy::of(&cx.config), time::now_unix_ms());
+    // The component's breaker: read with the map (or once here); writes
+    // only on failures.
+    let policy = Policy::of(&cx.config);
+    let guard = breaker::check(cx.store().ok(), component, breaker_state, policy, time::now_unix_ms());
     if let Some(retry_after_ms) = guard.refused() {
         return refuse_open(cx, tool, component, retry_after_ms, facts);
     }

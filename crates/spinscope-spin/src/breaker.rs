@@ -69,11 +69,55 @@ pub struct Guard<'a> {
     decision: Decision,
 }
 
-/// Reads and decides `component`'s breaker for a call at `now_ms` (no
-/// store, or breakers off: the call goes through).
-pub fn check<'a>(store: Option<&'a Store>, component: &'a str, policy: Policy, now_ms: u64) -> Guard<'a> {
+/// What a `tools/call` reads before it calls: the cached tool map, and
+/// the breaker state of every tool component. On SQLite one `get-many`:
+/// the breakers' read rides the map's (the store's encoding, which tells
+/// SQLite, is read once per request for the metrics anyway). Elsewhere
+/// the map alone, and [`check`] reads the one breaker it needs.
+pub struct Prefetched {
+    /// The tool map's bytes, if it is cached.
+    pub map: Option<Vec<u8>>,
+    /// Each component's breaker state, when read with the map.
+    states: Option<Vec<(String, Option<State>)>>,
+}
+
+impl Prefetched {
+    /// `component`'s breaker state if it was read (`None`: not read).
+    pub fn state(&self, component: &str) -> Option<Option<State>> {
+        self.states.as_ref().map(|s| s.iter().find(|(c, _)| c == component).and_then(|(_, state)| *state))
+    }
+}
+
+/// Reads the tool map and, on SQLite with breakers on, every component's
+/// breaker state with it (see [`Prefetched`]).
+pub fn prefetch(store: &Store, components: &[String], policy: Policy) -> Prefetched {
+    let sqlite = matches!(store.encoding(), Ok(crate::kv::Encoding::LittleEndian));
+    if !(sqlite && policy.enabled() && !components.is_empty()) {
+        return Prefetched { map: store.get(keys::TOOL_MAP).ok().flatten(), states: None };
+    }
+    let mut wanted = vec![keys::TOOL_MAP.to_string()];
+    wanted.extend(components.iter().map(|c| keys::breaker_state(c)));
+    let Ok(found) = store.get_many(&wanted) else {
+        return Prefetched { map: store.get(keys::TOOL_MAP).ok().flatten(), states: None };
+    };
+    let value = |key: &str| found.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_slice());
+    let states =
+        components.iter().map(|c| (c.clone(), value(&keys::breaker_state(c)).and_then(State::decode))).collect();
+    Prefetched { map: value(keys::TOOL_MAP).map(<[u8]>::to_vec), states: Some(states) }
+}
+
+/// Reads (unless `known`, from [`prefetch`]) and decides `component`'s
+/// breaker for a call at `now_ms` (no store, or breakers off: the call
+/// goes through).
+pub fn check<'a>(
+    store: Option<&'a Store>,
+    component: &'a str,
+    known: Option<Option<State>>,
+    policy: Policy,
+    now_ms: u64,
+) -> Guard<'a> {
     let store = store.filter(|_| policy.enabled());
-    let before = store.and_then(|s| state(s, component));
+    let before = store.and_then(|s| known.unwrap_or_else(|| state(s, component)));
     let decision = match breaker::decide(before, policy, now_ms) {
         // Another caller holds this window's trial.
         Decision::Trial { claim } if !store.is_some_and(|s| claim_trial(s, component, claim)) => {

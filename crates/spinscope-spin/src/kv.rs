@@ -13,6 +13,8 @@ pub struct Store {
     bucket: store::Bucket,
     /// Every key, listed at most once per handle (see [`Store::keys_with_prefix`]).
     listing: std::cell::OnceCell<Vec<String>>,
+    /// The counter encoding, read at most once per handle (see [`Store::encoding`]).
+    encoding: std::cell::OnceCell<Encoding>,
 }
 
 /// Keys per batch call: bounds what one call reads into memory.
@@ -46,7 +48,7 @@ pub enum Encoding {
 impl Store {
     /// Opens the store labelled `name`; the component must be granted it in `spin.toml`.
     pub fn open(name: &str) -> Result<Store, KvError> {
-        Ok(Store { bucket: store::open(name)?, listing: std::cell::OnceCell::new() })
+        Ok(Store { bucket: store::open(name)?, listing: Default::default(), encoding: Default::default() })
     }
 
     /// Opens the `"default"` store.
@@ -174,8 +176,11 @@ impl Store {
 
     /// The store's counter encoding, read from a marker counter
     /// ([`spinscope::keys::STORE_ENCODING`]) that the first caller ever
-    /// creates: one `get` per call after that.
+    /// creates: one `get` per handle after that (it never changes).
     pub fn encoding(&self) -> Result<Encoding, KvError> {
+        if let Some(known) = self.encoding.get() {
+            return Ok(*known);
+        }
         let key = spinscope::keys::STORE_ENCODING;
         let bytes = match self.get(key)? {
             Some(bytes) => bytes,
@@ -185,7 +190,7 @@ impl Store {
             }
         };
         let decimal = !bytes.is_empty() && bytes.iter().all(|b| b.is_ascii_digit() || *b == b'-');
-        Ok(if decimal { Encoding::Decimal } else { Encoding::LittleEndian })
+        Ok(*self.encoding.get_or_init(|| if decimal { Encoding::Decimal } else { Encoding::LittleEndian }))
     }
 }
 
