@@ -11,6 +11,7 @@ pub mod jwt;
 pub mod keys;
 pub mod metadata;
 pub mod policy;
+mod rs256;
 
 #[cfg(test)]
 mod tests;

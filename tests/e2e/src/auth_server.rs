@@ -2,7 +2,9 @@
 //! run (`spinscope_testkit::issuer::Issuer`), its JWKS served over HTTP
 //! (and counted, and rotated on demand), a `client_credentials` token
 //! endpoint, and RFC 8414 metadata. Enough for the gateway to fetch keys
-//! from a URL and for an MCP SDK's OAuth client to get a token.
+//! from a URL and for an MCP SDK's OAuth client to get a token; what it
+//! was asked and which tokens it issued are kept, so a test can tell that
+//! a client really discovered it and obtained its token from it.
 
 use serde_json::{json, Value};
 use spinscope_testkit::issuer::Issuer;
@@ -39,14 +41,37 @@ pub struct Client {
     pub scopes: Vec<String>,
 }
 
+/// A token `POST /token` issued.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    pub client_id: String,
+    /// How the client authenticated: `client_secret_basic` or `client_secret_post`.
+    pub auth_method: &'static str,
+    /// The `resource` parameter: the token's `aud`.
+    pub resource: String,
+    /// The `scope` parameter as sent, if any.
+    pub requested_scope: Option<String>,
+    /// The scopes granted (the token's `scope` claim).
+    pub scope: String,
+    pub access_token: String,
+}
+
+/// What the server's threads share.
+struct Shared {
+    keys: Mutex<Keys>,
+    fetches: AtomicUsize,
+    clients: Mutex<Vec<(String, Client)>>,
+    jwks_delay: Mutex<Duration>,
+    /// Every request, in order: `(method, path)`.
+    requests: Mutex<Vec<(String, String)>>,
+    issued: Mutex<Vec<Issued>>,
+}
+
 /// A running authorization server.
 pub struct AuthServer {
     /// Its port on 127.0.0.1.
     pub port: u16,
-    keys: Arc<Mutex<Keys>>,
-    fetches: Arc<AtomicUsize>,
-    clients: Arc<Mutex<Vec<(String, Client)>>>,
-    jwks_delay: Arc<Mutex<Duration>>,
+    shared: Arc<Shared>,
 }
 
 fn now_s() -> u64 {
@@ -60,21 +85,23 @@ impl AuthServer {
         let port = listener.local_addr().unwrap().port();
         let server = AuthServer {
             port,
-            keys: Arc::new(Mutex::new(Keys { issuer: Issuer::new(), generation: 1 })),
-            fetches: Arc::new(AtomicUsize::new(0)),
-            clients: Arc::new(Mutex::new(Vec::new())),
-            jwks_delay: Arc::new(Mutex::new(Duration::ZERO)),
+            shared: Arc::new(Shared {
+                keys: Mutex::new(Keys { issuer: Issuer::new(), generation: 1 }),
+                fetches: AtomicUsize::new(0),
+                clients: Mutex::new(Vec::new()),
+                jwks_delay: Mutex::new(Duration::ZERO),
+                requests: Mutex::new(Vec::new()),
+                issued: Mutex::new(Vec::new()),
+            }),
         };
-        let (keys, fetches, clients, delay) =
-            (server.keys.clone(), server.fetches.clone(), server.clients.clone(), server.jwks_delay.clone());
+        let shared = server.shared.clone();
         let issuer = server.issuer();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
-                let (keys, fetches, clients, delay, issuer) =
-                    (keys.clone(), fetches.clone(), clients.clone(), delay.clone(), issuer.clone());
+                let (shared, issuer) = (shared.clone(), issuer.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &issuer, &keys, &fetches, &clients, &delay);
+                    let _ = serve(stream, &issuer, &shared);
                 });
             }
         });
@@ -93,29 +120,39 @@ impl AuthServer {
 
     /// How many times the JWKS was fetched.
     pub fn jwks_fetches(&self) -> usize {
-        self.fetches.load(Ordering::SeqCst)
+        self.shared.fetches.load(Ordering::SeqCst)
     }
 
     /// Makes each JWKS answer take `delay` (a refresh others must wait on).
     pub fn slow_jwks(&self, delay: Duration) {
-        *self.jwks_delay.lock().unwrap() = delay;
+        *self.shared.jwks_delay.lock().unwrap() = delay;
     }
 
     /// Replaces every key: the JWKS lists only the new ones from now on.
     pub fn rotate(&self) {
-        let mut keys = self.keys.lock().unwrap();
+        let mut keys = self.shared.keys.lock().unwrap();
         let generation = keys.generation + 1;
         *keys = Keys { issuer: Issuer::new(), generation };
     }
 
     /// The current RSA key's `kid`.
     pub fn kid(&self) -> String {
-        format!("r{}", self.keys.lock().unwrap().generation)
+        format!("r{}", self.shared.keys.lock().unwrap().generation)
     }
 
     /// Registers a `client_credentials` client.
     pub fn register(&self, id: &str, client: Client) {
-        self.clients.lock().unwrap().push((id.to_string(), client));
+        self.shared.clients.lock().unwrap().push((id.to_string(), client));
+    }
+
+    /// Every request so far, in order: `(method, path)` (without the query).
+    pub fn requests(&self) -> Vec<(String, String)> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// The tokens `POST /token` issued, in order.
+    pub fn issued(&self) -> Vec<Issued> {
+        self.shared.issued.lock().unwrap().clone()
     }
 
     /// A token for `claims` signed RS256 with the current key (iss, iat
@@ -123,7 +160,7 @@ impl AuthServer {
     pub fn token(&self, claims: Value) -> String {
         let mut claims = claims;
         complete(&mut claims, &self.issuer());
-        let keys = self.keys.lock().unwrap();
+        let keys = self.shared.keys.lock().unwrap();
         keys.issuer.sign("RS256", Some(&format!("r{}", keys.generation)), &claims)
     }
 }
@@ -137,15 +174,9 @@ fn complete(claims: &mut Value, issuer: &str) {
     }
 }
 
-/// One request: the metadata, the JWKS, or the token endpoint.
-fn serve(
-    mut stream: std::net::TcpStream,
-    issuer: &str,
-    keys: &Mutex<Keys>,
-    fetches: &AtomicUsize,
-    clients: &Mutex<Vec<(String, Client)>>,
-    delay: &Mutex<Duration>,
-) -> std::io::Result<()> {
+/// One request: the metadata, the JWKS, the token endpoint, or the
+/// authorization endpoint (which refuses every request).
+fn serve(mut stream: std::net::TcpStream, issuer: &str, shared: &Shared) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -167,11 +198,15 @@ fn serve(
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
     let path = path.split('?').next().unwrap_or("").to_string();
+    shared.requests.lock().unwrap().push((method.clone(), path.clone()));
     let (status, answer) = match (method.as_str(), path.as_str()) {
         ("GET", "/.well-known/oauth-authorization-server") | ("GET", "/.well-known/openid-configuration") => (
             200,
             json!({
                 "issuer": issuer,
+                // RFC 8414 lets a server without a grant that uses it leave
+                // this out; the Python MCP SDK's metadata model requires it.
+                "authorization_endpoint": format!("{issuer}/authorize"),
                 "token_endpoint": format!("{issuer}/token"),
                 "jwks_uri": format!("{issuer}/jwks"),
                 "grant_types_supported": ["client_credentials"],
@@ -181,12 +216,14 @@ fn serve(
             }),
         ),
         ("GET", "/jwks") => {
-            fetches.fetch_add(1, Ordering::SeqCst);
-            let wait = *delay.lock().unwrap();
+            shared.fetches.fetch_add(1, Ordering::SeqCst);
+            let wait = *shared.jwks_delay.lock().unwrap();
             std::thread::sleep(wait);
-            (200, keys.lock().unwrap().jwks())
+            (200, shared.keys.lock().unwrap().jwks())
         }
-        ("POST", "/token") => token(issuer, keys, clients, &String::from_utf8_lossy(&body), authorization.as_deref()),
+        ("POST", "/token") => token(issuer, shared, &String::from_utf8_lossy(&body), authorization.as_deref()),
+        // No grant here uses it (RFC 6749 4.1.2.1's error, not redirected).
+        (_, "/authorize") => (400, json!({"error": "unsupported_response_type"})),
         _ => (404, json!({"error": "not_found"})),
     };
     let body = answer.to_string();
@@ -222,13 +259,7 @@ fn decode(s: &str) -> String {
 /// `POST /token`, `grant_type=client_credentials` (RFC 6749 4.4), the
 /// client by HTTP Basic or in the form, the audience from `resource`
 /// (RFC 8707).
-fn token(
-    issuer: &str,
-    keys: &Mutex<Keys>,
-    clients: &Mutex<Vec<(String, Client)>>,
-    body: &str,
-    authorization: Option<&str>,
-) -> (u16, Value) {
+fn token(issuer: &str, shared: &Shared, body: &str, authorization: Option<&str>) -> (u16, Value) {
     use base64::Engine;
     let fields = form(body);
     let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
@@ -240,11 +271,12 @@ fn token(
         let (id, secret) = text.split_once(':')?;
         Some((decode(id), decode(secret)))
     });
+    let auth_method = if basic.is_some() { "client_secret_basic" } else { "client_secret_post" };
     let (id, secret) = match basic.or_else(|| Some((field("client_id")?, field("client_secret")?))) {
         Some(pair) => pair,
         None => return (401, json!({"error": "invalid_client"})),
     };
-    let client = clients.lock().unwrap().iter().find(|(i, _)| *i == id).map(|(_, c)| c.clone());
+    let client = shared.clients.lock().unwrap().iter().find(|(i, _)| *i == id).map(|(_, c)| c.clone());
     let Some(client) = client.filter(|c| c.secret == secret) else {
         return (401, json!({"error": "invalid_client"}));
     };
@@ -257,9 +289,20 @@ fn token(
     let Some(resource) = field("resource") else {
         return (400, json!({"error": "invalid_target", "error_description": "resource (RFC 8707) is required"}));
     };
-    let mut claims = json!({"sub": id, "aud": resource, "scope": scopes.join(" "), "client_id": id});
+    let scope = scopes.join(" ");
+    let mut claims = json!({"sub": id, "aud": resource, "scope": scope, "client_id": id});
     complete(&mut claims, issuer);
-    let keys = keys.lock().unwrap();
-    let access_token = keys.issuer.sign("RS256", Some(&format!("r{}", keys.generation)), &claims);
-    (200, json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 300, "scope": scopes.join(" ")}))
+    let access_token = {
+        let keys = shared.keys.lock().unwrap();
+        keys.issuer.sign("RS256", Some(&format!("r{}", keys.generation)), &claims)
+    };
+    shared.issued.lock().unwrap().push(Issued {
+        client_id: id,
+        auth_method,
+        resource,
+        requested_scope: field("scope"),
+        scope: scope.clone(),
+        access_token: access_token.clone(),
+    });
+    (200, json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 300, "scope": scope}))
 }

@@ -119,10 +119,7 @@ pub fn validate(token: &str, keys: &Jwks, expected: &Expected, now_s: u64) -> Re
 fn verifies(key: &PublicKey, signed: &[u8], signature: &[u8]) -> bool {
     use rsa::signature::Verifier;
     match key {
-        PublicKey::Rsa(key) => {
-            let verifier = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key.clone());
-            rsa::pkcs1v15::Signature::try_from(signature).is_ok_and(|s| verifier.verify(signed, &s).is_ok())
-        }
+        PublicKey::Rsa(key) => super::rs256::verify(key, signed, signature),
         PublicKey::P256(key) => {
             // JWS carries ES256 as the raw 64 bytes r ‖ s.
             p256::ecdsa::Signature::from_slice(signature).is_ok_and(|s| key.verify(signed, &s).is_ok())
