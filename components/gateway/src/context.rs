@@ -13,7 +13,7 @@ use spinscope::log::Level;
 use spinscope::mcp::modern::Era;
 use spinscope::mcp::RequestId;
 use spinscope::redact::{redact_message, RedactionPolicy};
-use spinscope::trace::{forwardable_baggage, TraceContext};
+use spinscope::trace::{forwardable_baggage, incoming_baggage, TraceContext};
 use spinscope_spin::in_flight::Slot;
 use spinscope_spin::kv::{KvError, Store};
 use spinscope_spin::{random_bytes, settings, time};
@@ -101,25 +101,14 @@ impl Context {
         self.store.take().and_then(Result::ok)
     }
 
-    /// Takes the trace context again, now that `params._meta` is known.
-    /// A modern request's `_meta` comes first: 2026-07-28 makes it the
-    /// request's own trace context (SEP-414), while the HTTP header is the
-    /// transport's; a handshake-era request keeps the header first, with
-    /// `_meta` for clients whose headers cannot carry it.
+    /// Takes the trace context again, now that `params._meta` is known:
+    /// `_meta`'s first, in either era (the MCP conventions' rule, and
+    /// 2026-07-28's), then the header's, the other linked
+    /// ([`TraceContext::from_incoming`]); baggage from the same place.
     pub fn retrace(&mut self, meta: Option<&Value>, era: Era) {
-        let from_meta = || trace_from(&[], meta);
-        self.record.trace = match era {
-            Era::Modern => Some(from_meta()).filter(|t| t.parent_span_id.is_some()),
-            Era::Handshake => None,
-        }
-        .unwrap_or_else(|| trace_from(&self.headers, meta));
-        let from_meta = meta.and_then(|m| m.get("baggage")).and_then(Value::as_str).and_then(forwardable_baggage);
-        let from_header = find(&self.headers, "baggage").and_then(forwardable_baggage);
-        let baggage = match era {
-            Era::Modern => from_meta.or(from_header),
-            Era::Handshake => from_header.or(from_meta),
-        };
-        self.baggage = baggage.map(str::to_string);
+        self.record.trace = trace_from(&self.headers, meta);
+        self.record.in_era(era);
+        self.baggage = incoming_baggage(find(&self.headers, "baggage"), meta).map(str::to_string);
         self.era = era;
         self.log = Logger::new(&self.config, &self.record.request_id, &self.record.trace, time::now_unix_ms);
     }

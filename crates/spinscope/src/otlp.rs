@@ -34,6 +34,19 @@ pub enum AttributeValue {
     Int(i64),
 }
 
+/// A link from a span to a span of another context (OTLP `links`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    /// The linked span's trace.
+    pub trace_id: [u8; 16],
+    /// The linked span.
+    pub span_id: [u8; 8],
+    /// The `tracestate` that came with it (OTLP `traceState`).
+    pub trace_state: Option<String>,
+    /// What the link is, e.g. where its context was carried.
+    pub attributes: Vec<(String, AttributeValue)>,
+}
+
 #[derive(Debug, Clone)]
 /// One finished span, to be exported.
 pub struct Span {
@@ -55,6 +68,21 @@ pub struct Span {
     pub attributes: Vec<(String, AttributeValue)>,
     /// `Some(message)` marks the span as an error.
     pub error: Option<String>,
+    /// The W3C `tracestate` of its context (OTLP `traceState`).
+    pub trace_state: Option<String>,
+    /// Spans of other contexts this one is tied to.
+    pub links: Vec<Link>,
+}
+
+fn attributes_json(attributes: &[(String, AttributeValue)]) -> Vec<Value> {
+    attributes
+        .iter()
+        .map(|(k, v)| match v {
+            AttributeValue::Str(s) => json!({"key": k, "value": {"stringValue": s}}),
+            // OTLP JSON carries 64-bit integers as strings.
+            AttributeValue::Int(i) => json!({"key": k, "value": {"intValue": i.to_string()}}),
+        })
+        .collect()
 }
 
 impl Span {
@@ -71,15 +99,7 @@ impl Span {
     }
 
     fn to_json(&self) -> Value {
-        let attributes: Vec<Value> = self
-            .attributes
-            .iter()
-            .map(|(k, v)| match v {
-                AttributeValue::Str(s) => json!({"key": k, "value": {"stringValue": s}}),
-                // OTLP JSON carries 64-bit integers as strings.
-                AttributeValue::Int(i) => json!({"key": k, "value": {"intValue": i.to_string()}}),
-            })
-            .collect();
+        let attributes = attributes_json(&self.attributes);
         let mut span = json!({
             "traceId": hex(&self.trace_id),
             "spanId": hex(&self.span_id),
@@ -95,6 +115,27 @@ impl Span {
         });
         if let Some(parent) = self.parent_span_id {
             span["parentSpanId"] = json!(hex(&parent));
+        }
+        if let Some(state) = &self.trace_state {
+            span["traceState"] = json!(state);
+        }
+        if !self.links.is_empty() {
+            let links: Vec<Value> = self
+                .links
+                .iter()
+                .map(|l| {
+                    let mut link = json!({
+                        "traceId": hex(&l.trace_id),
+                        "spanId": hex(&l.span_id),
+                        "attributes": attributes_json(&l.attributes),
+                    });
+                    if let Some(state) = &l.trace_state {
+                        link["traceState"] = json!(state);
+                    }
+                    link
+                })
+                .collect();
+            span["links"] = json!(links);
         }
         span
     }
@@ -149,6 +190,13 @@ mod tests {
             end_unix_nanos: 20,
             attributes: vec![],
             error: Some("boom".into()),
+            trace_state: Some("rojo=00f067aa0ba902b7".into()),
+            links: vec![Link {
+                trace_id: [0xcd; 16],
+                span_id: [3; 8],
+                trace_state: None,
+                attributes: vec![("spinscope.link.source".into(), AttributeValue::Str("http_header".into()))],
+            }],
         }
         .attr("mcp.method.name", "tools/call")
         .attr_int("rpc.response.status_code", -32602);
@@ -161,6 +209,31 @@ mod tests {
         assert_eq!(s["status"]["code"], 2);
         assert_eq!(s["attributes"][1]["value"]["intValue"], "-32602");
         assert_eq!(req["resourceSpans"][0]["resource"]["attributes"][0]["value"]["stringValue"], "spinscope");
+        assert_eq!(s["traceState"], "rojo=00f067aa0ba902b7");
+        assert_eq!(s["links"][0]["traceId"], "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd");
+        assert_eq!(s["links"][0]["spanId"], "0303030303030303");
+        assert!(s["links"][0].get("traceState").is_none());
+        assert_eq!(s["links"][0]["attributes"][0]["value"]["stringValue"], "http_header");
+    }
+
+    #[test]
+    fn a_span_without_state_or_links_has_neither_field() {
+        let span = Span {
+            trace_id: [1; 16],
+            span_id: [1; 8],
+            parent_span_id: None,
+            name: "ping".into(),
+            kind: SpanKind::Server,
+            start_unix_nanos: 1,
+            end_unix_nanos: 2,
+            attributes: vec![],
+            error: None,
+            trace_state: None,
+            links: vec![],
+        };
+        let req = export_request("spinscope", "1", &[span]);
+        let s = &req["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+        assert!(s.get("traceState").is_none() && s.get("links").is_none() && s.get("parentSpanId").is_none());
     }
 
     #[test]

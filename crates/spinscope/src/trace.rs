@@ -184,6 +184,43 @@ fn valid_tracestate_value(value: &str) -> bool {
         && b.iter().all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
 }
 
+/// Where an incoming trace context was carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TraceSource {
+    /// `params._meta.traceparent` / `tracestate`: the MCP message's own
+    /// context (SEP-414), what an MCP client's instrumentation injects.
+    Meta,
+    /// The HTTP `traceparent` / `tracestate` headers: the transport's
+    /// context, the one Spin's own request span is parented on.
+    Header,
+}
+
+impl TraceSource {
+    /// The value of the link attribute that says where a linked context
+    /// came from (`spinscope.link.source`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TraceSource::Meta => "mcp_meta",
+            TraceSource::Header => "http_header",
+        }
+    }
+}
+
+/// A context the request carried that did not become its parent: the
+/// server span links to it (OTLP `links`), so an operator can go from the
+/// gateway's trace to the one it names (Spin's, for the header).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TraceLink {
+    /// Its trace id.
+    pub trace_id: [u8; 16],
+    /// The span it names (the caller's span in that trace).
+    pub span_id: [u8; 8],
+    /// Its validated `tracestate`, from the same source.
+    pub tracestate: Option<String>,
+    /// Where it was carried.
+    pub source: TraceSource,
+}
+
 /// The trace context of one request as seen by this server.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TraceContext {
@@ -195,20 +232,33 @@ pub struct TraceContext {
     pub parent_span_id: Option<[u8; 8]>,
     /// `trace-flags` of this span (see [`FLAG_SAMPLED`]).
     pub flags: u8,
-    /// Validated `tracestate` to forward with the trace.
+    /// Validated `tracestate` to forward with the trace, and to export on
+    /// the span (OTLP `traceState`).
     pub tracestate: Option<String>,
+    /// Where the parent came from (`None` for a trace started here).
+    pub source: Option<TraceSource>,
+    /// The other context the request carried, when it differs from the
+    /// parent (only on the request's own span; a child has none).
+    pub links: Vec<TraceLink>,
 }
 
 impl TraceContext {
     /// Context for an incoming request. Sources, first valid wins:
-    /// 1. the HTTP `traceparent` header (with the HTTP `tracestate`);
-    /// 2. `params._meta.traceparent` / `tracestate` (`meta` is the `_meta`
-    ///    object), where MCP clients put trace context;
+    /// 1. `params._meta.traceparent` / `tracestate` (`meta` is the `_meta`
+    ///    object): the MCP message's own context. The OpenTelemetry MCP
+    ///    conventions parent the server span on it and link the transport's
+    ///    ("MCP and underlying transport contexts are independent"), and the
+    ///    2026-07-28 revision makes it the request's own (SEP-414);
+    /// 2. the HTTP `traceparent` header (with the HTTP `tracestate`), the
+    ///    transport's;
     /// 3. a new, sampled trace with its id from `random[0..16]`.
     ///
-    /// `tracestate` is only taken from the same source as the `traceparent`
-    /// it belongs to, and dropped if invalid. The server's own span id is
-    /// always new, from `random[16..24]`.
+    /// When both carry a valid context and they differ (trace id or span
+    /// id), the header's becomes a [`TraceLink`]: Spin's spans, parented on
+    /// the header, sit in the trace it names. `tracestate` is only taken
+    /// from the same source as the `traceparent` it belongs to, and dropped
+    /// if invalid. The server's own span id is always new, from
+    /// `random[16..24]`.
     pub fn from_incoming(
         header_traceparent: Option<&str>,
         header_tracestate: Option<&str>,
@@ -217,31 +267,46 @@ impl TraceContext {
     ) -> Self {
         let span_id = nonzero(random[16..24].try_into().expect("8 bytes"));
         let meta_str = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str);
-
-        let from_header = header_traceparent
-            .and_then(|h| TraceParent::parse(h.trim_matches(is_ows)))
-            .map(|tp| (tp, header_tracestate));
-        let from_meta = || {
-            meta_str("traceparent")
-                .and_then(|h| TraceParent::parse(h.trim_matches(is_ows)))
-                .map(|tp| (tp, meta_str("tracestate")))
+        let parse = |tp: Option<&str>, state: Option<&str>, source| {
+            let tp = TraceParent::parse(tp?.trim_matches(is_ows))?;
+            Some((tp, state.and_then(TraceState::parse).map(TraceState::into_string), source))
         };
+        let from_meta = parse(meta_str("traceparent"), meta_str("tracestate"), TraceSource::Meta);
+        let from_header = parse(header_traceparent, header_tracestate, TraceSource::Header);
 
-        match from_header.or_else(from_meta) {
-            Some((parent, state)) => Self {
-                trace_id: parent.trace_id,
-                span_id,
-                parent_span_id: Some(parent.parent_id),
-                flags: parent.flags,
-                tracestate: state.and_then(TraceState::parse).map(TraceState::into_string),
-            },
-            None => Self {
+        let (parent, other) = match (from_meta, from_header) {
+            (Some(meta), header) => (Some(meta), header),
+            (None, header) => (header, None),
+        };
+        let Some((parent, tracestate, source)) = parent else {
+            return Self {
                 trace_id: nonzero(random[0..16].try_into().expect("16 bytes")),
                 span_id,
                 parent_span_id: None,
                 flags: FLAG_SAMPLED,
                 tracestate: None,
-            },
+                source: None,
+                links: Vec::new(),
+            };
+        };
+        let links = other
+            .filter(|(tp, _, _)| (tp.trace_id, tp.parent_id) != (parent.trace_id, parent.parent_id))
+            .map(|(tp, tracestate, source)| TraceLink {
+                trace_id: tp.trace_id,
+                span_id: tp.parent_id,
+                tracestate,
+                source,
+            })
+            .into_iter()
+            .collect();
+        Self {
+            trace_id: parent.trace_id,
+            span_id,
+            parent_span_id: Some(parent.parent_id),
+            flags: parent.flags,
+            tracestate,
+            source: Some(source),
+            links,
         }
     }
 
@@ -253,6 +318,8 @@ impl TraceContext {
             parent_span_id: Some(self.span_id),
             flags: self.flags,
             tracestate: self.tracestate.clone(),
+            source: None,
+            links: Vec::new(),
         }
     }
 
@@ -324,6 +391,14 @@ pub fn forwardable_baggage(value: &str) -> Option<&str> {
         && value.len() <= MAX_BAGGAGE_BYTES
         && value.bytes().all(|b| b == b' ' || b == b'\t' || (0x21..0x7f).contains(&b));
     ok.then_some(value)
+}
+
+/// The W3C `baggage` of a request, from the same place as its trace
+/// context: `params._meta.baggage` first, then the HTTP header; each only
+/// when [`forwardable_baggage`].
+pub fn incoming_baggage<'a>(header: Option<&'a str>, meta: Option<&'a Value>) -> Option<&'a str> {
+    let from_meta = meta.and_then(|m| m.get("baggage")).and_then(Value::as_str).and_then(forwardable_baggage);
+    from_meta.or_else(|| header.and_then(forwardable_baggage))
 }
 
 #[cfg(test)]
@@ -455,15 +530,62 @@ mod tests {
     }
 
     #[test]
-    fn header_wins_over_meta() {
+    fn meta_wins_over_header_and_the_header_is_linked() {
         let meta = json!({"traceparent": "00-11111111111111111111111111111111-2222222222222222-00",
                           "tracestate": "meta=1"});
         let ctx = TraceContext::from_incoming(Some(TP), Some("hdr=1"), Some(&meta), &random());
-        assert_eq!(ctx.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
-        assert_eq!(ctx.parent_span_id.map(|p| hex(&p)).as_deref(), Some("00f067aa0ba902b7"));
+        assert_eq!(ctx.trace_id_hex(), "11111111111111111111111111111111");
+        assert_eq!(ctx.parent_span_id, Some([0x22; 8]));
         assert_eq!(ctx.span_id_hex(), "1112131415161718");
-        assert_eq!(ctx.tracestate.as_deref(), Some("hdr=1"));
-        assert!(ctx.sampled());
+        assert_eq!(ctx.tracestate.as_deref(), Some("meta=1"));
+        assert!(!ctx.sampled(), "flags come from the parent, _meta's");
+        assert_eq!(ctx.source, Some(TraceSource::Meta));
+        assert_eq!(
+            ctx.links,
+            vec![TraceLink {
+                trace_id: TraceParent::parse(TP).unwrap().trace_id,
+                span_id: TraceParent::parse(TP).unwrap().parent_id,
+                tracestate: Some("hdr=1".into()),
+                source: TraceSource::Header,
+            }],
+            "the header's context, with its own tracestate"
+        );
+        assert!(ctx.child(&[9; 8]).links.is_empty(), "only the request's own span links");
+    }
+
+    #[test]
+    fn the_same_context_in_both_places_is_not_linked() {
+        let meta = json!({"traceparent": TP, "tracestate": "meta=1"});
+        let ctx = TraceContext::from_incoming(Some(TP), Some("hdr=1"), Some(&meta), &random());
+        assert_eq!((ctx.source, ctx.links.len()), (Some(TraceSource::Meta), 0));
+        assert_eq!(ctx.tracestate.as_deref(), Some("meta=1"));
+        // Same trace, another span (an HTTP client span under the MCP one): linked.
+        let other_span = TP.replace("00f067aa0ba902b7", "00f067aa0ba902b8");
+        let ctx = TraceContext::from_incoming(Some(&other_span), None, Some(&meta), &random());
+        assert_eq!(ctx.links.len(), 1);
+        assert_eq!(ctx.links[0].trace_id, ctx.trace_id);
+        assert_eq!(hex(&ctx.links[0].span_id), "00f067aa0ba902b8");
+        assert_eq!(ctx.links[0].tracestate, None);
+    }
+
+    #[test]
+    fn the_header_is_the_parent_when_meta_has_none() {
+        for meta in [None, Some(json!({})), Some(json!({"traceparent": "garbage", "tracestate": "meta=1"}))] {
+            let ctx = TraceContext::from_incoming(Some(TP), Some("hdr=1"), meta.as_ref(), &random());
+            assert_eq!(ctx.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736", "{meta:?}");
+            assert_eq!(ctx.source, Some(TraceSource::Header));
+            assert_eq!(ctx.tracestate.as_deref(), Some("hdr=1"), "state from the same source");
+            assert!(ctx.links.is_empty(), "nothing else to link");
+        }
+    }
+
+    #[test]
+    fn baggage_comes_from_where_the_context_does() {
+        let meta = json!({"baggage": "tier=gold"});
+        assert_eq!(incoming_baggage(Some("h=1"), Some(&meta)), Some("tier=gold"));
+        assert_eq!(incoming_baggage(Some("h=1"), Some(&json!({"baggage": "a=\u{e9}"}))), Some("h=1"));
+        assert_eq!(incoming_baggage(Some("h=1"), None), Some("h=1"));
+        assert_eq!(incoming_baggage(None, None), None);
     }
 
     #[test]
@@ -476,6 +598,8 @@ mod tests {
             assert_eq!(ctx.parent_span_id, Some([0x22; 8]));
             assert!(!ctx.sampled(), "flags come from the parent");
             assert_eq!(ctx.tracestate.as_deref(), Some("meta=1"), "state from the same source");
+            assert_eq!(ctx.source, Some(TraceSource::Meta));
+            assert!(ctx.links.is_empty(), "no valid header to link");
         }
     }
 

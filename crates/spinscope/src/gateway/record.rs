@@ -6,6 +6,7 @@
 
 use super::error::{GatewayError, Mapping};
 use crate::bounded::client_string;
+use crate::mcp::modern::Era;
 use crate::mcp::RequestId;
 use crate::metrics::series::{ErrorType, RejectReason, ToolOutcome};
 use crate::metrics::tool_metrics::report::Reports;
@@ -28,6 +29,8 @@ pub struct RequestRecord {
     pub began_unix_ms: u64,
     /// The request's trace context (from `traceparent` or `params._meta`).
     pub trace: TraceContext,
+    /// The request's era (the handshake era's until the message says).
+    pub era: Era,
     /// HTTP method, upper case.
     pub http_method: String,
     /// Request body size.
@@ -157,6 +160,7 @@ impl RequestRecord {
             began_ns,
             began_unix_ms,
             trace,
+            era: Era::Handshake,
             http_method: String::new(),
             request_bytes: 0,
             tenant: None,
@@ -193,6 +197,11 @@ impl RequestRecord {
     pub fn message(&mut self, method: &str, id: Option<&RequestId>) {
         self.mcp_method = Some(client_string(method));
         self.rpc_id = id.map(|id| client_string(&id.to_string()));
+    }
+
+    /// The message's era, once known.
+    pub fn in_era(&mut self, era: Era) {
+        self.era = era;
     }
 
     /// The revision asked for, before it is known to be served (an

@@ -10,11 +10,20 @@
 //! `_other` already, and every other value the client wrote (the JSON-RPC
 //! id, the client's name and version, the revision it asked for) goes
 //! through [`client_attribute`]: redacted, and cut.
+//!
+//! Names and attributes are the OpenTelemetry MCP conventions', listed
+//! once in [`semconv`]. The server span is parented on the request's own
+//! context (`params._meta` first, then the HTTP header) and links the other
+//! when both came and differ; both spans carry the `tracestate` given.
 
 use super::record::{RequestRecord, ROUTE};
+use crate::mcp::modern::Era;
 use crate::metrics::series::{self, ErrorType, ToolOutcome};
-use crate::otlp::{Span, SpanKind};
+use crate::otlp::{AttributeValue, Link, Span, SpanKind};
 use crate::redact::{redact_text, RedactionPolicy, REDACTED, STRING_TRUNCATION_MARK};
+use crate::trace::TraceContext;
+
+pub mod semconv;
 
 /// The longest client-supplied attribute value exported, in bytes (before
 /// [`STRING_TRUNCATION_MARK`]).
@@ -42,6 +51,30 @@ pub fn client_attribute(value: &str) -> String {
     format!("{}{STRING_TRUNCATION_MARK}", &value[..cut])
 }
 
+/// The `tracestate` a span exports (OTLP `traceState`): the one the
+/// request was given, unless redaction finds a secret in it, in which case
+/// none (a `tracestate` cannot be exported in part). The tool still gets
+/// it as it came, as the W3C spec asks of a participant.
+pub fn exported_tracestate(state: Option<&str>) -> Option<String> {
+    let state = state?;
+    (redact_text(state, &RedactionPolicy::default()) == state).then(|| state.to_string())
+}
+
+/// The server span's links: the context the request carried that did not
+/// become its parent ([`crate::trace::TraceContext::from_incoming`]).
+fn links(trace: &TraceContext) -> Vec<Link> {
+    trace
+        .links
+        .iter()
+        .map(|l| Link {
+            trace_id: l.trace_id,
+            span_id: l.span_id,
+            trace_state: exported_tracestate(l.tracestate.as_deref()),
+            attributes: vec![(semconv::LINK_SOURCE.to_string(), AttributeValue::Str(l.source.as_str().to_string()))],
+        })
+        .collect()
+}
+
 /// The server span and, after a tool invocation, its client span, for a
 /// request answered with `http_status` after `duration_ns`.
 pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<Span> {
@@ -49,12 +82,12 @@ pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<
     let start_unix_ns = record.began_unix_ms * 1_000_000;
     // The method as the metrics name it: a client cannot name a span.
     let method = record.mcp_method.as_deref().map(series::mcp_method);
-    let name = match (method, &record.tool_name) {
-        (Some(method), Some(tool)) => format!("{method} {tool}"),
-        (Some(method), None) => method.to_string(),
-        (None, _) => format!("{} {ROUTE}", record.http_method),
+    let name = match method {
+        Some(method) => semconv::span_name(method, record.tool_name.as_deref()),
+        None => format!("{} {ROUTE}", record.http_method),
     };
     let error_type = record.error.map(ErrorType::label);
+    let trace_state = exported_tracestate(trace.tracestate.as_deref());
     let mut server = Span {
         trace_id: trace.trace_id,
         span_id: trace.span_id,
@@ -65,22 +98,27 @@ pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<
         end_unix_nanos: start_unix_ns + duration_ns,
         attributes: Vec::new(),
         error: error_type.clone(),
+        trace_state: trace_state.clone(),
+        links: links(trace),
     }
-    .attr_int("http.response.status_code", http_status as i64);
+    .attr_int(semconv::HTTP_RESPONSE_STATUS_CODE, http_status as i64)
+    .attr(semconv::NETWORK_TRANSPORT, semconv::TCP)
+    .attr(semconv::NETWORK_PROTOCOL_NAME, semconv::HTTP);
     if let Some(method) = method {
-        server = server.attr("mcp.method.name", method);
+        server = server.attr(semconv::MCP_METHOD_NAME, method);
     }
-    if let Some(session) = &record.session_id {
-        // Ours, minted by `initialize` (an unknown one never reaches the record).
-        server = server.attr("mcp.session.id", session.as_str());
+    if let (Some(session), Era::Handshake) = (&record.session_id, record.era) {
+        // Ours, minted by `initialize` (an unknown one never reaches the
+        // record); 2026-07-28 is stateless, with no session to name.
+        server = server.attr(semconv::MCP_SESSION_ID, session.as_str());
     }
     let written_by_the_client = [
         // The session's revision, or the one a modern request asked for.
-        ("mcp.protocol.version", &record.protocol_version),
+        (semconv::MCP_PROTOCOL_VERSION, &record.protocol_version),
         // Who called: the session's client, or a modern request's own `_meta`.
-        ("spinscope.client.name", &record.client_name),
-        ("spinscope.client.version", &record.client_version),
-        ("jsonrpc.request.id", &record.rpc_id),
+        (semconv::CLIENT_NAME, &record.client_name),
+        (semconv::CLIENT_VERSION, &record.client_version),
+        (semconv::JSONRPC_REQUEST_ID, &record.rpc_id),
     ];
     for (key, value) in written_by_the_client {
         if let Some(v) = value {
@@ -88,13 +126,16 @@ pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<
         }
     }
     if let Some(tool) = &record.tool_name {
-        server = server.attr("gen_ai.tool.name", tool.as_str()).attr("gen_ai.operation.name", "execute_tool");
+        server = server
+            .attr(semconv::GEN_AI_TOOL_NAME, tool.as_str())
+            .attr(semconv::GEN_AI_OPERATION_NAME, semconv::EXECUTE_TOOL);
     }
     if let Some(e) = &error_type {
-        server = server.attr("error.type", e.as_str());
+        server = server.attr(semconv::ERROR_TYPE, e.as_str());
     }
     if let Some(ErrorType::Rpc(code)) = record.error {
-        server = server.attr_int("rpc.response.status_code", code);
+        // A string in the conventions, as `error.type`.
+        server = server.attr(semconv::RPC_RESPONSE_STATUS_CODE, code.to_string());
     }
     let mut spans = vec![server];
     let call = record.tool_call.as_ref().and_then(|c| Some((c, c.invocation.as_ref()?)));
@@ -103,7 +144,7 @@ pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<
             trace_id: invocation.span.trace_id,
             span_id: invocation.span.span_id,
             parent_span_id: Some(trace.span_id),
-            name: format!("execute_tool {tool}"),
+            name: format!("{} {tool}", semconv::EXECUTE_TOOL),
             kind: SpanKind::Client,
             start_unix_nanos: start_unix_ns + invocation.start_offset_ns,
             end_unix_nanos: start_unix_ns + invocation.end_offset_ns,
@@ -113,14 +154,17 @@ pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<
                 ToolOutcome::Success => None,
                 outcome => Some(call.error.clone().unwrap_or_else(|| outcome.as_str().to_string())),
             },
+            trace_state,
+            links: Vec::new(),
         }
-        .attr("gen_ai.tool.name", tool.as_str())
-        .attr("gen_ai.operation.name", "execute_tool")
-        .attr("mcp.method.name", "tools/call")
-        .attr("spinscope.component.id", call.component.as_str())
-        .attr("spinscope.outcome", call.outcome.as_str());
+        .attr(semconv::GEN_AI_TOOL_NAME, tool.as_str())
+        .attr(semconv::GEN_AI_OPERATION_NAME, semconv::EXECUTE_TOOL)
+        .attr(semconv::MCP_METHOD_NAME, "tools/call")
+        .attr(semconv::COMPONENT_ID, call.component.as_str())
+        .attr(semconv::OUTCOME, call.outcome.as_str());
         if call.outcome != ToolOutcome::Success {
-            span = span.attr("error.type", if call.outcome == ToolOutcome::Timeout { "timeout" } else { "tool_error" });
+            let error_type = if call.outcome == ToolOutcome::Timeout { "timeout" } else { "tool_error" };
+            span = span.attr(semconv::ERROR_TYPE, error_type);
         }
         spans.push(span);
     }

@@ -364,6 +364,8 @@ fn emitted(arguments: &str, error: &str) -> String {
         end_unix_nanos: 2,
         attributes: Vec::new(),
         error: Some(error.to_string()),
+        trace_state: None,
+        links: Vec::new(),
     }
     .attr("error.message", error);
     format!(

@@ -4,7 +4,8 @@ use crate::gateway::record::{ClientFacts, Invocation, ToolCallRecord};
 use crate::mcp::modern::Era;
 use crate::otlp::AttributeValue;
 use crate::redact::REDACTED;
-use crate::trace::TraceContext;
+use crate::trace::{TraceContext, TraceSource};
+use serde_json::json;
 
 fn record() -> RequestRecord {
     let trace = TraceContext::from_incoming(
@@ -99,7 +100,7 @@ fn a_json_rpc_error_sets_its_code() {
     r.failed_with(&error, &error.map(Answering { era: Era::Handshake, protocol_version: None }));
     let spans = build(&r, 5, 200);
     assert_eq!(text(&spans[0], "error.type").as_deref(), Some("-32601"));
-    assert!(matches!(attr(&spans[0], "rpc.response.status_code"), Some(AttributeValue::Int(-32601))));
+    assert_eq!(text(&spans[0], "rpc.response.status_code").as_deref(), Some("-32601"), "a string, as semconv says");
 }
 
 #[test]
@@ -205,4 +206,137 @@ fn client_attributes_keep_plain_values_whole() {
         assert_eq!(client_attribute(plain), plain);
     }
     assert_eq!(client_attribute("postgres://app:pw@db/x"), REDACTED);
+}
+
+/// A tool call that timed out, in `era`, its trace from `trace`.
+fn a_call(trace: TraceContext, era: Era) -> RequestRecord {
+    let mut r = RequestRecord::new("req-1".into(), 0, 1_000, trace);
+    r.in_era(era);
+    r.message("tools/call", Some(&crate::mcp::RequestId::Number(3.into())));
+    r.session(
+        "s-1".into(),
+        ClientFacts { protocol_version: "2025-11-25".into(), name: Some("py".into()), version: None },
+    );
+    r.tool("word_count");
+    let invocation = Invocation {
+        span: r.trace.child(&[2; 8]),
+        start_offset_ns: 10,
+        end_offset_ns: 20,
+        execution_ms: None,
+        memory_bytes: None,
+        reports: Default::default(),
+    };
+    let call = ToolCallRecord {
+        component: "text-tools".into(),
+        outcome: ToolOutcome::Timeout,
+        invocation: Some(invocation),
+        error: None,
+    };
+    r.tool_called(call, 0);
+    let error = GatewayError::ToolFailed { tool: "word_count".into(), failure: ToolFailure::Timeout { after_ms: 5 } };
+    r.failed_with(&error, &error.map(Answering { era, protocol_version: Some("2025-11-25") }));
+    r
+}
+
+const HEADER: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+fn from_meta_and_header(meta_state: &str, header_state: &str) -> TraceContext {
+    let meta =
+        json!({"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "tracestate": meta_state});
+    TraceContext::from_incoming(Some(HEADER), Some(header_state), Some(&meta), &[5; 24])
+}
+
+#[test]
+fn every_attribute_is_one_the_list_names_for_its_span() {
+    let mut records = vec![a_call(from_meta_and_header("m=1", "h=1"), Era::Handshake), record()];
+    let mut refused = record();
+    refused.message("nope/x", Some(&crate::mcp::RequestId::Number(1.into())));
+    let error = GatewayError::MethodNotFound("x".into());
+    refused.failed_with(&error, &error.map(Answering { era: Era::Handshake, protocol_version: None }));
+    records.push(refused);
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &records {
+        let spans = build(r, 5, 200);
+        for (span, on) in spans.iter().zip([semconv::On::Server, semconv::On::ToolCall]) {
+            let keys = span.attributes.iter().map(|(k, _)| (k, on));
+            let link_keys = span.links.iter().flat_map(|l| l.attributes.iter().map(|(k, _)| (k, semconv::On::Link)));
+            for (key, on) in keys.chain(link_keys) {
+                let listed = semconv::attribute(key).unwrap_or_else(|| panic!("{key} is not in semconv::ATTRIBUTES"));
+                assert!(listed.on.contains(&on), "{key} on {on:?}");
+                seen.insert(key.clone());
+            }
+        }
+        let server = &spans[0];
+        assert_eq!(text(server, semconv::NETWORK_TRANSPORT).as_deref(), Some("tcp"), "Streamable HTTP is TCP");
+        assert_eq!(text(server, semconv::NETWORK_PROTOCOL_NAME).as_deref(), Some("http"));
+    }
+    // Every listed attribute is exercised here but the client's version.
+    let unseen: Vec<_> = semconv::ATTRIBUTES.iter().map(|a| a.key).filter(|k| !seen.contains(*k)).collect();
+    assert_eq!(unseen, ["spinscope.client.version"]);
+}
+
+#[test]
+fn a_tool_call_is_named_and_attributed_as_the_conventions_say() {
+    let spans = build(&a_call(from_meta_and_header("m=1", "h=1"), Era::Handshake), 5, 200);
+    let server = &spans[0];
+    assert_eq!(server.name, "tools/call word_count");
+    for (key, value) in [
+        ("mcp.method.name", "tools/call"),
+        ("mcp.protocol.version", "2025-11-25"),
+        ("mcp.session.id", "s-1"),
+        ("gen_ai.tool.name", "word_count"),
+        ("gen_ai.operation.name", "execute_tool"),
+        ("error.type", "tool_error"),
+        ("jsonrpc.request.id", "3"),
+        ("network.transport", "tcp"),
+    ] {
+        assert_eq!(text(server, key).as_deref(), Some(value), "{key}");
+    }
+    assert_eq!(spans[1].name, "execute_tool word_count");
+}
+
+#[test]
+fn a_stateless_request_never_names_a_session() {
+    let spans = build(&a_call(from_meta_and_header("m=1", "h=1"), Era::Modern), 5, 200);
+    assert!(attr(&spans[0], semconv::MCP_SESSION_ID).is_none(), "2026-07-28 has no session");
+    let spans = build(&a_call(from_meta_and_header("m=1", "h=1"), Era::Handshake), 5, 200);
+    assert_eq!(text(&spans[0], semconv::MCP_SESSION_ID).as_deref(), Some("s-1"));
+}
+
+#[test]
+fn the_parent_is_metas_the_header_is_linked_and_tracestate_exported() {
+    let r = a_call(from_meta_and_header("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE", "hdr=1"), Era::Handshake);
+    assert_eq!(r.trace.source, Some(TraceSource::Meta));
+    let spans = build(&r, 5, 200);
+    let (server, client) = (&spans[0], &spans[1]);
+    assert_eq!(crate::trace::hex(&server.trace_id), "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(server.parent_span_id, Some([0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7]));
+    assert_eq!(server.trace_state.as_deref(), Some("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"));
+    assert_eq!(client.trace_state, server.trace_state, "the tool span is in the same context");
+    assert_eq!(server.links.len(), 1);
+    let link = &server.links[0];
+    assert_eq!(crate::trace::hex(&link.trace_id), "0af7651916cd43dd8448eb211c80319c");
+    assert_eq!(crate::trace::hex(&link.span_id), "b7ad6b7169203331");
+    assert_eq!(link.trace_state.as_deref(), Some("hdr=1"));
+    assert_eq!(link.attributes, vec![("spinscope.link.source".to_string(), AttributeValue::Str("http_header".into()))]);
+    assert!(client.links.is_empty());
+
+    // One context only: nothing to link.
+    let spans = build(&record(), 5, 200);
+    assert!(spans[0].links.is_empty() && spans[0].trace_state.is_none());
+}
+
+#[test]
+fn a_tracestate_with_a_secret_is_not_exported() {
+    let secret = "vendor=Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
+    assert!(crate::trace::TraceState::parse(secret).is_some(), "a valid tracestate");
+    let r = a_call(from_meta_and_header(secret, secret), Era::Handshake);
+    let spans = build(&r, 5, 200);
+    assert!(spans.iter().all(|s| s.trace_state.is_none()));
+    assert!(spans[0].links[0].trace_state.is_none());
+    let json = crate::otlp::export_request("s", "1", &spans).to_string();
+    assert!(!json.contains("eyJhbGci"), "{json}");
+    for plain in ["rojo=00f067aa0ba902b7,congo=t61rcWkgMzE", "dd=s:1;o:rum;t.dm:-0", "ot=th:8;rv:9b8f1a2c3d4e5f"] {
+        assert_eq!(exported_tracestate(Some(plain)).as_deref(), Some(plain), "{plain}");
+    }
 }
