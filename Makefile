@@ -3,7 +3,7 @@ CARGO ?= cargo
 LISTEN ?= 127.0.0.1:3000
 STATE_DIR ?= .spin
 COMPONENTS := -p gateway -p metrics -p audit -p health -p ready -p status -p text-tools -p calc
-TEST_COMPONENTS := -p probe -p faults
+TEST_COMPONENTS := -p probe -p faults -p conformance
 HOST := target/release/spinscope-host
 # The native crates are always built together, so cargo resolves one feature
 # set for their shared dependencies (wasmtime above all) and never builds
@@ -11,7 +11,7 @@ HOST := target/release/spinscope-host
 NATIVE := -p spinscope -p spinscope-testkit -p spinscope-sqlite -p spinscope-audit -p spinscope-host -p spinscope-e2e
 # The example tools' pure modules have native unit tests; their crates are
 # cdylibs for Spin, so only their test harnesses are built natively.
-TOOL_UNIT_TESTS := -p calc -p text-tools
+TOOL_UNIT_TESTS := -p calc -p text-tools -p conformance
 # The Spin CLI: SPIN_BIN (a path or a command name), else `spin` on PATH;
 # empty when there is none. Made absolute, since the tests run elsewhere.
 SPIN_BIN ?= $(shell command -v spin 2>/dev/null)
