@@ -122,7 +122,7 @@ fn authorize(cx: &Context, tool: &str, facts: &mut CallFacts) -> Result<(), Gate
     Err(identity::refusal(tool, &decision, cx.caller.by_token, resource))
 }
 
-fn cached_map(cx: &Context) -> Option<ToolMap> {
+pub(crate) fn cached_map(cx: &Context) -> Option<ToolMap> {
     let bytes = cx.store().ok()?.get(keys::TOOL_MAP).ok()??;
     serde_json::from_slice(&bytes).ok()
 }
@@ -138,15 +138,16 @@ fn find_tool(cx: &Context, tool: &str, facts: &mut CallFacts) -> Option<ToolEntr
     }
 }
 
-/// Asks every tool component for its tools, all at once; logs what failed
+/// Asks every tool component for its tools (and the prompts, resources
+/// and completions it serves), all at once; logs what failed
 /// and caches the map unless `cached` says the same.
-fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallFacts) -> ToolMap {
+pub(crate) fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallFacts) -> ToolMap {
     let components = &cx.config.tool_components;
     let timeout = DISCOVERY_TIMEOUT.min(cx.config.tool_timeout);
     // A component whose breaker is open is not asked (docs/breakers.md).
     let open = breaker::open_now(cx.store().ok(), components, Policy::of(&cx.config), time::now_unix_ms());
     let asked: Vec<String> = components.iter().zip(&open).filter(|(_, o)| !**o).map(|(c, _)| c.clone()).collect();
-    let mut answers = tool_components::list_tools(&asked, timeout).into_iter();
+    let mut answers = tool_components::list_catalog(&asked, timeout).into_iter();
     let listings = components
         .iter()
         .zip(&open)

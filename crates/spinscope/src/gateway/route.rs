@@ -39,6 +39,12 @@ pub enum Operation {
     ToolsList,
     /// `tools/call`.
     ToolsCall,
+    /// `prompts/list`, `resources/list` or `resources/templates/list`,
+    /// served from the components' catalog (`gateway::catalog`).
+    CatalogList,
+    /// `prompts/get`, `resources/read` or `completion/complete`, relayed
+    /// to the component that serves it.
+    CatalogRequest,
 }
 
 /// The operation `method` names in `era` (after `initialize`, which the
@@ -48,6 +54,8 @@ pub fn operation(method: &str, era: Era) -> Result<Operation, GatewayError> {
     match (method, era) {
         ("tools/list", _) => Ok(Operation::ToolsList),
         ("tools/call", _) => Ok(Operation::ToolsCall),
+        ("prompts/list" | "resources/list" | "resources/templates/list", _) => Ok(Operation::CatalogList),
+        ("prompts/get" | "resources/read" | "completion/complete", _) => Ok(Operation::CatalogRequest),
         (modern::DISCOVER, Era::Modern) => Ok(Operation::Discover),
         ("ping", Era::Handshake) => Ok(Operation::Ping),
         (other, Era::Modern) => Err(modern::method_not_found(other).into()),
@@ -81,5 +89,13 @@ mod tests {
         let Err(GatewayError::MethodNotFound(m)) = operation("initialize", Era::Modern) else { panic!() };
         assert!(m.contains("no handshake"), "{m}");
         assert!(matches!(operation("nope/x", Era::Handshake), Err(GatewayError::MethodNotFound(_))));
+        assert_eq!(operation("prompts/list", Era::Modern), Ok(Operation::CatalogList));
+        assert_eq!(operation("resources/templates/list", Era::Handshake), Ok(Operation::CatalogList));
+        assert_eq!(operation("resources/read", Era::Modern), Ok(Operation::CatalogRequest));
+        assert_eq!(operation("completion/complete", Era::Handshake), Ok(Operation::CatalogRequest));
+        // Per-session state the gateway does not keep (docs/protocol.md).
+        for method in ["resources/subscribe", "logging/setLevel"] {
+            assert!(matches!(operation(method, Era::Modern), Err(GatewayError::MethodNotFound(_))), "{method}");
+        }
     }
 }

@@ -61,11 +61,11 @@ const CURSOR_PREFIX: &str = "o:";
 /// page if there is one. `page_size` 0 means no pagination. A cursor this
 /// server did not issue (malformed, non-canonical, or past the end) is
 /// `-32602`, as the spec asks.
-pub fn paginate<'a>(
-    tools: &'a [Tool],
+pub fn paginate<'a, T>(
+    tools: &'a [T],
     cursor: Option<&str>,
     page_size: usize,
-) -> Result<(Vec<&'a Tool>, Option<String>), RpcError> {
+) -> Result<(Vec<&'a T>, Option<String>), RpcError> {
     let start = match cursor {
         None => 0,
         Some(c) => decode_cursor(c)
@@ -297,7 +297,7 @@ mod tests {
         assert_eq!((p.len(), c), (4, None));
         let (p, c) = paginate(&all, None, 0).unwrap();
         assert_eq!((p.len(), c), (4, None));
-        let (p, c) = paginate(&[], None, 10).unwrap();
+        let (p, c) = paginate::<Tool>(&[], None, 10).unwrap();
         assert_eq!((p.len(), c), (0, None));
     }
 
