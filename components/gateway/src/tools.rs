@@ -7,14 +7,15 @@
 //! returns its facts for the record.
 
 use crate::context::{Context, MAX_ERROR_CHARS};
-use serde_json::Value;
+use serde_json::{json, Value};
 use spinscope::gateway::breaker::{Policy, Transition};
+use spinscope::gateway::catalog;
 use spinscope::gateway::identity;
 use spinscope::gateway::logger::{TARGET_GATEWAY, TARGET_INVOCATION};
 use spinscope::gateway::record::{Invocation, ToolCallRecord};
 use spinscope::gateway::timing;
 use spinscope::gateway::tool_map::{self, ToolEntry, ToolMap, DISCOVERY_TIMEOUT};
-use spinscope::gateway::tool_result::{self, Bounds};
+use spinscope::gateway::tool_result::{self, Bounds, Ending, Failure, ToolAnswer};
 use spinscope::gateway::{Answer, GatewayError};
 use spinscope::keys;
 use spinscope::log::Level;
@@ -77,7 +78,7 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
         let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
         facts.arguments_sha256 = Some(spinscope::audit::arguments_digest(&redact_value(&call.arguments, &policy)));
     }
-    let Some(entry) = find_tool(cx, &call.name, facts) else {
+    let Some((entry, extended)) = find_tool(cx, &call.name, facts) else {
         facts.tool = Some(spinscope::metrics::OTHER.to_string());
         return Err(GatewayError::UnknownTool { name: spinscope::bounded::client_string(&call.name) });
     };
@@ -94,7 +95,7 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
             return Ok(result);
         }
     }
-    Ok(invoke(cx, &entry, &call.arguments, facts))
+    invoke(cx, &entry, &call.arguments, params.filter(|_| extended), facts)
 }
 
 /// The tool policy on a `tools/call` (docs/auth.md): the decision is
@@ -129,12 +130,14 @@ pub(crate) fn cached_map(cx: &Context) -> Option<ToolMap> {
 
 /// The owner of `tool`: from the cached map when fresh and it knows the
 /// tool, else from a new discovery.
-fn find_tool(cx: &Context, tool: &str, facts: &mut CallFacts) -> Option<ToolEntry> {
+/// Also says whether its component speaks spinscope's extension.
+fn find_tool(cx: &Context, tool: &str, facts: &mut CallFacts) -> Option<(ToolEntry, bool)> {
     let cached = cached_map(cx);
     let now = time::now_unix_ms();
-    match cached.as_ref().filter(|m| m.is_fresh(now, cx.config.tool_map_ttl)).and_then(|m| m.find(tool)) {
-        Some(entry) => Some(entry.clone()),
-        None => discover(cx, cached.as_ref(), facts).find(tool).cloned(),
+    let found = |m: &ToolMap| m.find(tool).map(|e| (e.clone(), m.is_extended(&e.component)));
+    match cached.as_ref().filter(|m| m.is_fresh(now, cx.config.tool_map_ttl)).and_then(found) {
+        Some(found) => Some(found),
+        None => found(&discover(cx, cached.as_ref(), facts)),
     }
 }
 
@@ -201,15 +204,24 @@ pub(crate) fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallF
     discovery.map
 }
 
-/// Calls one tool and always returns a `CallToolResult`. A failure is told
-/// twice: the client gets a short message; the log line and the span get
-/// the whole story, redacted.
-fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFacts) -> Value {
+/// Calls one tool and returns a `CallToolResult` (or an
+/// InputRequiredResult), or the JSON-RPC error an extended component
+/// answered (relayed: the request, not the tool, is wrong). A failure is
+/// told twice: the client gets a short message; the log line and the span
+/// get the whole story, redacted. `params` is the request's whole params
+/// for a component that speaks spinscope's extension, else `None`.
+fn invoke(
+    cx: &Context,
+    entry: &ToolEntry,
+    arguments: &Value,
+    params: Option<&Value>,
+    facts: &mut CallFacts,
+) -> Result<Value, GatewayError> {
     let (tool, component) = (entry.tool.name.as_str(), entry.component.as_str());
     // The component's breaker: one read per call; writes only on failures.
     let guard = breaker::check(cx.store().ok(), component, Policy::of(&cx.config), time::now_unix_ms());
     if let Some(retry_after_ms) = guard.refused() {
-        return refuse_open(cx, tool, component, retry_after_ms, facts);
+        return Ok(refuse_open(cx, tool, component, retry_after_ms, facts));
     }
     let started_ns = time::monotonic_ns();
     let span = cx.record.trace.child(&random_bytes::<8>());
@@ -229,7 +241,8 @@ fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFa
         cx.log.emit(line(Level::Debug, "Tool invocation started").field("arguments", arguments_for(Level::Debug)));
     }
 
-    let mut request = Outgoing::post(tool_map::tool_url(component, tool), arguments.to_string())
+    let (url, body) = tool_map::call_request(component, tool, arguments, params, params.is_some());
+    let mut request = Outgoing::post(url, body)
         .header("content-type", "application/json")
         .header("traceparent", span.traceparent())
         .header("x-request-id", cx.record.request_id.as_str());
@@ -253,7 +266,21 @@ fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFa
     // Redaction runs only for who reads it: the failure line, the exported span.
     let reported = logging || cx.config.otlp_traces_endpoint.is_some();
     let bounds = Bounds { timeout_ms: cx.config.tool_timeout.as_millis() as u64, hard_cap, reported };
-    let mut ending = tool_result::interpret(tool, tool_components::answer(reply), bounds);
+    let answer = tool_components::answer(reply);
+    let relayed = match &answer {
+        ToolAnswer::Answered { status, body, .. } if params.is_some() => catalog::rpc_error(component, *status, body),
+        _ => None,
+    };
+    let mut ending = match &relayed {
+        // The component refused the request (e.g. -32021): answered as that
+        // JSON-RPC error, the call counted as an error of the tool.
+        Some(error) => Ending {
+            result: json!({ "content": [] }),
+            failure: Some(Failure { error: error.clone(), text: error.to_string(), detail: None }),
+            output_truncated: 0,
+        },
+        None => tool_result::interpret(tool, answer, bounds),
+    };
     // The tool's own metrics leave the result here, whatever becomes of them.
     let reports = tool_metrics::report::take(&mut ending.result, &entry.tool, cx.config.max_tool_metric_reports);
     if let Some(original) = tool_result::limit_output(&mut ending.result, max_output) {
@@ -301,8 +328,11 @@ fn invoke(cx: &Context, entry: &ToolEntry, arguments: &Value, facts: &mut CallFa
         Some(GatewayError::ToolFailed { failure, .. }) if failure.is_component_failure());
     facts.transition = guard.finish(failed, time::now_unix_ms()).map(|t| (component.to_string(), t));
     facts.called = Some((call, ending.output_truncated));
+    if let Some(error) = relayed {
+        return Err(error);
+    }
     facts.tool_error = ending.failure.map(|f| f.error);
-    ending.result
+    Ok(ending.result)
 }
 
 /// A call its component's open breaker refuses: answered at once, outcome

@@ -186,21 +186,33 @@ pub fn interpret(component: &str, answer: ToolAnswer) -> Result<Value, GatewayEr
         ToolAnswer::Unreachable(e) => Err(failed(e)),
         ToolAnswer::Answered { truncated: true, .. } => Err(failed("answered more than the output cap".into())),
         ToolAnswer::Answered { status, body, .. } => {
+            if let Some(error) = rpc_error(component, status, &body) {
+                return Err(error);
+            }
             let json: Option<Value> = serde_json::from_slice(&body).ok();
             match (status, json) {
                 (200, Some(result @ Value::Object(_))) => Ok(result),
-                (_, Some(Value::Object(o))) if o.get("error").is_some_and(|e| e["code"].is_i64()) => {
-                    let e = &o["error"];
-                    let code = e["code"].as_i64().filter(|c| RELAYED_CODES.contains(c)).unwrap_or(mcp::INTERNAL_ERROR);
-                    let message = e["message"].as_str().unwrap_or("error").chars().take(1000).collect();
-                    let data = e.get("data").cloned();
-                    Err(GatewayError::ComponentRpcError { component: component.to_string(), code, message, data })
-                }
                 (200, _) => Err(failed("answered something that is not a JSON object".into())),
                 (status, _) => Err(failed(format!("answered HTTP {status}"))),
             }
         }
     }
+}
+
+/// A component's answer that is a JSON-RPC error to relay: a status other
+/// than 200 with `{"error": {"code", "message", "data"}}` (a `tools/call`
+/// of an extended component, e.g. -32021 for a capability the client did
+/// not declare, and every request of this module).
+pub fn rpc_error(component: &str, status: u16, body: &[u8]) -> Option<GatewayError> {
+    if status == 200 {
+        return None;
+    }
+    let json: Value = serde_json::from_slice(body).ok()?;
+    let e = json.get("error").filter(|e| e["code"].is_i64())?;
+    let code = e["code"].as_i64().filter(|c| RELAYED_CODES.contains(c)).unwrap_or(mcp::INTERNAL_ERROR);
+    let message = e["message"].as_str().unwrap_or("error").chars().take(1000).collect();
+    let data = e.get("data").cloned();
+    Some(GatewayError::ComponentRpcError { component: component.to_string(), code, message, data })
 }
 
 /// The JSON-RPC error of a relayed component error (its data kept).
@@ -313,6 +325,14 @@ mod tests {
         let odd = interpret("a", answered(400, json!({"error": {"code": 12345, "message": "odd"}})));
         assert!(matches!(odd, Err(GatewayError::ComponentRpcError { code: -32603, .. })));
         assert!(matches!(interpret("a", ToolAnswer::Timeout), Err(GatewayError::ComponentFailed { .. })));
+        assert_eq!(rpc_error("a", 200, br#"{"error": {"code": -32602}}"#), None, "a 200 is never an error to relay");
+        let missing =
+            br#"{"error": {"code": -32021, "message": "m", "data": {"requiredCapabilities": {"sampling": {}}}}}"#;
+        let Some(GatewayError::ComponentRpcError { code: -32021, data: Some(data), .. }) = rpc_error("a", 400, missing)
+        else {
+            panic!()
+        };
+        assert_eq!(data["requiredCapabilities"]["sampling"], json!({}));
         assert!(matches!(interpret("a", answered(500, json!("x"))), Err(GatewayError::ComponentFailed { .. })));
         assert!(matches!(interpret("a", answered(200, json!([1]))), Err(GatewayError::ComponentFailed { .. })));
     }

@@ -33,6 +33,29 @@ pub fn tool_url(component: &str, tool: &str) -> String {
     component_url(component, &format!("/{}", utf8_percent_encode(tool, PATH_SEGMENT)))
 }
 
+/// The URL and body of a `tools/call` on `component`: FTL's
+/// `POST /<tool>` with the arguments; or, for a component that speaks
+/// spinscope's extension (`extended`), `POST /_mcp/tools/call` with the
+/// request's whole params (`name`, `arguments`, and what else the client
+/// sent: `_meta` with its capabilities, `inputResponses`, `requestState`),
+/// so that a tool can ask for input (SEP-2322) or for a capability.
+pub fn call_request(
+    component: &str,
+    tool: &str,
+    arguments: &Value,
+    params: Option<&Value>,
+    extended: bool,
+) -> (String, String) {
+    match (extended, params) {
+        (true, Some(params @ Value::Object(_))) => {
+            let mut body = params.clone();
+            body["arguments"] = arguments.clone();
+            (component_url(component, "/_mcp/tools/call"), body.to_string())
+        }
+        _ => (tool_url(component, tool), arguments.to_string()),
+    }
+}
+
 /// One tool and the component that owns it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ToolEntry {
@@ -70,6 +93,10 @@ pub struct Listing {
     /// Whether it answers `completion/complete` for its prompts and templates.
     #[serde(default)]
     pub completions: bool,
+    /// Whether it answered the catalog object (spinscope's extension): its
+    /// tools are then called with the whole params (`call_request`).
+    #[serde(skip)]
+    pub extended: bool,
 }
 
 impl Listing {
@@ -102,6 +129,10 @@ pub struct ToolMap {
     /// Components that answer `completion/complete`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub completions: Vec<String>,
+    /// Components that answered the catalog object: their tools get the
+    /// whole `tools/call` params (`call_request`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extended: Vec<String>,
 }
 
 impl ToolMap {
@@ -124,6 +155,12 @@ impl ToolMap {
             && self.resources == other.resources
             && self.resource_templates == other.resource_templates
             && self.completions == other.completions
+            && self.extended == other.extended
+    }
+
+    /// Whether `component` speaks spinscope's extension of the contract.
+    pub fn is_extended(&self, component: &str) -> bool {
+        self.extended.iter().any(|c| c == component)
     }
 
     /// What `component` listed in this map (for a component not asked).
@@ -137,6 +174,7 @@ impl ToolMap {
             resources: items(&self.resources),
             resource_templates: items(&self.resource_templates),
             completions: self.completions.iter().any(|c| c == component),
+            extended: self.is_extended(component),
         }
     }
 
@@ -211,7 +249,9 @@ pub fn read_listing(answer: ToolAnswer, timeout: Duration) -> Result<Listing, Li
         ToolAnswer::Answered { status, .. } if status != 200 => Err(ListingError::Status(status)),
         ToolAnswer::Answered { truncated: true, .. } => Err(ListingError::TooLarge),
         ToolAnswer::Answered { body, .. } => match serde_json::from_slice::<Value>(&body) {
-            Ok(Value::Object(_)) => serde_json::from_slice(&body).map_err(|e| ListingError::NotTools(e.to_string())),
+            Ok(Value::Object(_)) => serde_json::from_slice(&body)
+                .map(|listing| Listing { extended: true, ..listing })
+                .map_err(|e| ListingError::NotTools(e.to_string())),
             _ => serde_json::from_slice(&body).map(Listing::tools).map_err(|e| ListingError::NotTools(e.to_string())),
         },
     }
@@ -254,8 +294,8 @@ pub fn assemble(components: &[String], listings: Vec<Result<Listing, ListingErro
     let mut tools: Vec<ToolEntry> = Vec::new();
     let mut failures = Vec::new();
     let mut duplicates = Vec::new();
-    let (mut prompts, mut resources, mut resource_templates, mut completions) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut prompts, mut resources, mut resource_templates, mut completions, mut extended) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     // The first component keeps a name (or URI) another offers too.
     let add = |into: &mut Vec<Offered>, items: Vec<Value>, key: &str, component: &str| {
         for item in items {
@@ -275,6 +315,9 @@ pub fn assemble(components: &[String], listings: Vec<Result<Listing, ListingErro
                 if listing.completions {
                     completions.push(component.clone());
                 }
+                if listing.extended {
+                    extended.push(component.clone());
+                }
                 for tool in listing.tools {
                     if let Some(first) = tools.iter().find(|e| e.tool.name == tool.name) {
                         duplicates.push(Duplicate {
@@ -291,7 +334,16 @@ pub fn assemble(components: &[String], listings: Vec<Result<Listing, ListingErro
         }
     }
     let unlisted = failures.iter().map(|f: &DiscoveryFailure| f.component.clone()).collect();
-    let map = ToolMap { fetched_at_ms: now_ms, tools, unlisted, prompts, resources, resource_templates, completions };
+    let map = ToolMap {
+        fetched_at_ms: now_ms,
+        tools,
+        unlisted,
+        prompts,
+        resources,
+        resource_templates,
+        completions,
+        extended,
+    };
     Discovery { map, failures, duplicates }
 }
 

@@ -24,7 +24,7 @@ const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z
 const WAV: &str = "UklGRiQAAABXQVZFZm10IBAAAAABAAEARKwAAIhYAQACABAAZGF0YQAAAAA=";
 
 /// JSON-RPC "invalid params".
-const INVALID_PARAMS: i64 = -32602;
+pub(crate) const INVALID_PARAMS: i64 = -32602;
 
 #[http_component]
 fn handle(req: Request) -> Response {
@@ -38,10 +38,17 @@ fn handle(req: Request) -> Response {
     match route(&req) {
         Route::List if wants_catalog(&req) => json_response(200, &catalog()),
         Route::List => json_response(200, &tools()),
-        Route::Call(tool) => match call(tool) {
-            Some(result) => json_response(200, &result),
-            None => unknown_tool(tool),
-        },
+        // FTL's contract: the arguments alone (no input responses, no
+        // client capabilities: the input-required tools ask, and
+        // `test_missing_capability` refuses).
+        Route::Call(tool) => {
+            let arguments: Value = serde_json::from_slice(req.body()).unwrap_or(json!({}));
+            match input::call(&json!({"name": tool, "arguments": arguments})) {
+                Ok(result) => json_response(200, &result),
+                Err((_, message, _)) if message.starts_with("Unknown tool") => unknown_tool(tool),
+                Err((code, message, data)) => rpc_error(400, code, &message, data),
+            }
+        }
         Route::Other => method_not_allowed(),
     }
 }
@@ -89,12 +96,21 @@ fn tools() -> Value {
         tool("test_tool_with_logging", "Sends log messages while it works"),
         tool("test_logging_tool", "Logs only when the request asks for a log level"),
         tool("test_streaming_elicitation", "Answers on the request's own stream"),
+        tool("test_missing_capability", "Needs the client's sampling capability"),
+        tool("test_input_required_result_elicitation", "Asks the client's name (elicitation) first"),
+        tool("test_input_required_result_sampling", "Asks the client's model a question first"),
+        tool("test_input_required_result_list_roots", "Asks for the client's roots first"),
+        tool("test_input_required_result_request_state", "Asks for a confirmation, with request state"),
+        tool("test_input_required_result_multiple_inputs", "Asks for three inputs at once"),
+        tool("test_input_required_result_multi_round", "Asks in two rounds, with evolving state"),
+        tool("test_input_required_result_tampered_state", "Rejects request state that was altered"),
+        tool("test_input_required_result_capabilities", "Asks only for what the client can give"),
         {"name": "json_schema_2020_12_tool", "description": "Tool with JSON Schema 2020-12 features",
          "inputSchema": schema_2020_12()},
     ])
 }
 
-fn call(tool: &str) -> Option<Value> {
+pub(crate) fn call(tool: &str) -> Option<Value> {
     let result = match tool {
         "test_simple_text" => text_result("This is a simple text response for testing.".into()),
         "test_image_content" => json!({"content": [{"type": "image", "data": PNG, "mimeType": "image/png"}]}),
@@ -130,7 +146,8 @@ fn catalog() -> Value {
                 {"name": "arg2", "description": "Second test argument", "required": true}]},
             {"name": "test_prompt_with_embedded_resource", "description": "A prompt that embeds a resource",
              "arguments": [{"name": "resourceUri", "description": "URI of the resource to embed", "required": true}]},
-            {"name": "test_prompt_with_image", "description": "A prompt with image content"}
+            {"name": "test_prompt_with_image", "description": "A prompt with image content"},
+            {"name": "test_input_required_result_prompt", "description": "A prompt that asks for context first"}
         ],
         "resources": [
             {"uri": "test://static-text", "name": "static-text", "description": "A static text resource",
@@ -148,7 +165,7 @@ fn catalog() -> Value {
     })
 }
 
-type RpcFailure = (i64, String, Option<Value>);
+pub(crate) type RpcFailure = (i64, String, Option<Value>);
 
 fn invalid(message: String, data: Option<Value>) -> RpcFailure {
     (INVALID_PARAMS, message, data)
@@ -157,6 +174,8 @@ fn invalid(message: String, data: Option<Value>) -> RpcFailure {
 /// One request of `POST /_mcp/<method>`.
 fn serve(method: &str, params: &Value) -> Result<Value, RpcFailure> {
     match method {
+        "tools/call" => input::call(params),
+        "prompts/get" if params["name"] == "test_input_required_result_prompt" => input::prompt(params),
         "prompts/get" => prompt(params["name"].as_str().unwrap_or_default(), &params["arguments"]),
         "resources/read" => read(params["uri"].as_str().unwrap_or_default()),
         "completion/complete" => Ok(complete(&params["argument"])),
@@ -223,6 +242,8 @@ fn complete(argument: &Value) -> Value {
     json!({"completion": {"values": values, "total": values.len(), "hasMore": false}})
 }
 
+mod input;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,7 +252,9 @@ mod tests {
     fn every_listed_tool_answers() {
         for t in tools().as_array().unwrap() {
             let name = t["name"].as_str().unwrap();
-            assert!(call(name).is_some(), "{name}");
+            let params =
+                json!({"name": name, "_meta": {"io.modelcontextprotocol/clientCapabilities": {"sampling": {}}}});
+            assert!(input::call(&params).is_ok(), "{name}");
         }
         assert!(call("nope").is_none());
     }

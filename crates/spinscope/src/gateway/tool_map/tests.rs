@@ -155,6 +155,8 @@ fn a_catalog_object_lists_prompts_resources_templates_and_completions() {
     assert_eq!(d.map.resources.len(), 1, "the first owner keeps a URI");
     assert_eq!(d.map.resource_templates[0].component, "a");
     assert_eq!(d.map.completions, ["a"]);
+    assert_eq!(d.map.extended, ["a", "b"], "both answered the catalog object");
+    assert!(d.map.is_extended("b"));
     // A component whose breaker is open is served from the cached map, catalog and all.
     let kept = while_open(Some(&d.map), "a").unwrap();
     assert_eq!((kept.prompts.len(), kept.resources.len(), kept.resource_templates.len()), (2, 1, 1));
@@ -162,4 +164,19 @@ fn a_catalog_object_lists_prompts_resources_templates_and_completions() {
     // An old cached map (tools only) still reads.
     let old: ToolMap = serde_json::from_str(r#"{"fetched_at_ms":1,"tools":[]}"#).unwrap();
     assert!(old.prompts.is_empty() && old.completions.is_empty());
+}
+
+#[test]
+fn an_extended_component_gets_the_whole_params() {
+    let params = json!({"name": "t", "arguments": {"x": 1}, "requestState": "s", "_meta": {"k": 1}});
+    let args = json!({"x": 1});
+    let (url, body) = call_request("c", "t", &args, Some(&params), true);
+    assert_eq!(url, "http://c.spin.internal/_mcp/tools/call");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((body["requestState"].clone(), body["arguments"].clone()), (json!("s"), args.clone()));
+    let (url, body) = call_request("c", "t", &args, Some(&params), false);
+    assert_eq!((url.as_str(), body.as_str()), ("http://c.spin.internal/t", r#"{"x":1}"#), "FTL's contract");
+    // An FTL listing (the array) is not extended.
+    let listing = read_listing(listing(&["a"]), Duration::from_secs(1)).unwrap();
+    assert!(!listing.extended);
 }
