@@ -46,6 +46,11 @@ pub struct Context {
     pub recorded: bool,
     /// Who was let in, for the tool policy.
     pub caller: spinscope::gateway::identity::Admitted,
+    /// Notifications a tool sent that the client gets before the result
+    /// (an SSE answer when the client accepts one).
+    pub notifications: Vec<serde_json::Value>,
+    /// The handshake-era session's log level (`logging/setLevel`), if any.
+    pub session_log_level: Option<String>,
     store: OnceCell<Result<Store, KvError>>,
 }
 
@@ -77,6 +82,8 @@ impl Context {
             era: Era::Handshake,
             recorded: false,
             caller: Default::default(),
+            notifications: Vec::new(),
+            session_log_level: None,
             store: OnceCell::new(),
         }
     }

@@ -9,13 +9,13 @@
 use crate::context::{Context, MAX_ERROR_CHARS};
 use serde_json::{json, Value};
 use spinscope::gateway::breaker::{Policy, Transition};
-use spinscope::gateway::catalog;
 use spinscope::gateway::identity;
 use spinscope::gateway::logger::{TARGET_GATEWAY, TARGET_INVOCATION};
 use spinscope::gateway::record::{Invocation, ToolCallRecord};
 use spinscope::gateway::timing;
 use spinscope::gateway::tool_map::{self, ToolEntry, ToolMap, DISCOVERY_TIMEOUT};
 use spinscope::gateway::tool_result::{self, Bounds, Ending, Failure, ToolAnswer};
+use spinscope::gateway::{catalog, notifications};
 use spinscope::gateway::{Answer, GatewayError};
 use spinscope::keys;
 use spinscope::log::Level;
@@ -47,6 +47,9 @@ pub struct CallFacts {
     pub arguments_sha256: Option<String>,
     /// The tool policy's decision (allowed, rule), when there is a policy.
     pub authorization: Option<(bool, Option<usize>)>,
+    /// Notifications the tool sent while it worked that the client gets
+    /// (`gateway::notifications::relayable`), before the result.
+    pub notifications: Vec<Value>,
 }
 
 /// `tools/list`: always discovers afresh (a client listing tools wants the
@@ -254,7 +257,17 @@ fn invoke(
     }
     let max_output = cx.config.max_output_bytes;
     let hard_cap = max_output.saturating_mul(8).max(8 << 20);
-    let reply = outbound::send(request, cx.config.tool_timeout, hard_cap);
+    let mut reply = outbound::send(request, cx.config.tool_timeout, hard_cap);
+    // A tool that sent notifications while it worked answers an SSE stream
+    // of them and its result (docs/tools.md): the result is read as ever.
+    if let (Some(params), Ok(r)) = (params, reply.as_mut()) {
+        let content_type = r.headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.as_str());
+        if !r.truncated && notifications::is_event_stream(content_type) {
+            let (sent, result) = notifications::split_event_stream(&r.body);
+            r.body = result;
+            facts.notifications = notifications::relayable(sent, Some(params), cx.era, cx.session_log_level.as_deref());
+        }
+    }
     let total_ms = match &reply {
         Ok(r) => r.elapsed.as_secs_f64() * 1e3,
         Err(_) => (time::monotonic_ns() - started_ns) as f64 / 1e6,

@@ -73,6 +73,20 @@ pub fn rpc_error(status: u16, code: i64, message: &str, data: Option<Value>) -> 
     json_response(status, &serde_json::json!({ "error": error }))
 }
 
+/// A `tools/call` answer with the notifications the tool sent while it
+/// worked (progress, log messages), for the gateway to relay as the
+/// revision allows: `text/event-stream`, one event per notification, then
+/// one with the result (docs/tools.md).
+pub fn event_stream(notifications: &[Value], result: &Value) -> Response {
+    let mut body = String::new();
+    for message in notifications.iter().chain(std::iter::once(result)) {
+        body.push_str("event: message\ndata: ");
+        body.push_str(&message.to_string());
+        body.push_str("\n\n");
+    }
+    Response::builder().status(200).header("content-type", "text/event-stream").body(body).build()
+}
+
 /// Reads the contract's route from a request.
 pub fn route(req: &Request) -> Route<'_> {
     let tool = req.path().rsplit('/').next().unwrap_or_default();

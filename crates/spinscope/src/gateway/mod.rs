@@ -15,6 +15,7 @@
 //! - [`tool_result`]: a tool component's answer as a `CallToolResult`;
 //! - [`tool_map`]: which component owns which tool, and their URLs;
 //! - [`catalog`]: prompts, resources and completions served by components;
+//! - [`notifications`]: a tool's progress and log notifications, relayed as SSE;
 //! - [`peer`]: the client's address, for open mode's per-client cap;
 //! - [`timing`]: a tool call's time split and memory, from its answer's headers;
 //! - [`logger`]: the request's log lines and their correlation fields;
@@ -27,6 +28,7 @@ pub mod catalog;
 pub mod error;
 pub mod identity;
 pub mod logger;
+pub mod notifications;
 pub mod peer;
 pub mod record;
 pub mod reply;

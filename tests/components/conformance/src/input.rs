@@ -171,6 +171,35 @@ pub fn call(params: &Value) -> Result<Value, RpcFailure> {
     Ok(result)
 }
 
+/// The notifications a tool sends while it works: progress (0, 50, 100 of
+/// 100) for the request's `progressToken`; three log messages at `info`
+/// (the gateway decides whether the client gets them: only when it asked
+/// for a log level).
+pub fn notifications(method: &str, params: &Value) -> Vec<Value> {
+    if method != "tools/call" {
+        return Vec::new();
+    }
+    let note = |method: &str, params: Value| json!({"jsonrpc": "2.0", "method": method, "params": params});
+    match params["name"].as_str() {
+        Some("test_tool_with_progress") => match params["_meta"].get("progressToken") {
+            Some(token) => [0, 50, 100]
+                .into_iter()
+                .map(|p| note("notifications/progress", json!({"progressToken": token, "progress": p, "total": 100})))
+                .collect(),
+            None => Vec::new(),
+        },
+        Some("test_tool_with_logging" | "test_logging_tool") => {
+            ["Tool execution started", "Tool processing data", "Tool execution completed"]
+                .into_iter()
+                .map(|text| {
+                    note("notifications/message", json!({"level": "info", "logger": "conformance", "data": text}))
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// `prompts/get` of `test_input_required_result_prompt`.
 pub fn prompt(params: &Value) -> Result<Value, RpcFailure> {
     match responses(params)?.and_then(|a| a.get("user_context")) {

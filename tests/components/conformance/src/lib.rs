@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
 use spinscope_tool::{
-    error_result, json_response, mcp_method, method_not_allowed, route, rpc_error, text_result, unknown_tool,
-    wants_catalog, Route,
+    error_result, event_stream, json_response, mcp_method, method_not_allowed, route, rpc_error, text_result,
+    unknown_tool, wants_catalog, Route,
 };
 
 /// A 1×1 red PNG.
@@ -31,7 +31,10 @@ fn handle(req: Request) -> Response {
     if let Some(method) = mcp_method(&req) {
         let params: Value = serde_json::from_slice(req.body()).unwrap_or(json!({}));
         return match serve(method, &params) {
-            Ok(result) => json_response(200, &result),
+            Ok(result) => match input::notifications(method, &params) {
+                notes if notes.is_empty() => json_response(200, &result),
+                notes => event_stream(&notes, &result),
+            },
             Err((code, message, data)) => rpc_error(400, code, &message, data),
         };
     }
