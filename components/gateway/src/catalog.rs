@@ -31,9 +31,13 @@ fn fresh_map(cx: &Context, facts: &mut CallFacts) -> ToolMap {
 /// The capabilities `initialize` and `server/discover` declare: from the
 /// cached map, whatever its age (a declaration, not a listing), or from a
 /// discovery when there is none yet.
-pub fn capabilities(cx: &Context, facts: &mut CallFacts) -> Value {
+/// `session`: a handshake-era `initialize`, which also declares `logging`.
+pub fn capabilities(cx: &Context, facts: &mut CallFacts, session: bool) -> Value {
     let map = tools::cached_map(cx).unwrap_or_else(|| tools::discover(cx, None, facts));
-    catalog::capabilities(Some(&map))
+    match session {
+        true => catalog::session_capabilities(Some(&map)),
+        false => catalog::capabilities(Some(&map)),
+    }
 }
 
 /// `prompts/list`, `resources/list`, `resources/templates/list`: one page.

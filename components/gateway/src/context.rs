@@ -49,8 +49,6 @@ pub struct Context {
     /// Notifications a tool sent that the client gets before the result
     /// (an SSE answer when the client accepts one).
     pub notifications: Vec<serde_json::Value>,
-    /// The handshake-era session's log level (`logging/setLevel`), if any.
-    pub session_log_level: Option<String>,
     store: OnceCell<Result<Store, KvError>>,
 }
 
@@ -83,7 +81,6 @@ impl Context {
             recorded: false,
             caller: Default::default(),
             notifications: Vec::new(),
-            session_log_level: None,
             store: OnceCell::new(),
         }
     }

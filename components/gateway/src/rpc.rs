@@ -71,17 +71,17 @@ fn initialize(cx: &mut Context, params: Option<&Value>) -> Result<Reply, Gateway
     cx.record.sessions_moved(SessionsMoved { created: 1, ended: created.swept });
     let id = cx.id.clone().expect("a request");
     let mut result = mcp::initialize_result(&version, SERVER_NAME, VERSION, None);
-    result["capabilities"] = declared_capabilities(cx);
+    result["capabilities"] = declared_capabilities(cx, true);
     Ok(Reply::json(200, &mcp::success(&id, result)).with_header("mcp-session-id", created.session_id))
 }
 
 /// What the components offer besides tools, as `initialize` and
-/// `server/discover` declare it.
+/// `server/discover` declare it (`session`: `initialize`, with `logging`).
 /// A discovery made only for this (when no map is cached yet) logs what
 /// failed but does not count it: `tool_discovery_failures_total` counts the
 /// listings and calls that clients asked for.
-fn declared_capabilities(cx: &mut Context) -> Value {
-    catalog::capabilities(cx, &mut CallFacts::default())
+fn declared_capabilities(cx: &mut Context, session: bool) -> Value {
+    catalog::capabilities(cx, &mut CallFacts::default(), session)
 }
 
 /// The session a handshake-era message belongs to, into the record.
@@ -96,6 +96,10 @@ fn session_request(cx: &mut Context, method: &str, params: Option<&Value>) -> Re
     in_session(cx)?;
     match route::operation(method, Era::Handshake)? {
         Operation::Ping => Ok(json!({})),
+        Operation::SetLogLevel => {
+            handshake::set_log_level(cx, params)?;
+            Ok(json!({}))
+        }
         operation => serve(cx, operation, method, params),
     }
 }
@@ -118,7 +122,7 @@ fn modern_request(cx: &mut Context, method: &str, params: Option<&Value>) -> Res
     let mut result = match route::operation(method, Era::Modern)? {
         Operation::Discover => {
             let mut result = modern::discover_result(ttl_ms, scope);
-            result["capabilities"] = declared_capabilities(cx);
+            result["capabilities"] = declared_capabilities(cx, false);
             result
         }
         // Cacheable results (SEP-2549): the lists, and a resource's contents.

@@ -19,12 +19,13 @@ use spinscope::gateway::{catalog, notifications};
 use spinscope::gateway::{Answer, GatewayError};
 use spinscope::keys;
 use spinscope::log::Level;
+use spinscope::mcp::modern::Era;
 use spinscope::mcp::{self, Tool};
 use spinscope::metrics::series::ToolOutcome;
 use spinscope::metrics::tool_metrics::{self, declare};
 use spinscope::redact::{redact_arguments, redact_message, redact_value, RedactionPolicy};
 use spinscope_spin::outbound::{self, Outgoing};
-use spinscope_spin::{breaker, random_bytes, time, tool_components};
+use spinscope_spin::{breaker, random_bytes, sessions, time, tool_components};
 use std::cell::OnceCell;
 
 /// Longest `detail` (a trap's backtrace) logged, in characters.
@@ -265,7 +266,13 @@ fn invoke(
         if !r.truncated && notifications::is_event_stream(content_type) {
             let (sent, result) = notifications::split_event_stream(&r.body);
             r.body = result;
-            facts.notifications = notifications::relayable(sent, Some(params), cx.era, cx.session_log_level.as_deref());
+            // A session's log level is read only when the tool logged.
+            let logged = sent.iter().any(|n| n["method"] == "notifications/message");
+            let session_level = match (cx.era, cx.record.session_id.as_deref(), cx.store()) {
+                (Era::Handshake, Some(id), Ok(store)) if logged => sessions::log_level(store, id).ok().flatten(),
+                _ => None,
+            };
+            facts.notifications = notifications::relayable(sent, Some(params), cx.era, session_level.as_deref());
         }
     }
     let total_ms = match &reply {

@@ -35,6 +35,15 @@ pub fn capabilities(map: Option<&ToolMap>) -> Value {
     caps
 }
 
+/// The capabilities of a handshake-era `initialize`: [`capabilities`], and
+/// `logging`, since a session may set its log level (`logging/setLevel`)
+/// for the log messages tools send during its calls.
+pub fn session_capabilities(map: Option<&ToolMap>) -> Value {
+    let mut caps = capabilities(map);
+    caps["logging"] = json!({});
+    caps
+}
+
 /// Whether some component serves `method` (a prompts, resources or
 /// completion method): the capability `initialize` and `server/discover`
 /// declare. A method no component serves is -32601, as if the gateway did
@@ -291,6 +300,7 @@ mod tests {
     #[test]
     fn capabilities_only_for_what_is_offered() {
         assert_eq!(capabilities(None), json!({"tools": {"listChanged": false}}));
+        assert_eq!(session_capabilities(None)["logging"], json!({}), "a session may set its log level");
         assert_eq!(capabilities(Some(&ToolMap::default())), json!({"tools": {"listChanged": false}}));
         let caps = capabilities(Some(&map()));
         assert_eq!(caps["prompts"], json!({"listChanged": false}));

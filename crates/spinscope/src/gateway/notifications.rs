@@ -24,6 +24,11 @@ pub const LOG_LEVEL_META: &str = "io.modelcontextprotocol/logLevel";
 /// RFC 5424 severities as MCP names them, least severe first.
 const LEVELS: [&str; 8] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 
+/// Whether `level` is one of the log levels `logging/setLevel` takes.
+pub fn is_log_level(level: &str) -> bool {
+    severity(level).is_some()
+}
+
 fn severity(level: &str) -> Option<usize> {
     LEVELS.iter().position(|l| *l == level)
 }
@@ -162,6 +167,7 @@ mod tests {
 
     #[test]
     fn the_answer_is_the_notifications_then_the_response() {
+        assert!(is_log_level("warning") && !is_log_level("verbose"));
         assert!(accepts_event_stream(Some("application/json, text/event-stream")));
         assert!(!accepts_event_stream(Some("application/json")) && !accepts_event_stream(None));
         let body = event_stream(&[log("info")], &json!({"jsonrpc": "2.0", "id": 1, "result": {}}));

@@ -39,6 +39,8 @@ pub enum Operation {
     ToolsList,
     /// `tools/call`.
     ToolsCall,
+    /// `logging/setLevel` (handshake era: the session's log level).
+    SetLogLevel,
     /// `prompts/list`, `resources/list` or `resources/templates/list`,
     /// served from the components' catalog (`gateway::catalog`).
     CatalogList,
@@ -58,6 +60,7 @@ pub fn operation(method: &str, era: Era) -> Result<Operation, GatewayError> {
         ("prompts/get" | "resources/read" | "completion/complete", _) => Ok(Operation::CatalogRequest),
         (modern::DISCOVER, Era::Modern) => Ok(Operation::Discover),
         ("ping", Era::Handshake) => Ok(Operation::Ping),
+        ("logging/setLevel", Era::Handshake) => Ok(Operation::SetLogLevel),
         (other, Era::Modern) => Err(modern::method_not_found(other).into()),
         (other, Era::Handshake) => Err(RpcError::method_not_found(&crate::bounded::client_string(other)).into()),
     }
@@ -93,7 +96,8 @@ mod tests {
         assert_eq!(operation("resources/templates/list", Era::Handshake), Ok(Operation::CatalogList));
         assert_eq!(operation("resources/read", Era::Modern), Ok(Operation::CatalogRequest));
         assert_eq!(operation("completion/complete", Era::Handshake), Ok(Operation::CatalogRequest));
-        // Per-session state the gateway does not keep (docs/protocol.md).
+        assert_eq!(operation("logging/setLevel", Era::Handshake), Ok(Operation::SetLogLevel));
+        // Per-session state: none on 2026-07-28 (the level rides in each request's _meta).
         for method in ["resources/subscribe", "logging/setLevel"] {
             assert!(matches!(operation(method, Era::Modern), Err(GatewayError::MethodNotFound(_))), "{method}");
         }
