@@ -3,7 +3,7 @@ CARGO ?= cargo
 LISTEN ?= 127.0.0.1:3000
 STATE_DIR ?= .spin
 COMPONENTS := -p gateway -p metrics -p audit -p health -p ready -p status -p text-tools -p calc
-TEST_COMPONENTS := -p probe -p faults
+TEST_COMPONENTS := -p probe -p faults -p conformance
 HOST := target/release/spinscope-host
 # The native crates are always built together, so cargo resolves one feature
 # set for their shared dependencies (wasmtime above all) and never builds
@@ -11,13 +11,13 @@ HOST := target/release/spinscope-host
 NATIVE := -p spinscope -p spinscope-testkit -p spinscope-sqlite -p spinscope-audit -p spinscope-slo -p spinscope-host -p spinscope-e2e
 # The example tools' pure modules have native unit tests; their crates are
 # cdylibs for Spin, so only their test harnesses are built natively.
-TOOL_UNIT_TESTS := -p calc -p text-tools
+TOOL_UNIT_TESTS := -p calc -p text-tools -p conformance
 # The Spin CLI: SPIN_BIN (a path or a command name), else `spin` on PATH;
 # empty when there is none. Made absolute, since the tests run elsewhere.
 SPIN_BIN ?= $(shell command -v spin 2>/dev/null)
 SPIN := $(if $(findstring /,$(SPIN_BIN)),$(abspath $(SPIN_BIN)),$(if $(SPIN_BIN),$(shell command -v $(SPIN_BIN) 2>/dev/null)))
 
-.PHONY: up store-prep build components host test lint deps bench bench-slow-disk slo clean
+.PHONY: up store-prep build components host test lint deps bench bench-slow-disk slo clean conformance
 
 ## Runs the app: with Spin (SPIN_BIN, else `spin` on PATH), else with the local host.
 ## The default store is put in write-ahead logging mode first (store-prep).
@@ -62,6 +62,18 @@ test: deps build lint
 		SPINSCOPE_E2E_HOST=spin SPIN_BIN="$(SPIN)" $(CARGO) test --release $(NATIVE) --test '*'; \
 	else \
 		echo "No Spin binary (set SPIN_BIN or put spin on PATH): the e2e suite's Spin leg is skipped"; \
+	fi
+
+## The official MCP conformance suite (pinned, tests/e2e/conformance/) through the
+## gateway with the conformance component behind it, both requirement sets, with
+## its table: on the local host, then on real Spin when there is one. `make test`
+## runs the same test (tests/e2e/tests/conformance.rs) with the rest.
+conformance: deps build
+	SPINSCOPE_E2E_HOST=local $(CARGO) test --release -p spinscope-e2e --test conformance -- --nocapture
+	@if [ -n "$(SPIN)" ] && [ -x "$(SPIN)" ]; then \
+		SPINSCOPE_E2E_HOST=spin SPIN_BIN="$(SPIN)" $(CARGO) test --release -p spinscope-e2e --test conformance -- --nocapture; \
+	else \
+		echo "No Spin binary (set SPIN_BIN or put spin on PATH): the conformance suite's Spin leg is skipped"; \
 	fi
 
 ## Formatting and lints, native and wasm32, warnings denied.

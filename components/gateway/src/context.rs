@@ -46,6 +46,9 @@ pub struct Context {
     pub recorded: bool,
     /// Who was let in, for the tool policy.
     pub caller: spinscope::gateway::identity::Admitted,
+    /// Notifications a tool sent that the client gets before the result
+    /// (an SSE answer when the client accepts one).
+    pub notifications: Vec<serde_json::Value>,
     store: OnceCell<Result<Store, KvError>>,
 }
 
@@ -77,6 +80,7 @@ impl Context {
             era: Era::Handshake,
             recorded: false,
             caller: Default::default(),
+            notifications: Vec::new(),
             store: OnceCell::new(),
         }
     }

@@ -103,6 +103,21 @@ pub fn require_session(cx: &Context) -> Result<(String, ClientFacts), GatewayErr
     Ok((session_id, client))
 }
 
+/// `logging/setLevel`: the session's log level for the log messages tools
+/// send during its calls (`gateway::notifications`), kept in the store.
+pub fn set_log_level(cx: &Context, params: Option<&serde_json::Value>) -> Result<(), GatewayError> {
+    let level = params.and_then(|p| p.get("level")).and_then(serde_json::Value::as_str).unwrap_or_default();
+    if !spinscope::gateway::notifications::is_log_level(level) {
+        return Err(GatewayError::InvalidParams(format!(
+            "params.level must be a log level (debug, info, notice, warning, error, critical, alert, emergency), got {:?}",
+            spinscope::bounded::client_string(level)
+        )));
+    }
+    let session_id = cx.header(mcp::SESSION_ID_HEADER).ok_or(GatewayError::MissingSession)?;
+    let store = cx.store().map_err(unavailable)?;
+    sessions::set_log_level(store, session_id, level).map_err(unavailable)
+}
+
 /// `DELETE /mcp`: ends the caller's session; returns its id.
 pub fn end_session(cx: &Context) -> Result<String, GatewayError> {
     let session_id = cx.header(mcp::SESSION_ID_HEADER).ok_or(GatewayError::MissingSession)?.to_string();

@@ -4,10 +4,12 @@
 //! touches the store only for the tool map and its one metrics write. A
 //! handshake-era message belongs to a session, except `initialize`.
 
+use crate::catalog;
 use crate::context::Context;
 use crate::tools::{self, CallFacts};
 use crate::{handshake, SERVER_NAME, VERSION};
 use serde_json::{json, Value};
+use spinscope::gateway::notifications;
 use spinscope::gateway::record::{ClientFacts, SessionsMoved, INVALID_MESSAGE};
 use spinscope::gateway::route::{self, Operation};
 use spinscope::gateway::{GatewayError, Reply};
@@ -32,7 +34,14 @@ pub fn handle(cx: &mut Context, body: &[u8]) -> Result<Reply, GatewayError> {
                 Era::Handshake if method == "initialize" => return initialize(cx, params.as_ref()),
                 Era::Handshake => session_request(cx, &method, params.as_ref()),
             }?;
-            Ok(Reply::json(200, &mcp::success(&id, result)))
+            let response = mcp::success(&id, result);
+            // A tool's notifications, then the response, as one SSE answer.
+            if !cx.notifications.is_empty() && notifications::accepts_event_stream(cx.header("accept")) {
+                let mut reply = Reply::new(200).with_header("content-type", "text/event-stream");
+                reply.body = notifications::event_stream(&cx.notifications, &response);
+                return Ok(reply);
+            }
+            Ok(Reply::json(200, &response))
         }
         Incoming::Notification { method, params } => {
             cx.record.message(&method, None);
@@ -61,8 +70,18 @@ fn initialize(cx: &mut Context, params: Option<&Value>) -> Result<Reply, Gateway
     cx.record.session(created.session_id.clone(), created.client);
     cx.record.sessions_moved(SessionsMoved { created: 1, ended: created.swept });
     let id = cx.id.clone().expect("a request");
-    let result = mcp::initialize_result(&version, SERVER_NAME, VERSION, None);
+    let mut result = mcp::initialize_result(&version, SERVER_NAME, VERSION, None);
+    result["capabilities"] = declared_capabilities(cx, true);
     Ok(Reply::json(200, &mcp::success(&id, result)).with_header("mcp-session-id", created.session_id))
+}
+
+/// What the components offer besides tools, as `initialize` and
+/// `server/discover` declare it (`session`: `initialize`, with `logging`).
+/// A discovery made only for this (when no map is cached yet) logs what
+/// failed but does not count it: `tool_discovery_failures_total` counts the
+/// listings and calls that clients asked for.
+fn declared_capabilities(cx: &mut Context, session: bool) -> Value {
+    catalog::capabilities(cx, &mut CallFacts::default(), session)
 }
 
 /// The session a handshake-era message belongs to, into the record.
@@ -77,7 +96,11 @@ fn session_request(cx: &mut Context, method: &str, params: Option<&Value>) -> Re
     in_session(cx)?;
     match route::operation(method, Era::Handshake)? {
         Operation::Ping => Ok(json!({})),
-        operation => serve(cx, operation, params),
+        Operation::SetLogLevel => {
+            handshake::set_log_level(cx, params)?;
+            Ok(json!({}))
+        }
+        operation => serve(cx, operation, method, params),
     }
 }
 
@@ -97,23 +120,36 @@ fn modern_request(cx: &mut Context, method: &str, params: Option<&Value>) -> Res
     let scope =
         if cx.config.is_open() && cx.config.tool_policy.is_empty() { CacheScope::Public } else { CacheScope::Private };
     let mut result = match route::operation(method, Era::Modern)? {
-        Operation::Discover => modern::discover_result(ttl_ms, scope),
-        Operation::ToolsList => {
-            let mut result = serve(cx, Operation::ToolsList, params)?;
+        Operation::Discover => {
+            let mut result = modern::discover_result(ttl_ms, scope);
+            result["capabilities"] = declared_capabilities(cx, false);
+            result
+        }
+        // Cacheable results (SEP-2549): the lists, and a resource's contents.
+        operation @ (Operation::ToolsList | Operation::CatalogList) => {
+            let mut result = serve(cx, operation, method, params)?;
             modern::set_cache_hints(&mut result, ttl_ms, scope);
             result
         }
-        operation => serve(cx, operation, params)?,
+        Operation::CatalogRequest if method == "resources/read" => {
+            let mut result = serve(cx, Operation::CatalogRequest, method, params)?;
+            modern::set_cache_hints(&mut result, ttl_ms, scope);
+            result
+        }
+        operation => serve(cx, operation, method, params)?,
     };
     result = modern::complete(result, SERVER_NAME, VERSION);
     Ok(result)
 }
 
-/// The tools, in either era: the step returns its facts, written here.
-fn serve(cx: &mut Context, operation: Operation, params: Option<&Value>) -> Result<Value, GatewayError> {
+/// The tools, prompts, resources and completions, in either era: the
+/// step returns its facts, written here.
+fn serve(cx: &mut Context, operation: Operation, method: &str, params: Option<&Value>) -> Result<Value, GatewayError> {
     let mut facts = CallFacts::default();
     let result = match operation {
         Operation::ToolsList => tools::list(cx, params, &mut facts),
+        Operation::CatalogList => catalog::list(cx, method, params, &mut facts),
+        Operation::CatalogRequest => catalog::request(cx, method, params, &mut facts),
         _ => tools::call(cx, params, &mut facts),
     };
     if let Some(tool) = &facts.tool {
@@ -135,5 +171,6 @@ fn serve(cx: &mut Context, operation: Operation, params: Option<&Value>) -> Resu
     if let Some(error) = &facts.tool_error {
         cx.note(error);
     }
+    cx.notifications.append(&mut facts.notifications);
     result
 }

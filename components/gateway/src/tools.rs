@@ -7,23 +7,25 @@
 //! returns its facts for the record.
 
 use crate::context::{Context, MAX_ERROR_CHARS};
-use serde_json::Value;
+use serde_json::{json, Value};
 use spinscope::gateway::breaker::{Policy, State, Transition};
 use spinscope::gateway::identity;
 use spinscope::gateway::logger::{TARGET_GATEWAY, TARGET_INVOCATION};
 use spinscope::gateway::record::{Invocation, ToolCallRecord};
 use spinscope::gateway::timing;
 use spinscope::gateway::tool_map::{self, ToolEntry, ToolMap, DISCOVERY_TIMEOUT};
-use spinscope::gateway::tool_result::{self, Bounds};
+use spinscope::gateway::tool_result::{self, Bounds, Ending, Failure, ToolAnswer};
+use spinscope::gateway::{catalog, notifications};
 use spinscope::gateway::{Answer, GatewayError};
 use spinscope::keys;
 use spinscope::log::Level;
+use spinscope::mcp::modern::Era;
 use spinscope::mcp::{self, Tool};
 use spinscope::metrics::series::ToolOutcome;
 use spinscope::metrics::tool_metrics::{self, declare};
 use spinscope::redact::{redact_arguments, redact_message, redact_value, RedactionPolicy};
 use spinscope_spin::outbound::{self, Outgoing};
-use spinscope_spin::{breaker, random_bytes, time, tool_components};
+use spinscope_spin::{breaker, random_bytes, sessions, time, tool_components};
 use std::cell::OnceCell;
 
 /// Longest `detail` (a trap's backtrace) logged, in characters.
@@ -46,6 +48,9 @@ pub struct CallFacts {
     pub arguments_sha256: Option<String>,
     /// The tool policy's decision (allowed, rule), when there is a policy.
     pub authorization: Option<(bool, Option<usize>)>,
+    /// Notifications the tool sent while it worked that the client gets
+    /// (`gateway::notifications::relayable`), before the result.
+    pub notifications: Vec<Value>,
 }
 
 /// `tools/list`: always discovers afresh (a client listing tools wants the
@@ -81,7 +86,7 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
     let policy = Policy::of(&cx.config);
     let prefetched = cx.store().ok().map(|store| breaker::prefetch(store, &cx.config.tool_components, policy));
     let cached = prefetched.as_ref().and_then(|p| p.map.as_deref()).and_then(|b| serde_json::from_slice(b).ok());
-    let Some(entry) = find_tool(cx, cached, &call.name, facts) else {
+    let Some((entry, extended)) = find_tool(cx, cached, &call.name, facts) else {
         facts.tool = Some(spinscope::metrics::OTHER.to_string());
         return Err(GatewayError::UnknownTool { name: spinscope::bounded::client_string(&call.name) });
     };
@@ -99,7 +104,7 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
         }
     }
     let breaker = prefetched.and_then(|p| p.state(&entry.component));
-    Ok(invoke(cx, &entry, &call.arguments, breaker, facts))
+    invoke(cx, &entry, &call.arguments, breaker, params.filter(|_| extended), facts)
 }
 
 /// The tool policy on a `tools/call` (docs/auth.md): the decision is
@@ -127,30 +132,33 @@ fn authorize(cx: &Context, tool: &str, facts: &mut CallFacts) -> Result<(), Gate
     Err(identity::refusal(tool, &decision, cx.caller.by_token, resource))
 }
 
-fn cached_map(cx: &Context) -> Option<ToolMap> {
+pub(crate) fn cached_map(cx: &Context) -> Option<ToolMap> {
     let bytes = cx.store().ok()?.get(keys::TOOL_MAP).ok()??;
     serde_json::from_slice(&bytes).ok()
 }
 
 /// The owner of `tool`: from the `cached` map when fresh and it knows the
 /// tool, else from a new discovery.
-fn find_tool(cx: &Context, cached: Option<ToolMap>, tool: &str, facts: &mut CallFacts) -> Option<ToolEntry> {
+/// Also says whether its component speaks spinscope's extension.
+fn find_tool(cx: &Context, cached: Option<ToolMap>, tool: &str, facts: &mut CallFacts) -> Option<(ToolEntry, bool)> {
     let now = time::now_unix_ms();
-    match cached.as_ref().filter(|m| m.is_fresh(now, cx.config.tool_map_ttl)).and_then(|m| m.find(tool)) {
-        Some(entry) => Some(entry.clone()),
-        None => discover(cx, cached.as_ref(), facts).find(tool).cloned(),
+    let found = |m: &ToolMap| m.find(tool).map(|e| (e.clone(), m.is_extended(&e.component)));
+    match cached.as_ref().filter(|m| m.is_fresh(now, cx.config.tool_map_ttl)).and_then(found) {
+        Some(found) => Some(found),
+        None => found(&discover(cx, cached.as_ref(), facts)),
     }
 }
 
-/// Asks every tool component for its tools, all at once; logs what failed
+/// Asks every tool component for its tools (and the prompts, resources
+/// and completions it serves), all at once; logs what failed
 /// and caches the map unless `cached` says the same.
-fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallFacts) -> ToolMap {
+pub(crate) fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallFacts) -> ToolMap {
     let components = &cx.config.tool_components;
     let timeout = DISCOVERY_TIMEOUT.min(cx.config.tool_timeout);
     // A component whose breaker is open is not asked (docs/breakers.md).
     let open = breaker::open_now(cx.store().ok(), components, Policy::of(&cx.config), time::now_unix_ms());
     let asked: Vec<String> = components.iter().zip(&open).filter(|(_, o)| !**o).map(|(c, _)| c.clone()).collect();
-    let mut answers = tool_components::list_tools(&asked, timeout).into_iter();
+    let mut answers = tool_components::list_catalog(&asked, timeout).into_iter();
     let listings = components
         .iter()
         .zip(&open)
@@ -204,23 +212,28 @@ fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallFacts) -> To
     discovery.map
 }
 
-/// Calls one tool and always returns a `CallToolResult`. A failure is told
-/// twice: the client gets a short message; the log line and the span get
-/// the whole story, redacted.
+/// Calls one tool and returns a `CallToolResult` (or an
+/// InputRequiredResult), or the JSON-RPC error an extended component
+/// answered (relayed: the request, not the tool, is wrong). A failure is
+/// told twice: the client gets a short message; the log line and the span
+/// get the whole story, redacted. `params` is the request's whole params
+/// for a component that speaks spinscope's extension, else `None`;
+/// `breaker_state` its breaker, when it was read with the tool map.
 fn invoke(
     cx: &Context,
     entry: &ToolEntry,
     arguments: &Value,
     breaker_state: Option<Option<State>>,
+    params: Option<&Value>,
     facts: &mut CallFacts,
-) -> Value {
+) -> Result<Value, GatewayError> {
     let (tool, component) = (entry.tool.name.as_str(), entry.component.as_str());
     // The component's breaker: read with the map (or once here); writes
     // only on failures.
     let policy = Policy::of(&cx.config);
     let guard = breaker::check(cx.store().ok(), component, breaker_state, policy, time::now_unix_ms());
     if let Some(retry_after_ms) = guard.refused() {
-        return refuse_open(cx, tool, component, retry_after_ms, facts);
+        return Ok(refuse_open(cx, tool, component, retry_after_ms, facts));
     }
     let started_ns = time::monotonic_ns();
     let span = cx.record.trace.child(&random_bytes::<8>());
@@ -240,7 +253,8 @@ fn invoke(
         cx.log.emit(line(Level::Debug, "Tool invocation started").field("arguments", arguments_for(Level::Debug)));
     }
 
-    let mut request = Outgoing::post(tool_map::tool_url(component, tool), arguments.to_string())
+    let (url, body) = tool_map::call_request(component, tool, arguments, params, params.is_some());
+    let mut request = Outgoing::post(url, body)
         .header("content-type", "application/json")
         .header("traceparent", span.traceparent())
         .header("x-request-id", cx.record.request_id.as_str());
@@ -252,7 +266,23 @@ fn invoke(
     }
     let max_output = cx.config.max_output_bytes;
     let hard_cap = max_output.saturating_mul(8).max(8 << 20);
-    let reply = outbound::send(request, cx.config.tool_timeout, hard_cap);
+    let mut reply = outbound::send(request, cx.config.tool_timeout, hard_cap);
+    // A tool that sent notifications while it worked answers an SSE stream
+    // of them and its result (docs/tools.md): the result is read as ever.
+    if let (Some(params), Ok(r)) = (params, reply.as_mut()) {
+        let content_type = r.headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.as_str());
+        if !r.truncated && notifications::is_event_stream(content_type) {
+            let (sent, result) = notifications::split_event_stream(&r.body);
+            r.body = result;
+            // A session's log level is read only when the tool logged.
+            let logged = sent.iter().any(|n| n["method"] == "notifications/message");
+            let session_level = match (cx.era, cx.record.session_id.as_deref(), cx.store()) {
+                (Era::Handshake, Some(id), Ok(store)) if logged => sessions::log_level(store, id).ok().flatten(),
+                _ => None,
+            };
+            facts.notifications = notifications::relayable(sent, Some(params), cx.era, session_level.as_deref());
+        }
+    }
     let total_ms = match &reply {
         Ok(r) => r.elapsed.as_secs_f64() * 1e3,
         Err(_) => (time::monotonic_ns() - started_ns) as f64 / 1e6,
@@ -264,7 +294,21 @@ fn invoke(
     // Redaction runs only for who reads it: the failure line, the exported span.
     let reported = logging || cx.config.otlp_traces_endpoint.is_some();
     let bounds = Bounds { timeout_ms: cx.config.tool_timeout.as_millis() as u64, hard_cap, reported };
-    let mut ending = tool_result::interpret(tool, tool_components::answer(reply), bounds);
+    let answer = tool_components::answer(reply);
+    let relayed = match &answer {
+        ToolAnswer::Answered { status, body, .. } if params.is_some() => catalog::rpc_error(component, *status, body),
+        _ => None,
+    };
+    let mut ending = match &relayed {
+        // The component refused the request (e.g. -32021): answered as that
+        // JSON-RPC error, the call counted as an error of the tool.
+        Some(error) => Ending {
+            result: json!({ "content": [] }),
+            failure: Some(Failure { error: error.clone(), text: error.to_string(), detail: None }),
+            output_truncated: 0,
+        },
+        None => tool_result::interpret(tool, answer, bounds),
+    };
     // The tool's own metrics leave the result here, whatever becomes of them.
     let reports = tool_metrics::report::take(&mut ending.result, &entry.tool, cx.config.max_tool_metric_reports);
     if let Some(original) = tool_result::limit_output(&mut ending.result, max_output) {
@@ -312,8 +356,11 @@ fn invoke(
         Some(GatewayError::ToolFailed { failure, .. }) if failure.is_component_failure());
     facts.transition = guard.finish(failed, time::now_unix_ms()).map(|t| (component.to_string(), t));
     facts.called = Some((call, ending.output_truncated));
+    if let Some(error) = relayed {
+        return Err(error);
+    }
     facts.tool_error = ending.failure.map(|f| f.error);
-    ending.result
+    Ok(ending.result)
 }
 
 /// A call its component's open breaker refuses: answered at once, outcome

@@ -162,6 +162,17 @@ pub fn touch(store: &Store, id: &str, session: &mut Session, now_ms: u64, idle: 
     Ok(true)
 }
 
+/// Sets session `id`'s log level (`logging/setLevel`): a key of its own, so
+/// that no refresh of the session record can lose it.
+pub fn set_log_level(store: &Store, id: &str, level: &str) -> Result<(), KvError> {
+    store.set(&keys::session_log_level(id), level.as_bytes())
+}
+
+/// Session `id`'s log level, if it set one.
+pub fn log_level(store: &Store, id: &str) -> Result<Option<String>, KvError> {
+    Ok(store.get(&keys::session_log_level(id))?.map(|b| String::from_utf8_lossy(&b).into_owned()))
+}
+
 /// Ends the session `id` if it still exists: true when this call ended it.
 /// The caller that claims the end deletes the record and lowers its
 /// tenant's live count; a concurrent caller gets false.
@@ -175,6 +186,7 @@ pub fn end(store: &Store, id: &str) -> Result<bool, KvError> {
     let ended = match read(store, id)? {
         Some(session) => {
             store.delete(&keys::session(id))?;
+            store.delete(&keys::session_log_level(id))?;
             store.increment(&keys::sessions_live(session.tenant_label()), -1)?;
             if let Some(address) = &session.client_addr {
                 // Set only when the cap was on at creation, so the

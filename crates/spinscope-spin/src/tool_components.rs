@@ -26,3 +26,17 @@ pub fn list_tools(components: &[String], timeout: Duration) -> Vec<Result<Reply,
         components.iter().map(|c| Outgoing::get(component_url(c, "/")).header("accept", "application/json")).collect();
     outbound::send_all(requests, timeout, MAX_METADATA_BYTES)
 }
+
+/// The header of the gateway's `GET /` that asks a component for its whole
+/// catalog (tools, prompts, resources, templates, completions; docs/tools.md).
+pub const CATALOG_HEADER: &str = "spinscope-catalog";
+
+/// Like [`list_tools`], asking for each component's whole catalog: a
+/// component that knows only FTL's contract answers its tool array.
+pub fn list_catalog(components: &[String], timeout: Duration) -> Vec<Result<Reply, SendFailure>> {
+    let requests = components
+        .iter()
+        .map(|c| Outgoing::get(component_url(c, "/")).header("accept", "application/json").header(CATALOG_HEADER, "1"))
+        .collect();
+    outbound::send_all(requests, timeout, MAX_METADATA_BYTES)
+}

@@ -15,6 +15,16 @@
 //! path, which works however the component is reached (chained or routed);
 //! `spin-path-info` alone would not. A `traceparent` header may come with the
 //! request; tools are free to ignore it. See docs/tools.md.
+//!
+//! spinscope extends the contract for components that also serve prompts,
+//! resources and completions (docs/tools.md, "Prompts, resources and
+//! completions"): the gateway's `GET /` carries [`CATALOG_HEADER`], and such
+//! a component answers it with an object (`tools`, `prompts`, `resources`,
+//! `resourceTemplates`, `completions`) instead of the array; the gateway
+//! sends those requests as `POST /_mcp/<method>` ([`mcp_method`]) with the
+//! request's `params`, and the component answers 200 with the MCP result,
+//! or another status with `{"error": {"code", "message", "data"}}`
+//! ([`rpc_error`]), which the gateway relays as the JSON-RPC error.
 
 pub mod own_metrics;
 
@@ -29,6 +39,52 @@ pub enum Route<'a> {
     Call(&'a str),
     /// Anything else (answered 405 by [`serve`]).
     Other,
+}
+
+/// The header of the gateway's `GET /` that asks for the whole catalog
+/// (an object) rather than the tool array.
+pub const CATALOG_HEADER: &str = "spinscope-catalog";
+
+/// The path prefix of the MCP methods other than the tools'.
+pub const MCP_PATH: &str = "/_mcp/";
+
+/// Whether the gateway asked for the whole catalog.
+pub fn wants_catalog(req: &Request) -> bool {
+    req.header(CATALOG_HEADER).is_some()
+}
+
+/// The MCP method of a `POST /_mcp/<method>` (e.g. `prompts/get`), checked
+/// before [`route`]: such a path is no tool call.
+pub fn mcp_method(req: &Request) -> Option<&str> {
+    if *req.method() != Method::Post {
+        return None;
+    }
+    let path = req.path();
+    path.find(MCP_PATH).map(|at| &path[at + MCP_PATH.len()..])
+}
+
+/// A JSON-RPC error the gateway relays as it is: `status` is the HTTP status
+/// of this hop (not 200), `code`, `message` and `data` the error's.
+pub fn rpc_error(status: u16, code: i64, message: &str, data: Option<Value>) -> Response {
+    let mut error = serde_json::json!({"code": code, "message": message});
+    if let Some(data) = data {
+        error["data"] = data;
+    }
+    json_response(status, &serde_json::json!({ "error": error }))
+}
+
+/// A `tools/call` answer with the notifications the tool sent while it
+/// worked (progress, log messages), for the gateway to relay as the
+/// revision allows: `text/event-stream`, one event per notification, then
+/// one with the result (docs/tools.md).
+pub fn event_stream(notifications: &[Value], result: &Value) -> Response {
+    let mut body = String::new();
+    for message in notifications.iter().chain(std::iter::once(result)) {
+        body.push_str("event: message\ndata: ");
+        body.push_str(&message.to_string());
+        body.push_str("\n\n");
+    }
+    Response::builder().status(200).header("content-type", "text/event-stream").body(body).build()
 }
 
 /// Reads the contract's route from a request.

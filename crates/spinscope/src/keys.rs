@@ -161,6 +161,12 @@ pub fn sessions_live(tenant: &str) -> String {
     format!("{PREFIX}sessions_live:{tenant}")
 }
 
+/// The log level a handshake-era session set with `logging/setLevel`
+/// (text; deleted when the session ends).
+pub fn session_log_level(id: &str) -> String {
+    format!("{PREFIX}session_log_level:{id}")
+}
+
 /// Claim counter of ending session `id`: whoever takes it to 1 ends it.
 pub fn session_end_claim(id: &str) -> String {
     format!("{PREFIX}session_end:{id}")

@@ -170,6 +170,34 @@ impl HostBuilder {
         Self::new(path).var("breaker_failures", "0")
     }
 
+    /// One more component on a private route (reached by service chaining
+    /// only), built as `wasm` under the wasm32 target dir: a test-only tool
+    /// component such as `conformance`.
+    pub fn component(self, id: &str, wasm: &str) -> Self {
+        let text = std::fs::read_to_string(&self.manifest).unwrap();
+        let mut doc: toml::Table = text.parse().unwrap();
+        let mut comp = toml::Table::new();
+        let source = target_dir().join("wasm32-wasip2/release").join(wasm);
+        comp.insert("source".into(), source.display().to_string().into());
+        if let Some(toml::Value::Table(comps)) = doc.get_mut("component") {
+            comps.insert(id.into(), toml::Value::Table(comp));
+        }
+        if let Some(toml::Value::Table(triggers)) = doc.get_mut("trigger") {
+            if let Some(toml::Value::Array(http)) = triggers.get_mut("http") {
+                let mut t = toml::Table::new();
+                let mut private = toml::Table::new();
+                private.insert("private".into(), true.into());
+                t.insert("route".into(), toml::Value::Table(private));
+                t.insert("component".into(), id.into());
+                http.push(toml::Value::Table(t));
+            }
+        }
+        let dir = temp_dir("manifest");
+        let path = dir.join("spin.toml");
+        std::fs::write(&path, toml::to_string(&doc).unwrap()).unwrap();
+        Self { manifest: path, ..self }
+    }
+
     /// An environment variable of the host process (and of Spin's trigger
     /// process, which inherits it).
     pub fn env(mut self, name: &str, value: &str) -> Self {

@@ -200,6 +200,35 @@ pub enum GatewayError {
         /// How it failed.
         failure: ToolFailure,
     },
+    /// No component serves the resource `resources/read` asks for: -32602
+    /// with the URI in `data` (SEP-2164).
+    #[error("Resource not found")]
+    UnknownResource {
+        /// The URI asked for, bounded.
+        uri: String,
+    },
+    /// A component's own JSON-RPC error for a prompts, resources or
+    /// completion request, relayed (its code one of a bounded set).
+    #[error("{message}")]
+    ComponentRpcError {
+        /// The component.
+        component: String,
+        /// The code.
+        code: i64,
+        /// Its message.
+        message: String,
+        /// Its data, passed on.
+        data: Option<serde_json::Value>,
+    },
+    /// A component did not answer a prompts, resources or completion
+    /// request usably (timeout, unreachable, not JSON): -32603.
+    #[error("component '{component}' {reason}")]
+    ComponentFailed {
+        /// The component.
+        component: String,
+        /// What happened.
+        reason: String,
+    },
     /// `GET /mcp` (the optional event stream, which this server does not
     /// offer) or another method than POST and DELETE: 405, as the
     /// transport allows. Clients probe for it: not an error anywhere.

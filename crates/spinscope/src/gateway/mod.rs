@@ -14,6 +14,8 @@
 //! - [`report`], [`spans`]: the record rendered as metrics, access line, spans;
 //! - [`tool_result`]: a tool component's answer as a `CallToolResult`;
 //! - [`tool_map`]: which component owns which tool, and their URLs;
+//! - [`catalog`]: prompts, resources and completions served by components;
+//! - [`notifications`]: a tool's progress and log notifications, relayed as SSE;
 //! - [`peer`]: the client's address, for open mode's per-client cap;
 //! - [`timing`]: a tool call's time split and memory, from its answer's headers;
 //! - [`logger`]: the request's log lines and their correlation fields;
@@ -22,9 +24,11 @@
 pub mod admission;
 pub mod audit;
 pub mod breaker;
+pub mod catalog;
 pub mod error;
 pub mod identity;
 pub mod logger;
+pub mod notifications;
 pub mod peer;
 pub mod record;
 pub mod reply;

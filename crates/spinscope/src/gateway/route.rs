@@ -39,6 +39,14 @@ pub enum Operation {
     ToolsList,
     /// `tools/call`.
     ToolsCall,
+    /// `logging/setLevel` (handshake era: the session's log level).
+    SetLogLevel,
+    /// `prompts/list`, `resources/list` or `resources/templates/list`,
+    /// served from the components' catalog (`gateway::catalog`).
+    CatalogList,
+    /// `prompts/get`, `resources/read` or `completion/complete`, relayed
+    /// to the component that serves it.
+    CatalogRequest,
 }
 
 /// The operation `method` names in `era` (after `initialize`, which the
@@ -48,8 +56,11 @@ pub fn operation(method: &str, era: Era) -> Result<Operation, GatewayError> {
     match (method, era) {
         ("tools/list", _) => Ok(Operation::ToolsList),
         ("tools/call", _) => Ok(Operation::ToolsCall),
+        ("prompts/list" | "resources/list" | "resources/templates/list", _) => Ok(Operation::CatalogList),
+        ("prompts/get" | "resources/read" | "completion/complete", _) => Ok(Operation::CatalogRequest),
         (modern::DISCOVER, Era::Modern) => Ok(Operation::Discover),
         ("ping", Era::Handshake) => Ok(Operation::Ping),
+        ("logging/setLevel", Era::Handshake) => Ok(Operation::SetLogLevel),
         (other, Era::Modern) => Err(modern::method_not_found(other).into()),
         (other, Era::Handshake) => Err(RpcError::method_not_found(&crate::bounded::client_string(other)).into()),
     }
@@ -81,5 +92,14 @@ mod tests {
         let Err(GatewayError::MethodNotFound(m)) = operation("initialize", Era::Modern) else { panic!() };
         assert!(m.contains("no handshake"), "{m}");
         assert!(matches!(operation("nope/x", Era::Handshake), Err(GatewayError::MethodNotFound(_))));
+        assert_eq!(operation("prompts/list", Era::Modern), Ok(Operation::CatalogList));
+        assert_eq!(operation("resources/templates/list", Era::Handshake), Ok(Operation::CatalogList));
+        assert_eq!(operation("resources/read", Era::Modern), Ok(Operation::CatalogRequest));
+        assert_eq!(operation("completion/complete", Era::Handshake), Ok(Operation::CatalogRequest));
+        assert_eq!(operation("logging/setLevel", Era::Handshake), Ok(Operation::SetLogLevel));
+        // Per-session state: none on 2026-07-28 (the level rides in each request's _meta).
+        for method in ["resources/subscribe", "logging/setLevel"] {
+            assert!(matches!(operation(method, Era::Modern), Err(GatewayError::MethodNotFound(_))), "{method}");
+        }
     }
 }

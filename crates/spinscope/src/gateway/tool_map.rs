@@ -1,11 +1,16 @@
 //! Which component owns which tool (FTL's contract: `GET /` on a tool
 //! component lists its tools, `POST /<tool>` calls one), the URLs that
-//! reach them by Spin service chaining, and the cached map's rules.
+//! reach them by Spin service chaining, and the cached map's rules. The
+//! same map holds the prompts, resources, resource templates and
+//! completions that components offer through spinscope's extension of the
+//! contract (a catalog object instead of the tool array; docs/tools.md),
+//! discovered and cached with the tools (`gateway::catalog` routes them).
 
 use super::tool_result::ToolAnswer;
 use crate::mcp::Tool;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::time::Duration;
 
 /// The largest tool list read from a component.
@@ -28,6 +33,29 @@ pub fn tool_url(component: &str, tool: &str) -> String {
     component_url(component, &format!("/{}", utf8_percent_encode(tool, PATH_SEGMENT)))
 }
 
+/// The URL and body of a `tools/call` on `component`: FTL's
+/// `POST /<tool>` with the arguments; or, for a component that speaks
+/// spinscope's extension (`extended`), `POST /_mcp/tools/call` with the
+/// request's whole params (`name`, `arguments`, and what else the client
+/// sent: `_meta` with its capabilities, `inputResponses`, `requestState`),
+/// so that a tool can ask for input (SEP-2322) or for a capability.
+pub fn call_request(
+    component: &str,
+    tool: &str,
+    arguments: &Value,
+    params: Option<&Value>,
+    extended: bool,
+) -> (String, String) {
+    match (extended, params) {
+        (true, Some(params @ Value::Object(_))) => {
+            let mut body = params.clone();
+            body["arguments"] = arguments.clone();
+            (component_url(component, "/_mcp/tools/call"), body.to_string())
+        }
+        _ => (tool_url(component, tool), arguments.to_string()),
+    }
+}
+
 /// One tool and the component that owns it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ToolEntry {
@@ -37,8 +65,49 @@ pub struct ToolEntry {
     pub tool: Tool,
 }
 
-/// The tools of every component, as cached in the store.
+/// A prompt, resource or resource template and the component that offers it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Offered {
+    /// The component's id.
+    pub component: String,
+    /// The item as the component lists it (passed through as it is).
+    pub item: Value,
+}
+
+/// What one component answered to `GET /`: its tools (FTL's array), and
+/// with spinscope's catalog object, what else it serves.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Listing {
+    /// Its tools.
+    pub tools: Vec<Tool>,
+    /// Its prompts (each with a `name`).
+    #[serde(default)]
+    pub prompts: Vec<Value>,
+    /// Its direct resources (each with a `uri`).
+    #[serde(default)]
+    pub resources: Vec<Value>,
+    /// Its resource templates (each with a `uriTemplate`).
+    #[serde(default)]
+    pub resource_templates: Vec<Value>,
+    /// Whether it answers `completion/complete` for its prompts and templates.
+    #[serde(default)]
+    pub completions: bool,
+    /// Whether it answered the catalog object (spinscope's extension): its
+    /// tools are then called with the whole params (`call_request`).
+    #[serde(skip)]
+    pub extended: bool,
+}
+
+impl Listing {
+    /// A listing of tools only.
+    pub fn tools(tools: Vec<Tool>) -> Self {
+        Self { tools, ..Self::default() }
+    }
+}
+
+/// The tools of every component, as cached in the store.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ToolMap {
     /// When it was discovered, unix ms.
     pub fetched_at_ms: u64,
@@ -48,6 +117,22 @@ pub struct ToolMap {
     /// `tool_component_up` reads).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unlisted: Vec<String>,
+    /// Prompts, first owner of a name only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prompts: Vec<Offered>,
+    /// Direct resources, first owner of a URI only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<Offered>,
+    /// Resource templates, in `tool_components` order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_templates: Vec<Offered>,
+    /// Components that answer `completion/complete`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub completions: Vec<String>,
+    /// Components that answered the catalog object: their tools get the
+    /// whole `tools/call` params (`call_request`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extended: Vec<String>,
 }
 
 impl ToolMap {
@@ -64,7 +149,33 @@ impl ToolMap {
     /// Whether both list the same tools, owned by the same components,
     /// and the same components failed.
     pub fn same_content(&self, other: &ToolMap) -> bool {
-        self.tools == other.tools && self.unlisted == other.unlisted
+        self.tools == other.tools
+            && self.unlisted == other.unlisted
+            && self.prompts == other.prompts
+            && self.resources == other.resources
+            && self.resource_templates == other.resource_templates
+            && self.completions == other.completions
+            && self.extended == other.extended
+    }
+
+    /// Whether `component` speaks spinscope's extension of the contract.
+    pub fn is_extended(&self, component: &str) -> bool {
+        self.extended.iter().any(|c| c == component)
+    }
+
+    /// What `component` listed in this map (for a component not asked).
+    fn listing_of(&self, component: &str) -> Listing {
+        let items = |offered: &[Offered]| -> Vec<Value> {
+            offered.iter().filter(|o| o.component == component).map(|o| o.item.clone()).collect()
+        };
+        Listing {
+            tools: self.tools.iter().filter(|e| e.component == component).map(|e| e.tool.clone()).collect(),
+            prompts: items(&self.prompts),
+            resources: items(&self.resources),
+            resource_templates: items(&self.resource_templates),
+            completions: self.completions.iter().any(|c| c == component),
+            extended: self.is_extended(component),
+        }
     }
 
     /// Whether `component` listed its tools in this discovery.
@@ -100,7 +211,7 @@ pub enum ListingError {
     /// Over [`MAX_METADATA_BYTES`].
     #[error("tool list larger than {MAX_METADATA_BYTES} bytes")]
     TooLarge,
-    /// Not a JSON array of tools.
+    /// Not a JSON array of tools (nor a catalog object).
     #[error("tool list is not a JSON array of tools: {0}")]
     NotTools(String),
     /// Not asked: its circuit breaker is open, and no earlier listing is
@@ -121,26 +232,28 @@ impl ListingError {
 /// (it would cost every `tools/list` its timeout): its tools from the last
 /// good map, so clients still see them (and get `circuit_open`, with a
 /// retry hint, when they call one), or nothing when no map has them.
-pub fn while_open(cached: Option<&ToolMap>, component: &str) -> Result<Vec<Tool>, ListingError> {
+pub fn while_open(cached: Option<&ToolMap>, component: &str) -> Result<Listing, ListingError> {
     match cached {
-        Some(map) if map.listed(component) => {
-            Ok(map.tools.iter().filter(|e| e.component == component).map(|e| e.tool.clone()).collect())
-        }
+        Some(map) if map.listed(component) => Ok(map.listing_of(component)),
         _ => Err(ListingError::BreakerOpen),
     }
 }
 
-/// A component's answer to `GET /`, read as its tools.
-pub fn read_listing(answer: ToolAnswer, timeout: Duration) -> Result<Vec<Tool>, ListingError> {
+/// A component's answer to `GET /`, read as its tools: FTL's array, or
+/// spinscope's catalog object (`tools` and what else it serves).
+pub fn read_listing(answer: ToolAnswer, timeout: Duration) -> Result<Listing, ListingError> {
     match answer {
         ToolAnswer::Timeout => Err(ListingError::Timeout { ms: timeout.as_millis() as u64 }),
         ToolAnswer::HttpError(e) => Err(ListingError::Unreachable(format!("HTTP error: {e}"))),
         ToolAnswer::Unreachable(e) => Err(ListingError::Unreachable(e)),
         ToolAnswer::Answered { status, .. } if status != 200 => Err(ListingError::Status(status)),
         ToolAnswer::Answered { truncated: true, .. } => Err(ListingError::TooLarge),
-        ToolAnswer::Answered { body, .. } => {
-            serde_json::from_slice(&body).map_err(|e| ListingError::NotTools(e.to_string()))
-        }
+        ToolAnswer::Answered { body, .. } => match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(_)) => serde_json::from_slice(&body)
+                .map(|listing| Listing { extended: true, ..listing })
+                .map_err(|e| ListingError::NotTools(e.to_string())),
+            _ => serde_json::from_slice(&body).map(Listing::tools).map_err(|e| ListingError::NotTools(e.to_string())),
+        },
     }
 }
 
@@ -177,14 +290,35 @@ pub struct Discovery {
 }
 
 /// Puts the components' listings (in `components` order) together.
-pub fn assemble(components: &[String], listings: Vec<Result<Vec<Tool>, ListingError>>, now_ms: u64) -> Discovery {
+pub fn assemble(components: &[String], listings: Vec<Result<Listing, ListingError>>, now_ms: u64) -> Discovery {
     let mut tools: Vec<ToolEntry> = Vec::new();
     let mut failures = Vec::new();
     let mut duplicates = Vec::new();
+    let (mut prompts, mut resources, mut resource_templates, mut completions, mut extended) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // The first component keeps a name (or URI) another offers too.
+    let add = |into: &mut Vec<Offered>, items: Vec<Value>, key: &str, component: &str| {
+        for item in items {
+            let Some(id) = item.get(key).and_then(Value::as_str) else { continue };
+            if key != "uriTemplate" && into.iter().any(|o| o.item.get(key).and_then(Value::as_str) == Some(id)) {
+                continue;
+            }
+            into.push(Offered { component: component.to_string(), item });
+        }
+    };
     for (component, listed) in components.iter().zip(listings) {
         match listed {
-            Ok(list) => {
-                for tool in list {
+            Ok(listing) => {
+                add(&mut prompts, listing.prompts, "name", component);
+                add(&mut resources, listing.resources, "uri", component);
+                add(&mut resource_templates, listing.resource_templates, "uriTemplate", component);
+                if listing.completions {
+                    completions.push(component.clone());
+                }
+                if listing.extended {
+                    extended.push(component.clone());
+                }
+                for tool in listing.tools {
                     if let Some(first) = tools.iter().find(|e| e.tool.name == tool.name) {
                         duplicates.push(Duplicate {
                             tool: tool.name.clone(),
@@ -200,7 +334,17 @@ pub fn assemble(components: &[String], listings: Vec<Result<Vec<Tool>, ListingEr
         }
     }
     let unlisted = failures.iter().map(|f: &DiscoveryFailure| f.component.clone()).collect();
-    Discovery { map: ToolMap { fetched_at_ms: now_ms, tools, unlisted }, failures, duplicates }
+    let map = ToolMap {
+        fetched_at_ms: now_ms,
+        tools,
+        unlisted,
+        prompts,
+        resources,
+        resource_templates,
+        completions,
+        extended,
+    };
+    Discovery { map, failures, duplicates }
 }
 
 #[cfg(test)]

@@ -85,12 +85,20 @@ const ROUTING_HEADERS: [&str; 3] = [PROTOCOL_VERSION_HEADER, METHOD_HEADER, NAME
 pub fn check_request(method: &str, params: Option<&Value>, headers: &[(String, String)]) -> Result<Envelope, RpcError> {
     let meta = params.and_then(|p| p.get("_meta")).and_then(Value::as_object);
     let meta_version = meta.and_then(|m| m.get(PROTOCOL_VERSION_META));
+    let header_version = headers.iter().find(|(k, _)| k == PROTOCOL_VERSION_HEADER).map(|(_, v)| v.as_str());
     if let Some(requested) = meta_version.and_then(Value::as_str) {
         if !MODERN_VERSIONS.contains(&requested) {
-            return Err(unsupported_version(requested));
+            // A served revision in the header that the body contradicts is
+            // the transport's HeaderMismatch (as the conformance suite's
+            // server-stateless checks); otherwise the revision is not served.
+            return Err(match header_version {
+                Some(h) if h != requested && ALL_VERSIONS.contains(&h) => mismatch(format!(
+                    "the MCP-Protocol-Version header ({h:?}) differs from params._meta's {PROTOCOL_VERSION_META} ({requested:?})"
+                )),
+                _ => unsupported_version(requested),
+            });
         }
     }
-    let header_version = headers.iter().find(|(k, _)| k == PROTOCOL_VERSION_HEADER).map(|(_, v)| v.as_str());
     if let Some(requested) = header_version.filter(|v| !ALL_VERSIONS.contains(v)) {
         return Err(unsupported_version(requested));
     }

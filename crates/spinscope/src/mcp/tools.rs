@@ -61,11 +61,11 @@ const CURSOR_PREFIX: &str = "o:";
 /// page if there is one. `page_size` 0 means no pagination. A cursor this
 /// server did not issue (malformed, non-canonical, or past the end) is
 /// `-32602`, as the spec asks.
-pub fn paginate<'a>(
-    tools: &'a [Tool],
+pub fn paginate<'a, T>(
+    tools: &'a [T],
     cursor: Option<&str>,
     page_size: usize,
-) -> Result<(Vec<&'a Tool>, Option<String>), RpcError> {
+) -> Result<(Vec<&'a T>, Option<String>), RpcError> {
     let start = match cursor {
         None => 0,
         Some(c) => decode_cursor(c)
@@ -203,6 +203,16 @@ pub fn parse_tool_arguments<T: serde::de::DeserializeOwned>(tool: &str, body: &[
 pub fn validate_call_tool_result(result: &Value) -> Result<(), String> {
     let obj =
         result.as_object().ok_or_else(|| format!("tool result must be a JSON object, got {}", json_type(result)))?;
+    // A 2026-07-28 InputRequiredResult (SEP-2322): what the tool needs from
+    // the client before it can answer; no content yet.
+    if obj.get("resultType").and_then(Value::as_str) == Some(INPUT_REQUIRED) {
+        return match obj.get("inputRequests") {
+            Some(Value::Object(_)) | None if obj.contains_key("inputRequests") || obj.contains_key("requestState") => {
+                Ok(())
+            }
+            _ => Err("an input_required result needs an \"inputRequests\" object".into()),
+        };
+    }
     let content = match obj.get("content") {
         Some(Value::Array(items)) => items,
         Some(other) => return Err(format!("tool result \"content\" must be an array, got {}", json_type(other))),
@@ -225,6 +235,9 @@ pub fn validate_call_tool_result(result: &Value) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The `resultType` of an InputRequiredResult (SEP-2322).
+pub const INPUT_REQUIRED: &str = "input_required";
 
 /// Parses and validates a tool component's response body.
 pub fn parse_call_tool_result(body: &[u8]) -> Result<Value, String> {
@@ -249,6 +262,18 @@ mod tests {
 
     fn names(page: &[&Tool]) -> Vec<String> {
         page.iter().map(|t| t.name.clone()).collect()
+    }
+
+    #[test]
+    fn an_input_required_result_is_a_result() {
+        let ok =
+            json!({"resultType": "input_required", "inputRequests": {"k": {"method": "roots/list", "params": {}}}});
+        assert_eq!(validate_call_tool_result(&ok), Ok(()));
+        let state_only = json!({"resultType": "input_required", "requestState": "s"});
+        assert_eq!(validate_call_tool_result(&state_only), Ok(()));
+        assert!(validate_call_tool_result(&json!({"resultType": "input_required"})).is_err());
+        assert!(validate_call_tool_result(&json!({"resultType": "input_required", "inputRequests": 3})).is_err());
+        assert!(validate_call_tool_result(&json!({"resultType": "complete"})).is_err(), "content still required");
     }
 
     #[test]
@@ -297,7 +322,7 @@ mod tests {
         assert_eq!((p.len(), c), (4, None));
         let (p, c) = paginate(&all, None, 0).unwrap();
         assert_eq!((p.len(), c), (4, None));
-        let (p, c) = paginate(&[], None, 10).unwrap();
+        let (p, c) = paginate::<Tool>(&[], None, 10).unwrap();
         assert_eq!((p.len(), c), (0, None));
     }
 

@@ -39,8 +39,20 @@ pub use text::{render_openmetrics, render_prometheus, OPENMETRICS_CONTENT_TYPE, 
 pub const OTHER: &str = "_other";
 
 /// The MCP methods the gateway knows; anything else is labelled [`OTHER`].
-pub const MCP_METHODS: &[&str] =
-    &["initialize", "notifications/initialized", "ping", "server/discover", "tools/list", "tools/call"];
+pub const MCP_METHODS: &[&str] = &[
+    "initialize",
+    "notifications/initialized",
+    "ping",
+    "server/discover",
+    "tools/list",
+    "tools/call",
+    "prompts/list",
+    "prompts/get",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "completion/complete",
+];
 
 /// `value` if it is one of `known`, else [`OTHER`]: label values that come
 /// from clients must not create unbounded series.

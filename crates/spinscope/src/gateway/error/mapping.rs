@@ -33,6 +33,9 @@ impl GatewayError {
             HeaderMismatch(_) => modern::HEADER_MISMATCH,
             MethodNotFound(_) => mcp::METHOD_NOT_FOUND,
             InvalidParams(_) | UnknownTool { .. } | InvalidToolArguments { .. } => mcp::INVALID_PARAMS,
+            UnknownResource { .. } => mcp::INVALID_PARAMS,
+            ComponentRpcError { code, .. } => *code,
+            ComponentFailed { .. } => mcp::INTERNAL_ERROR,
             UnknownSession | SessionExpired { .. } => SESSION_NOT_FOUND,
             ToolFailed { .. } => mcp::INTERNAL_ERROR,
         }
@@ -96,6 +99,9 @@ impl GatewayError {
             | InvalidParams(_)
             | UnknownTool { .. }
             | InvalidToolArguments { .. }
+            | UnknownResource { .. }
+            | ComponentRpcError { .. }
+            | ComponentFailed { .. }
             | ToolFailed { .. } => match at.era {
                 Era::Handshake => (200, None),
                 Era::Modern => (modern::http_status(code), None),
@@ -107,6 +113,7 @@ impl GatewayError {
             }
             KeysUnavailable { .. } => Level::Error,
             Unauthorized { .. } | OriginRefused { .. } | InvalidToolArguments { .. } => Level::Warn,
+            ComponentFailed { .. } => Level::Error,
             TokenRefused { .. } | InsufficientScope { .. } => Level::Warn,
             _ => Level::Debug,
         };
@@ -125,6 +132,12 @@ impl GatewayError {
     pub fn to_rpc_error(&self, id: Option<&RequestId>) -> RpcError {
         let error = match self {
             GatewayError::UnsupportedRevision { requested } => modern::unsupported_version(requested),
+            GatewayError::UnknownResource { uri } => {
+                RpcError::new(mcp::INVALID_PARAMS, self.to_string()).with_data(serde_json::json!({ "uri": uri }))
+            }
+            GatewayError::ComponentRpcError { code, message, data, .. } => {
+                crate::gateway::catalog::relayed(*code, message, data.as_ref())
+            }
             other => RpcError::new(other.code(), other.to_string()),
         };
         error.with_id(id.cloned())

@@ -278,6 +278,37 @@ fn table() -> Vec<(GatewayError, Answering<'static>, u16, Answer, Option<RejectR
             true,
             Level::Error,
         ),
+        // Prompts, resources and completions served by components.
+        (
+            UnknownResource { uri: "test://x".into() },
+            MODERN,
+            400,
+            Answer::Rpc(-32602),
+            None,
+            rpc(-32602),
+            true,
+            Level::Debug,
+        ),
+        (
+            ComponentRpcError { component: "c".into(), code: -32021, message: "m".into(), data: None },
+            MODERN,
+            400,
+            Answer::Rpc(-32021),
+            None,
+            rpc(-32021),
+            true,
+            Level::Debug,
+        ),
+        (
+            ComponentFailed { component: "c".into(), reason: "r".into() },
+            HANDSHAKE,
+            200,
+            Answer::Rpc(-32603),
+            None,
+            rpc(-32603),
+            true,
+            Level::Error,
+        ),
         // The event stream this server does not offer: no error anywhere.
         (MethodNotAllowed, HANDSHAKE, 405, Answer::Rpc(-32600), None, None, false, Level::Debug),
     ]
@@ -327,6 +358,9 @@ fn variant(e: &GatewayError) -> &'static str {
         UnknownTool { .. } => "UnknownTool",
         InvalidToolArguments { .. } => "InvalidToolArguments",
         ToolFailed { .. } => "ToolFailed",
+        UnknownResource { .. } => "UnknownResource",
+        ComponentRpcError { .. } => "ComponentRpcError",
+        ComponentFailed { .. } => "ComponentFailed",
         MethodNotAllowed => "MethodNotAllowed",
     }
 }
@@ -334,7 +368,7 @@ fn variant(e: &GatewayError) -> &'static str {
 #[test]
 fn the_table_covers_every_variant() {
     let names: std::collections::BTreeSet<&str> = table().iter().map(|(e, ..)| variant(e)).collect();
-    assert_eq!(names.len(), 31, "{names:?}");
+    assert_eq!(names.len(), 34, "{names:?}");
 }
 
 #[test]

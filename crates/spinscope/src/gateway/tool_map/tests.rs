@@ -22,7 +22,7 @@ fn tool_names_are_one_escaped_path_segment() {
 #[test]
 fn listings_are_read_or_refused_with_a_reason() {
     let t = Duration::from_millis(250);
-    assert_eq!(read_listing(listing(&["a", "b"]), t).unwrap().len(), 2);
+    assert_eq!(read_listing(listing(&["a", "b"]), t).unwrap().tools.len(), 2);
     assert_eq!(read_listing(ToolAnswer::Timeout, t), Err(ListingError::Timeout { ms: 250 }));
     assert_eq!(
         read_listing(ToolAnswer::Answered { status: 404, body: vec![], truncated: false }, t),
@@ -66,12 +66,13 @@ fn the_first_component_keeps_a_duplicate_name() {
 fn an_unchanged_fresh_map_is_not_written_again() {
     let ttl = Duration::from_secs(60);
     let entry = |c: &str| ToolEntry { component: c.into(), tool: tool("wc") };
-    let cached = ToolMap { fetched_at_ms: 1_000, tools: vec![entry("text-tools")], unlisted: vec![] };
+    let cached =
+        ToolMap { fetched_at_ms: 1_000, tools: vec![entry("text-tools")], unlisted: vec![], ..ToolMap::default() };
     let same = ToolMap { fetched_at_ms: 20_000, ..cached.clone() };
     assert!(!same.worth_saving(Some(&cached), ttl), "same content, younger than half the TTL");
     let later = ToolMap { fetched_at_ms: 40_000, ..cached.clone() };
     assert!(later.worth_saving(Some(&cached), ttl), "refreshed before it goes stale");
-    let moved = ToolMap { fetched_at_ms: 2_000, tools: vec![entry("calc")], unlisted: vec![] };
+    let moved = ToolMap { fetched_at_ms: 2_000, tools: vec![entry("calc")], unlisted: vec![], ..ToolMap::default() };
     assert!(moved.worth_saving(Some(&cached), ttl), "the owner changed");
     let failing = ToolMap { fetched_at_ms: 2_000, unlisted: vec!["calc".into()], ..cached.clone() };
     assert!(failing.worth_saving(Some(&cached), ttl), "a component went down");
@@ -84,6 +85,7 @@ fn tool_maps_compare_every_field_of_every_tool() {
         fetched_at_ms: 1,
         tools: vec![ToolEntry { component: "c".into(), tool: tool("wc") }],
         unlisted: vec![],
+        ..ToolMap::default()
     };
     let mut b = ToolMap { fetched_at_ms: 2, ..a.clone() };
     assert!(a.same_content(&b), "the time is not content");
@@ -96,7 +98,7 @@ fn tool_maps_compare_every_field_of_every_tool() {
 
 #[test]
 fn freshness_is_the_ttl() {
-    let map = ToolMap { fetched_at_ms: 1_000, tools: vec![], unlisted: vec![] };
+    let map = ToolMap { fetched_at_ms: 1_000, tools: vec![], unlisted: vec![], ..ToolMap::default() };
     assert!(map.is_fresh(1_999, Duration::from_secs(1)));
     assert!(!map.is_fresh(2_000, Duration::from_secs(1)));
     assert!(map.is_fresh(500, Duration::from_secs(1)), "a clock stepping back keeps it fresh");
@@ -119,9 +121,62 @@ fn an_open_component_keeps_its_last_good_listing() {
         1,
     );
     let served = while_open(Some(&good.map), "faults").unwrap();
-    assert_eq!(served.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["slow", "failing"]);
+    assert_eq!(served.tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["slow", "failing"]);
     assert_eq!(while_open(None, "faults"), Err(ListingError::BreakerOpen), "no earlier listing: left out");
     let later = assemble(&components, vec![read_listing(listing(&["wc"]), t), Err(ListingError::BreakerOpen)], 2);
     assert_eq!(while_open(Some(&later.map), "faults"), Err(ListingError::BreakerOpen));
     assert!(!ListingError::BreakerOpen.is_failure() && ListingError::TooLarge.is_failure());
+}
+
+#[test]
+fn a_catalog_object_lists_prompts_resources_templates_and_completions() {
+    let t = Duration::from_secs(1);
+    let body = json!({
+        "tools": [{"name": "t1", "inputSchema": {"type": "object"}}],
+        "prompts": [{"name": "p"}, {"name": "p2"}],
+        "resources": [{"uri": "test://a", "name": "a"}],
+        "resourceTemplates": [{"uriTemplate": "test://t/{id}", "name": "t"}],
+        "completions": true
+    });
+    let answer = |b: &serde_json::Value| ToolAnswer::Answered {
+        status: 200,
+        body: serde_json::to_vec(b).unwrap(),
+        truncated: false,
+    };
+    let listing_a = read_listing(answer(&body), t).unwrap();
+    assert_eq!((listing_a.tools.len(), listing_a.prompts.len(), listing_a.completions), (1, 2, true));
+    // A second component offers a prompt of the same name: the first keeps it.
+    let other = json!({"tools": [], "prompts": [{"name": "p"}, {"name": "q"}], "resources": [{"uri": "test://a"}]});
+    let components = ["a".to_string(), "b".to_string()];
+    let d = assemble(&components, vec![Ok(listing_a), read_listing(answer(&other), t)], 7);
+    let owners: Vec<(&str, &str)> =
+        d.map.prompts.iter().map(|o| (o.item["name"].as_str().unwrap(), o.component.as_str())).collect();
+    assert_eq!(owners, [("p", "a"), ("p2", "a"), ("q", "b")]);
+    assert_eq!(d.map.resources.len(), 1, "the first owner keeps a URI");
+    assert_eq!(d.map.resource_templates[0].component, "a");
+    assert_eq!(d.map.completions, ["a"]);
+    assert_eq!(d.map.extended, ["a", "b"], "both answered the catalog object");
+    assert!(d.map.is_extended("b"));
+    // A component whose breaker is open is served from the cached map, catalog and all.
+    let kept = while_open(Some(&d.map), "a").unwrap();
+    assert_eq!((kept.prompts.len(), kept.resources.len(), kept.resource_templates.len()), (2, 1, 1));
+    assert!(kept.completions);
+    // An old cached map (tools only) still reads.
+    let old: ToolMap = serde_json::from_str(r#"{"fetched_at_ms":1,"tools":[]}"#).unwrap();
+    assert!(old.prompts.is_empty() && old.completions.is_empty());
+}
+
+#[test]
+fn an_extended_component_gets_the_whole_params() {
+    let params = json!({"name": "t", "arguments": {"x": 1}, "requestState": "s", "_meta": {"k": 1}});
+    let args = json!({"x": 1});
+    let (url, body) = call_request("c", "t", &args, Some(&params), true);
+    assert_eq!(url, "http://c.spin.internal/_mcp/tools/call");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((body["requestState"].clone(), body["arguments"].clone()), (json!("s"), args.clone()));
+    let (url, body) = call_request("c", "t", &args, Some(&params), false);
+    assert_eq!((url.as_str(), body.as_str()), ("http://c.spin.internal/t", r#"{"x":1}"#), "FTL's contract");
+    // An FTL listing (the array) is not extended.
+    let listing = read_listing(listing(&["a"]), Duration::from_secs(1)).unwrap();
+    assert!(!listing.extended);
 }
