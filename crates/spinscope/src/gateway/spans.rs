@@ -81,6 +81,9 @@ pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<
         ("spinscope.client.name", &record.client_name),
         ("spinscope.client.version", &record.client_version),
         ("jsonrpc.request.id", &record.rpc_id),
+        // What a prompts/get or resources/read was relayed for.
+        ("gen_ai.prompt.name", &record.prompt_name),
+        ("mcp.resource.uri", &record.resource_uri),
     ];
     for (key, value) in written_by_the_client {
         if let Some(v) = value {

@@ -206,3 +206,19 @@ fn client_attributes_keep_plain_values_whole() {
     }
     assert_eq!(client_attribute("postgres://app:pw@db/x"), REDACTED);
 }
+
+#[test]
+fn a_relayed_prompt_or_resource_is_on_the_server_span_redacted_and_capped() {
+    let mut r = record();
+    r.message("prompts/get", Some(&crate::mcp::RequestId::Number(1.into())));
+    r.prompt("greet");
+    assert_eq!(text(&build(&r, 5, 200)[0], "gen_ai.prompt.name").as_deref(), Some("greet"));
+    let mut r = record();
+    r.message("resources/read", Some(&crate::mcp::RequestId::Number(2.into())));
+    r.resource(&format!("test://x/{}", "y".repeat(1_000)));
+    let uri = text(&build(&r, 5, 200)[0], "mcp.resource.uri").unwrap();
+    assert!(uri.starts_with("test://x/") && uri.len() < 600, "bounded: {uri}");
+    let mut r = record();
+    r.resource("https://example.com/?token=hunter2");
+    assert!(!all_text(&build(&r, 5, 200)).contains("hunter2"), "redacted like every value the client wrote");
+}
