@@ -66,6 +66,9 @@ pub fn request(
         "resources/read" => catalog::resource_owner(&map, params)?,
         _ => (catalog::completion_owner(&map, params)?, String::new()),
     };
+    if !name.is_empty() {
+        facts.relayed_for = Some((method == "prompts/get", name.clone()));
+    }
     // The component gets the params as the client sent them, `_meta` aside
     // (the envelope is the gateway's business).
     let mut body = params.cloned().unwrap_or_else(|| serde_json::json!({}));

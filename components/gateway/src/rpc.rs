@@ -172,5 +172,10 @@ fn serve(cx: &mut Context, operation: Operation, method: &str, params: Option<&V
         cx.note(error);
     }
     cx.notifications.append(&mut facts.notifications);
+    match facts.relayed_for {
+        Some((true, name)) => cx.record.prompt(&name),
+        Some((false, uri)) => cx.record.resource(&uri),
+        None => {}
+    }
     result
 }

@@ -51,6 +51,9 @@ pub struct CallFacts {
     /// Notifications the tool sent while it worked that the client gets
     /// (`gateway::notifications::relayable`), before the result.
     pub notifications: Vec<Value>,
+    /// The prompt or resource a `prompts/get` or `resources/read` was
+    /// relayed for (`true`: a prompt's name; `false`: a resource's URI).
+    pub relayed_for: Option<(bool, String)>,
 }
 
 /// `tools/list`: always discovers afresh (a client listing tools wants the

@@ -32,3 +32,86 @@ fn the_official_conformance_suite_passes_but_for_documented_exceptions() {
         assert!(stdout.contains(&format!("--requirements {revision}: exit 0")), "{revision} did not run:\n{stdout}");
     }
 }
+
+fn app() -> Host {
+    HostBuilder::app(Some(&["gateway", "metrics"]))
+        .component("conformance", "conformance.wasm")
+        .var("tool_components", "conformance")
+        .start()
+}
+
+/// The `data:` payloads of an SSE body, as JSON.
+fn events(body: &str) -> Vec<serde_json::Value> {
+    body.lines().filter_map(|l| l.strip_prefix("data: ")).map(|d| serde_json::from_str(d).unwrap()).collect()
+}
+
+#[test]
+fn prompts_resources_and_content_pass_through_counted_and_declared() {
+    use serde_json::json;
+    let host = app();
+    let discover = ModernRequest::new("server/discover", json!({})).send(&host, &[]);
+    let caps = &discover.json()["result"]["capabilities"];
+    assert_eq!(
+        (caps["prompts"]["listChanged"].as_bool(), caps["completions"].is_object()),
+        (Some(false), true),
+        "{caps}"
+    );
+    // An image comes through byte for byte, as the component sent it.
+    let image = ModernRequest::call("test_image_content", json!({})).send(&host, &[]);
+    let item = &image.json()["result"]["content"][0];
+    assert_eq!((item["type"].as_str(), item["mimeType"].as_str()), (Some("image"), Some("image/png")));
+    assert!(item["data"].as_str().unwrap().starts_with("iVBORw0KGgo"), "{item}");
+    let prompt = ModernRequest::new(
+        "prompts/get",
+        json!({"name": "test_prompt_with_arguments",
+        "arguments": {"arg1": "a", "arg2": "b"}}),
+    )
+    .send(&host, &[]);
+    assert_eq!(prompt.json()["result"]["messages"][0]["content"]["text"], "Prompt with arguments: arg1='a', arg2='b'");
+    // Mcp-Name mirrors the URI of a resources/read.
+    let read = |uri: &str| ModernRequest::new("resources/read", json!({ "uri": uri })).header("mcp-name", Some(uri));
+    let missing = read("test://none").send(&host, &[]);
+    assert_eq!(missing.status, 400);
+    assert_eq!(missing.json()["error"]["code"], -32602);
+    assert_eq!(missing.json()["error"]["data"]["uri"], "test://none");
+    let read = read("test://template/7/data").send(&host, &[]);
+    assert!(read.json()["result"]["contents"][0]["text"].as_str().unwrap().contains("Data for ID: 7"));
+    assert_eq!(read.json()["result"]["cacheScope"], "public", "resources/read carries cache hints");
+    let e = scrape_until(&host, |e| value(e, "spinscope_mcp_requests_total", &[("method", "resources/read")]) >= 2.0);
+    let count = |method: &str, outcome: &str| {
+        value(&e, "spinscope_mcp_requests_total", &[("method", method), ("outcome", outcome)])
+    };
+    assert_eq!(count("prompts/get", "success"), 1.0);
+    assert_eq!((count("resources/read", "success"), count("resources/read", "error")), (1.0, 1.0));
+}
+
+#[test]
+fn a_tools_notifications_come_as_sse_only_when_asked_for() {
+    use serde_json::json;
+    let host = app();
+    let progress = ModernRequest::new(
+        "tools/call",
+        json!({"name": "test_tool_with_progress", "arguments": {},
+        "_meta": {"progressToken": "p-1"}}),
+    );
+    let streamed = progress.send(&host, &[]);
+    assert_eq!(streamed.header("content-type"), Some("text/event-stream"), "{}", streamed.body);
+    let got = events(&streamed.body);
+    let tokens: Vec<_> = got.iter().filter_map(|m| m["params"]["progressToken"].as_str()).collect();
+    assert_eq!(tokens, ["p-1", "p-1", "p-1"], "{}", streamed.body);
+    assert_eq!(got.last().unwrap()["result"]["content"][0]["type"], "text", "the response comes last");
+    // A client that takes JSON only gets the response alone.
+    let plain = progress.header("accept", Some("application/json")).send(&host, &[]);
+    assert_eq!(plain.json()["result"]["content"][0]["type"], "text");
+    // Log messages on 2026-07-28: only with a log level in _meta.
+    let quiet = ModernRequest::call("test_logging_tool", json!({})).send(&host, &[]);
+    assert_eq!(quiet.header("content-type"), Some("application/json"), "no level, no messages: {}", quiet.body);
+    let leveled = ModernRequest::new(
+        "tools/call",
+        json!({"name": "test_logging_tool", "arguments": {},
+        "_meta": {"io.modelcontextprotocol/logLevel": "info"}}),
+    )
+    .send(&host, &[]);
+    let logs = events(&leveled.body).into_iter().filter(|m| m["method"] == "notifications/message").count();
+    assert_eq!(logs, 3, "{}", leveled.body);
+}

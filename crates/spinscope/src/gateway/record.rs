@@ -57,6 +57,11 @@ pub struct RequestRecord {
     pub rpc_id: Option<String>,
     /// The tool named by a `tools/call` (`_other` when unknown).
     pub tool_name: Option<String>,
+    /// The prompt a `prompts/get` asked a component for, bounded (the
+    /// client wrote it: the spans redact it like every such value).
+    pub prompt_name: Option<String>,
+    /// The resource a `resources/read` asked a component for, bounded.
+    pub resource_uri: Option<String>,
     /// What went wrong, as `error.type`.
     pub error: Option<ErrorType>,
     /// Whether the request counts as an error for its tenant (the one
@@ -172,6 +177,8 @@ impl RequestRecord {
             mcp_method: None,
             rpc_id: None,
             tool_name: None,
+            prompt_name: None,
+            resource_uri: None,
             error: None,
             failed: false,
             tool_call: None,
@@ -249,6 +256,16 @@ impl RequestRecord {
     /// The tool a `tools/call` names (`_other` when no component lists it).
     pub fn tool(&mut self, name: &str) {
         self.tool_name = Some(name.to_string());
+    }
+
+    /// The prompt a `prompts/get` was relayed for.
+    pub fn prompt(&mut self, name: &str) {
+        self.prompt_name = Some(crate::bounded::client_string(name));
+    }
+
+    /// The resource a `resources/read` was relayed for.
+    pub fn resource(&mut self, uri: &str) {
+        self.resource_uri = Some(crate::bounded::client_string(uri));
     }
 
     /// Components that did not list their tools.

@@ -119,6 +119,9 @@ pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<
         (semconv::CLIENT_NAME, &record.client_name),
         (semconv::CLIENT_VERSION, &record.client_version),
         (semconv::JSONRPC_REQUEST_ID, &record.rpc_id),
+        // What a prompts/get or resources/read was relayed for.
+        (semconv::GEN_AI_PROMPT_NAME, &record.prompt_name),
+        (semconv::MCP_RESOURCE_URI, &record.resource_uri),
     ];
     for (key, value) in written_by_the_client {
         if let Some(v) = value {

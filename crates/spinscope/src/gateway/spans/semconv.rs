@@ -21,6 +21,10 @@ pub const JSONRPC_REQUEST_ID: &str = "jsonrpc.request.id";
 pub const GEN_AI_TOOL_NAME: &str = "gen_ai.tool.name";
 /// `gen_ai.operation.name`: [`EXECUTE_TOOL`] for a tool call, else unset.
 pub const GEN_AI_OPERATION_NAME: &str = "gen_ai.operation.name";
+/// `gen_ai.prompt.name`: the prompt a `prompts/get` relayed to a component.
+pub const GEN_AI_PROMPT_NAME: &str = "gen_ai.prompt.name";
+/// `mcp.resource.uri`: the resource a `resources/read` relayed (bounded, redacted).
+pub const MCP_RESOURCE_URI: &str = "mcp.resource.uri";
 /// `error.type`: the JSON-RPC code as text, or a low-cardinality name.
 pub const ERROR_TYPE: &str = "error.type";
 /// `rpc.response.status_code`: the JSON-RPC error code, as text.
@@ -97,6 +101,8 @@ pub const ATTRIBUTES: &[Attribute] = &[
     a(JSONRPC_REQUEST_ID, &[On::Server], Origin::Mcp, "a request (not a notification)"),
     a(GEN_AI_TOOL_NAME, &[On::Server, On::ToolCall], Origin::Mcp, "`tools/call` (a tool no component lists: `_other`)"),
     a(GEN_AI_OPERATION_NAME, &[On::Server, On::ToolCall], Origin::Mcp, "`tools/call`: `execute_tool`"),
+    a(GEN_AI_PROMPT_NAME, &[On::Server], Origin::Mcp, "`prompts/get` relayed to a component"),
+    a(MCP_RESOURCE_URI, &[On::Server], Origin::Mcp, "`resources/read` relayed to a component (bounded, redacted)"),
     a(ERROR_TYPE, &[On::Server, On::ToolCall], Origin::Mcp, "failed: JSON-RPC code, `tool_error`, `timeout`"),
     a(RPC_RESPONSE_STATUS_CODE, &[On::Server], Origin::Mcp, "answered with a JSON-RPC error: its code"),
     a(NETWORK_TRANSPORT, &[On::Server], Origin::Mcp, "always: `tcp`"),

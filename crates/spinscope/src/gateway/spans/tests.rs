@@ -272,7 +272,8 @@ fn every_attribute_is_one_the_list_names_for_its_span() {
     }
     // Every listed attribute is exercised here but the client's version.
     let unseen: Vec<_> = semconv::ATTRIBUTES.iter().map(|a| a.key).filter(|k| !seen.contains(*k)).collect();
-    assert_eq!(unseen, ["spinscope.client.version"]);
+    // (prompts and resources: a_relayed_prompt_or_resource_… below).
+    assert_eq!(unseen, ["gen_ai.prompt.name", "mcp.resource.uri", "spinscope.client.version"]);
 }
 
 #[test]
@@ -339,4 +340,20 @@ fn a_tracestate_with_a_secret_is_not_exported() {
     for plain in ["rojo=00f067aa0ba902b7,congo=t61rcWkgMzE", "dd=s:1;o:rum;t.dm:-0", "ot=th:8;rv:9b8f1a2c3d4e5f"] {
         assert_eq!(exported_tracestate(Some(plain)).as_deref(), Some(plain), "{plain}");
     }
+}
+
+#[test]
+fn a_relayed_prompt_or_resource_is_on_the_server_span_redacted_and_capped() {
+    let mut r = record();
+    r.message("prompts/get", Some(&crate::mcp::RequestId::Number(1.into())));
+    r.prompt("greet");
+    assert_eq!(text(&build(&r, 5, 200)[0], "gen_ai.prompt.name").as_deref(), Some("greet"));
+    let mut r = record();
+    r.message("resources/read", Some(&crate::mcp::RequestId::Number(2.into())));
+    r.resource(&format!("test://x/{}", "y".repeat(1_000)));
+    let uri = text(&build(&r, 5, 200)[0], "mcp.resource.uri").unwrap();
+    assert!(uri.starts_with("test://x/") && uri.len() < 600, "bounded: {uri}");
+    let mut r = record();
+    r.resource("https://example.com/?token=hunter2");
+    assert!(!all_text(&build(&r, 5, 200)).contains("hunter2"), "redacted like every value the client wrote");
 }
