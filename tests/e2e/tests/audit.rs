@@ -148,6 +148,25 @@ fn seq_of(line: &str) -> u64 {
     serde_json::from_str::<Sealed>(line).unwrap().seq
 }
 
+/// An edit of a segment's lines, returning the sequence number the chain
+/// must now break at.
+type Edit = fn(&mut Vec<String>) -> u64;
+
+/// The four tamperings both stores are tried with.
+const EDITS: [(&str, Edit); 4] = [
+    ("an edited field", |l| {
+        let i = l.iter().position(|l| l.contains("\"outcome\":\"success\"")).unwrap();
+        l[i] = l[i].replacen("\"outcome\":\"success\"", "\"outcome\":\"error\"", 1);
+        seq_of(&l[i])
+    }),
+    ("a deleted event", |l| seq_of(&l.remove(2))),
+    ("two swapped", |l| {
+        l.swap(1, 2);
+        seq_of(&l[2])
+    }),
+    ("the newest dropped", |l| seq_of(&l.pop().unwrap())),
+];
+
 /// Starts a host, calls, seals, stops it; returns its state directory.
 fn sealed_state(key: Option<&str>) -> std::path::PathBuf {
     let mut builder = app();
@@ -170,22 +189,8 @@ fn restart(state: &std::path::Path, key: Option<&str>) -> Host {
 
 #[test]
 fn tampering_with_the_store_is_found_and_named() {
-    type Edit = fn(&mut Vec<String>) -> u64;
-    let edits: [(&str, Edit); 4] = [
-        ("an edited field", |l| {
-            let i = l.iter().position(|l| l.contains("\"outcome\":\"success\"")).unwrap();
-            l[i] = l[i].replacen("\"outcome\":\"success\"", "\"outcome\":\"error\"", 1);
-            seq_of(&l[i])
-        }),
-        ("a deleted event", |l| seq_of(&l.remove(2))),
-        ("two swapped", |l| {
-            l.swap(1, 2);
-            seq_of(&l[2])
-        }),
-        ("the newest dropped", |l| seq_of(&l.pop().unwrap())),
-    ];
     for key in [None, Some(KEY)] {
-        for (what, edit) in edits {
+        for (what, edit) in EDITS {
             let state = sealed_state(key);
             let at = edit_segment(&state, edit);
             let host = restart(&state, key);
@@ -360,20 +365,6 @@ fn retention_drops_the_oldest_and_the_chain_verifies_from_its_checkpoint() {
 /// until the segment is put back and the chain verifies again.
 #[test]
 fn tampering_on_redis_is_found_too() {
-    type Edit = fn(&mut Vec<String>) -> u64;
-    let edits: [(&str, Edit); 4] = [
-        ("an edited field", |l| {
-            let i = l.iter().position(|l| l.contains("\"outcome\":\"success\"")).unwrap();
-            l[i] = l[i].replacen("\"outcome\":\"success\"", "\"outcome\":\"error\"", 1);
-            seq_of(&l[i])
-        }),
-        ("a deleted event", |l| seq_of(&l.remove(2))),
-        ("two swapped", |l| {
-            l.swap(1, 2);
-            seq_of(&l[2])
-        }),
-        ("the newest dropped", |l| seq_of(&l.pop().unwrap())),
-    ];
     for key in [None, Some(KEY)] {
         let redis = RedisServer::start();
         let mut builder = app().redis(&redis);
@@ -393,7 +384,7 @@ fn tampering_on_redis_is_found_too() {
         let set = |con: &mut redis::Connection, value: &str| {
             let _: () = redis::cmd("SET").arg(&segment).arg(value).query(con).unwrap();
         };
-        for (what, edit) in edits {
+        for (what, edit) in EDITS {
             let mut lines: Vec<String> = original.lines().map(str::to_string).collect();
             assert!(lines.len() >= 4, "a segment of several events: {lines:?}");
             let at = edit(&mut lines);

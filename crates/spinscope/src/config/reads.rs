@@ -35,20 +35,10 @@ pub const OAUTH_KEYS: VarSet = VarSet::EMPTY.with(&[
 ]);
 
 /// What `spinscope_spin::gate` reads: the keys and the OAuth settings
-/// (it accepts either), what counting a rejection in the metrics sink
-/// needs, and the log format of its lines.
-pub const GATE: VarSet = METRICS_SINK.with(&[
-    ApiKeys,
-    LogFormat,
-    OauthIssuer,
-    OauthResource,
-    OauthJwks,
-    OauthJwksUrl,
-    OauthJwksTtlMs,
-    OauthScopes,
-    OauthRequiredScopes,
-    OauthTenantClaim,
-]);
+/// (it accepts either, the token's keys through `oauth_keys`), what
+/// counting a rejection in the metrics sink needs, and the log format of
+/// its lines.
+pub const GATE: VarSet = METRICS_SINK.union(OAUTH_KEYS).with(&[ApiKeys, LogFormat]);
 
 /// The `gateway` component: everything but the readiness settings.
 pub const GATEWAY: VarSet = GATE.with(&[
