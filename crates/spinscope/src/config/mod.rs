@@ -458,6 +458,29 @@ mod tests {
             vars.push((var, value));
             assert_eq!(bad(&vars)[0].variable, var, "{var}={value}");
         }
+        // Keys from a URL instead: exactly one source, https (or loopback
+        // http), and a TTL from a second to a day.
+        let url = [("oauth_issuer", "https://auth.test"), ("oauth_resource", "https://mcp.test/mcp")];
+        let with = |extra: &[(&'static str, &'static str)]| [&url[..], extra].concat();
+        let from_url = ok(&with(&[("oauth_jwks_url", "https://auth.test/jwks")])).oauth.unwrap().keys;
+        assert!(matches!(from_url, oauth::KeysFrom::Url { ttl_ms: 600_000, .. }), "{from_url:?}");
+        for ttl in ["1000", "86400000"] {
+            assert!(ok(&with(&[("oauth_jwks_url", "http://127.0.0.1:8080/jwks"), ("oauth_jwks_ttl_ms", ttl)]))
+                .oauth
+                .is_some());
+        }
+        for (vars, var) in [
+            (with(&[]), "oauth_jwks"),
+            (with(&[("oauth_jwks", jwks), ("oauth_jwks_url", "https://auth.test/jwks")]), "oauth_jwks_url"),
+            (with(&[("oauth_jwks_url", "http://auth.test/jwks")]), "oauth_jwks_url"),
+            (with(&[("oauth_jwks_url", "https://auth.test/jwks"), ("oauth_jwks_ttl_ms", "999")]), "oauth_jwks_ttl_ms"),
+            (
+                with(&[("oauth_jwks_url", "https://auth.test/jwks"), ("oauth_jwks_ttl_ms", "86400001")]),
+                "oauth_jwks_ttl_ms",
+            ),
+        ] {
+            assert_eq!(bad(&vars)[0].variable, var, "{vars:?}");
+        }
         assert_eq!(bad(&[("tool_policy", "word_count = friend:bob")])[0].variable, "tool_policy");
     }
 
