@@ -4,10 +4,11 @@
 //! return facts; [`Context::note`] is how an error reaches the record.
 
 use serde_json::Value;
-use spin_sdk::http::IncomingRequest;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spinscope::config::{reads, Config};
 use spinscope::gateway::admission::Misconfiguration;
 use spinscope::gateway::logger::{Logger, TARGET_GATEWAY};
+use spinscope::gateway::notifications;
 use spinscope::gateway::{Answering, GatewayError, Mapping, Reply, RequestRecord};
 use spinscope::log::Level;
 use spinscope::mcp::modern::Era;
@@ -16,8 +17,9 @@ use spinscope::redact::{redact_message, RedactionPolicy};
 use spinscope::trace::{forwardable_baggage, incoming_baggage, TraceContext};
 use spinscope_spin::in_flight::Slot;
 use spinscope_spin::kv::{KvError, Store};
+use spinscope_spin::stream_reply::EventStream;
 use spinscope_spin::{random_bytes, settings, time};
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 
 /// Longest `error` logged or exported, in characters (after redaction).
 pub const MAX_ERROR_CHARS: usize = 500;
@@ -46,10 +48,20 @@ pub struct Context {
     pub recorded: bool,
     /// Who was let in, for the tool policy.
     pub caller: spinscope::gateway::identity::Admitted,
-    /// Notifications a tool sent that the client gets before the result
-    /// (an SSE answer when the client accepts one).
-    pub notifications: Vec<serde_json::Value>,
+    /// Where the answer goes: whole at the end, or event by event once a
+    /// tool's first notification is relayed ([`Context::relay`]).
+    delivery: RefCell<Delivery>,
     store: OnceCell<Result<Store, KvError>>,
+}
+
+/// The state of the client's answer.
+pub enum Delivery {
+    /// Nothing sent yet: the answer goes out whole.
+    Waiting(ResponseOutparam),
+    /// An SSE answer is open: notifications went out, the response is the last event.
+    Streaming(EventStream),
+    /// Sent, or lost.
+    Gone,
 }
 
 impl Context {
@@ -80,8 +92,38 @@ impl Context {
             era: Era::Handshake,
             recorded: false,
             caller: Default::default(),
-            notifications: Vec::new(),
+            delivery: RefCell::new(Delivery::Gone),
             store: OnceCell::new(),
+        }
+    }
+
+    /// Keeps where the answer goes, for [`Context::relay`] and the end.
+    pub fn hold(&mut self, response_out: ResponseOutparam) {
+        self.delivery = RefCell::new(Delivery::Waiting(response_out));
+    }
+
+    /// Where the answer goes, taken at the end to send it.
+    pub fn take_answer(&mut self) -> Delivery {
+        std::mem::replace(self.delivery.get_mut(), Delivery::Gone)
+    }
+
+    /// Sends a tool's notification to the client now, as an SSE event,
+    /// opening the SSE answer with the first. The client must accept
+    /// `text/event-stream`; a client that has gone gets no more.
+    pub fn relay(&self, notification: &Value) {
+        let mut answer = self.delivery.borrow_mut();
+        if let Delivery::Waiting(_) = &*answer {
+            let Delivery::Waiting(out) = std::mem::replace(&mut *answer, Delivery::Gone) else { unreachable!() };
+            match EventStream::open(out, &self.record.request_id) {
+                Ok(stream) => *answer = Delivery::Streaming(stream),
+                Err(e) => self.warn(Level::Warn, "SSE answer not opened", &e),
+            }
+        }
+        if let Delivery::Streaming(stream) = &mut *answer {
+            if let Err(e) = stream.write(&notifications::event(notification)) {
+                self.warn(Level::Info, "Notification not relayed: the client has gone", &e);
+                *answer = Delivery::Gone;
+            }
         }
     }
 

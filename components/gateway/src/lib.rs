@@ -21,10 +21,11 @@ mod catalog;
 mod context;
 mod finish;
 mod handshake;
+mod relay;
 mod rpc;
 mod tools;
 
-use context::Context;
+use context::{Context, Delivery};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 use spinscope::gateway::route::{self, HttpAction};
@@ -47,6 +48,7 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
         stream_reply::send(response_out, reply, &cx.record.request_id, cx.config.log_format).await;
         return;
     }
+    cx.hold(response_out);
     let mut reply = match serve(&mut cx, request).await {
         Ok(reply) => reply,
         Err(error) => cx.fail(error),
@@ -54,8 +56,27 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     if let Err(cause) = finish::before_answer(&mut cx, reply.status, reply.body.len()) {
         reply = cx.fail(GatewayError::AuditUnavailable { cause });
     }
-    let (status, body_len) = (reply.status, reply.body.len());
-    stream_reply::send(response_out, reply, &cx.record.request_id, cx.config.log_format).await;
+    let (mut status, body_len) = (reply.status, reply.body.len());
+    match cx.take_answer() {
+        Delivery::Waiting(response_out) => {
+            stream_reply::send(response_out, reply, &cx.record.request_id, cx.config.log_format).await
+        }
+        // A tool's notifications went out as they came: the response is
+        // the last event of the SSE answer, whose status was 200.
+        Delivery::Streaming(mut stream) => {
+            if !reply.body.is_empty() {
+                let mut event = b"event: message\ndata: ".to_vec();
+                event.extend(reply.body.iter().filter(|b| **b != b'\n'));
+                event.extend(b"\n\n");
+                if let Err(e) = stream.write(&event) {
+                    cx.warn(spinscope::log::Level::Info, "Response not sent: the client has gone", &e);
+                }
+            }
+            stream.finish();
+            status = 200;
+        }
+        Delivery::Gone => {}
+    }
     finish::finish(&mut cx, status, body_len);
 }
 

@@ -9,7 +9,6 @@ use crate::context::Context;
 use crate::tools::{self, CallFacts};
 use crate::{handshake, SERVER_NAME, VERSION};
 use serde_json::{json, Value};
-use spinscope::gateway::notifications;
 use spinscope::gateway::record::{ClientFacts, SessionsMoved, INVALID_MESSAGE};
 use spinscope::gateway::route::{self, Operation};
 use spinscope::gateway::{GatewayError, Reply};
@@ -34,14 +33,7 @@ pub fn handle(cx: &mut Context, body: &[u8]) -> Result<Reply, GatewayError> {
                 Era::Handshake if method == "initialize" => return initialize(cx, params.as_ref()),
                 Era::Handshake => session_request(cx, &method, params.as_ref()),
             }?;
-            let response = mcp::success(&id, result);
-            // A tool's notifications, then the response, as one SSE answer.
-            if !cx.notifications.is_empty() && notifications::accepts_event_stream(cx.header("accept")) {
-                let mut reply = Reply::new(200).with_header("content-type", "text/event-stream");
-                reply.body = notifications::event_stream(&cx.notifications, &response);
-                return Ok(reply);
-            }
-            Ok(Reply::json(200, &response))
+            Ok(Reply::json(200, &mcp::success(&id, result)))
         }
         Incoming::Notification { method, params } => {
             cx.record.message(&method, None);
@@ -171,7 +163,6 @@ fn serve(cx: &mut Context, operation: Operation, method: &str, params: Option<&V
     if let Some(error) = &facts.tool_error {
         cx.note(error);
     }
-    cx.notifications.append(&mut facts.notifications);
     match facts.relayed_for {
         Some((true, name)) => cx.record.prompt(&name),
         Some((false, uri)) => cx.record.resource(&uri),

@@ -7,25 +7,25 @@
 //! returns its facts for the record.
 
 use crate::context::{Context, MAX_ERROR_CHARS};
+use crate::relay::ToolStream;
 use serde_json::{json, Value};
 use spinscope::gateway::breaker::{Policy, State, Transition};
+use spinscope::gateway::catalog;
 use spinscope::gateway::identity;
 use spinscope::gateway::logger::{TARGET_GATEWAY, TARGET_INVOCATION};
 use spinscope::gateway::record::{Invocation, ToolCallRecord};
 use spinscope::gateway::timing;
 use spinscope::gateway::tool_map::{self, ToolEntry, ToolMap, DISCOVERY_TIMEOUT};
 use spinscope::gateway::tool_result::{self, Bounds, Ending, Failure, ToolAnswer};
-use spinscope::gateway::{catalog, notifications};
 use spinscope::gateway::{Answer, GatewayError};
 use spinscope::keys;
 use spinscope::log::Level;
-use spinscope::mcp::modern::Era;
 use spinscope::mcp::{self, Tool};
 use spinscope::metrics::series::ToolOutcome;
 use spinscope::metrics::tool_metrics::{self, declare};
 use spinscope::redact::{redact_arguments, redact_message, redact_value, RedactionPolicy};
 use spinscope_spin::outbound::{self, Outgoing};
-use spinscope_spin::{breaker, random_bytes, sessions, time, tool_components};
+use spinscope_spin::{breaker, random_bytes, time, tool_components};
 use std::cell::OnceCell;
 
 /// Longest `detail` (a trap's backtrace) logged, in characters.
@@ -48,9 +48,6 @@ pub struct CallFacts {
     pub arguments_sha256: Option<String>,
     /// The tool policy's decision (allowed, rule), when there is a policy.
     pub authorization: Option<(bool, Option<usize>)>,
-    /// Notifications the tool sent while it worked that the client gets
-    /// (`gateway::notifications::relayable`), before the result.
-    pub notifications: Vec<Value>,
     /// The prompt or resource a `prompts/get` or `resources/read` was
     /// relayed for (`true`: a prompt's name; `false`: a resource's URI).
     pub relayed_for: Option<(bool, String)>,
@@ -269,23 +266,22 @@ fn invoke(
     }
     let max_output = cx.config.max_output_bytes;
     let hard_cap = max_output.saturating_mul(8).max(8 << 20);
-    let mut reply = outbound::send(request, cx.config.tool_timeout, hard_cap);
-    // A tool that sent notifications while it worked answers an SSE stream
-    // of them and its result (docs/tools.md): the result is read as ever.
-    if let (Some(params), Ok(r)) = (params, reply.as_mut()) {
-        let content_type = r.headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.as_str());
-        if !r.truncated && notifications::is_event_stream(content_type) {
-            let (sent, result) = notifications::split_event_stream(&r.body);
-            r.body = result;
-            // A session's log level is read only when the tool logged.
-            let logged = sent.iter().any(|n| n["method"] == "notifications/message");
-            let session_level = match (cx.era, cx.record.session_id.as_deref(), cx.store()) {
-                (Era::Handshake, Some(id), Ok(store)) if logged => sessions::log_level(store, id).ok().flatten(),
-                _ => None,
-            };
-            facts.notifications = notifications::relayable(sent, Some(params), cx.era, session_level.as_deref());
+    // A tool that sends notifications while it works answers an SSE
+    // stream of them and its result (docs/tools.md): they go on to the
+    // client as they come, and the result is read as ever.
+    let reply = match params {
+        Some(params) => {
+            let mut stream = ToolStream::new(cx, params);
+            let mut reply = outbound::send_observed(request, cx.config.tool_timeout, hard_cap, &mut |head, chunk| {
+                stream.observe(head, chunk)
+            });
+            if let Ok(reply) = reply.as_mut() {
+                stream.finish(reply);
+            }
+            reply
         }
-    }
+        None => outbound::send(request, cx.config.tool_timeout, hard_cap),
+    };
     let total_ms = match &reply {
         Ok(r) => r.elapsed.as_secs_f64() * 1e3,
         Err(_) => (time::monotonic_ns() - started_ns) as f64 / 1e6,

@@ -27,6 +27,7 @@
 //! ([`rpc_error`]), which the gateway relays as the JSON-RPC error.
 
 pub mod own_metrics;
+pub mod stream;
 
 use serde_json::Value;
 use spin_sdk::http::{Method, Request, Response};
@@ -76,7 +77,8 @@ pub fn rpc_error(status: u16, code: i64, message: &str, data: Option<Value>) -> 
 /// A `tools/call` answer with the notifications the tool sent while it
 /// worked (progress, log messages), for the gateway to relay as the
 /// revision allows: `text/event-stream`, one event per notification, then
-/// one with the result (docs/tools.md).
+/// one with the result (docs/tools.md). All at the end: a tool that
+/// should be heard while it works sends them with [`stream::EventSink`].
 pub fn event_stream(notifications: &[Value], result: &Value) -> Response {
     let mut body = String::new();
     for message in notifications.iter().chain(std::iter::once(result)) {

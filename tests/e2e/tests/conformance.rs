@@ -115,3 +115,63 @@ fn a_tools_notifications_come_as_sse_only_when_asked_for() {
     let logs = events(&leveled.body).into_iter().filter(|m| m["method"] == "notifications/message").count();
     assert_eq!(logs, 3, "{}", leveled.body);
 }
+
+/// Progress goes on to the client while the tool works, not with its
+/// result: a tool that reports three steps 400 ms apart is heard at its
+/// first step long before its last (measured on the socket, as a client
+/// reads it), and the call is recorded once, as a success.
+#[test]
+fn a_tools_progress_reaches_the_client_while_it_works() {
+    use serde_json::json;
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let host = app();
+    let request = ModernRequest::new(
+        "tools/call",
+        json!({"name": "spinscope_paced_progress", "arguments": {"steps": 3, "interval_ms": 400},
+            "_meta": {"progressToken": "live"}}),
+    );
+    let body = request.body().to_string();
+    let mut head =
+        format!("POST /mcp HTTP/1.1\r\nhost: localhost\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
+    for (name, value) in &request.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let url = host.url("");
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+    socket.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    socket.write_all(format!("{head}\r\n{body}").as_bytes()).unwrap();
+    let sent = Instant::now();
+    // When each thing was first seen on the socket.
+    let (mut first_step, mut result, mut read) = (None, None, Vec::new());
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = socket.read(&mut buf).expect("read the answer");
+        if n == 0 {
+            break;
+        }
+        read.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&read);
+        if first_step.is_none() && text.contains(r#""progress":1"#) {
+            first_step = Some(sent.elapsed());
+        }
+        if result.is_none() && text.contains(r#""result""#) {
+            result = Some(sent.elapsed());
+        }
+    }
+    let text = String::from_utf8_lossy(&read);
+    assert!(text.to_ascii_lowercase().contains("content-type: text/event-stream"), "{text}");
+    let (first_step, result) = (first_step.expect(&text), result.expect(&text));
+    // 800 ms of the tool's own pauses lie between them; buffering would leave none.
+    assert!(result.saturating_sub(first_step) >= Duration::from_millis(500), "{first_step:?} then {result:?}: {text}");
+    for step in 1..=3 {
+        assert!(text.contains(&format!(r#""progress":{step}"#)), "step {step} relayed: {text}");
+    }
+    let e =
+        scrape_until(&host, |e| value(e, "spinscope_tool_calls_total", &[("tool", "spinscope_paced_progress")]) >= 1.0);
+    let calls =
+        value(&e, "spinscope_tool_calls_total", &[("tool", "spinscope_paced_progress"), ("outcome", "success")]);
+    assert_eq!(calls, 1.0, "one call, recorded once as a success");
+    assert!(first_step < result);
+}

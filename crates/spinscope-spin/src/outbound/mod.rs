@@ -89,6 +89,34 @@ pub fn send(request: Outgoing, timeout: Duration, max_response_bytes: usize) -> 
     send_all(vec![request], timeout, max_response_bytes).pop().expect("send_all returns one result per request")
 }
 
+/// The head of a response whose body is arriving: its status and headers.
+pub struct Head<'a> {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The headers, as [`Reply::headers`].
+    pub headers: &'a [(String, String)],
+}
+
+impl Head<'_> {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends one request as [`send`] does, and shows `observe` each piece of
+/// the body as it arrives (within `max_response_bytes`), so that a stream
+/// can be passed on while it is read; the [`Reply`] still has it all.
+pub fn send_observed(
+    request: Outgoing,
+    timeout: Duration,
+    max_response_bytes: usize,
+    observe: &mut dyn FnMut(&Head<'_>, &[u8]),
+) -> Result<Reply, SendFailure> {
+    let mut observe = |_: usize, head: &Head<'_>, chunk: &[u8]| observe(head, chunk);
+    send_each(vec![request], timeout, max_response_bytes, &mut observe).pop().expect("one result per request")
+}
+
 /// Sends all `requests` concurrently and returns their results in the same
 /// order. Whatever is not complete `timeout` after the call is a
 /// [`SendFailure::Timeout`]; bodies are cut at `max_response_bytes`.
@@ -100,6 +128,17 @@ pub fn send_all(
     requests: Vec<Outgoing>,
     timeout: Duration,
     max_response_bytes: usize,
+) -> Vec<Result<Reply, SendFailure>> {
+    send_each(requests, timeout, max_response_bytes, &mut |_, _, _| {})
+}
+
+/// [`send_all`], showing `observe` each piece of each body (by the
+/// request's index) as it arrives.
+fn send_each(
+    requests: Vec<Outgoing>,
+    timeout: Duration,
+    max_response_bytes: usize,
+    observe: &mut dyn FnMut(usize, &Head<'_>, &[u8]),
 ) -> Vec<Result<Reply, SendFailure>> {
     let deadline = monotonic_clock::now().saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX));
     let mut results: Vec<Option<Result<Reply, SendFailure>>> = vec![None; requests.len()];
@@ -130,7 +169,7 @@ pub fn send_all(
             if !is_ready {
                 return true;
             }
-            match flight.advance(max_response_bytes, deadline) {
+            match flight.advance(max_response_bytes, deadline, observe) {
                 Some(result) => {
                     results[flight.index] = Some(result);
                     false

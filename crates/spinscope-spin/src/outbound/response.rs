@@ -2,7 +2,7 @@
 //! chunks up to the size cap.
 
 use super::error_code::{describe, is_timeout, stream_error};
-use super::{Reply, SendFailure};
+use super::{Head, Reply, SendFailure};
 use std::time::Duration;
 use wasi::clocks::monotonic_clock;
 use wasi::http::types::{FutureIncomingResponse, IncomingBody, IncomingResponse};
@@ -32,7 +32,13 @@ impl InFlight {
     }
 
     /// Makes what progress is possible without blocking; `Some` once finished.
-    pub(super) fn advance(&mut self, max_bytes: usize, deadline: u64) -> Option<Result<Reply, SendFailure>> {
+    /// Each piece of the body read is shown to `observe` first.
+    pub(super) fn advance(
+        &mut self,
+        max_bytes: usize,
+        deadline: u64,
+        observe: &mut dyn FnMut(usize, &Head<'_>, &[u8]),
+    ) -> Option<Result<Reply, SendFailure>> {
         if let Stage::Head(future) = &self.stage {
             match future.get()? {
                 Ok(Ok(response)) => match BodyRead::new(response) {
@@ -48,7 +54,8 @@ impl InFlight {
             }
         }
         let Stage::Body(read) = &mut self.stage else { unreachable!("the head stage either moved on or returned") };
-        let truncated = match read.read_available(max_bytes)? {
+        let index = self.index;
+        let truncated = match read.read_available(max_bytes, &mut |head, chunk| observe(index, head, chunk))? {
             Ok(truncated) => truncated,
             Err(failure) => return Some(Err(failure)),
         };
@@ -90,7 +97,11 @@ impl BodyRead {
     }
 
     /// Reads what is available now; `Some(Ok(truncated))` once the body is complete.
-    fn read_available(&mut self, max_bytes: usize) -> Option<Result<bool, SendFailure>> {
+    fn read_available(
+        &mut self,
+        max_bytes: usize,
+        observe: &mut dyn FnMut(&Head<'_>, &[u8]),
+    ) -> Option<Result<bool, SendFailure>> {
         loop {
             // Asking for one byte past the limit tells a body of exactly
             // `max_bytes` apart from a longer one.
@@ -98,6 +109,8 @@ impl BodyRead {
             match self.stream.read(wanted.min(READ_CHUNK) as u64) {
                 Ok(chunk) if chunk.is_empty() => return None,
                 Ok(chunk) => {
+                    let kept = chunk.len().min(max_bytes.saturating_sub(self.buf.len()));
+                    observe(&Head { status: self.status, headers: &self.headers }, &chunk[..kept]);
                     self.buf.extend_from_slice(&chunk);
                     if self.buf.len() > max_bytes {
                         self.buf.truncate(max_bytes);

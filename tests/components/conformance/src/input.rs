@@ -188,6 +188,17 @@ pub fn notifications(method: &str, params: &Value) -> Vec<Value> {
                 .collect(),
             None => Vec::new(),
         },
+        Some("spinscope_paced_progress") => match params["_meta"].get("progressToken") {
+            Some(token) => {
+                let steps = params["arguments"]["steps"].as_u64().unwrap_or(3).clamp(1, 10);
+                (1..=steps)
+                    .map(|i| {
+                        note("notifications/progress", json!({"progressToken": token, "progress": i, "total": steps}))
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        },
         Some("test_tool_with_logging" | "test_logging_tool") => {
             ["Tool execution started", "Tool processing data", "Tool execution completed"]
                 .into_iter()

@@ -11,11 +11,13 @@
 //! templates and completions, served at `POST /_mcp/<method>`.
 
 use serde_json::{json, Value};
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::conversions::TryFromIncomingRequest;
+use spin_sdk::http::{IncomingRequest, Request, ResponseOutparam};
 use spin_sdk::http_component;
+use spinscope_tool::stream::{respond, EventSink};
 use spinscope_tool::{
-    error_result, event_stream, json_response, mcp_method, method_not_allowed, route, rpc_error, text_result,
-    unknown_tool, wants_catalog, Route,
+    error_result, json_response, mcp_method, method_not_allowed, route, rpc_error, text_result, unknown_tool,
+    wants_catalog, Route,
 };
 
 /// A 1×1 red PNG.
@@ -27,18 +29,22 @@ const WAV: &str = "UklGRiQAAABXQVZFZm10IBAAAAABAAEARKwAAIhYAQACABAAZGF0YQAAAAA="
 pub(crate) const INVALID_PARAMS: i64 = -32602;
 
 #[http_component]
-fn handle(req: Request) -> Response {
+async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
+    let Ok(req) = Request::try_from_incoming_request(incoming).await else {
+        return respond(out, json_response(400, &json!({"error": "unreadable request"}))).await;
+    };
     if let Some(method) = mcp_method(&req) {
         let params: Value = serde_json::from_slice(req.body()).unwrap_or(json!({}));
         return match serve(method, &params) {
+            // The notifications go out as the tool makes them, the result last.
             Ok(result) => match input::notifications(method, &params) {
-                notes if notes.is_empty() => json_response(200, &result),
-                notes => event_stream(&notes, &result),
+                notes if notes.is_empty() => respond(out, json_response(200, &result)).await,
+                notes => paced(out, notes, &params, &result),
             },
-            Err((code, message, data)) => rpc_error(400, code, &message, data),
+            Err((code, message, data)) => respond(out, rpc_error(400, code, &message, data)).await,
         };
     }
-    match route(&req) {
+    let response = match route(&req) {
         Route::List if wants_catalog(&req) => json_response(200, &catalog()),
         Route::List => json_response(200, &tools()),
         // FTL's contract: the arguments alone (no input responses, no
@@ -53,7 +59,24 @@ fn handle(req: Request) -> Response {
             }
         }
         Route::Other => method_not_allowed(),
+    };
+    respond(out, response).await
+}
+
+/// Sends each notification as it is made, `arguments.interval_ms` apart
+/// (`spinscope_paced_progress`; none for the suite's tools), then the result.
+fn paced(out: ResponseOutparam, notes: Vec<Value>, params: &Value, result: &Value) {
+    let interval_ms = params["arguments"]["interval_ms"].as_u64().unwrap_or(0).min(5_000);
+    let Ok(mut sink) = EventSink::open(out) else { return };
+    for (i, note) in notes.iter().enumerate() {
+        if i > 0 && interval_ms > 0 {
+            wasi::clocks::monotonic_clock::subscribe_duration(interval_ms * 1_000_000).block();
+        }
+        if sink.send(note).is_err() {
+            return;
+        }
     }
+    let _ = sink.finish(result);
 }
 
 fn no_args() -> Value {
@@ -108,6 +131,9 @@ fn tools() -> Value {
         tool("test_input_required_result_multi_round", "Asks in two rounds, with evolving state"),
         tool("test_input_required_result_tampered_state", "Rejects request state that was altered"),
         tool("test_input_required_result_capabilities", "Asks only for what the client can give"),
+        {"name": "spinscope_paced_progress", "description": "Reports progress `steps` times, `interval_ms` apart (spinscope's own test of live relaying)",
+         "inputSchema": {"type": "object", "properties": {"steps": {"type": "integer", "minimum": 1, "maximum": 10},
+             "interval_ms": {"type": "integer", "minimum": 0, "maximum": 5000}}}},
         {"name": "json_schema_2020_12_tool", "description": "Tool with JSON Schema 2020-12 features",
          "inputSchema": schema_2020_12()},
     ])
@@ -128,7 +154,7 @@ pub(crate) fn call(tool: &str) -> Option<Value> {
                 "mimeType": "application/json", "text": "{\"test\":\"data\",\"value\":123}"}}
         ]}),
         "test_error_handling" => error_result("This tool intentionally returns an error for testing".into()),
-        "test_tool_with_progress" => text_result("Progress tool completed".into()),
+        "test_tool_with_progress" | "spinscope_paced_progress" => text_result("Progress tool completed".into()),
         "test_tool_with_logging" | "test_logging_tool" => text_result("Logging tool completed".into()),
         "test_streaming_elicitation" => text_result("Streaming tool completed".into()),
         "json_schema_2020_12_tool" => text_result("JSON Schema 2020-12 tool called".into()),
