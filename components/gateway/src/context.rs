@@ -48,6 +48,9 @@ pub struct Context {
     pub recorded: bool,
     /// Who was let in, for the tool policy.
     pub caller: spinscope::gateway::identity::Admitted,
+    /// In a handshake-era session: what the client can give a tool that
+    /// asks (`gateway::bridge`).
+    pub client_capabilities: Vec<String>,
     /// Where the answer goes: whole at the end, or event by event once a
     /// tool's first notification is relayed ([`Context::relay`]).
     delivery: RefCell<Delivery>,
@@ -92,6 +95,7 @@ impl Context {
             era: Era::Handshake,
             recorded: false,
             caller: Default::default(),
+            client_capabilities: Vec::new(),
             delivery: RefCell::new(Delivery::Gone),
             store: OnceCell::new(),
         }

@@ -30,6 +30,7 @@ fn unavailable(e: KvError) -> GatewayError {
 
 /// `initialize`: negotiates the revision and creates the session.
 pub fn initialize(cx: &Context, params: Option<&Value>) -> Result<Created, GatewayError> {
+    let capabilities = spinscope::gateway::bridge::declared_capabilities(params);
     let params = mcp::parse_initialize_params(params)?;
     let version = mcp::negotiate(&params.protocol_version);
     let session_id = sessions::new_id(random_bytes::<16>());
@@ -46,6 +47,7 @@ pub fn initialize(cx: &Context, params: Option<&Value>) -> Result<Created, Gatew
             true => peer::client_address(cx.header(peer::CLIENT_ADDR_HEADER)),
             false => None,
         },
+        capabilities,
     };
     let store = cx.store().map_err(unavailable)?;
     // Sessions that expired unseen are ended here, a bounded number at a
@@ -73,10 +75,20 @@ pub fn initialize(cx: &Context, params: Option<&Value>) -> Result<Created, Gatew
     Ok(Created { session_id, client, swept })
 }
 
+/// A session a message belongs to.
+pub struct InSession {
+    /// Its id.
+    pub session_id: String,
+    /// The negotiated revision and the client.
+    pub client: ClientFacts,
+    /// What the client can give a tool that asks (`gateway::bridge`).
+    pub capabilities: Vec<String>,
+}
+
 /// Every message after `initialize`: the `MCP-Session-Id` must name a live
 /// session of the caller's tenant, and `MCP-Protocol-Version`, when sent,
 /// a supported revision. Refreshes the session's last-seen time.
-pub fn require_session(cx: &Context) -> Result<(String, ClientFacts), GatewayError> {
+pub fn require_session(cx: &Context) -> Result<InSession, GatewayError> {
     if let Some(version) = cx.header(mcp::PROTOCOL_VERSION_HEADER) {
         if mcp::supported_version(version).is_none() {
             return Err(GatewayError::UnsupportedRevision { requested: spinscope::bounded::client_string(version) });
@@ -100,7 +112,7 @@ pub fn require_session(cx: &Context) -> Result<(String, ClientFacts), GatewayErr
         name: session.client,
         version: session.client_version,
     };
-    Ok((session_id, client))
+    Ok(InSession { session_id, client, capabilities: session.capabilities })
 }
 
 /// `logging/setLevel`: the session's log level for the log messages tools

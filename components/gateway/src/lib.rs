@@ -17,6 +17,7 @@
 //! a crash could lose.
 
 mod admission;
+mod bridge;
 mod catalog;
 mod context;
 mod finish;

@@ -4,9 +4,9 @@
 //! touches the store only for the tool map and its one metrics write. A
 //! handshake-era message belongs to a session, except `initialize`.
 
-use crate::catalog;
 use crate::context::Context;
 use crate::tools::{self, CallFacts};
+use crate::{bridge, catalog};
 use crate::{handshake, SERVER_NAME, VERSION};
 use serde_json::{json, Value};
 use spinscope::gateway::record::{ClientFacts, SessionsMoved, INVALID_MESSAGE};
@@ -48,8 +48,10 @@ pub fn handle(cx: &mut Context, body: &[u8]) -> Result<Reply, GatewayError> {
             Ok(Reply::new(202))
         }
         Incoming::Response(_) if era == Era::Modern => Err(GatewayError::UnexpectedResponse),
-        Incoming::Response(_) => {
+        Incoming::Response(response) => {
             in_session(cx)?;
+            // The answer to a tool's input request, for the call that waits.
+            bridge::keep_response(cx, &response)?;
             Ok(Reply::new(202))
         }
     }
@@ -78,8 +80,9 @@ fn declared_capabilities(cx: &mut Context, session: bool) -> Value {
 
 /// The session a handshake-era message belongs to, into the record.
 fn in_session(cx: &mut Context) -> Result<(), GatewayError> {
-    let (session_id, client) = handshake::require_session(cx)?;
-    cx.record.session(session_id, client);
+    let session = handshake::require_session(cx)?;
+    cx.record.session(session.session_id, session.client);
+    cx.client_capabilities = session.capabilities;
     Ok(())
 }
 

@@ -20,6 +20,7 @@ use spinscope::gateway::tool_result::{self, Bounds, Ending, Failure, ToolAnswer}
 use spinscope::gateway::{Answer, GatewayError};
 use spinscope::keys;
 use spinscope::log::Level;
+use spinscope::mcp::modern::Era;
 use spinscope::mcp::{self, Tool};
 use spinscope::metrics::series::ToolOutcome;
 use spinscope::metrics::tool_metrics::{self, declare};
@@ -104,7 +105,30 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
         }
     }
     let breaker = prefetched.and_then(|p| p.state(&entry.component));
-    invoke(cx, &entry, &call.arguments, breaker, params.filter(|_| extended), facts)
+    // A session's client capabilities go to the tool in `_meta`, where a
+    // 2026-07-28 request carries its own.
+    let with_capabilities = match (cx.era, params) {
+        (Era::Handshake, Some(p)) if extended && !cx.client_capabilities.is_empty() => {
+            Some(spinscope::gateway::bridge::with_capabilities(p, &cx.client_capabilities))
+        }
+        _ => None,
+    };
+    let params = with_capabilities.as_ref().or(params).filter(|_| extended);
+    let result = invoke(cx, &entry, &call.arguments, breaker, params, facts)?;
+    // A handshake-era client answers a tool's input requests on the call's
+    // own stream (`gateway::bridge`); a 2026-07-28 client gets the result.
+    let (Era::Handshake, Some(params)) = (cx.era, params) else { return Ok(result) };
+    let again = |next: &Value| invoke(cx, &entry, &call.arguments, None, Some(next), &mut *facts);
+    match crate::bridge::rounds(cx, params, result, again)? {
+        Ok(result) => Ok(result),
+        Err(problem) => {
+            let failure = spinscope::gateway::ToolFailure::InvalidResult { problem };
+            let error = GatewayError::ToolFailed { tool: entry.tool.name.clone(), failure };
+            let result = mcp::tool_error_result(&error.to_string());
+            facts.tool_error = Some(error);
+            Ok(result)
+        }
+    }
 }
 
 /// The tool policy on a `tools/call` (docs/auth.md): the decision is

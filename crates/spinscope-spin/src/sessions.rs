@@ -36,6 +36,10 @@ pub struct Session {
     /// `max_sessions_per_client` until the session ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_addr: Option<String>,
+    /// What the client said in `initialize` it can give a tool that asks
+    /// (`gateway::bridge::declared_capabilities`: elicitation, roots, sampling).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<String>,
 }
 
 impl Session {

@@ -167,6 +167,13 @@ pub fn session_log_level(id: &str) -> String {
     format!("{PREFIX}session_log_level:{id}")
 }
 
+/// A client's response to request `id` the gateway sent it in session
+/// `session` (`gateway::bridge`): the waiting call's mark until the
+/// response is kept, deleted by the call when it has read it.
+pub fn client_reply(session: &str, id: &str) -> String {
+    format!("{PREFIX}client_reply:{session}:{id}")
+}
+
 /// Claim counter of ending session `id`: whoever takes it to 1 ends it.
 pub fn session_end_claim(id: &str) -> String {
     format!("{PREFIX}session_end:{id}")

@@ -229,6 +229,21 @@ pub enum GatewayError {
         /// What happened.
         reason: String,
     },
+    /// A handshake-era call's tool asks for input the client did not
+    /// declare it can give (`gateway::bridge`): -32021 with
+    /// `data.requiredCapabilities`, or a client that takes no SSE answer.
+    #[error("the tool needs input the client cannot give: {}", required.join(", "))]
+    ClientLacksCapability {
+        /// The capabilities needed, sorted.
+        required: Vec<String>,
+    },
+    /// A handshake-era call's tool asked the client for input, and the
+    /// client did not answer in time or answered an error: -32603.
+    #[error("the client gave no input to the tool: {reason}")]
+    ClientInputFailed {
+        /// Why.
+        reason: String,
+    },
     /// `GET /mcp` (the optional event stream, which this server does not
     /// offer) or another method than POST and DELETE: 405, as the
     /// transport allows. Clients probe for it: not an error anywhere.

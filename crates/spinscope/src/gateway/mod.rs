@@ -24,6 +24,7 @@
 pub mod admission;
 pub mod audit;
 pub mod breaker;
+pub mod bridge;
 pub mod catalog;
 pub mod error;
 pub mod identity;

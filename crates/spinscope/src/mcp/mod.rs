@@ -20,7 +20,7 @@ pub use schema::validate_arguments;
 pub use tools::{
     call_tool_result_is_error, list_cursor, paginate, parse_call_tool_params, parse_call_tool_result,
     parse_tool_arguments, structured_result, text_result, tool_error_result, tools_list_result, unknown_tool,
-    validate_call_tool_result, CallToolParams, Tool,
+    validate_call_tool_result, CallToolParams, Tool, INPUT_REQUIRED,
 };
 
 #[cfg(test)]

@@ -24,6 +24,9 @@ pub const METHOD_HEADER: &str = "mcp-method";
 pub const NAME_HEADER: &str = "mcp-name";
 /// The headers must match the body, and be there once each (-32020).
 pub const HEADER_MISMATCH: i64 = -32020;
+/// The client did not declare a capability the request needs (-32021,
+/// with `data.requiredCapabilities`).
+pub const MISSING_REQUIRED_CAPABILITY: i64 = -32021;
 /// The request's revision is not served (-32022, with `data.supported`).
 pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
 /// The modern era's discovery method.

@@ -42,6 +42,10 @@ fn elicit(message: &str, field: &str, kind: &str) -> Value {
         "type": "object", "properties": {field: {"type": kind}}, "required": [field]}}})
 }
 
+fn elicitation(message: &str, schema: Value) -> Value {
+    json!({"method": "elicitation/create", "params": {"message": message, "requestedSchema": schema}})
+}
+
 fn sample(text: &str, max_tokens: u64) -> Value {
     json!({"method": "sampling/createMessage", "params": {
         "messages": [{"role": "user", "content": {"type": "text", "text": text}}], "maxTokens": max_tokens}})
@@ -92,6 +96,60 @@ pub fn call(params: &Value) -> Result<Value, RpcFailure> {
             ))
         }
         "test_missing_capability" => text("The client declared sampling".into()),
+        // The handshake era's server-to-client requests, asked the
+        // stateless way: the gateway bridges them for a session's client
+        // (docs/protocol.md, "Input requests in a session").
+        "test_sampling" if has("llm") => {
+            let said = answer("llm")["content"]["text"].as_str().unwrap_or_default().to_string();
+            text(format!("LLM response: {said}"))
+        }
+        "test_sampling" => {
+            let prompt = params["arguments"]["prompt"].as_str().unwrap_or("Hello").to_string();
+            input_required(vec![("llm", sample(&prompt, 100))], None)
+        }
+        "test_elicitation" if has("user") => text(format!("User response: {}", answer("user"))),
+        "test_elicitation" => {
+            let message = params["arguments"]["message"].as_str().unwrap_or("Please provide your information");
+            let schema = json!({"type": "object", "properties": {
+                "username": {"type": "string", "description": "User's response"},
+                "email": {"type": "string", "description": "User's email address"}},
+                "required": ["username", "email"]});
+            input_required(vec![("user", elicitation(message, schema))], None)
+        }
+        "test_elicitation_sep1034_defaults" | "test_elicitation_sep1330_enums" if has("form") => {
+            let given = answer("form");
+            text(format!(
+                "Elicitation completed: action={}, content={}",
+                given["action"].as_str().unwrap_or("?"),
+                given["content"]
+            ))
+        }
+        "test_elicitation_sep1034_defaults" => {
+            let schema = json!({"type": "object", "properties": {
+                "name": {"type": "string", "default": "John Doe"},
+                "age": {"type": "integer", "default": 30},
+                "score": {"type": "number", "default": 95.5},
+                "status": {"type": "string", "enum": ["active", "inactive", "pending"], "default": "active"},
+                "verified": {"type": "boolean", "default": true}}});
+            input_required(vec![("form", elicitation("Please review your information", schema))], None)
+        }
+        "test_elicitation_sep1330_enums" => {
+            let titled = |prefix: &str, titles: [&str; 3]| -> Vec<Value> {
+                titles
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| json!({"const": format!("{prefix}{}", i + 1), "title": t}))
+                    .collect()
+            };
+            let schema = json!({"type": "object", "properties": {
+                "untitledSingle": {"type": "string", "enum": ["option1", "option2", "option3"]},
+                "titledSingle": {"type": "string", "oneOf": titled("value", ["First Option", "Second Option", "Third Option"])},
+                "legacyEnum": {"type": "string", "enum": ["opt1", "opt2", "opt3"],
+                    "enumNames": ["Option One", "Option Two", "Option Three"]},
+                "untitledMulti": {"type": "array", "items": {"type": "string", "enum": ["option1", "option2", "option3"]}},
+                "titledMulti": {"type": "array", "items": {"anyOf": titled("value", ["First Choice", "Second Choice", "Third Choice"])}}}});
+            input_required(vec![("form", elicitation("Choose your options", schema))], None)
+        }
         "test_input_required_result_elicitation" if has("user_name") => {
             let name = answer("user_name")["content"]["name"].as_str().unwrap_or("there").to_string();
             text(format!("Hello, {name}!"))

@@ -36,6 +36,8 @@ impl GatewayError {
             UnknownResource { .. } => mcp::INVALID_PARAMS,
             ComponentRpcError { code, .. } => *code,
             ComponentFailed { .. } => mcp::INTERNAL_ERROR,
+            ClientLacksCapability { .. } => modern::MISSING_REQUIRED_CAPABILITY,
+            ClientInputFailed { .. } => mcp::INTERNAL_ERROR,
             UnknownSession | SessionExpired { .. } => SESSION_NOT_FOUND,
             ToolFailed { .. } => mcp::INTERNAL_ERROR,
         }
@@ -102,6 +104,8 @@ impl GatewayError {
             | UnknownResource { .. }
             | ComponentRpcError { .. }
             | ComponentFailed { .. }
+            | ClientLacksCapability { .. }
+            | ClientInputFailed { .. }
             | ToolFailed { .. } => match at.era {
                 Era::Handshake => (200, None),
                 Era::Modern => (modern::http_status(code), None),
@@ -114,6 +118,7 @@ impl GatewayError {
             KeysUnavailable { .. } => Level::Error,
             Unauthorized { .. } | OriginRefused { .. } | InvalidToolArguments { .. } => Level::Warn,
             ComponentFailed { .. } => Level::Error,
+            ClientInputFailed { .. } => Level::Warn,
             TokenRefused { .. } | InsufficientScope { .. } => Level::Warn,
             _ => Level::Debug,
         };
@@ -138,6 +143,8 @@ impl GatewayError {
             GatewayError::ComponentRpcError { code, message, data, .. } => {
                 crate::gateway::catalog::relayed(*code, message, data.as_ref())
             }
+            GatewayError::ClientLacksCapability { required } => RpcError::new(self.code(), self.to_string())
+                .with_data(serde_json::json!({ "requiredCapabilities": required })),
             other => RpcError::new(other.code(), other.to_string()),
         };
         error.with_id(id.cloned())

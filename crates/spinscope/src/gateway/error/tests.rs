@@ -309,6 +309,26 @@ fn table() -> Vec<(GatewayError, Answering<'static>, u16, Answer, Option<RejectR
             true,
             Level::Error,
         ),
+        (
+            ClientLacksCapability { required: vec!["sampling".into()] },
+            HANDSHAKE,
+            200,
+            Answer::Rpc(-32021),
+            None,
+            rpc(-32021),
+            true,
+            Level::Debug,
+        ),
+        (
+            ClientInputFailed { reason: "r".into() },
+            HANDSHAKE,
+            200,
+            Answer::Rpc(-32603),
+            None,
+            rpc(-32603),
+            true,
+            Level::Warn,
+        ),
         // The event stream this server does not offer: no error anywhere.
         (MethodNotAllowed, HANDSHAKE, 405, Answer::Rpc(-32600), None, None, false, Level::Debug),
     ]
@@ -361,6 +381,8 @@ fn variant(e: &GatewayError) -> &'static str {
         UnknownResource { .. } => "UnknownResource",
         ComponentRpcError { .. } => "ComponentRpcError",
         ComponentFailed { .. } => "ComponentFailed",
+        ClientLacksCapability { .. } => "ClientLacksCapability",
+        ClientInputFailed { .. } => "ClientInputFailed",
         MethodNotAllowed => "MethodNotAllowed",
     }
 }
@@ -368,7 +390,7 @@ fn variant(e: &GatewayError) -> &'static str {
 #[test]
 fn the_table_covers_every_variant() {
     let names: std::collections::BTreeSet<&str> = table().iter().map(|(e, ..)| variant(e)).collect();
-    assert_eq!(names.len(), 34, "{names:?}");
+    assert_eq!(names.len(), 36, "{names:?}");
 }
 
 #[test]
