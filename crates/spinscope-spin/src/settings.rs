@@ -10,8 +10,15 @@ use spinscope::config::{self, LoadedConfig, VarSet};
 /// from `spinscope::config::reads` (which `spin.toml` maps exactly; the
 /// others keep their defaults); `problems` names each one that is
 /// unreadable or invalid (the config then holds its default).
+///
+/// All are read in one host call (`get-all`); only if that fails (one
+/// variable's provider failing fails them all) is each read on its own,
+/// so that the problem names the variable.
 pub fn load(reads: VarSet) -> LoadedConfig {
-    config::load_config(reads, |name| vars::get(name).map_err(|e| e.to_string()))
+    match vars::get_all() {
+        Ok(all) => config::load_config(reads, |name| Ok(all.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))),
+        Err(_) => config::load_config(reads, |name| vars::get(name).map_err(|e| e.to_string())),
+    }
 }
 
 /// The problems as one message, `variable 'x': why; …`, for the log:

@@ -12,6 +12,16 @@ pub fn get(name: &str) -> Result<Option<String>, VarError> {
     })
 }
 
+/// Every variable of the component (those its manifest maps), in one host
+/// call: Spin resolves them all at once (one `wasi_config.get_all` span
+/// where a `get` each would make one span each).
+pub fn get_all() -> Result<Vec<(String, String)>, VarError> {
+    store::get_all().map_err(|e| match e {
+        store::Error::Upstream(msg) => VarError::Upstream(msg),
+        store::Error::Io(msg) => VarError::Io(msg),
+    })
+}
+
 /// Why a variable could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VarError {

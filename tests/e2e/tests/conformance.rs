@@ -259,8 +259,7 @@ fn a_sessions_client_answers_a_tools_input_requests_on_the_calls_stream() {
     let e = scrape_until(&host, |e| value(e, "spinscope_tool_calls_total", &[("tool", "test_sampling")]) >= 3.0);
     let calls = value(&e, "spinscope_tool_calls_total", &[("tool", "test_sampling"), ("outcome", "success")]);
     assert_eq!(calls, 3.0, "one tool call per request");
-    let requests = |outcome: &str| {
-        value(&e, "spinscope_mcp_requests_total", &[("method", "tools/call"), ("outcome", outcome)])
-    };
+    let requests =
+        |outcome: &str| value(&e, "spinscope_mcp_requests_total", &[("method", "tools/call"), ("outcome", outcome)]);
     assert_eq!((requests("success"), requests("error")), (1.0, 2.0));
 }
