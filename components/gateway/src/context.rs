@@ -76,6 +76,8 @@ impl Context {
         }
         let log = Logger::new(&loaded.config, &request_id, &trace, time::now_unix_ms);
         let mut record = RequestRecord::new(request_id, began_ns, time::now_unix_ms(), trace);
+        // The wall clock when the request began (`began_ns`), not now.
+        record.began_unix_ns = time::now_unix_ns().saturating_sub(time::monotonic_ns().saturating_sub(began_ns));
         record.http_method = spinscope_spin::head::method_name(&request.method());
         let baggage = find(&headers, "baggage").and_then(forwardable_baggage).map(str::to_string);
         Context {

@@ -144,8 +144,3 @@ pub fn end(span: &Span, sampled: bool, scope: &str, version: &str) {
     };
     wt::on_end(&data);
 }
-
-/// Whether a span started by [`start`] is still open.
-pub fn is_open(span_id: &[u8; 8]) -> bool {
-    OPEN.with_borrow(|open| open.contains(span_id))
-}

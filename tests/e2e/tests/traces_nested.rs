@@ -90,28 +90,39 @@ fn trace_spans(receiver: &OtlpReceiver, trace: &str, done: impl Fn(&[Value]) -> 
     }
 }
 
-/// The spans as an indented tree by parent (what docs/traces.md shows).
+/// The spans as an indented tree by parent, each with its start (from the
+/// first span's) and its duration, in ms: what docs/traces.md shows.
 fn tree(spans: &[Value]) -> String {
-    fn walk(spans: &[Value], parent: &Value, depth: usize, out: &mut String) {
+    fn nanos(s: &Value, key: &str) -> u64 {
+        s[key].as_str().unwrap_or("0").parse().unwrap_or(0)
+    }
+    fn walk(spans: &[Value], parent: &Value, depth: usize, first: u64, out: &mut String) {
         let mut children: Vec<&Value> = spans.iter().filter(|s| &s["parentSpanId"] == parent).collect();
-        children.sort_by_key(|s| s["startTimeUnixNano"].as_str().unwrap_or("").parse::<u64>().unwrap_or(0));
+        children.sort_by_key(|s| nanos(s, "startTimeUnixNano"));
         for s in children {
+            let (start, end) = (nanos(s, "startTimeUnixNano"), nanos(s, "endTimeUnixNano"));
+            let name = format!("{}{}", "  ".repeat(depth), s["name"].as_str().unwrap_or("?"));
+            let at = start.saturating_sub(first) as f64 / 1e6;
+            let took = end.saturating_sub(start) as f64 / 1e6;
             out.push_str(&format!(
-                "{}{} [{}]\n",
-                "  ".repeat(depth),
-                s["name"].as_str().unwrap_or("?"),
+                "{name:<48} {:<18} +{at:>7.3} ms {took:>7.3} ms\n",
                 s["spanId"].as_str().unwrap_or("?")
             ));
-            walk(spans, &s["spanId"], depth + 1, out);
+            walk(spans, &s["spanId"], depth + 1, first, out);
         }
     }
     let ids: Vec<&Value> = spans.iter().map(|s| &s["spanId"]).collect();
+    let first = spans.iter().map(|s| nanos(s, "startTimeUnixNano")).min().unwrap_or(0);
     let mut out = String::new();
-    let mut roots: Vec<&Value> = spans.iter().map(|s| &s["parentSpanId"]).filter(|p| !ids.contains(p)).collect();
-    roots.dedup();
+    let mut roots: Vec<&Value> = Vec::new();
+    for parent in spans.iter().map(|s| &s["parentSpanId"]).filter(|p| !ids.contains(p)) {
+        if !roots.contains(&parent) {
+            roots.push(parent);
+        }
+    }
     for root in roots {
         out.push_str(&format!("(parent {root})\n"));
-        walk(spans, root, 1, &mut out);
+        walk(spans, root, 1, first, &mut out);
     }
     out
 }

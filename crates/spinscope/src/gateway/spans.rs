@@ -79,7 +79,7 @@ fn links(trace: &TraceContext) -> Vec<Link> {
 /// request answered with `http_status` after `duration_ns`.
 pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<Span> {
     let trace = &record.trace;
-    let start_unix_ns = record.began_unix_ms * 1_000_000;
+    let start_unix_ns = record.began_unix_ns;
     // The method as the metrics name it: a client cannot name a span.
     let method = record.mcp_method.as_deref().map(series::mcp_method);
     let name = match method {
@@ -150,7 +150,7 @@ pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<
 /// call is recorded, so that the host's spans after it are not its children.
 pub fn tool_call(record: &RequestRecord) -> Option<Span> {
     let trace = &record.trace;
-    let start_unix_ns = record.began_unix_ms * 1_000_000;
+    let start_unix_ns = record.began_unix_ns;
     let trace_state = exported_tracestate(trace.tracestate.as_deref());
     let call = record.tool_call.as_ref().and_then(|c| Some((c, c.invocation.as_ref()?)));
     let (Some((call, invocation)), Some(tool)) = (call, &record.tool_name) else { return None };
