@@ -23,6 +23,7 @@
 use crate::bindings_otel::wasi::clocks::wall_clock::Datetime;
 use crate::bindings_otel::wasi::otel::tracing::{self as wt, SpanContext, SpanData, TraceFlags};
 use crate::bindings_otel::wasi::otel::types::{InstrumentationScope, KeyValue};
+use spinscope::gateway::spans::exported_tracestate;
 use spinscope::otlp::{AttributeValue, Span, SpanKind};
 use spinscope::trace::{hex, TraceContext, TraceParent, FLAG_SAMPLED};
 use std::cell::RefCell;
@@ -68,12 +69,10 @@ pub fn start(context: &TraceContext) {
         new
     });
     if started {
-        wt::on_start(&span_context(
-            &context.trace_id,
-            &context.span_id,
-            context.sampled(),
-            context.tracestate.as_deref(),
-        ));
+        // Spin's spans under it inherit its `tracestate` and export it: the
+        // one the gateway's own spans would export, or none.
+        let state = exported_tracestate(context.tracestate.as_deref());
+        wt::on_start(&span_context(&context.trace_id, &context.span_id, context.sampled(), state.as_deref()));
     }
 }
 
