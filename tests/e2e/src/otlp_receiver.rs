@@ -322,3 +322,84 @@ pub fn protobuf_to_json(body: &[u8]) -> Option<Value> {
     }
     Some(json!({ "resourceSpans": resource_spans }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn varint(mut v: u64, out: &mut Vec<u8>) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    fn bytes(field: u64, value: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        varint(field << 3 | 2, &mut out);
+        varint(value.len() as u64, &mut out);
+        out.extend_from_slice(value);
+        out
+    }
+
+    fn number(field: u64, value: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        varint(field << 3, &mut out);
+        varint(value, &mut out);
+        out
+    }
+
+    fn fixed64(field: u64, value: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        varint(field << 3 | 1, &mut out);
+        out.extend_from_slice(&value.to_le_bytes());
+        out
+    }
+
+    fn key_value(key: &str, value: Vec<u8>) -> Vec<u8> {
+        [bytes(1, key.as_bytes()), bytes(2, &value)].concat()
+    }
+
+    /// An `ExportTraceServiceRequest` as opentelemetry-proto lays it out
+    /// reads back in the OTLP/JSON mapping's shape.
+    #[test]
+    fn protobuf_reads_as_the_json_mapping() {
+        let span = [
+            bytes(1, &[0x5b; 16]),
+            bytes(2, &[0xc5; 8]),
+            bytes(4, &[0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08]),
+            bytes(5, b"tools/call word_count"),
+            number(6, 2),
+            fixed64(7, 1_000),
+            fixed64(8, 2_000),
+            bytes(9, &key_value("mcp.method.name", bytes(1, b"tools/call"))),
+            bytes(9, &key_value("http.response.status_code", number(3, 200))),
+            bytes(13, &[bytes(1, &[0x0a; 16]), bytes(2, &[0xb7; 8]), bytes(3, b"m=2")].concat()),
+            bytes(15, &[bytes(2, b"tool_error"), number(3, 2)].concat()),
+            // A field this reader does not know (flags, fixed32) is skipped.
+            [vec![16 << 3 | 5 | 0x80, 1], vec![1, 0, 0, 0]].concat(),
+        ]
+        .concat();
+        let scope = [bytes(1, &bytes(1, b"spinscope")), bytes(2, &span)].concat();
+        let resource = bytes(1, &key_value("service.name", bytes(1, b"spin")));
+        let body = bytes(1, &[bytes(1, &resource), bytes(2, &scope)].concat());
+
+        let json = protobuf_to_json(&body).unwrap();
+        let rs = &json["resourceSpans"][0];
+        assert_eq!(rs["resource"]["attributes"][0]["value"]["stringValue"], "spin");
+        assert_eq!(rs["scopeSpans"][0]["scope"]["name"], "spinscope");
+        let s = &rs["scopeSpans"][0]["spans"][0];
+        assert_eq!(s["traceId"], "5b".repeat(16));
+        assert_eq!(s["spanId"], "c5".repeat(8));
+        assert_eq!(s["parentSpanId"], "0102030405060708");
+        assert_eq!(s["name"], "tools/call word_count");
+        assert_eq!((s["kind"].as_u64(), s["startTimeUnixNano"].as_str()), (Some(2), Some("1000")));
+        assert_eq!(span_attr(s, "mcp.method.name"), "tools/call");
+        assert_eq!(span_attr(s, "http.response.status_code"), "200");
+        assert_eq!(s["links"][0]["spanId"], "b7".repeat(8));
+        assert_eq!(s["links"][0]["traceState"], "m=2");
+        assert_eq!((s["status"]["code"].as_u64(), s["status"]["message"].as_str()), (Some(2), Some("tool_error")));
+        assert!(protobuf_to_json(&[0x0a, 0x05, 0x01]).is_none(), "a cut message is refused");
+    }
+}
