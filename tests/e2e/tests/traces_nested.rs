@@ -176,10 +176,16 @@ fn a_tools_call_nests_in_spins_trace() {
     assert_eq!(reply.status, 200, "{}", reply.body);
     let seen_by_tool = reply.json()["result"]["structuredContent"]["traceparent"].as_str().unwrap().to_string();
 
-    let spans = trace_spans(&receiver, trace, |spans| {
-        let chained = spans.iter().any(|s| s["name"] == "execute_wasm_component faults");
-        named(spans, "tools/call echo_headers").is_some() && named(spans, "POST /mcp").is_some() && chained
-    });
+    // Spin's batches may bring the spans in any order: wait for them all.
+    let names = [
+        "POST /mcp",
+        "execute_wasm_component gateway",
+        "tools/call echo_headers",
+        "execute_tool echo_headers",
+        "POST",
+        "execute_wasm_component faults",
+    ];
+    let spans = trace_spans(&receiver, trace, |spans| names.iter().all(|n| named(spans, n).is_some()));
     eprintln!("{}", tree(&spans));
 
     // Spin's request span (a child of the caller's), Spin's execution of
@@ -245,9 +251,8 @@ fn errors_and_another_trace_in_meta_in_the_nested_mode() {
         "_meta": {"traceparent": format!("00-{meta_trace}-b7ad6b7169203331-01"), "tracestate": "m=2"}}});
     let reply = mcp.post_raw(&body.to_string(), &[("traceparent", &format!("00-{trace}-2222222222222222-01"))]);
     assert_eq!(reply.status, 200, "{}", reply.body);
-    let spans = trace_spans(&receiver, trace, |spans| {
-        named(spans, "tools/call failing").is_some() && named(spans, "execute_tool failing").is_some()
-    });
+    let names = ["execute_wasm_component gateway", "tools/call failing", "execute_tool failing"];
+    let spans = trace_spans(&receiver, trace, |spans| names.iter().all(|n| named(spans, n).is_some()));
     let server = named(&spans, "tools/call failing").unwrap();
     assert_eq!(by_id(&spans, &server["parentSpanId"])["name"], "execute_wasm_component gateway");
     assert_eq!(span_attr(server, "error.type"), "tool_error");
@@ -280,4 +285,30 @@ fn the_nested_build_needs_the_flag() {
         }
         Err(output) => assert!(output.contains("wasi:otel/tracing"), "{output}"),
     }
+}
+
+/// With the flag but no exporter for Spin (no `OTEL_EXPORTER_OTLP_*`),
+/// Spin has no span to give: the nested build exports as the default one
+/// does, OTLP/HTTP JSON to `otlp_traces_endpoint`, parented on the header.
+#[test]
+fn without_spins_exporter_the_nested_build_exports_json_itself() {
+    if skip_unless_spin("without_spins_exporter_the_nested_build_exports_json_itself") {
+        return;
+    }
+    let receiver = OtlpReceiver::start();
+    let host = HostBuilder::app_from("spin-otel.toml", Some(&["gateway", "metrics", "text-tools", "calc"]))
+        .var("otlp_collector_host", &format!("http://127.0.0.1:{}", receiver.port))
+        .var("otlp_traces_endpoint", &format!("http://127.0.0.1:{}/v1/traces", receiver.port))
+        .args(&["--experimental-wasi-otel"])
+        .start();
+    let (mcp, _) = Mcp::connect(&host);
+    let trace = "6bd66ef5095369c7b0d1f8f4bd33716b";
+    let body =
+        json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"word_count","arguments":{"text":"a b"}}});
+    let reply = mcp.post_raw(&body.to_string(), &[("traceparent", &format!("00-{trace}-c532cb4098ac3dd2-01"))]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let server = receiver.wait_for("tools/call word_count", trace);
+    assert_eq!(server["parentSpanId"], "c532cb4098ac3dd2");
+    receiver.wait_for("execute_tool word_count", trace);
+    assert_eq!(*receiver.protobuf_bodies.lock().unwrap(), 0, "nothing from Spin's exporter");
 }
