@@ -2,7 +2,7 @@
 CARGO ?= cargo
 LISTEN ?= 127.0.0.1:3000
 STATE_DIR ?= .spin
-COMPONENTS := -p gateway -p metrics -p audit -p health -p ready -p status -p text-tools -p calc
+COMPONENTS := -p gateway -p gateway-otel -p metrics -p audit -p health -p ready -p status -p text-tools -p calc
 TEST_COMPONENTS := -p probe -p faults -p conformance
 HOST := target/release/spinscope-host
 # The native crates are always built together, so cargo resolves one feature
@@ -17,7 +17,15 @@ TOOL_UNIT_TESTS := -p calc -p text-tools -p conformance
 SPIN_BIN ?= $(shell command -v spin 2>/dev/null)
 SPIN := $(if $(findstring /,$(SPIN_BIN)),$(abspath $(SPIN_BIN)),$(if $(SPIN_BIN),$(shell command -v $(SPIN_BIN) 2>/dev/null)))
 
-.PHONY: up store-prep build components host test lint deps bench bench-slow-disk slo clean conformance
+## The nested-trace mode (docs/traces.md): spin-otel.toml (the gateway built as
+## gateway_otel.wasm) on real Spin with --experimental-wasi-otel, Spin's exporter
+## sending every span, the gateway's among them, to OTEL_EXPORTER_OTLP_ENDPOINT
+## (default http://127.0.0.1:4318, OTLP/HTTP protobuf). Spin 4 only: the local host
+## does not offer wasi:otel.
+OTEL_EXPORTER_OTLP_ENDPOINT ?= http://127.0.0.1:4318
+OTEL_EXPORTER_OTLP_PROTOCOL ?= http/protobuf
+
+.PHONY: up up-otel store-prep build components host test lint deps bench bench-slow-disk slo clean conformance
 
 ## Runs the app: with Spin (SPIN_BIN, else `spin` on PATH), else with the local host.
 ## The default store is put in write-ahead logging mode first (store-prep).
@@ -29,6 +37,23 @@ up: store-prep
 		echo "No Spin (SPIN_BIN or 'spin' on PATH): serving spin.toml with the local host ($(HOST))" && \
 		$(HOST) up -f spin.toml --listen $(LISTEN) --state-dir $(STATE_DIR); \
 	fi
+
+up-otel: store-prep spin-otel.toml
+	@if [ -z "$(SPIN)" ] || [ ! -x "$(SPIN)" ]; then \
+		echo "make up-otel needs Spin 4 (SPIN_BIN or 'spin' on PATH): the local host does not offer wasi:otel; 'make up' runs the default build anywhere"; \
+		exit 1; \
+	fi
+	OTEL_EXPORTER_OTLP_ENDPOINT=$(OTEL_EXPORTER_OTLP_ENDPOINT) OTEL_EXPORTER_OTLP_PROTOCOL=$(OTEL_EXPORTER_OTLP_PROTOCOL) \
+		"$(SPIN)" up --build -f spin-otel.toml --experimental-wasi-otel --listen $(LISTEN) --state-dir $(STATE_DIR)
+
+# spin-otel.toml is spin.toml with the gateway's source and build swapped for
+# the nested-trace build's; tests/e2e/tests/traces_nested.rs fails when the
+# committed file is not this rule's output.
+spin-otel.toml: spin.toml
+	{ echo '# GENERATED from spin.toml by `make spin-otel.toml`: do not edit. The nested-trace'; \
+	  echo '# mode (docs/traces.md): the gateway built with wasi:otel (gateway_otel.wasm), run'; \
+	  echo '# by `make up-otel` (spin up -f spin-otel.toml --experimental-wasi-otel).'; \
+	  sed -e 's|release/gateway.wasm"|release/gateway_otel.wasm"|' -e 's|--release -p gateway"|--release -p gateway-otel"|' spin.toml; } > $@.tmp && mv $@.tmp $@
 
 # Spin opens its default key-value store (one SQLite file) with a rollback
 # journal: several fsyncs per write. Write-ahead logging, a property of the

@@ -14,7 +14,7 @@ use spinscope::log::Level;
 use spinscope::mcp::modern::Era;
 use spinscope::mcp::RequestId;
 use spinscope::redact::{redact_message, RedactionPolicy};
-use spinscope::trace::{forwardable_baggage, incoming_baggage, TraceContext};
+use spinscope::trace::{forwardable_baggage, incoming_baggage, TraceContext, TraceParent};
 use spinscope_spin::in_flight::Slot;
 use spinscope_spin::kv::{KvError, Store};
 use spinscope_spin::stream_reply::EventStream;
@@ -54,6 +54,10 @@ pub struct Context {
     /// Where the answer goes: whole at the end, or event by event once a
     /// tool's first notification is relayed ([`Context::relay`]).
     delivery: RefCell<Delivery>,
+    /// The nested mode (build `gateway-otel`, docs/traces.md): the host's
+    /// span this request's server span is a child of, and its `tracestate`;
+    /// `None` in the default build, or when the host traces nothing.
+    pub host_parent: Option<(TraceParent, Option<String>)>,
     store: OnceCell<Result<Store, KvError>>,
 }
 
@@ -78,9 +82,17 @@ impl Context {
             .filter(|v| spinscope::log::is_safe_request_id(v))
             .map(str::to_string)
             .unwrap_or_else(|| spinscope::log::new_request_id(&random_bytes::<8>()));
-        let trace = trace_from(&headers, None);
+        let host_parent = host_parent();
+        let trace = nest(trace_from(&headers, None), host_parent.as_ref());
+        if host_parent.is_some() {
+            // Before the first host call: Spin's spans from here on are its children.
+            #[cfg(feature = "wasi-otel")]
+            spinscope_spin::host_trace::start(&trace);
+        }
         let log = Logger::new(&loaded.config, &request_id, &trace, time::now_unix_ms);
         let mut record = RequestRecord::new(request_id, began_ns, time::now_unix_ms(), trace);
+        // The wall clock when the request began (`began_ns`), not now.
+        record.began_unix_ns = time::now_unix_ns().saturating_sub(time::monotonic_ns().saturating_sub(began_ns));
         record.http_method = spinscope_spin::head::method_name(&request.method());
         let baggage = find(&headers, "baggage").and_then(forwardable_baggage).map(str::to_string);
         Context {
@@ -97,6 +109,7 @@ impl Context {
             caller: Default::default(),
             client_capabilities: Vec::new(),
             delivery: RefCell::new(Delivery::Gone),
+            host_parent,
             store: OnceCell::new(),
         }
     }
@@ -155,12 +168,24 @@ impl Context {
     /// `_meta`'s first, in either era (the MCP conventions' rule, and
     /// 2026-07-28's), then the header's, the other linked
     /// ([`TraceContext::from_incoming`]); baggage from the same place.
+    /// In the nested mode the server span stays the one started, a child
+    /// of the host's; a `_meta` context of another trace is linked.
     pub fn retrace(&mut self, meta: Option<&Value>, era: Era) {
-        self.record.trace = trace_from(&self.headers, meta);
+        let mut trace = trace_from(&self.headers, meta);
+        if self.host_parent.is_some() {
+            trace.span_id = self.record.trace.span_id;
+        }
+        self.record.trace = nest(trace, self.host_parent.as_ref());
         self.record.in_era(era);
         self.baggage = incoming_baggage(find(&self.headers, "baggage"), meta).map(str::to_string);
         self.era = era;
         self.log = Logger::new(&self.config, &self.record.request_id, &self.record.trace, time::now_unix_ms);
+    }
+
+    /// Whether this request's spans are exported: through the host's
+    /// tracer (the nested mode), or by the gateway to `otlp_traces_endpoint`.
+    pub fn traced(&self) -> bool {
+        self.host_parent.is_some() || self.config.otlp_traces_endpoint.is_some()
     }
 
     /// Logs `message` with `error` at `level`.
@@ -209,6 +234,22 @@ impl Context {
 
 fn find<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// The host's current span, in the nested build when the host has one.
+fn host_parent() -> Option<(TraceParent, Option<String>)> {
+    #[cfg(feature = "wasi-otel")]
+    return spinscope_spin::host_trace::outer();
+    #[cfg(not(feature = "wasi-otel"))]
+    None
+}
+
+/// `trace` as a child of the host's span, when there is one.
+fn nest(trace: TraceContext, host_parent: Option<&(TraceParent, Option<String>)>) -> TraceContext {
+    match host_parent {
+        Some((outer, state)) => trace.nested_in(*outer, state.as_deref()),
+        None => trace,
+    }
 }
 
 fn trace_from(headers: &[(String, String)], meta: Option<&Value>) -> TraceContext {

@@ -100,10 +100,38 @@ fn write(cx: &Context, recorder: &Recorder, events: &[Event]) -> Result<(), Stri
         })
 }
 
+/// The instrumentation scope of the spans ended through the host.
+#[cfg(feature = "wasi-otel")]
+const SCOPE: &str = "spinscope";
+
+/// The nested mode ends the tool-call span as soon as the call is in the
+/// record, so that the host's spans after it (the store's) are the server
+/// span's children, not the call's. Nothing otherwise.
+pub fn tool_call_ended(cx: &Context) {
+    #[cfg(feature = "wasi-otel")]
+    if cx.host_parent.is_some() {
+        if let Some(span) = spans::tool_call(&cx.record) {
+            spinscope_spin::host_trace::end(&span, cx.record.trace.sampled(), SCOPE, crate::VERSION);
+        }
+    }
+    let _ = cx;
+}
+
 /// Sends this request's spans to the collector, if export is on and the
 /// trace is sampled. A collector that is down costs this one request, is
-/// logged at `warn` and counted; the client has its answer already.
+/// logged at `warn` and counted; the client has its answer already. In
+/// the nested mode they are ended through the host instead (its exporter,
+/// its sampling flag), whatever `otlp_traces_endpoint` says.
 fn export_spans(cx: &mut Context, answered: Answered) {
+    #[cfg(feature = "wasi-otel")]
+    if cx.host_parent.is_some() {
+        let spans = spans::build(&cx.record, (answered.duration_s * 1e9) as u64, answered.status);
+        // Children first: a tool-call span still open, then the server span.
+        for span in spans.iter().rev() {
+            spinscope_spin::host_trace::end(span, cx.record.trace.sampled(), SCOPE, crate::VERSION);
+        }
+        return;
+    }
     let Some(endpoint) = cx.config.otlp_traces_endpoint.clone() else { return };
     let trace = &cx.record.trace;
     let parent_sampled = trace.parent_span_id.map(|_| trace.sampled());

@@ -153,6 +153,7 @@ fn serve(cx: &mut Context, operation: Operation, method: &str, params: Option<&V
     cx.record.discovery_failed(facts.discovery_failures);
     if let Some((call, truncated)) = facts.called {
         cx.record.tool_called(call, truncated);
+        crate::finish::tool_call_ended(cx);
     }
     if let Some((component, transition)) = facts.transition {
         cx.record.breaker_moved(component, transition);

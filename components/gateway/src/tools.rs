@@ -261,6 +261,11 @@ fn invoke(
     }
     let started_ns = time::monotonic_ns();
     let span = cx.record.trace.child(&random_bytes::<8>());
+    if cx.host_parent.is_some() {
+        // Spin's outbound span to the tool component becomes its child.
+        #[cfg(feature = "wasi-otel")]
+        spinscope_spin::host_trace::start(&span);
+    }
     let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
     let logging = cx.log.enabled(TARGET_INVOCATION, Level::Error);
     // Redacted only for a line that is written: at the default level, a
@@ -315,7 +320,7 @@ fn invoke(
     let split = timing::split(total_ms, header(timing::SERVER_TIMING).as_deref());
     let memory_bytes = timing::memory_bytes(header(timing::MEMORY_HEADER).as_deref());
     // Redaction runs only for who reads it: the failure line, the exported span.
-    let reported = logging || cx.config.otlp_traces_endpoint.is_some();
+    let reported = logging || cx.traced();
     let bounds = Bounds { timeout_ms: cx.config.tool_timeout.as_millis() as u64, hard_cap, reported };
     let answer = tool_components::answer(reply);
     let relayed = match &answer {

@@ -26,6 +26,8 @@
 //! - [`head`], [`respond`]: their request head (bodies refused unread),
 //!   JSON answers and method check;
 //! - [`tool_components`]: the tool components' URLs and their tool lists;
+//! - [`host_trace`]: spans through the host's tracer (`wasi:otel/tracing`,
+//!   Spin's `--experimental-wasi-otel`), for the gateway's nested-trace build;
 //! - [`time`] and [`random_bytes`]: clocks and randomness.
 //!
 //! Only built for `wasm32-wasip2`.
@@ -38,6 +40,7 @@ pub mod breaker;
 pub mod diag;
 pub mod gate;
 pub mod head;
+pub mod host_trace;
 pub mod in_flight;
 pub mod kv;
 pub mod metrics_fold;
@@ -62,6 +65,17 @@ mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
         world: "spinscope:platform/platform",
+        generate_all,
+    });
+}
+
+/// Bindings for `spinscope:platform/otel` (`wasi:otel/tracing`), apart from
+/// the platform world's so that the local host, which binds that one, need
+/// not offer them. Imported only by a component that calls [`host_trace`].
+mod bindings_otel {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "spinscope:platform/otel",
         generate_all,
     });
 }

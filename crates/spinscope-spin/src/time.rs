@@ -8,6 +8,12 @@ pub fn now_unix_ms() -> u64 {
     now.seconds * 1000 + u64::from(now.nanoseconds) / 1_000_000
 }
 
+/// Wall-clock time in nanoseconds since the Unix epoch.
+pub fn now_unix_ns() -> u64 {
+    let now = wall_clock::now();
+    now.seconds * 1_000_000_000 + u64::from(now.nanoseconds)
+}
+
 /// Monotonic clock in nanoseconds, for measuring durations; its origin is arbitrary.
 pub fn monotonic_ns() -> u64 {
     monotonic_clock::now()

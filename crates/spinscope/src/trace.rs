@@ -193,6 +193,10 @@ pub enum TraceSource {
     /// The HTTP `traceparent` / `tracestate` headers: the transport's
     /// context, the one Spin's own request span is parented on.
     Header,
+    /// The host's current span (Spin's, through `wasi:otel/tracing`'s
+    /// `outer-span-context` with `--experimental-wasi-otel`): the parent in
+    /// the nested mode ([`TraceContext::nested_in`]); never a link.
+    Host,
 }
 
 impl TraceSource {
@@ -202,6 +206,7 @@ impl TraceSource {
         match self {
             TraceSource::Meta => "mcp_meta",
             TraceSource::Header => "http_header",
+            TraceSource::Host => "host",
         }
     }
 }
@@ -306,6 +311,46 @@ impl TraceContext {
             flags: parent.flags,
             tracestate,
             source: Some(source),
+            links,
+        }
+    }
+
+    /// This context nested in the host's current span `outer` (Spin's
+    /// span, whose `parent_id` is its span id), in the nested mode: the
+    /// server span becomes a child of `outer`, so that it sits under Spin's
+    /// request, and Spin's own spans made during it (store, outbound, the
+    /// chained tool component) under it. Spin parents its request span on
+    /// the HTTP `traceparent`, so a context the request carried in the
+    /// same trace is an ancestor already; one of another trace (a
+    /// `params._meta` context that differs from the header's, or a link of
+    /// one) is linked instead, so that an operator still gets from one to
+    /// the other. The span id stays. `tracestate` is the host's when it has
+    /// one, else the request's own when it is of the same trace.
+    pub fn nested_in(self, outer: TraceParent, outer_tracestate: Option<&str>) -> Self {
+        let mut links: Vec<TraceLink> = Vec::new();
+        let own = self.parent_span_id.zip(self.source).map(|(span_id, source)| TraceLink {
+            trace_id: self.trace_id,
+            span_id,
+            tracestate: self.tracestate.clone(),
+            source,
+        });
+        for link in own.into_iter().chain(self.links) {
+            let known = links.iter().any(|l| (l.trace_id, l.span_id) == (link.trace_id, link.span_id));
+            if link.trace_id != outer.trace_id && !known {
+                links.push(link);
+            }
+        }
+        let tracestate = outer_tracestate
+            .and_then(TraceState::parse)
+            .map(TraceState::into_string)
+            .or(self.tracestate.filter(|_| self.trace_id == outer.trace_id));
+        Self {
+            trace_id: outer.trace_id,
+            span_id: self.span_id,
+            parent_span_id: Some(outer.parent_id),
+            flags: outer.flags,
+            tracestate,
+            source: Some(TraceSource::Host),
             links,
         }
     }
@@ -423,6 +468,39 @@ mod tests {
             *b = i as u8 + 1;
         }
         r
+    }
+
+    #[test]
+    fn nested_in_the_host_span_the_host_is_the_parent_and_another_trace_a_link() {
+        let spin = TraceParent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01").unwrap();
+        // The header's trace: Spin's span descends from it, nothing to link.
+        let header = TraceContext::from_incoming(Some(TP), Some("a=1"), None, &random());
+        let nested = header.clone().nested_in(spin, None);
+        assert_eq!(nested.trace_id, spin.trace_id);
+        assert_eq!(nested.parent_span_id, Some(spin.parent_id));
+        assert_eq!(nested.span_id, header.span_id, "the span id stays");
+        assert_eq!(nested.source, Some(TraceSource::Host));
+        assert_eq!(nested.tracestate.as_deref(), Some("a=1"), "the request's, same trace");
+        assert!(nested.links.is_empty());
+        // The host's tracestate wins; an invalid one is none.
+        assert_eq!(header.clone().nested_in(spin, Some("spin=x")).tracestate.as_deref(), Some("spin=x"));
+        // `_meta` of another trace than the header's: linked, with its
+        // tracestate; the header's link (Spin's ancestor) is dropped.
+        let meta =
+            json!({"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "tracestate": "m=2"});
+        let both = TraceContext::from_incoming(Some(TP), None, Some(&meta), &random());
+        let nested = both.nested_in(spin, None);
+        assert_eq!(nested.links.len(), 1);
+        let link = &nested.links[0];
+        assert_eq!(hex(&link.trace_id), "0af7651916cd43dd8448eb211c80319c");
+        assert_eq!(hex(&link.span_id), "b7ad6b7169203331");
+        assert_eq!((link.source, link.tracestate.as_deref()), (TraceSource::Meta, Some("m=2")));
+        assert_eq!(nested.tracestate, None, "another trace's tracestate is not Spin's");
+        // No incoming context: a child of the host's span, nothing linked;
+        // the host's sampling flag decides.
+        let unsampled = TraceParent { flags: 0, ..spin };
+        let fresh = TraceContext::from_incoming(None, None, None, &random()).nested_in(unsampled, None);
+        assert_eq!((fresh.parent_span_id, fresh.links.len(), fresh.sampled()), (Some(spin.parent_id), 0, false));
     }
 
     #[test]

@@ -133,8 +133,14 @@ impl HostBuilder {
     /// run before every component exists). Written to a temp manifest with
     /// absolute `source` paths.
     pub fn app(components: Option<&[&str]>) -> Self {
+        Self::app_from("spin.toml", components)
+    }
+
+    /// [`HostBuilder::app`] from another of the app's manifests (e.g.
+    /// `spin-otel.toml`, the nested-trace build's).
+    pub fn app_from(manifest: &str, components: Option<&[&str]>) -> Self {
         let root = workspace_root();
-        let text = std::fs::read_to_string(root.join("spin.toml")).unwrap();
+        let text = std::fs::read_to_string(root.join(manifest)).unwrap();
         let mut doc: toml::Table = text.parse().unwrap();
         let keep = |id: &str| components.is_none_or(|c| c.contains(&id) || id == "faults");
         let target = target_dir().join("wasm32-wasip2/release");

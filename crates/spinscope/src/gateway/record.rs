@@ -25,8 +25,12 @@ pub struct RequestRecord {
     pub request_id: String,
     /// Monotonic clock at the first byte, for durations.
     pub began_ns: u64,
-    /// Wall clock at the first byte, for span timestamps.
+    /// Wall clock at the first byte, in ms.
     pub began_unix_ms: u64,
+    /// The same in ns, for span timestamps: `began_unix_ms`'s unless the
+    /// adapter knows it finer (a span nested in the host's must not seem
+    /// to start before its parent).
+    pub began_unix_ns: u64,
     /// The request's trace context (from `traceparent` or `params._meta`).
     pub trace: TraceContext,
     /// The request's era (the handshake era's until the message says).
@@ -164,6 +168,7 @@ impl RequestRecord {
             request_id,
             began_ns,
             began_unix_ms,
+            began_unix_ns: began_unix_ms * 1_000_000,
             trace,
             era: Era::Handshake,
             http_method: String::new(),

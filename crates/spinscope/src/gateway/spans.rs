@@ -79,7 +79,7 @@ fn links(trace: &TraceContext) -> Vec<Link> {
 /// request answered with `http_status` after `duration_ns`.
 pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<Span> {
     let trace = &record.trace;
-    let start_unix_ns = record.began_unix_ms * 1_000_000;
+    let start_unix_ns = record.began_unix_ns;
     // The method as the metrics name it: a client cannot name a span.
     let method = record.mcp_method.as_deref().map(series::mcp_method);
     let name = match method {
@@ -98,7 +98,7 @@ pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<
         end_unix_nanos: start_unix_ns + duration_ns,
         attributes: Vec::new(),
         error: error_type.clone(),
-        trace_state: trace_state.clone(),
+        trace_state,
         links: links(trace),
     }
     .attr_int(semconv::HTTP_RESPONSE_STATUS_CODE, http_status as i64)
@@ -141,37 +141,46 @@ pub fn build(record: &RequestRecord, duration_ns: u64, http_status: u16) -> Vec<
         server = server.attr(semconv::RPC_RESPONSE_STATUS_CODE, code.to_string());
     }
     let mut spans = vec![server];
-    let call = record.tool_call.as_ref().and_then(|c| Some((c, c.invocation.as_ref()?)));
-    if let (Some((call, invocation)), Some(tool)) = (call, &record.tool_name) {
-        let mut span = Span {
-            trace_id: invocation.span.trace_id,
-            span_id: invocation.span.span_id,
-            parent_span_id: Some(trace.span_id),
-            name: format!("{} {tool}", semconv::EXECUTE_TOOL),
-            kind: SpanKind::Client,
-            start_unix_nanos: start_unix_ns + invocation.start_offset_ns,
-            end_unix_nanos: start_unix_ns + invocation.end_offset_ns,
-            attributes: Vec::new(),
-            // The failure, redacted by the invocation (never the client's text as is).
-            error: match call.outcome {
-                ToolOutcome::Success => None,
-                outcome => Some(call.error.clone().unwrap_or_else(|| outcome.as_str().to_string())),
-            },
-            trace_state,
-            links: Vec::new(),
-        }
-        .attr(semconv::GEN_AI_TOOL_NAME, tool.as_str())
-        .attr(semconv::GEN_AI_OPERATION_NAME, semconv::EXECUTE_TOOL)
-        .attr(semconv::MCP_METHOD_NAME, "tools/call")
-        .attr(semconv::COMPONENT_ID, call.component.as_str())
-        .attr(semconv::OUTCOME, call.outcome.as_str());
-        if call.outcome != ToolOutcome::Success {
-            let error_type = if call.outcome == ToolOutcome::Timeout { "timeout" } else { "tool_error" };
-            span = span.attr(semconv::ERROR_TYPE, error_type);
-        }
-        spans.push(span);
-    }
+    spans.extend(tool_call(record));
     spans
+}
+
+/// The client span of the request's tool invocation, if it made one (the
+/// second span [`build`] gives). The nested mode ends it as soon as the
+/// call is recorded, so that the host's spans after it are not its children.
+pub fn tool_call(record: &RequestRecord) -> Option<Span> {
+    let trace = &record.trace;
+    let start_unix_ns = record.began_unix_ns;
+    let trace_state = exported_tracestate(trace.tracestate.as_deref());
+    let call = record.tool_call.as_ref().and_then(|c| Some((c, c.invocation.as_ref()?)));
+    let (Some((call, invocation)), Some(tool)) = (call, &record.tool_name) else { return None };
+    let mut span = Span {
+        trace_id: invocation.span.trace_id,
+        span_id: invocation.span.span_id,
+        parent_span_id: Some(trace.span_id),
+        name: format!("{} {tool}", semconv::EXECUTE_TOOL),
+        kind: SpanKind::Client,
+        start_unix_nanos: start_unix_ns + invocation.start_offset_ns,
+        end_unix_nanos: start_unix_ns + invocation.end_offset_ns,
+        attributes: Vec::new(),
+        // The failure, redacted by the invocation (never the client's text as is).
+        error: match call.outcome {
+            ToolOutcome::Success => None,
+            outcome => Some(call.error.clone().unwrap_or_else(|| outcome.as_str().to_string())),
+        },
+        trace_state,
+        links: Vec::new(),
+    }
+    .attr(semconv::GEN_AI_TOOL_NAME, tool.as_str())
+    .attr(semconv::GEN_AI_OPERATION_NAME, semconv::EXECUTE_TOOL)
+    .attr(semconv::MCP_METHOD_NAME, "tools/call")
+    .attr(semconv::COMPONENT_ID, call.component.as_str())
+    .attr(semconv::OUTCOME, call.outcome.as_str());
+    if call.outcome != ToolOutcome::Success {
+        let error_type = if call.outcome == ToolOutcome::Timeout { "timeout" } else { "tool_error" };
+        span = span.attr(semconv::ERROR_TYPE, error_type);
+    }
+    Some(span)
 }
 
 #[cfg(test)]

@@ -112,7 +112,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
     a(CLIENT_VERSION, &[On::Server], Origin::Spinscope, "likewise"),
     a(COMPONENT_ID, &[On::ToolCall], Origin::Spinscope, "always: the tool's component"),
     a(OUTCOME, &[On::ToolCall], Origin::Spinscope, "always: `success`, `error`, `timeout`, `circuit_open`"),
-    a(LINK_SOURCE, &[On::Link], Origin::Spinscope, "always: `http_header`, the only context ever linked"),
+    a(LINK_SOURCE, &[On::Link], Origin::Spinscope, "always: `http_header`; in the nested mode `mcp_meta`"),
 ];
 
 /// The entry of `key`, if the gateway exports it.
