@@ -3,7 +3,7 @@ CARGO ?= cargo
 LISTEN ?= 127.0.0.1:3000
 STATE_DIR ?= .spin
 COMPONENTS := -p gateway -p metrics -p audit -p health -p ready -p status -p text-tools -p calc
-TEST_COMPONENTS := -p probe -p faults -p conformance
+TEST_COMPONENTS := -p probe -p faults -p conformance -p hop -p many-tools
 HOST := target/release/spinscope-host
 # The native crates are always built together, so cargo resolves one feature
 # set for their shared dependencies (wasmtime above all) and never builds
