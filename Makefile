@@ -17,7 +17,7 @@ TOOL_UNIT_TESTS := -p calc -p text-tools -p conformance
 SPIN_BIN ?= $(shell command -v spin 2>/dev/null)
 SPIN := $(if $(findstring /,$(SPIN_BIN)),$(abspath $(SPIN_BIN)),$(if $(SPIN_BIN),$(shell command -v $(SPIN_BIN) 2>/dev/null)))
 
-.PHONY: up store-prep build components host test lint deps bench bench-slow-disk slo clean conformance
+.PHONY: up store-prep build components host test lint deps bench bench-slow-disk profile slo clean conformance
 
 ## Runs the app: with Spin (SPIN_BIN, else `spin` on PATH), else with the local host.
 ## The default store is put in write-ahead logging mode first (store-prep).
@@ -94,6 +94,16 @@ FSYNC_MS ?= 2.5
 bench-slow-disk: deps build
 	$(CARGO) build --release -p spinscope-fsync-delay
 	SPINSCOPE_BENCH_FSYNC_MS=$(FSYNC_MS) SPINSCOPE_BENCH_ONLY=sqlite target/release/bench
+
+## A guest profile of one component over PROFILE_REQUESTS requests on the
+## local host (wasmtime's GuestProfiler), driven by tools/call word_count:
+## target/profile/<component>.profile.json, for https://profiler.firefox.com
+## (docs/benchmark.md, "Profiling a component"). E.g.
+## `make profile PROFILE_COMPONENT=text-tools PROFILE_REQUESTS=5000`.
+PROFILE_COMPONENT ?= gateway
+PROFILE_REQUESTS ?= 2000
+profile: build
+	PROFILE_COMPONENT=$(PROFILE_COMPONENT) PROFILE_REQUESTS=$(PROFILE_REQUESTS) target/release/profile
 
 ## Renders the SLO rules (docs/slo.md) into SLO_OUT; with no SLO_ARGS, the
 ## shipped ops/prometheus/slo.yml (its defaults): e.g.
