@@ -3,7 +3,7 @@ CARGO ?= cargo
 LISTEN ?= 127.0.0.1:3000
 STATE_DIR ?= .spin
 COMPONENTS := -p gateway -p gateway-otel -p metrics -p audit -p health -p ready -p status -p text-tools -p calc
-TEST_COMPONENTS := -p probe -p faults -p conformance
+TEST_COMPONENTS := -p probe -p faults -p conformance -p hop -p many-tools
 HOST := target/release/spinscope-host
 # The native crates are always built together, so cargo resolves one feature
 # set for their shared dependencies (wasmtime above all) and never builds
@@ -25,7 +25,7 @@ SPIN := $(if $(findstring /,$(SPIN_BIN)),$(abspath $(SPIN_BIN)),$(if $(SPIN_BIN)
 OTEL_EXPORTER_OTLP_ENDPOINT ?= http://127.0.0.1:4318
 OTEL_EXPORTER_OTLP_PROTOCOL ?= http/protobuf
 
-.PHONY: up up-otel store-prep build components host test lint deps bench bench-slow-disk slo clean conformance
+.PHONY: up up-otel store-prep build components host test lint deps bench bench-slow-disk profile slo clean conformance
 
 ## Runs the app: with Spin (SPIN_BIN, else `spin` on PATH), else with the local host.
 ## The default store is put in write-ahead logging mode first (store-prep).
@@ -119,6 +119,16 @@ FSYNC_MS ?= 2.5
 bench-slow-disk: deps build
 	$(CARGO) build --release -p spinscope-fsync-delay
 	SPINSCOPE_BENCH_FSYNC_MS=$(FSYNC_MS) SPINSCOPE_BENCH_ONLY=sqlite target/release/bench
+
+## A guest profile of one component over PROFILE_REQUESTS requests on the
+## local host (wasmtime's GuestProfiler), driven by tools/call word_count:
+## target/profile/<component>.profile.json, for https://profiler.firefox.com
+## (docs/benchmark.md, "Profiling a component"). E.g.
+## `make profile PROFILE_COMPONENT=text-tools PROFILE_REQUESTS=5000`.
+PROFILE_COMPONENT ?= gateway
+PROFILE_REQUESTS ?= 2000
+profile: build
+	PROFILE_COMPONENT=$(PROFILE_COMPONENT) PROFILE_REQUESTS=$(PROFILE_REQUESTS) target/release/profile
 
 ## Renders the SLO rules (docs/slo.md) into SLO_OUT; with no SLO_ARGS, the
 ## shipped ops/prometheus/slo.yml (its defaults): e.g.

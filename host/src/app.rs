@@ -10,6 +10,7 @@ use crate::limits::InstanceLimits;
 use crate::logs::{ComponentLog, Which};
 use crate::manifest::{Manifest, RouteDecl};
 use crate::outbound_http::{Chain, ChainedResponse};
+use crate::profile::{ProfileOptions, Profiler};
 use crate::routes::Router;
 use crate::state::{Grants, HostState};
 use crate::variables::Variables;
@@ -33,6 +34,8 @@ pub struct App {
     pub router: Router,
     pub stores: Arc<StoreManager>,
     pub limits: InstanceLimits,
+    /// The guest profile being collected (`--profile-component`).
+    pub profiler: Option<Arc<Profiler>>,
 }
 
 /// A component compiled once and pre-linked (`ProxyPre`), with what its
@@ -50,17 +53,20 @@ pub struct LoadOptions {
     pub state_dir: Option<PathBuf>,
     pub log_dir: Option<PathBuf>,
     pub limits: InstanceLimits,
+    pub profile: Option<ProfileOptions>,
 }
 
 /// The engine: components, async, and epoch interruption (a running guest
 /// yields at every tick and is interrupted after its request timeout, see
 /// `limits`), with the ticker that advances the epoch.
-pub fn engine() -> Result<Engine> {
+/// The epoch ticks every `tick`: Spin's [`crate::limits::EPOCH_TICK`], or a
+/// guest profile's sampling interval.
+pub fn engine(tick: std::time::Duration) -> Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     let engine = Engine::new(&config)?;
-    crate::limits::start_epoch_ticker(&engine);
+    crate::limits::start_epoch_ticker(&engine, tick);
     Ok(engine)
 }
 
@@ -84,11 +90,20 @@ impl App {
         let stores = Arc::new(StoreManager::open(store_names, &runtime_config, &state_dir, &base_dir).await?);
 
         let mut components = HashMap::new();
+        let mut profiler = None;
+        if let Some(p) = &opts.profile {
+            if !manifest.component.contains_key(&p.component) {
+                return Err(anyhow!("--profile-component {}: the manifest has no such component", p.component));
+            }
+        }
         for (id, decl) in &manifest.component {
             let source = base_dir.join(&decl.source);
             let cache_dir = compile_cache_dir().unwrap_or_else(|| state_dir.join("cache"));
             let component = load_component(engine, &source, &cache_dir)
                 .with_context(|| format!("component '{id}': cannot load {}", source.display()))?;
+            if let Some(p) = opts.profile.as_ref().filter(|p| &p.component == id) {
+                profiler = Some(Arc::new(Profiler::new(engine, &component, p)?));
+            }
             let instance_pre = linker
                 .instantiate_pre(&component)
                 .map_err(anyhow::Error::from)
@@ -138,6 +153,7 @@ impl App {
             router,
             stores,
             limits: opts.limits,
+            profiler,
         }))
     }
 
@@ -155,7 +171,8 @@ impl App {
         let state = HostState::new(&component.grants, self.clone(), self.limits.max_memory);
         let mut store = Store::new(component.pre.engine(), state);
         store.limiter(|state| state.limiter());
-        crate::limits::set_deadline(&mut store, component.grants.id.clone(), self.limits);
+        let profiler = self.profiler.clone().filter(|p| p.component == component.id);
+        crate::limits::set_deadline(&mut store, component.grants.id.clone(), self.limits, profiler.clone());
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let prepared = (|| -> wasmtime::Result<_> {
             let req = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
@@ -169,7 +186,11 @@ impl App {
         // after the head is sent; it is dropped (and its memory freed) after.
         let task = tokio::task::spawn(async move {
             let proxy = pre.instantiate_async(&mut store).await?;
-            proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await
+            let handled = proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await;
+            if let Some(profiler) = profiler {
+                profiler.served_one();
+            }
+            handled
         });
         match receiver.await {
             Ok(result) => {

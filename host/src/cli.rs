@@ -1,6 +1,7 @@
 //! The command line, as `spin up` spells it: `spinscope-host [up] [OPTIONS]`.
 
 use crate::limits::InstanceLimits;
+use crate::profile::ProfileOptions;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -70,6 +71,49 @@ pub struct UpArgs {
 
     #[command(flatten)]
     pub limits: LimitArgs,
+
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+/// A guest profile of one component (docs/benchmark.md, "Profiling a
+/// component"). Not a Spin flag.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Guest profiling")]
+pub struct ProfileArgs {
+    /// Write a guest profile of this component (its id in the manifest)
+    ///
+    /// Every instance of the component is sampled at each tick of
+    /// --profile-interval while it runs wasm; the samples of all its
+    /// requests go into one profile in the Firefox profiler's format
+    /// (https://profiler.firefox.com, "Load a profile from file").
+    #[arg(long, value_name = "COMPONENT")]
+    pub profile_component: Option<String>,
+
+    /// Where the profile is written
+    #[arg(long, value_name = "FILE", default_value = "profile.json")]
+    pub profile_out: PathBuf,
+
+    /// Write the profile once the component has served this many requests
+    /// [default: when the host stops]
+    #[arg(long, value_name = "N")]
+    pub profile_requests: Option<u64>,
+
+    /// How often a sample is taken (the engine's epoch tick while profiling)
+    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration)]
+    pub profile_interval: Duration,
+}
+
+impl ProfileArgs {
+    /// What to profile, if anything.
+    pub fn options(&self) -> Option<ProfileOptions> {
+        Some(ProfileOptions {
+            component: self.profile_component.clone()?,
+            out: self.profile_out.clone(),
+            requests: self.profile_requests.filter(|n| *n > 0),
+            interval: nonzero(self.profile_interval).unwrap_or(crate::limits::EPOCH_TICK),
+        })
+    }
 }
 
 /// What keeps the host serving when a client or a guest misbehaves
@@ -225,6 +269,19 @@ mod tests {
         assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
         assert_eq!(parse_bytes("1GiB"), Ok(1 << 30));
         assert!(parse_bytes("64MB").is_err());
+    }
+
+    #[test]
+    fn profiling_is_off_unless_a_component_is_named() {
+        assert!(up(&[]).profile.options().is_none());
+        let p = up(&["--profile-component", "gateway", "--profile-out", "g.json", "--profile-requests", "500"])
+            .profile
+            .options()
+            .unwrap();
+        assert_eq!((p.component.as_str(), p.out, p.requests), ("gateway", PathBuf::from("g.json"), Some(500)));
+        assert_eq!(p.interval, Duration::from_millis(1));
+        let p = up(&["--profile-component", "gateway", "--profile-interval", "250us"]).profile.options().unwrap();
+        assert_eq!((p.out, p.requests, p.interval), (PathBuf::from("profile.json"), None, Duration::from_micros(250)));
     }
 
     #[test]

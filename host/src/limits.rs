@@ -9,9 +9,10 @@
 //! fails with a 500. A guest waiting on I/O (a store, a chained request)
 //! runs no code and is not interrupted while it waits.
 
+use crate::profile::Profiler;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::{Engine, ResourceLimiter, StoreLimits, StoreLimitsBuilder, Trap, UpdateDeadline};
+use wasmtime::{CallHook, Engine, ResourceLimiter, StoreLimits, StoreLimitsBuilder, Trap, UpdateDeadline};
 
 /// How often the engine's epoch advances: Spin's `DEFAULT_EPOCH_TICK_INTERVAL`.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -25,14 +26,15 @@ pub struct InstanceLimits {
     pub request_timeout: Option<Duration>,
 }
 
-/// Advances `engine`'s epoch every [`EPOCH_TICK`] on a thread of its own, as
-/// Spin does, until the engine is dropped.
-pub fn start_epoch_ticker(engine: &Engine) {
+/// Advances `engine`'s epoch every `tick` on a thread of its own, as Spin
+/// does (every [`EPOCH_TICK`]; a guest profile, `--profile-component`,
+/// ticks at its sampling interval), until the engine is dropped.
+pub fn start_epoch_ticker(engine: &Engine, tick: Duration) {
     let engine = engine.weak();
     std::thread::Builder::new()
         .name("epoch-ticker".into())
         .spawn(move || loop {
-            std::thread::sleep(EPOCH_TICK);
+            std::thread::sleep(tick);
             match engine.upgrade() {
                 Some(engine) => engine.increment_epoch(),
                 None => break,
@@ -44,16 +46,44 @@ pub fn start_epoch_ticker(engine: &Engine) {
 /// Sets `store`'s epoch deadline: yield at every tick, trap once the request
 /// timeout has passed. Must be called on every store of an engine with
 /// epoch interruption, which otherwise traps at the first check.
-pub fn set_deadline<T>(store: &mut wasmtime::Store<T>, component: Arc<str>, limits: InstanceLimits) {
+/// With `profiler`, every tick also takes a sample of the running guest.
+pub fn set_deadline<T>(
+    store: &mut wasmtime::Store<T>,
+    component: Arc<str>,
+    limits: InstanceLimits,
+    profiler: Option<Arc<Profiler>>,
+) {
     let deadline = limits.request_timeout.map(|t| (Instant::now() + t, t));
     store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(move |_| match deadline {
+    if profiler.is_some() {
+        // A sample is for a tick that passes while wasm runs. Ticks that
+        // passed in the host (a store, a chained request, a host call's
+        // `cabi_realloc` included) would otherwise all fall on the first
+        // epoch check after it: the count restarts when wasm is entered.
+        store.call_hook(|mut ctx, hook| {
+            if matches!(hook, CallHook::CallingWasm | CallHook::ReturningFromHost) {
+                ctx.set_epoch_deadline(1);
+            }
+            Ok(())
+        });
+    }
+    store.epoch_deadline_callback(move |ctx| {
+        if let Some(profiler) = &profiler {
+            profiler.sample(&ctx);
+        }
+        tick(deadline, &component)
+    });
+}
+
+/// What a tick does to a running guest: yield, or trap past its deadline.
+fn tick(deadline: Option<(Instant, Duration)>, component: &str) -> wasmtime::Result<UpdateDeadline> {
+    match deadline {
         Some((at, timeout)) if Instant::now() >= at => Err(wasmtime::Error::from(Trap::Interrupt).context(format!(
             "component '{component}' interrupted: still running after the request timeout ({}, --request-timeout)",
             humanize(timeout)
         ))),
         _ => Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now()))),
-    });
+    }
 }
 
 /// The memory limit of one instance: wasmtime's `StoreLimits`, plus one line

@@ -13,6 +13,7 @@ mod limits;
 mod logs;
 mod manifest;
 mod outbound_http;
+mod profile;
 mod routes;
 mod server;
 mod state;
@@ -32,13 +33,15 @@ async fn main() {
 
 async fn run() -> Result<()> {
     let args = cli::Cli::parse().into_up();
-    let engine = app::engine()?;
+    let profile = args.profile.options();
+    let engine = app::engine(profile.as_ref().map_or(limits::EPOCH_TICK, |p| p.interval))?;
     let opts = app::LoadOptions {
         manifest: args.manifest(),
         runtime_config: args.runtime_config_file.clone(),
         state_dir: args.state_dir.clone(),
         log_dir: args.log_dir.clone(),
         limits: args.limits.instance(),
+        profile,
     };
     let app = app::App::load(&engine, &opts).await?;
     let listener = server::listen(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -52,6 +55,15 @@ async fn run() -> Result<()> {
     println!("Key-value stores: {}", app.stores.describe().join(", "));
     let server_limits = server_limits(&args.limits);
     println!("Limits: {}", describe_limits(&args.limits, &server_limits));
+    if let Some(p) = &opts.profile {
+        let when = p.requests.map_or("when the host stops".to_string(), |n| format!("after {n} requests"));
+        println!(
+            "Profiling component '{}' every {} into {} ({when})",
+            p.component,
+            limits::humanize(p.interval),
+            p.out.display()
+        );
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
@@ -60,6 +72,9 @@ async fn run() -> Result<()> {
         () = server::serve(app.clone(), listener, server_limits) => {}
         _ = tokio::signal::ctrl_c() => eprintln!("Shutting down"),
         _ = sigterm.recv() => eprintln!("Shutting down"),
+    }
+    if let Some(profiler) = &app.profiler {
+        profiler.write();
     }
     Ok(())
 }

@@ -204,6 +204,23 @@ impl HostBuilder {
         Self { manifest: path, ..self }
     }
 
+    /// A variable of component `id` (its `[component.<id>.variables]`),
+    /// set to a literal value.
+    pub fn component_variable(self, id: &str, name: &str, value: &str) -> Self {
+        let text = std::fs::read_to_string(&self.manifest).unwrap();
+        let mut doc: toml::Table = text.parse().unwrap();
+        let comp = doc
+            .get_mut("component")
+            .and_then(|c| c.get_mut(id))
+            .and_then(|c| c.as_table_mut())
+            .expect("a component of the manifest");
+        let vars = comp.entry("variables").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        vars.as_table_mut().unwrap().insert(name.into(), value.into());
+        let path = temp_dir("manifest").join("spin.toml");
+        std::fs::write(&path, toml::to_string(&doc).unwrap()).unwrap();
+        Self { manifest: path, ..self }
+    }
+
     /// An environment variable of the host process (and of Spin's trigger
     /// process, which inherits it).
     pub fn env(mut self, name: &str, value: &str) -> Self {

@@ -7,6 +7,24 @@ pub(crate) const GOAL_SHARE: f64 = 0.25;
 /// SQLite throughput with recording, as a share of the store's ceiling.
 pub(crate) const GOAL_CEILING: f64 = 0.90;
 
+/// Issue 28's goals. A `tools/call` with recording off against one bare
+/// chained hop to the same tool component: p50 at most this many times the
+/// hop's, throughput at least this share of the hop's.
+pub(crate) const GOAL_HOP_P50: f64 = 1.5;
+pub(crate) const GOAL_HOP_THROUGHPUT: f64 = 0.67;
+/// Throughput with recording on as a share of recording off, by store, in
+/// both eras.
+pub(crate) const GOAL_RECORDING: [(Stores, f64); 3] =
+    [(Stores::SqliteMetricsInMemory, 0.92), (Stores::Redis, 0.92), (Stores::Sqlite, 0.88)];
+/// The native exporter renders 10,000 series in less than this.
+pub(crate) const GOAL_RENDER_MS: f64 = 10.0;
+/// A scrape on Spin with 10,000 pending observation records answers in
+/// less than this.
+pub(crate) const GOAL_SCRAPE_S: f64 = 1.0;
+/// With 1,000 tool series in the store instead of 10, a call's p50 and host
+/// CPU at most this many times as much.
+pub(crate) const GOAL_FLAT: f64 = 1.2;
+
 pub(crate) fn verdict(met: bool) -> &'static str {
     if met {
         "met"
@@ -17,15 +35,26 @@ pub(crate) fn verdict(met: bool) -> &'static str {
 
 /// `f` of each round's pair of slices, as "lo–hi %".
 pub(crate) fn spread(a: &Samples, b: &Samples, f: impl Fn(&Run, &Run) -> f64) -> String {
-    let values: Vec<f64> =
-        a.slices.iter().zip(&b.slices).map(|(x, y)| 100.0 * f(x, y)).filter(|v| v.is_finite()).collect();
+    match round_range(a, b, f) {
+        Some((lo, hi)) => format!(" (rounds {:.0}-{:.0}%)", 100.0 * lo, 100.0 * hi),
+        None => String::new(),
+    }
+}
+
+/// `f` of each round's pair of slices, as "lo–hi x".
+pub(crate) fn spread_x(a: &Samples, b: &Samples, f: impl Fn(&Run, &Run) -> f64) -> String {
+    match round_range(a, b, f) {
+        Some((lo, hi)) => format!(" (rounds {lo:.2}-{hi:.2}x)"),
+        None => String::new(),
+    }
+}
+
+/// The lowest and highest of `f` over the rounds, when there are two or more.
+fn round_range(a: &Samples, b: &Samples, f: impl Fn(&Run, &Run) -> f64) -> Option<(f64, f64)> {
+    let values: Vec<f64> = a.slices.iter().zip(&b.slices).map(|(x, y)| f(x, y)).filter(|v| v.is_finite()).collect();
     let lo = values.iter().cloned().fold(f64::INFINITY, f64::min);
     let hi = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    if values.len() < 2 {
-        String::new()
-    } else {
-        format!(" (rounds {lo:.0}-{hi:.0}%)")
-    }
+    (values.len() >= 2).then_some((lo, hi))
 }
 
 pub(crate) fn goals(kind: HostKind, results: &Results) {
@@ -48,6 +77,111 @@ pub(crate) fn goals(kind: HostKind, results: &Results) {
     }
     for (stores, _) in SQLITE_SETUPS {
         sqlite_goal(host, stores, results);
+    }
+    floor_goals(host, results);
+    recording_goals(host, results);
+    era_goals(host, results);
+}
+
+/// A `tools/call` with recording off against one bare chained hop to the
+/// same tool component, measured in the same rounds: p50 and throughput.
+pub(crate) fn floor_goals(host: &'static str, results: &Results) {
+    let get = |row: String| results.get(&(row, host));
+    let (Some(call), Some(hop)) = (get(on_off(Stores::Sqlite, false)), get(HOP.into())) else { return };
+    let (c, h) = (call.run(), hop.run());
+    let p50 = c.p50_ms / h.p50_ms;
+    println!(
+        "  {host:<5} {:<26} tools/call p50 {:.1} ms = {p50:.2}x{} the bare hop's {:.1} ms   goal <= {GOAL_HOP_P50:.1}x: {}",
+        "sqlite, recording off",
+        c.p50_ms,
+        spread_x(call, hop, |a, b| a.p50_ms / b.p50_ms),
+        h.p50_ms,
+        verdict(p50 <= GOAL_HOP_P50)
+    );
+    let throughput = c.per_sec / h.per_sec;
+    println!(
+        "  {host:<5} {:<26} tools/call {:.0} calls/s = {throughput:.2}x{} the bare hop's {:.0}/s   goal >= {GOAL_HOP_THROUGHPUT:.2}x: {}",
+        "",
+        c.per_sec,
+        spread_x(call, hop, |a, b| a.per_sec / b.per_sec),
+        h.per_sec,
+        verdict(throughput >= GOAL_HOP_THROUGHPUT)
+    );
+    println!(
+        "  {host:<5} {:<26} host CPU per call {:.2} ms, the bare hop's {:.2} ms ({:.1}x; the gateway's own work {:+.2} ms)",
+        "",
+        call.cpu_ms(),
+        hop.cpu_ms(),
+        call.cpu_ms() / hop.cpu_ms(),
+        call.cpu_ms() - hop.cpu_ms()
+    );
+}
+
+/// The MCP era of a row: a handshake-era session, or 2026-07-28's
+/// stateless requests.
+pub(crate) fn era_rows(stores: Stores, modern: bool, recording: bool) -> String {
+    if modern {
+        modern_on_off(stores, recording)
+    } else {
+        on_off(stores, recording)
+    }
+}
+
+fn era_name(modern: bool) -> &'static str {
+    if modern {
+        "2026-07-28"
+    } else {
+        "handshake"
+    }
+}
+
+/// Throughput with recording on against off, in each era, on each store.
+pub(crate) fn recording_goals(host: &'static str, results: &Results) {
+    let get = |row: String| results.get(&(row, host));
+    for (stores, goal) in GOAL_RECORDING {
+        for modern in [false, true] {
+            let (Some(on), Some(off)) = (get(era_rows(stores, modern, true)), get(era_rows(stores, modern, false)))
+            else {
+                continue;
+            };
+            let r = on.run().per_sec / off.run().per_sec;
+            println!(
+                "  {host:<5} {:<26} {:<10} recording on/off throughput {:>3.0}%{}, host CPU per call {:+.2} ms   goal >= {:.0}%: {}",
+                stores.name(),
+                era_name(modern),
+                100.0 * r,
+                spread(on, off, |a, b| a.per_sec / b.per_sec),
+                on.cpu_ms() - off.cpu_ms(),
+                100.0 * goal,
+                verdict(r >= goal)
+            );
+        }
+    }
+}
+
+/// The stateless era no slower than the handshake era, on every store,
+/// recording off and on: judged on throughput (measured in the same rounds).
+pub(crate) fn era_goals(host: &'static str, results: &Results) {
+    let get = |row: String| results.get(&(row, host));
+    for stores in [Stores::Sqlite, Stores::SqliteMetricsInMemory, Stores::Redis] {
+        for recording in [false, true] {
+            let (Some(modern), Some(legacy)) =
+                (get(era_rows(stores, true, recording)), get(era_rows(stores, false, recording)))
+            else {
+                continue;
+            };
+            let (m, l) = (modern.run(), legacy.run());
+            let r = m.per_sec / l.per_sec;
+            println!(
+                "  {host:<5} {:<26} recording {:<3} 2026-07-28 / handshake throughput {r:.2}x{}   p50 {:.2}x   host CPU {:.2}x   goal: no slower (>= 1.00x): {}",
+                stores.name(),
+                if recording { "on" } else { "off" },
+                spread_x(modern, legacy, |a, b| a.per_sec / b.per_sec),
+                m.p50_ms / l.p50_ms,
+                modern.cpu_ms() / legacy.cpu_ms(),
+                verdict(r >= 1.0)
+            );
+        }
     }
 }
 

@@ -34,6 +34,41 @@ pub(crate) fn on_off(stores: Stores, recording: bool) -> String {
 }
 
 pub(crate) const TRIVIAL: &str = "trivial component";
+
+/// The floor of one tool call: the `hop` test component takes the same
+/// `tools/call word_count` body and forwards it to `text-tools` by service
+/// chaining as the gateway does (same URL, body and headers), and nothing
+/// else (tests/components/hop).
+pub(crate) const HOP: &str = "one bare chained hop (text-tools)";
+
+/// The bare hop's row, on a host of its own (`hop` and `text-tools`).
+pub(crate) fn hop(kind: HostKind) -> Config {
+    let host = start(HostBuilder::new("tests/e2e/manifests/hop.toml"), kind);
+    let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call",
+        "params":{"name":"word_count","arguments":{"text":"the quick brown fox"}}});
+    let headers = [("content-type", "application/json"), ("accept", "application/json, text/event-stream")];
+    let req = Req {
+        url: host.url("/mcp"),
+        headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        body: Some(body.to_string()),
+        cpu: host.cpu_meter(),
+        committed: None,
+    };
+    Config::new(HOP, kind, req, host)
+}
+
+/// The row of a 2026-07-28 `tools/call` (no session) with recording on or
+/// off, on `stores`.
+pub(crate) fn modern_on_off(stores: Stores, recording: bool) -> String {
+    format!("{}: 2026-07-28, recording {}", stores.name(), if recording { "on" } else { "off" })
+}
+
+/// A gateway answering 2026-07-28 calls, recording on or off, on `stores`.
+pub(crate) fn gateway_modern(stores: Stores, kind: HostKind, redis: Option<&RedisServer>, recording: bool) -> Config {
+    let host = gateway_host(stores, kind, redis, recording);
+    let req = modern_call(&host, &[]);
+    Config::new(modern_on_off(stores, recording), kind, req, host)
+}
 /// The SQLite setups of tables 1 and 2: the file as `make up` prepares it,
 /// and as Spin creates it.
 pub(crate) const SQLITE_SETUPS: [(Stores, Journal); 2] =
@@ -119,17 +154,22 @@ pub(crate) enum Credential {
 }
 
 impl Credential {
-    pub(crate) fn row(self) -> &'static str {
+    /// Open mode is the app's default: its row is the 2026-07-28 row with
+    /// recording on, which the era goals use too.
+    pub(crate) fn row(self) -> String {
         match self {
-            Credential::Open => "sqlite: 2026-07-28, open",
-            Credential::ApiKey => "sqlite: 2026-07-28, API key",
-            Credential::Token => "sqlite: 2026-07-28, OAuth token",
+            Credential::Open => modern_on_off(Stores::Sqlite, true),
+            Credential::ApiKey => "sqlite: 2026-07-28, API key".into(),
+            Credential::Token => "sqlite: 2026-07-28, OAuth token".into(),
         }
     }
 }
 
 /// A gateway whose callers present `credential`.
 pub(crate) fn gateway_credential(kind: HostKind, credential: Credential) -> Config {
+    if credential == Credential::Open {
+        return gateway_modern(Stores::Sqlite, kind, None, true);
+    }
     const RESOURCE: &str = "https://bench.test/mcp";
     let issuer = spinscope_testkit::issuer::Issuer::new();
     let mut builder = HostBuilder::app(Some(&["gateway", "text-tools", "calc"]))
