@@ -86,7 +86,7 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
     // The tool map and the breakers, in one read where the store allows.
     let policy = Policy::of(&cx.config);
     let prefetched = cx.store().ok().map(|store| breaker::prefetch(store, &cx.config.tool_components, policy));
-    let cached = prefetched.as_ref().and_then(|p| p.map.as_deref()).and_then(|b| serde_json::from_slice(b).ok());
+    let cached = prefetched.as_ref().and_then(|p| p.map.as_deref());
     let Some((entry, extended)) = find_tool(cx, cached, &call.name, facts) else {
         facts.tool = Some(spinscope::metrics::OTHER.to_string());
         return Err(GatewayError::UnknownTool { name: spinscope::bounded::client_string(&call.name) });
@@ -164,13 +164,15 @@ pub(crate) fn cached_map(cx: &Context) -> Option<ToolMap> {
 /// The owner of `tool`: from the `cached` map when fresh and it knows the
 /// tool, else from a new discovery.
 /// Also says whether its component speaks spinscope's extension.
-fn find_tool(cx: &Context, cached: Option<ToolMap>, tool: &str, facts: &mut CallFacts) -> Option<(ToolEntry, bool)> {
+fn find_tool(cx: &Context, cached: Option<&[u8]>, tool: &str, facts: &mut CallFacts) -> Option<(ToolEntry, bool)> {
     let now = time::now_unix_ms();
-    let found = |m: &ToolMap| m.find(tool).map(|e| (e.clone(), m.is_extended(&e.component)));
-    match cached.as_ref().filter(|m| m.is_fresh(now, cx.config.tool_map_ttl)).and_then(found) {
-        Some(found) => Some(found),
-        None => found(&discover(cx, cached.as_ref(), facts)),
+    // The fresh cached map, read for this one tool (the hot path).
+    if let Some(found) = cached.and_then(|bytes| tool_map::find_cached(bytes, tool, now, cx.config.tool_map_ttl)) {
+        return Some(found);
     }
+    let cached: Option<ToolMap> = cached.and_then(|bytes| serde_json::from_slice(bytes).ok());
+    let map = discover(cx, cached.as_ref(), facts);
+    map.find(tool).map(|e| (e.clone(), map.is_extended(&e.component)))
 }
 
 /// Asks every tool component for its tools (and the prompts, resources

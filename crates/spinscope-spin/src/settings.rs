@@ -16,7 +16,12 @@ use spinscope::config::{self, LoadedConfig, VarSet};
 /// so that the problem names the variable.
 pub fn load(reads: VarSet) -> LoadedConfig {
     match vars::get_all() {
-        Ok(all) => config::load_config(reads, |name| Ok(all.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))),
+        Ok(mut all) => {
+            all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            config::load_config(reads, |name| {
+                Ok(all.binary_search_by(|(k, _)| k.as_str().cmp(name)).ok().map(|i| all[i].1.clone()))
+            })
+        }
         Err(_) => config::load_config(reads, |name| vars::get(name).map_err(|e| e.to_string())),
     }
 }

@@ -3,7 +3,7 @@
 //! their defaults. The probes turn the problems into the `config` check
 //! (`crate::health::config_check`).
 
-use super::{Config, Var, VarSet};
+use super::{Config, VarSet};
 
 /// A variable that could not be read or does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,24 +32,18 @@ pub struct LoadedConfig {
 /// provider does), keeping every problem, not just the first. `lookup` is
 /// never asked for a variable outside `reads`: those keep their defaults.
 pub fn load_config(reads: VarSet, lookup: impl Fn(&str) -> Result<Option<String>, String>) -> LoadedConfig {
-    let lookup = |name: &str| match Var::from_name(name) {
-        Some(var) if reads.contains(var) => lookup(name),
-        _ => Ok(None),
-    };
-    let read = std::cell::RefCell::new(Vec::<String>::new());
+    let read = std::cell::Cell::new(VarSet::EMPTY);
     let mut problems: Vec<VariableProblem> = Vec::new();
     let unreadable = std::cell::RefCell::new(Vec::<VariableProblem>::new());
-    let first = Config::from_lookup(|name| {
-        if Var::from_name(name).is_none_or(|var| !reads.contains(var)) {
+    let first = Config::from_var_lookup(|var| {
+        if !reads.contains(var) {
             return None;
         }
-        if !read.borrow().iter().any(|n| n == name) {
-            read.borrow_mut().push(name.to_string());
-        }
-        match lookup(name) {
+        read.set(read.get().with(&[var]));
+        match lookup(var.name()) {
             Ok(value) => value,
             Err(message) => {
-                unreadable.borrow_mut().push(VariableProblem { variable: name.to_string(), message });
+                unreadable.borrow_mut().push(VariableProblem { variable: var.name().to_string(), message });
                 None
             }
         }
@@ -62,17 +56,21 @@ pub fn load_config(reads: VarSet, lookup: impl Fn(&str) -> Result<Option<String>
                 errors.iter().map(|e| VariableProblem { variable: e.variable.to_string(), message: e.message.clone() }),
             );
             let bad: Vec<&str> = errors.iter().map(|e| e.variable).collect();
-            Config::from_lookup(|name| if bad.contains(&name) { None } else { lookup(name).ok().flatten() })
-                .or_else(|_| Config::from_lookup(|_| None))
-                .expect("the defaults parse")
+            Config::from_var_lookup(|var| match bad.contains(&var.name()) || !reads.contains(var) {
+                true => None,
+                false => lookup(var.name()).ok().flatten(),
+            })
+            .or_else(|_| Config::from_lookup(|_| None))
+            .expect("the defaults parse")
         }
     };
-    LoadedConfig { config, problems, variables_read: read.into_inner().len() }
+    LoadedConfig { config, problems, variables_read: read.get().len() }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::config::Var;
     use std::time::Duration;
 
     /// A variable provider for tests: `"!"` is a provider error.

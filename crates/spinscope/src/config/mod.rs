@@ -140,6 +140,12 @@ impl Config {
     /// [`vars`]; empty means the default too, except for the lists, where
     /// it is an empty list. All errors are returned, not just the first.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Vec<ConfigError>> {
+        Config::from_var_lookup(|var| lookup(var.name()))
+    }
+
+    /// [`Config::from_lookup`] with `lookup` given the [`Var`] itself (no
+    /// search by name: this runs on every request).
+    pub fn from_var_lookup(lookup: impl Fn(Var) -> Option<String>) -> Result<Config, Vec<ConfigError>> {
         let mut p = Parser { lookup, errors: Vec::new() };
         let tool_timeout_ms = p.number(Var::ToolTimeoutMs, 1, 3_600_000);
         let session_idle_secs = p.number(Var::SessionIdleTimeoutSecs, 1, 30 * 86_400);
@@ -287,10 +293,15 @@ struct Parser<F> {
     errors: Vec<ConfigError>,
 }
 
-impl<F: Fn(&str) -> Option<String>> Parser<F> {
+impl<F: Fn(Var) -> Option<String>> Parser<F> {
     /// The value as set, trimmed; absent: the default.
     fn raw(&self, var: Var) -> String {
-        (self.lookup)(var.name()).unwrap_or_else(|| var.default_value().to_string()).trim().to_string()
+        match (self.lookup)(var) {
+            // Most values need no trimming: no second copy then.
+            Some(value) if value.trim().len() == value.len() => value,
+            Some(value) => value.trim().to_string(),
+            None => var.default_value().trim().to_string(),
+        }
     }
 
     /// `var` parsed; empty means the default, and a value that does not

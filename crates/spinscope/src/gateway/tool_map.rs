@@ -193,6 +193,44 @@ impl ToolMap {
     }
 }
 
+/// The owner of tool `name` in the bytes of a cached map that is fresh at
+/// `now_ms`, and whether its component speaks spinscope's extension; `None`
+/// when the map is stale, unreadable or lacks the tool. A `tools/call`'s
+/// hot path: only the tool called is built, the others are scanned
+/// over (building every tool's schemas was a fifth of the gateway's CPU).
+pub fn find_cached(bytes: &[u8], name: &str, now_ms: u64, ttl: Duration) -> Option<(ToolEntry, bool)> {
+    /// The map, its tools left as JSON text.
+    #[derive(Deserialize)]
+    struct View<'a> {
+        fetched_at_ms: u64,
+        #[serde(borrow)]
+        tools: Vec<EntryView<'a>>,
+        #[serde(default, borrow)]
+        extended: Vec<std::borrow::Cow<'a, str>>,
+    }
+    #[derive(Deserialize)]
+    struct EntryView<'a> {
+        #[serde(borrow)]
+        component: std::borrow::Cow<'a, str>,
+        #[serde(borrow)]
+        tool: &'a serde_json::value::RawValue,
+    }
+    #[derive(Deserialize)]
+    struct Named<'a> {
+        #[serde(borrow)]
+        name: std::borrow::Cow<'a, str>,
+    }
+    let view: View<'_> = serde_json::from_slice(bytes).ok()?;
+    if now_ms.saturating_sub(view.fetched_at_ms) >= ttl.as_millis() as u64 {
+        return None;
+    }
+    let entry =
+        view.tools.iter().find(|e| serde_json::from_str::<Named<'_>>(e.tool.get()).is_ok_and(|n| n.name == name))?;
+    let tool: Tool = serde_json::from_str(entry.tool.get()).ok()?;
+    let extended = view.extended.iter().any(|c| *c == entry.component);
+    Some((ToolEntry { component: entry.component.clone().into_owned(), tool }, extended))
+}
+
 /// Why a component's tools could not be listed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ListingError {

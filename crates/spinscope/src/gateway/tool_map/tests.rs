@@ -180,3 +180,30 @@ fn an_extended_component_gets_the_whole_params() {
     let listing = read_listing(listing(&["a"]), Duration::from_secs(1)).unwrap();
     assert!(!listing.extended);
 }
+
+#[test]
+fn a_cached_map_answers_a_call_as_the_whole_map_would() {
+    let ttl = Duration::from_secs(30);
+    let mut schema_tool = tool("with \"escapes\"");
+    schema_tool.description = Some("Quotes \\ and unicode: é".into());
+    let map = ToolMap {
+        fetched_at_ms: 1_000,
+        tools: vec![
+            ToolEntry { component: "a".into(), tool: tool("x") },
+            ToolEntry { component: "b".into(), tool: schema_tool.clone() },
+            ToolEntry { component: "b".into(), tool: tool("y") },
+        ],
+        prompts: vec![Offered { component: "b".into(), item: json!({"name": "p"}) }],
+        extended: vec!["b".into()],
+        ..ToolMap::default()
+    };
+    let bytes = serde_json::to_vec(&map).unwrap();
+    for name in ["x", "with \"escapes\"", "y"] {
+        let whole = map.find(name).map(|e| (e.clone(), map.is_extended(&e.component)));
+        assert_eq!(find_cached(&bytes, name, 2_000, ttl), whole, "{name}");
+    }
+    assert_eq!(find_cached(&bytes, "with \"escapes\"", 2_000, ttl).unwrap().0.tool, schema_tool);
+    assert_eq!(find_cached(&bytes, "missing", 2_000, ttl), None);
+    assert_eq!(find_cached(&bytes, "x", 1_000 + 30_000, ttl), None, "stale: discover afresh");
+    assert_eq!(find_cached(b"not json", "x", 2_000, ttl), None);
+}
