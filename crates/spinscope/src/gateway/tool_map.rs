@@ -227,7 +227,7 @@ pub fn find_cached(bytes: &[u8], name: &str, now_ms: u64, ttl: Duration) -> Opti
     let entry =
         view.tools.iter().find(|e| serde_json::from_str::<Named<'_>>(e.tool.get()).is_ok_and(|n| n.name == name))?;
     let tool: Tool = serde_json::from_str(entry.tool.get()).ok()?;
-    let extended = view.extended.iter().any(|c| *c == entry.component);
+    let extended = view.extended.contains(&entry.component);
     Some((ToolEntry { component: entry.component.clone().into_owned(), tool }, extended))
 }
 
