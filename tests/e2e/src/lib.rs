@@ -21,7 +21,7 @@ pub use auth_server::{AuthServer, Client};
 pub use committed::Committed;
 pub use mcp_clients::{client_script, installed, run_client, CLIENT_TIMEOUT};
 pub use modern_client::{ModernRequest, MODERN};
-pub use otlp_receiver::{span_attr, OtlpReceiver};
+pub use otlp_receiver::{assert_listed, span_attr, OtlpReceiver};
 pub use scrape::{promtool_check, scrape, scrape_until, scrape_until_with, scrape_with, value};
 
 use std::io::{BufRead, BufReader, Read};

@@ -323,6 +323,22 @@ pub fn protobuf_to_json(body: &[u8]) -> Option<Value> {
     Some(json!({ "resourceSpans": resource_spans }))
 }
 
+/// Every attribute of `span` (a server span when `on` is
+/// [`On::Server`](spinscope::gateway::spans::semconv::On)) and of its links
+/// is one `spinscope::gateway::spans::semconv` names for it.
+pub fn assert_listed(span: &Value, on: spinscope::gateway::spans::semconv::On) {
+    use spinscope::gateway::spans::semconv::{self, On};
+    let keys = |v: &Value| -> Vec<String> {
+        v["attributes"].as_array().unwrap().iter().map(|a| a["key"].as_str().unwrap().to_string()).collect()
+    };
+    let links = span["links"].as_array().cloned().unwrap_or_default();
+    let all = keys(span).into_iter().map(|k| (k, on)).chain(links.iter().flat_map(keys).map(|k| (k, On::Link)));
+    for (key, on) in all {
+        let listed = semconv::attribute(&key).unwrap_or_else(|| panic!("{key} is not in semconv::ATTRIBUTES: {span}"));
+        assert!(listed.on.contains(&on), "{key} on {on:?}: {span}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
