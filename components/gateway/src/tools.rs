@@ -83,11 +83,14 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
         let policy = RedactionPolicy::with_extra_keys(&cx.config.redact_keys);
         facts.arguments_sha256 = Some(spinscope::audit::arguments_digest(&redact_value(&call.arguments, &policy)));
     }
-    // The tool map and the breakers, in one read where the store allows.
+    // The tool's entry of the map and the breakers, in one read where the
+    // store allows (a name too long for an entry reads the whole map).
     let policy = Policy::of(&cx.config);
-    let prefetched = cx.store().ok().map(|store| breaker::prefetch(store, &cx.config.tool_components, policy));
+    let entry_key = keys::tool_entry(&call.name);
+    let first = entry_key.as_deref().unwrap_or(keys::TOOL_MAP);
+    let prefetched = cx.store().ok().map(|store| breaker::prefetch(store, first, &cx.config.tool_components, policy));
     let cached = prefetched.as_ref().and_then(|p| p.map.as_deref());
-    let Some((entry, extended)) = find_tool(cx, cached, &call.name, facts) else {
+    let Some((entry, extended)) = find_tool(cx, cached, entry_key.is_some(), &call.name, facts) else {
         facts.tool = Some(spinscope::metrics::OTHER.to_string());
         return Err(GatewayError::UnknownTool { name: spinscope::bounded::client_string(&call.name) });
     };
@@ -164,13 +167,33 @@ pub(crate) fn cached_map(cx: &Context) -> Option<ToolMap> {
 /// The owner of `tool`: from the `cached` map when fresh and it knows the
 /// tool, else from a new discovery.
 /// Also says whether its component speaks spinscope's extension.
-fn find_tool(cx: &Context, cached: Option<&[u8]>, tool: &str, facts: &mut CallFacts) -> Option<(ToolEntry, bool)> {
-    let now = time::now_unix_ms();
-    // The fresh cached map, read for this one tool (the hot path).
-    if let Some(found) = cached.and_then(|bytes| tool_map::find_cached(bytes, tool, now, cx.config.tool_map_ttl)) {
+///
+/// `cached` is the tool's own entry of the map when `is_entry` (the hot
+/// path: its size does not grow with the tools), else the whole map.
+fn find_tool(
+    cx: &Context,
+    cached: Option<&[u8]>,
+    is_entry: bool,
+    tool: &str,
+    facts: &mut CallFacts,
+) -> Option<(ToolEntry, bool)> {
+    let (now, ttl) = (time::now_unix_ms(), cx.config.tool_map_ttl);
+    let found = match is_entry {
+        true => cached.and_then(|bytes| tool_map::find_entry(bytes, tool, now, ttl)),
+        false => cached.and_then(|bytes| tool_map::find_cached(bytes, tool, now, ttl)),
+    };
+    if found.is_some() {
+        return found;
+    }
+    // No fresh entry: the whole map, then a discovery.
+    let map_bytes = match is_entry {
+        true => cx.store().ok().and_then(|store| store.get(keys::TOOL_MAP).ok().flatten()),
+        false => cached.map(<[u8]>::to_vec),
+    };
+    if let Some(found) = map_bytes.as_deref().and_then(|bytes| tool_map::find_cached(bytes, tool, now, ttl)) {
         return Some(found);
     }
-    let cached: Option<ToolMap> = cached.and_then(|bytes| serde_json::from_slice(bytes).ok());
+    let cached: Option<ToolMap> = map_bytes.as_deref().and_then(|bytes| serde_json::from_slice(bytes).ok());
     let map = discover(cx, cached.as_ref(), facts);
     map.find(tool).map(|e| (e.clone(), map.is_extended(&e.component)))
 }
@@ -232,7 +255,11 @@ pub(crate) fn discover(cx: &Context, cached: Option<&ToolMap>, facts: &mut CallF
                     cx.log.emit(line);
                 }
             }
-            let _ = store.set(keys::TOOL_MAP, &serde_json::to_vec(&discovery.map).expect("tool map serializes"));
+            // The map and each tool's entry of it, in one write.
+            let mut records = tool_map::entry_records(&discovery.map);
+            records
+                .push((keys::TOOL_MAP.to_string(), serde_json::to_vec(&discovery.map).expect("tool map serializes")));
+            let _ = store.set_many(records);
         }
     }
     discovery.map

@@ -75,7 +75,7 @@ pub struct Guard<'a> {
 /// SQLite, is read once per request for the metrics anyway). Elsewhere
 /// the map alone, and [`check`] reads the one breaker it needs.
 pub struct Prefetched {
-    /// The tool map's bytes, if it is cached.
+    /// The bytes of what was read first (the tool's entry, or the map), if cached.
     pub map: Option<Vec<u8>>,
     /// Each component's breaker state, when read with the map.
     states: Option<Vec<(String, Option<State>)>>,
@@ -88,22 +88,23 @@ impl Prefetched {
     }
 }
 
-/// Reads the tool map and, on SQLite with breakers on, every component's
-/// breaker state with it (see [`Prefetched`]).
-pub fn prefetch(store: &Store, components: &[String], policy: Policy) -> Prefetched {
+/// Reads `first` (the called tool's entry of the map, or the map) and, on
+/// SQLite with breakers on, every component's breaker state with it (see
+/// [`Prefetched`]).
+pub fn prefetch(store: &Store, first: &str, components: &[String], policy: Policy) -> Prefetched {
     let sqlite = matches!(store.encoding(), Ok(crate::kv::Encoding::LittleEndian));
     if !(sqlite && policy.enabled() && !components.is_empty()) {
-        return Prefetched { map: store.get(keys::TOOL_MAP).ok().flatten(), states: None };
+        return Prefetched { map: store.get(first).ok().flatten(), states: None };
     }
-    let mut wanted = vec![keys::TOOL_MAP.to_string()];
+    let mut wanted = vec![first.to_string()];
     wanted.extend(components.iter().map(|c| keys::breaker_state(c)));
     let Ok(found) = store.get_many(&wanted) else {
-        return Prefetched { map: store.get(keys::TOOL_MAP).ok().flatten(), states: None };
+        return Prefetched { map: store.get(first).ok().flatten(), states: None };
     };
     let value = |key: &str| found.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_slice());
     let states =
         components.iter().map(|c| (c.clone(), value(&keys::breaker_state(c)).and_then(State::decode))).collect();
-    Prefetched { map: value(keys::TOOL_MAP).map(<[u8]>::to_vec), states: Some(states) }
+    Prefetched { map: value(first).map(<[u8]>::to_vec), states: Some(states) }
 }
 
 /// Reads (unless `known`, from [`prefetch`]) and decides `component`'s

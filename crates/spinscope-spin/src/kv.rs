@@ -95,6 +95,17 @@ impl Store {
         Ok(out)
     }
 
+    /// Sets every pair: on Spin's SQLite store one transaction (one
+    /// commit) per chunk, on Redis one `MSET`, where `set` costs one each.
+    pub fn set_many(&self, pairs: Vec<(String, Vec<u8>)>) -> Result<(), KvError> {
+        let mut pairs = pairs.into_iter().peekable();
+        while pairs.peek().is_some() {
+            let chunk: Vec<(String, Vec<u8>)> = pairs.by_ref().take(BATCH).collect();
+            batch::set_many(&self.bucket, &chunk)?;
+        }
+        Ok(())
+    }
+
     /// Deletes `keys`: on Spin's SQLite store one `DELETE ... IN` statement
     /// (one commit, one fsync) per chunk, where `delete` costs one each.
     pub fn delete_many(&self, keys: &[String]) -> Result<(), KvError> {

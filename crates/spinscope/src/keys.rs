@@ -56,6 +56,17 @@ pub fn session(id: &str) -> String {
 
 /// Cached tool-name → component map of the gateway.
 pub const TOOL_MAP: &str = "spinscope:v1:toolmap";
+
+/// Longest tool name with an entry of its own ([`tool_entry`]).
+pub const MAX_TOOL_ENTRY_NAME: usize = 256;
+
+/// Tool `name`'s entry of the cached map, written with it: what a
+/// `tools/call` reads instead of the whole map
+/// (`gateway::tool_map::entry_records`). `None` for a name too long to be
+/// a key (such a call reads the whole map).
+pub fn tool_entry(name: &str) -> Option<String> {
+    (name.len() <= MAX_TOOL_ENTRY_NAME).then(|| format!("{PREFIX}tool:{name}"))
+}
 /// Unix milliseconds at which the app was first seen started (startup probe).
 pub const STARTED_AT: &str = "spinscope:v1:app:started_at";
 /// Claim counter of [`STARTED_AT`]: only the probe whose increment returns

@@ -193,6 +193,45 @@ impl ToolMap {
     }
 }
 
+/// One tool's entry of the map, as kept under its own key
+/// ([`crate::keys::tool_entry`]) so that a `tools/call` reads only its tool
+/// however many there are.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct EntryRecord {
+    fetched_at_ms: u64,
+    component: String,
+    /// The component speaks spinscope's extension.
+    #[serde(default)]
+    extended: bool,
+    tool: Tool,
+}
+
+/// Every tool's entry of `map`, keyed, to be written with the map.
+pub fn entry_records(map: &ToolMap) -> Vec<(String, Vec<u8>)> {
+    map.tools
+        .iter()
+        .filter_map(|entry| {
+            let key = crate::keys::tool_entry(&entry.tool.name)?;
+            let record = EntryRecord {
+                fetched_at_ms: map.fetched_at_ms,
+                component: entry.component.clone(),
+                extended: map.is_extended(&entry.component),
+                tool: entry.tool.clone(),
+            };
+            Some((key, serde_json::to_vec(&record).expect("an entry serializes")))
+        })
+        .collect()
+}
+
+/// The owner of tool `name` from its entry's bytes when fresh at `now_ms`,
+/// and whether its component speaks the extension; `None`: read the map.
+pub fn find_entry(bytes: &[u8], name: &str, now_ms: u64, ttl: Duration) -> Option<(ToolEntry, bool)> {
+    let record: EntryRecord = serde_json::from_slice(bytes).ok()?;
+    let fresh = now_ms.saturating_sub(record.fetched_at_ms) < ttl.as_millis() as u64;
+    (fresh && record.tool.name == name)
+        .then(|| (ToolEntry { component: record.component, tool: record.tool }, record.extended))
+}
+
 /// The owner of tool `name` in the bytes of a cached map that is fresh at
 /// `now_ms`, and whether its component speaks spinscope's extension; `None`
 /// when the map is stale, unreadable or lacks the tool. A `tools/call`'s

@@ -207,3 +207,28 @@ fn a_cached_map_answers_a_call_as_the_whole_map_would() {
     assert_eq!(find_cached(&bytes, "x", 1_000 + 30_000, ttl), None, "stale: discover afresh");
     assert_eq!(find_cached(b"not json", "x", 2_000, ttl), None);
 }
+
+#[test]
+fn each_tools_entry_answers_a_call_as_the_map_does() {
+    let ttl = Duration::from_secs(30);
+    let map = ToolMap {
+        fetched_at_ms: 1_000,
+        tools: vec![
+            ToolEntry { component: "a".into(), tool: tool("x") },
+            ToolEntry { component: "b".into(), tool: tool("y") },
+            ToolEntry { component: "b".into(), tool: tool(&"z".repeat(300)) },
+        ],
+        extended: vec!["b".into()],
+        ..ToolMap::default()
+    };
+    let records = entry_records(&map);
+    assert_eq!(records.len(), 2, "a name too long for a key has no entry: {records:?}");
+    for (name, (key, bytes)) in ["x", "y"].into_iter().zip(&records) {
+        assert_eq!(Some(key.clone()), crate::keys::tool_entry(name));
+        let whole = map.find(name).map(|e| (e.clone(), map.is_extended(&e.component)));
+        assert_eq!(find_entry(bytes, name, 2_000, ttl), whole, "{name}");
+        assert_eq!(find_entry(bytes, name, 1_000 + 30_000, ttl), None, "stale: discover afresh");
+    }
+    assert_eq!(find_entry(&records[0].1, "y", 2_000, ttl), None, "another tool's entry is no answer");
+    assert_eq!(find_entry(b"{}", "x", 2_000, ttl), None);
+}
