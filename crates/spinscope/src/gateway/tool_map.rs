@@ -229,7 +229,7 @@ pub fn find_entry(bytes: &[u8], name: &str, now_ms: u64, ttl: Duration) -> Optio
     let record: EntryRecord = serde_json::from_slice(bytes).ok()?;
     let fresh = now_ms.saturating_sub(record.fetched_at_ms) < ttl.as_millis() as u64;
     (fresh && record.tool.name == name)
-        .then(|| (ToolEntry { component: record.component, tool: record.tool }, record.extended))
+        .then_some((ToolEntry { component: record.component, tool: record.tool }, record.extended))
 }
 
 /// The owner of tool `name` in the bytes of a cached map that is fresh at
