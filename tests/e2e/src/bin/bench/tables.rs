@@ -193,14 +193,14 @@ pub(crate) fn on_off_summary(stores: Stores, kinds: &[HostKind], results: &Resul
 }
 
 pub(crate) fn host_vs_spin(results: &Results) {
-    let rows: Vec<String> = [TRIVIAL, INCREMENT_REDIS]
+    let rows: Vec<String> = [TRIVIAL, HOP, INCREMENT_REDIS]
         .into_iter()
         .map(String::from)
         .chain(SQLITE_SETUPS.into_iter().flat_map(|(s, _)| [increment_row(s), pattern_row(s)]))
         .chain(
             [Stores::Sqlite, Stores::SqliteRollback, Stores::SqliteMetricsInMemory, Stores::Redis]
                 .into_iter()
-                .flat_map(|s| [on_off(s, false), on_off(s, true)]),
+                .flat_map(|s| [on_off(s, false), on_off(s, true), modern_on_off(s, false), modern_on_off(s, true)]),
         )
         .collect();
     println!("\n== 3. Local host vs Spin, same work (spin / local) ==");
