@@ -46,15 +46,7 @@ async fn run() -> Result<()> {
     let app = app::App::load(&engine, &opts).await?;
     let listener = server::listen(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    println!("App: {} {}", app.name, app.version.as_deref().unwrap_or(""));
-    println!("Serving http://{addr}");
-    println!("Available Routes:");
-    for route in app.router.routes() {
-        println!("  {}: http://{addr}{}", route.component, route.raw);
-    }
-    println!("Key-value stores: {}", app.stores.describe().join(", "));
-    let server_limits = server_limits(&args.limits);
-    println!("Limits: {}", describe_limits(&args.limits, &server_limits));
+    // Before "Serving": whoever waits for that line then sees this one too.
     if let Some(p) = &opts.profile {
         let when = p.requests.map_or("when the host stops".to_string(), |n| format!("after {n} requests"));
         println!(
@@ -64,6 +56,15 @@ async fn run() -> Result<()> {
             p.out.display()
         );
     }
+    println!("App: {} {}", app.name, app.version.as_deref().unwrap_or(""));
+    println!("Serving http://{addr}");
+    println!("Available Routes:");
+    for route in app.router.routes() {
+        println!("  {}: http://{addr}{}", route.component, route.raw);
+    }
+    println!("Key-value stores: {}", app.stores.describe().join(", "));
+    let server_limits = server_limits(&args.limits);
+    println!("Limits: {}", describe_limits(&args.limits, &server_limits));
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
