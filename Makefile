@@ -53,7 +53,7 @@ spin-otel.toml: spin.toml
 	{ echo '# GENERATED from spin.toml by `make spin-otel.toml`: do not edit. The nested-trace'; \
 	  echo '# mode (docs/traces.md): the gateway built with wasi:otel (gateway_otel.wasm), run'; \
 	  echo '# by `make up-otel` (spin up -f spin-otel.toml --experimental-wasi-otel).'; \
-	  sed -e 's|release/gateway.wasm"|release/gateway_otel.wasm"|' -e 's|--release -p gateway"|--release -p gateway-otel"|' spin.toml; } > $@.tmp && mv $@.tmp $@
+	  sed -e 's|component/gateway.wasm"|component/gateway_otel.wasm"|' -e 's|--profile component -p gateway"|--profile component -p gateway-otel"|' spin.toml; } > $@.tmp && mv $@.tmp $@
 
 # Spin opens its default key-value store (one SQLite file) with a rollback
 # journal: several fsyncs per write. Write-ahead logging, a property of the
@@ -66,7 +66,7 @@ store-prep:
 # feature resolution): they are small, and nothing is built twice.
 components:
 	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
-	$(CARGO) build --release --target wasm32-wasip2 $(COMPONENTS) $(TEST_COMPONENTS)
+	$(CARGO) build --profile component --target wasm32-wasip2 $(COMPONENTS) $(TEST_COMPONENTS)
 
 host:
 	$(CARGO) build --release $(NATIVE)

@@ -143,7 +143,7 @@ impl HostBuilder {
         let text = std::fs::read_to_string(root.join(manifest)).unwrap();
         let mut doc: toml::Table = text.parse().unwrap();
         let keep = |id: &str| components.is_none_or(|c| c.contains(&id) || id == "faults");
-        let target = target_dir().join("wasm32-wasip2/release");
+        let target = target_dir().join("wasm32-wasip2/component");
         if let Some(toml::Value::Table(comps)) = doc.get_mut("component") {
             comps.retain(|id, _| keep(id));
             let mut faults = toml::Table::new();
@@ -183,7 +183,7 @@ impl HostBuilder {
         let text = std::fs::read_to_string(&self.manifest).unwrap();
         let mut doc: toml::Table = text.parse().unwrap();
         let mut comp = toml::Table::new();
-        let source = target_dir().join("wasm32-wasip2/release").join(wasm);
+        let source = target_dir().join("wasm32-wasip2/component").join(wasm);
         comp.insert("source".into(), source.display().to_string().into());
         if let Some(toml::Value::Table(comps)) = doc.get_mut("component") {
             comps.insert(id.into(), toml::Value::Table(comp));

@@ -41,7 +41,7 @@ fn spin_otel_toml_is_spin_toml_but_for_the_gateway_build() {
 /// flag, or Spin 3.x, could not instantiate it); the nested build must.
 #[test]
 fn only_the_nested_build_imports_wasi_otel() {
-    let dir = target_dir().join("wasm32-wasip2/release");
+    let dir = target_dir().join("wasm32-wasip2/component");
     let imports = |file: &str| {
         let bytes = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e} (run `make build`)"));
         bytes.windows(18).any(|w| w == b"wasi:otel/tracing@")
