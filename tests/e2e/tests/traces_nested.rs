@@ -21,8 +21,8 @@ fn expected_otel_manifest(spin_toml: &str) -> String {
                   # mode (docs/traces.md): the gateway built with wasi:otel (gateway_otel.wasm), run\n\
                   # by `make up-otel` (spin up -f spin-otel.toml --experimental-wasi-otel).\n";
     let body = spin_toml
-        .replace("release/gateway.wasm\"", "release/gateway_otel.wasm\"")
-        .replace("--release -p gateway\"", "--release -p gateway-otel\"");
+        .replace("component/gateway.wasm\"", "component/gateway_otel.wasm\"")
+        .replace("--profile component -p gateway\"", "--profile component -p gateway-otel\"");
     format!("{header}{body}")
 }
 
