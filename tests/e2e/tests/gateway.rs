@@ -448,3 +448,17 @@ fn a_huge_client_name_is_cut_before_it_is_stored_or_logged() {
     let client = sessions[0]["client"].as_str().unwrap_or_default().to_string();
     assert!(client.len() <= 256 + "…[cut]".len() && client.ends_with("…[cut]"), "{sessions}");
 }
+
+/// A whole answer carries its length (no chunked encoding, whose trailer
+/// would go out as a write of its own): with the head and the body handed
+/// over together, a client that sends one request at a time does not wait
+/// for its own delayed ACK (docs/benchmark.md, "One segment per answer").
+#[test]
+fn whole_answers_carry_their_length() {
+    let host = app().start();
+    for reply in [host.get("/mcp"), request("POST", &host.url("/mcp"), &[("content-type", "text/plain")], Some(b"x"))] {
+        assert_eq!(reply.header("content-length"), Some(reply.body.len().to_string().as_str()), "{:?}", reply.headers);
+        assert_eq!(reply.header("transfer-encoding"), None, "{:?}", reply.headers);
+    }
+    let _ = std::fs::remove_dir_all(host.stop());
+}
