@@ -41,22 +41,18 @@ pub async fn send(response_out: ResponseOutparam, reply: Reply, request_id: &str
     let early = first > 0 && stream.write(&reply.body[..first]).is_ok();
     response_out.set(response);
     let rest = if early { &reply.body[first..] } else { &reply.body[..] };
-    let mut outcome = Ok(());
-    // `blocking-write-and-flush` takes at most 4096 bytes a call.
-    for chunk in rest.chunks(4096) {
-        outcome = stream.blocking_write_and_flush(chunk);
-        if outcome.is_err() {
-            break;
-        }
-    }
-    if outcome.is_ok() {
-        outcome = stream.blocking_flush();
-    }
-    if let Err(e) = outcome {
+    // The flush also sends what went in early when nothing is left.
+    if let Err(e) = write_all(&stream, rest).and_then(|()| stream.blocking_flush()) {
         crate::diag::warn(format, "Response body not written", &format!("{e:?}"));
     }
     drop(stream);
     let _ = OutgoingBody::finish(body, None);
+}
+
+/// Writes and flushes `bytes`, waiting as the client reads them.
+fn write_all(stream: &OutputStream, bytes: &[u8]) -> Result<(), wasi::io::streams::StreamError> {
+    // `blocking-write-and-flush` takes at most 4096 bytes a call.
+    bytes.chunks(4096).try_for_each(|chunk| stream.blocking_write_and_flush(chunk))
 }
 
 /// An SSE answer sent while it is made: the head goes out when it is
@@ -88,11 +84,7 @@ impl EventStream {
 
     /// Writes `bytes` and flushes them to the client.
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), String> {
-        // `blocking-write-and-flush` takes at most 4096 bytes a call.
-        for chunk in bytes.chunks(4096) {
-            self.stream.blocking_write_and_flush(chunk).map_err(|e| format!("{e:?}"))?;
-        }
-        Ok(())
+        write_all(&self.stream, bytes).map_err(|e| format!("{e:?}"))
     }
 
     /// Ends the answer.
