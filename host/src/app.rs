@@ -79,7 +79,8 @@ impl App {
             Some(path) => RuntimeConfig::load(path)?,
             None => RuntimeConfig::default(),
         };
-        let variables = Variables::resolve(&manifest.variables, |k| std::env::var(k).ok())?;
+        let statics = runtime_config.static_variables();
+        let variables = Variables::resolve(&manifest.variables, &statics, |k| std::env::var(k).ok())?;
 
         let mut linker: Linker<HostState> = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;

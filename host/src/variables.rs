@@ -3,6 +3,8 @@
 //! config keys to templates such as `"{{ log_level }}"`, and values come from
 //! `SPIN_VARIABLE_<NAME>` environment variables, else the declared default.
 //! A `required` variable with no value fails start-up with a clear message.
+//! A runtime configuration's `static` variables providers are asked first,
+//! as Spin asks the providers it declares before its environment provider.
 //! Each component sees only its own keys (through `wasi:config/store`).
 
 use crate::manifest::VariableDecl;
@@ -16,8 +18,14 @@ pub struct Variables {
 }
 
 impl Variables {
-    /// Resolves every declared variable, reading `SPIN_VARIABLE_*` through `env`.
-    pub fn resolve(decls: &BTreeMap<String, VariableDecl>, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
+    /// Resolves every declared variable: the values of `statics` (the
+    /// runtime configuration's static providers) first, then
+    /// `SPIN_VARIABLE_*` read through `env`, then the default.
+    pub fn resolve(
+        decls: &BTreeMap<String, VariableDecl>,
+        statics: &BTreeMap<String, String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self> {
         let mut values = BTreeMap::new();
         let mut missing = Vec::new();
         for (name, decl) in decls {
@@ -25,8 +33,8 @@ impl Variables {
             if decl.required && decl.default.is_some() {
                 bail!("variable '{name}' is both required and has a default");
             }
-            let from_env = env(&format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()));
-            match from_env.or_else(|| decl.default.clone()) {
+            let from_env = || env(&format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()));
+            match statics.get(name).cloned().or_else(from_env).or_else(|| decl.default.clone()) {
                 Some(value) => {
                     values.insert(name.clone(), value);
                 }
@@ -112,10 +120,10 @@ mod tests {
         let mut decls = BTreeMap::new();
         decls.insert("log_level".to_string(), decl(Some("info"), false));
         decls.insert("api_key".to_string(), decl(None, true));
-        let err = Variables::resolve(&decls, |_| None).unwrap_err().to_string();
+        let err = Variables::resolve(&decls, &BTreeMap::new(), |_| None).unwrap_err().to_string();
         assert!(err.contains("SPIN_VARIABLE_API_KEY"), "{err}");
         assert!(err.contains("no provider resolved required variable(s): [Key(\"api_key\")]"), "{err}");
-        let vars = Variables::resolve(&decls, |k| match k {
+        let vars = Variables::resolve(&decls, &BTreeMap::new(), |k| match k {
             "SPIN_VARIABLE_API_KEY" => Some("k".into()),
             "SPIN_VARIABLE_LOG_LEVEL" => Some("debug".into()),
             _ => None,
@@ -128,9 +136,19 @@ mod tests {
     }
 
     #[test]
+    fn a_static_provider_comes_before_the_environment() {
+        let decls =
+            BTreeMap::from([("a".to_string(), decl(Some("d"), false)), ("b".to_string(), decl(Some("d"), false))]);
+        let statics = BTreeMap::from([("a".to_string(), "static".to_string())]);
+        let vars = Variables::resolve(&decls, &statics, |_| Some("env".to_string())).unwrap();
+        assert_eq!(vars.get("a"), Some("static"));
+        assert_eq!(vars.get("b"), Some("env"));
+    }
+
+    #[test]
     fn names_are_checked() {
         let mut decls = BTreeMap::new();
         decls.insert("Bad-Name".to_string(), decl(Some("x"), false));
-        assert!(Variables::resolve(&decls, |_| None).is_err());
+        assert!(Variables::resolve(&decls, &BTreeMap::new(), |_| None).is_err());
     }
 }

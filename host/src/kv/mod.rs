@@ -77,11 +77,21 @@ pub trait Cas: Send + Sync {
 
 /// Runtime config (`--runtime-config-file`), Spin's format:
 /// `[key_value_store.NAME] type = "redis", url = "redis://..."` or
-/// `type = "spin"` with an optional `path` for SQLite (in memory without).
+/// `type = "spin"` with an optional `path` for SQLite (in memory without);
+/// `[[variables_provider]] type = "static", values = { ... }` (Spin's other
+/// providers, vault and Azure, are refused: this host has none).
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct RuntimeConfig {
     #[serde(default)]
     pub key_value_store: HashMap<String, StoreConfig>,
+    #[serde(default, alias = "config_provider")]
+    pub variables_provider: Vec<VariablesProvider>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum VariablesProvider {
+    Static { values: std::collections::BTreeMap<String, String> },
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -92,6 +102,17 @@ pub enum StoreConfig {
 }
 
 impl RuntimeConfig {
+    /// The values of the static providers, the first provider's winning.
+    pub fn static_variables(&self) -> std::collections::BTreeMap<String, String> {
+        let mut out = std::collections::BTreeMap::new();
+        for VariablesProvider::Static { values } in &self.variables_provider {
+            for (k, v) in values {
+                out.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        out
+    }
+
     pub fn load(path: &Path) -> Result<Self> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("cannot read runtime config {}", path.display()))?;
@@ -170,4 +191,21 @@ fn sqlite_store(
         }
     };
     Ok(Arc::new(shared.named(name)))
+}
+
+#[cfg(test)]
+mod runtime_config_tests {
+    use super::*;
+
+    #[test]
+    fn static_variables_providers_are_read_and_others_refused() {
+        let text = "[[variables_provider]]\ntype = \"static\"\nvalues = { a = \"1\" }\n\n[[variables_provider]]\ntype = \"static\"\nvalues = { a = \"2\", b = \"3\" }\n";
+        let config: RuntimeConfig = toml::from_str(text).unwrap();
+        let values = config.static_variables();
+        assert_eq!(values.get("a").map(String::as_str), Some("1"));
+        assert_eq!(values.get("b").map(String::as_str), Some("3"));
+        let vault = "[[config_provider]]\ntype = \"vault\"\nurl = \"http://vault\"\n";
+        let err = toml::from_str::<RuntimeConfig>(vault).unwrap_err().to_string();
+        assert!(err.contains("vault"), "{err}");
+    }
 }

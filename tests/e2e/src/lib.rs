@@ -105,6 +105,8 @@ pub struct HostBuilder {
     /// The default SQLite store's journal: write-ahead logging, as `make up`
     /// prepares it, unless a test asks for Spin's own default.
     journal: Journal,
+    /// The variables in a static provider, as `make up` gives them.
+    static_variables: bool,
 }
 
 /// How the default SQLite store's file is left before the host opens it.
@@ -126,6 +128,7 @@ impl HostBuilder {
             runtime_config: String::new(),
             state_dir: temp_dir("state"),
             journal: Journal::Wal,
+            static_variables: false,
         }
     }
     /// The app's own `spin.toml`, plus the test-only `faults` component
@@ -274,16 +277,41 @@ impl HostBuilder {
         self.runtime_config += "[key_value_store.metrics]\ntype = \"spin\"\n";
         self.var("metrics_store", "metrics")
     }
+    /// The app's variables in a `static` provider of the runtime
+    /// configuration, resolved at start from this builder's environment
+    /// (then the process's) and the manifest's defaults, as `make up`
+    /// gives them to Spin (`spinscope-variables`).
+    pub fn static_variables(mut self) -> Self {
+        self.static_variables = true;
+        self
+    }
+
+    /// A section of Spin's runtime configuration file, as written.
+    pub fn runtime_config_section(mut self, text: &str) -> Self {
+        self.runtime_config += text;
+        self
+    }
     pub fn start(self) -> Host {
         self.try_start().unwrap_or_else(|e| panic!("host did not start: {e}"))
     }
 
     /// Starts the host and waits for its "Serving" line; on failure returns
     /// what it printed.
-    pub fn try_start(self) -> Result<Host, String> {
+    pub fn try_start(mut self) -> Result<Host, String> {
         let kind = host_kind();
         if self.journal == Journal::Wal {
             spinscope_sqlite::prepare(&self.state_dir).map_err(|e| e.to_string())?;
+        }
+        if self.static_variables {
+            let manifest = std::fs::read_to_string(&self.manifest).map_err(|e| e.to_string())?;
+            let env = |key: &str| {
+                let set = self.env.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+                set.or_else(|| std::env::var(key).ok())
+            };
+            let resolved =
+                spinscope_variables::resolve(&manifest, env, &Default::default()).map_err(|e| e.to_string())?;
+            let section = spinscope_variables::runtime_config(None, &resolved).map_err(|e| e.to_string())?;
+            self.runtime_config = format!("{}\n{section}", self.runtime_config);
         }
         let runtime_config = if self.runtime_config.is_empty() {
             None

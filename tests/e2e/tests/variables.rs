@@ -1,15 +1,17 @@
 //! `spin.toml`, the README and the code agree on the variables (no host is
-//! started): the table in `crates/spinscope/src/config/vars.rs` has every
+//! started for these): the table in `crates/spinscope/src/config/vars.rs` has every
 //! `[variables]` entry with the same default, `required` and `secret`; each
 //! `[component.X.variables]` maps exactly the set X declares in
 //! `crates/spinscope/src/config/reads.rs` (nothing read but unmapped, which
 //! would silently read the default, nothing mapped but unread); and each
-//! component's source uses only the `Config` fields of its own set.
+//! component's source uses only the `Config` fields of its own set. Then,
+//! on a host, the static provider `make up` writes: asked before the
+//! environment, and keeping every value.
 
 use spinscope::config::reads::{self, COMPONENTS, HELPERS};
 use spinscope::config::vars::{Variable, MANIFEST_ONLY};
 use spinscope::config::{Var, VarSet};
-use spinscope_e2e::workspace_root;
+use spinscope_e2e::{request, workspace_root, HostBuilder, Mcp};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -264,4 +266,74 @@ fn the_table_names_every_config_field() {
         ["tool_timeout_ms", "allowed_origins"]
     );
     assert!(fields_used("config.tool_timeouts").is_empty());
+}
+
+/// `make up` gives Spin the variables in a static provider
+/// (`spinscope-variables`, docs/deployment.md). On both hosts that
+/// provider is asked before the environment: a key it holds is the one
+/// in force, whatever `SPIN_VARIABLE_API_KEYS` says.
+#[test]
+fn a_static_provider_is_asked_before_the_environment() {
+    use spinscope::auth::hash_key;
+    let (in_file, in_env) = ("key-in-the-static-provider-0123", "key-in-the-environment-456789");
+    let manifest = HostBuilder::app(Some(&["gateway", "text-tools"])).var("tool_components", "text-tools");
+    let section = format!(
+        "[[variables_provider]]\ntype = \"static\"\nvalues = {{ api_keys = \"file:{}\", tool_components = \"text-tools\" }}\n",
+        hash_key(in_file)
+    );
+    let host = manifest.runtime_config_section(&section).var("api_keys", &format!("env:{}", hash_key(in_env))).start();
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let post = |key: &str| {
+        let auth = format!("Bearer {key}");
+        let headers = [
+            ("content-type", "application/json"),
+            ("accept", "application/json, text/event-stream"),
+            ("authorization", auth.as_str()),
+        ];
+        host.post("/mcp", &headers, init)
+    };
+    assert_eq!(post(in_file).status, 200, "the static provider's key");
+    assert_eq!(post(in_env).status, 401, "the environment's key is shadowed");
+}
+
+/// The builder's `static_variables` (what `make up` does) keeps every
+/// variable's value: a key set in the environment is in force.
+#[test]
+fn variables_resolved_into_a_static_provider_keep_their_values() {
+    use spinscope::auth::hash_key;
+    let key = "key-through-make-up-0123456789";
+    let host = HostBuilder::app(Some(&["gateway", "text-tools"]))
+        .static_variables()
+        .var("tool_components", "text-tools")
+        .var("api_keys", &format!("t:{}", hash_key(key)))
+        .start();
+    let mcp = Mcp::new(&host);
+    let refused = mcp.post_raw(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, &[]);
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    let auth = format!("Bearer {key}");
+    let reply = request(
+        "POST",
+        &host.url("/mcp"),
+        &[
+            ("content-type", "application/json"),
+            ("accept", "application/json, text/event-stream"),
+            ("authorization", &auth),
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "word_count"),
+        ],
+        Some(
+            serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "word_count", "arguments": {"text": "a b c"},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+                "io.modelcontextprotocol/clientCapabilities": {},
+            }}})
+            .to_string()
+            .as_bytes(),
+        ),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["result"]["structuredContent"]["words"], 3, "{}", reply.body);
 }

@@ -56,6 +56,10 @@
 //!    1.2×.
 //! 8. One scrape over 10,000 pending observation records, written in the
 //!    store's layout before the host starts: under 1 s on Spin.
+//! 9. Ablation (`ablation`, not in the default run): the bare hop, the hop
+//!    doing each kind of the gateway's host work too (its configuration,
+//!    its store calls, its access line), and the gateway recording nothing,
+//!    side by side: what each costs the host per call.
 //!
 //! All at 32 connections (closed loop: 32 client threads, each sending its
 //! next request when the last is answered). All configurations of a store
@@ -66,16 +70,17 @@
 //!
 //! Knobs: `bench --quick` (smaller samples, for a smoke run);
 //! `SPINSCOPE_BENCH_SLICE_SECS`, `SPINSCOPE_BENCH_ROUNDS`;
-//! `SPINSCOPE_BENCH_ONLY=sqlite,memory,redis,eras,floors,scale,scrape`
+//! `SPINSCOPE_BENCH_ONLY=sqlite,memory,redis,eras,floors,scale,scrape,ablation`
 //! (store setups; `eras` is table 6; `floors` alone runs the floors with
 //! the gateway on SQLite, recording off and on, which `sqlite` includes;
-//! `scale` is table 7, `scrape` table 8);
+//! `scale` is table 7, `scrape` table 8, `ablation` table 9);
 //! `SPINSCOPE_BENCH_HOSTS=local,spin`; `SPINSCOPE_BENCH_VARS=name=value,...`
 //! (app variables for every gateway, to try a setting, e.g.
 //! `tool_map_ttl_ms=60000`).
 //!
 //! How the numbers are taken, and what they mean: docs/benchmark.md.
 
+mod ablation;
 mod eras;
 mod goals;
 mod load;
@@ -83,6 +88,7 @@ mod scale;
 mod setups;
 mod tables;
 
+use ablation::*;
 use eras::*;
 use goals::*;
 use load::*;
@@ -265,6 +271,10 @@ fn main() {
     }
     if wanted("SPINSCOPE_BENCH_ONLY", "scrape") {
         scrape_table(&kinds);
+    }
+    // Only when asked for: it is for finding costs, not a goal line.
+    if std::env::var("SPINSCOPE_BENCH_ONLY").is_ok_and(|v| v.split(',').any(|w| w.trim() == "ablation")) {
+        ablation_group(&kinds, &plan, &mut results);
     }
     println!("\nbench took {:.0} s", started.elapsed().as_secs_f64());
 }

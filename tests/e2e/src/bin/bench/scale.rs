@@ -16,6 +16,7 @@ pub(crate) fn scale_row(tools: usize) -> String {
 /// per tool. The row calls `t0000` on a session.
 fn scale_config(kind: HostKind, tools: usize) -> Config {
     let mut builder = HostBuilder::app(Some(&["gateway", "metrics"]))
+        .static_variables()
         .component("many-tools", "many_tools.wasm")
         .component_variable("many-tools", "tool_count", &tools.to_string())
         .var("tool_components", "many-tools")
@@ -109,6 +110,7 @@ pub(crate) fn scrape_table(kinds: &[HostKind]) {
     for &kind in kinds.iter().rev() {
         let state = state_with_store(&entries);
         let builder = HostBuilder::app(Some(&["gateway", "metrics", "text-tools", "calc"]))
+            .static_variables()
             .var("tool_components", "text-tools,calc")
             .state_dir(&state);
         let host = start(builder, kind);

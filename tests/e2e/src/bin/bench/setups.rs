@@ -101,6 +101,19 @@ pub(crate) fn gateway_host(stores: Stores, kind: HostKind, redis: Option<&RedisS
     gateway_host_with(stores, kind, redis, recording, Features::DEFAULT)
 }
 
+/// The row of a gateway on SQLite that records nothing: no metrics and no
+/// audit trail (whose event is a durable write of its own when the metrics
+/// are off). Like the bare hop, it writes nothing per call: the row the
+/// hop goal compares.
+pub(crate) const NOTHING_RECORDED: &str = "sqlite: nothing recorded (metrics, audit off)";
+
+pub(crate) fn gateway_nothing_recorded(kind: HostKind) -> Config {
+    let features = Features { audit: false, ..Features::DEFAULT };
+    let host = gateway_host_with(Stores::Sqlite, kind, None, false, features);
+    let req = tool_call(&host);
+    Config::new(NOTHING_RECORDED, kind, req, host)
+}
+
 /// The row of a gateway on SQLite, recording on, with its tool components'
 /// circuit breakers off: what breakers cost a call, side by side.
 pub(crate) const BREAKERS_OFF: &str = "sqlite: recording on, breakers off";
@@ -173,6 +186,7 @@ pub(crate) fn gateway_credential(kind: HostKind, credential: Credential) -> Conf
     const RESOURCE: &str = "https://bench.test/mcp";
     let issuer = spinscope_testkit::issuer::Issuer::new();
     let mut builder = HostBuilder::app(Some(&["gateway", "text-tools", "calc"]))
+        .static_variables()
         .var("tool_components", "text-tools,calc")
         .var("breaker_failures", "5");
     let auth = match credential {
@@ -203,23 +217,27 @@ pub(crate) fn gateway_credential(kind: HostKind, credential: Credential) -> Conf
 /// The features of a tool call that can be turned off.
 #[derive(Clone, Copy)]
 pub(crate) struct Features {
-    breakers: bool,
-    tool_metrics: bool,
-    audit: bool,
+    pub(crate) breakers: bool,
+    pub(crate) tool_metrics: bool,
+    pub(crate) audit: bool,
+    /// The variables in a static provider, as `make up` gives them (off:
+    /// Spin's environment provider alone, as a bare `spin up` has it).
+    pub(crate) static_variables: bool,
 }
 
 impl Features {
-    const DEFAULT: Features = Features { breakers: true, tool_metrics: true, audit: true };
+    pub(crate) const DEFAULT: Features =
+        Features { breakers: true, tool_metrics: true, audit: true, static_variables: true };
 }
 
-fn gateway_host_with(
+pub(crate) fn gateway_host_with(
     stores: Stores,
     kind: HostKind,
     redis: Option<&RedisServer>,
     recording: bool,
     features: Features,
 ) -> Host {
-    let Features { breakers, tool_metrics, audit } = features;
+    let Features { breakers, tool_metrics, audit, static_variables } = features;
     let mut builder = HostBuilder::app(Some(&["gateway", "text-tools", "calc"]))
         .var("tool_components", "text-tools,calc")
         .var("metrics_enabled", if recording { "true" } else { "false" })
@@ -229,6 +247,9 @@ fn gateway_host_with(
         .var("audit_enabled", if audit { "true" } else { "false" });
     for (name, value) in bench_vars() {
         builder = builder.var(&name, &value);
+    }
+    if static_variables {
+        builder = builder.static_variables();
     }
     match stores {
         Stores::Redis => builder = builder.redis(redis.expect("a Redis for the Redis setup")),

@@ -40,6 +40,9 @@ pub(crate) fn sqlite_group(kinds: &[HostKind], plan: &Plan, results: &mut Result
                 let trivial = configs.iter_mut().rev().find(|c| c.name == TRIVIAL && c.kind == kind).unwrap();
                 trivial.host = Some(host);
             }
+            if i == 0 {
+                configs.push(gateway_nothing_recorded(kind));
+            }
             configs.push(gateway(stores, kind, None, false));
             configs.push(gateway(stores, kind, None, true));
             if i == 0 && full {
