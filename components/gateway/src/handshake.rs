@@ -48,6 +48,7 @@ pub fn initialize(cx: &Context, params: Option<&Value>) -> Result<Created, Gatew
             false => None,
         },
         capabilities,
+        store_encoding: None,
     };
     let store = cx.store().map_err(unavailable)?;
     // Sessions that expired unseen are ended here, a bounded number at a

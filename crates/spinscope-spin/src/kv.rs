@@ -45,6 +45,25 @@ pub enum Encoding {
     Decimal,
 }
 
+impl Encoding {
+    /// Its name in records that carry it (`sessions::Session`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Encoding::LittleEndian => "le",
+            Encoding::Decimal => "decimal",
+        }
+    }
+
+    /// The encoding a [`Encoding::tag`] names.
+    pub fn from_tag(tag: &str) -> Option<Encoding> {
+        match tag {
+            "le" => Some(Encoding::LittleEndian),
+            "decimal" => Some(Encoding::Decimal),
+            _ => None,
+        }
+    }
+}
+
 impl Store {
     /// Opens the store labelled `name`; the component must be granted it in `spin.toml`.
     pub fn open(name: &str) -> Result<Store, KvError> {
@@ -183,6 +202,13 @@ impl Store {
     /// guards; a winner that dies before doing so leaves it uncreated.
     pub fn claim(&self, claim_key: &str) -> Result<bool, KvError> {
         Ok(self.increment(claim_key, 1)? == 1)
+    }
+
+    /// Takes the store's encoding from a record of this store that carries
+    /// it (written by code that had [`Store::encoding`]), so that
+    /// [`Store::encoding`] needs no read of its own. The first one known stays.
+    pub fn learn_encoding(&self, encoding: Encoding) {
+        let _ = self.encoding.set(encoding);
     }
 
     /// The store's counter encoding, read from a marker counter

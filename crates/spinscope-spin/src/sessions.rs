@@ -8,7 +8,7 @@
 //! `increment`, so `sessions_active` (+1 when created, −1 when ended) and
 //! the tenant's live count stay exact under any concurrency.
 
-use crate::kv::{KvError, Store};
+use crate::kv::{Encoding, KvError, Store};
 use serde::{Deserialize, Serialize};
 use spinscope::keys;
 use std::time::Duration;
@@ -40,6 +40,12 @@ pub struct Session {
     /// (`gateway::bridge::declared_capabilities`: elicitation, roots, sampling).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capabilities: Vec<String>,
+    /// The counter encoding of the store it lives in, as the writer found
+    /// it (`kv::Encoding::tag`): a later request that reads the session
+    /// learns it with the session, and saves the encoding marker's read.
+    /// Set by every write of the record; older records have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_encoding: Option<String>,
 }
 
 impl Session {
@@ -76,11 +82,17 @@ fn well_formed(id: &str) -> bool {
 }
 
 fn read(store: &Store, id: &str) -> Result<Option<Session>, KvError> {
-    Ok(store.get(&keys::session(id))?.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+    let session: Option<Session> = store.get(&keys::session(id))?.and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    if let Some(encoding) = session.as_ref().and_then(|s| s.store_encoding.as_deref()).and_then(Encoding::from_tag) {
+        store.learn_encoding(encoding);
+    }
+    Ok(session)
 }
 
 fn write(store: &Store, id: &str, session: &Session) -> Result<(), KvError> {
-    store.set(&keys::session(id), &serde_json::to_vec(session).expect("session serializes"))
+    let mut session = session.clone();
+    session.store_encoding = store.encoding().ok().map(|e| e.tag().to_string());
+    store.set(&keys::session(id), &serde_json::to_vec(&session).expect("session serializes"))
 }
 
 /// Why a session could not be created.
