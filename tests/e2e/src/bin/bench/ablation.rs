@@ -21,6 +21,8 @@ const ROWS: [(&str, &str); 5] = [
 /// with Spin's environment provider alone (a bare `spin up`).
 const GATEWAY_BARE: &str = "gateway, metrics and audit off";
 const GATEWAY_ENV: &str = "gateway, metrics and audit off, env provider only";
+/// The first row without its access line (`log_level=warn`).
+const GATEWAY_QUIET: &str = "gateway, metrics and audit off, no access line";
 
 /// A hop whose component does `extras` too; with `config`, it is given
 /// the app's variables and the gateway's mapping of them, as `spin.toml`
@@ -95,9 +97,12 @@ pub(crate) fn ablation_group(kinds: &[HostKind], plan: &Plan, results: &mut Resu
             let req = hop_req(&host);
             configs.push(Config::new(name, kind, req, host));
         }
-        for (name, static_variables) in [(GATEWAY_BARE, true), (GATEWAY_ENV, false)] {
+        let quiet: &[(&str, &str)] = &[("log_level", "warn")];
+        for (name, static_variables, vars) in
+            [(GATEWAY_BARE, true, &[][..]), (GATEWAY_ENV, false, &[][..]), (GATEWAY_QUIET, true, quiet)]
+        {
             let features = Features { audit: false, static_variables, ..Features::DEFAULT };
-            let host = gateway_host_with(Stores::Sqlite, kind, None, false, features);
+            let host = gateway_host_with_vars(Stores::Sqlite, kind, None, false, features, vars);
             let req = tool_call(&host);
             configs.push(Config::new(name, kind, req, host));
         }
@@ -106,7 +111,7 @@ pub(crate) fn ablation_group(kinds: &[HostKind], plan: &Plan, results: &mut Resu
     report(&configs, results);
     for &kind in kinds {
         let Some(bare) = results.get(&(HOP.into(), label(kind))) else { continue };
-        let rows = ROWS.iter().map(|(name, _)| *name).chain([GATEWAY_BARE, GATEWAY_ENV]);
+        let rows = ROWS.iter().map(|(name, _)| *name).chain([GATEWAY_BARE, GATEWAY_ENV, GATEWAY_QUIET]);
         for name in rows {
             if let Some(row) = results.get(&(name.to_string(), label(kind))) {
                 println!(

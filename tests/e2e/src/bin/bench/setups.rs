@@ -237,6 +237,18 @@ pub(crate) fn gateway_host_with(
     recording: bool,
     features: Features,
 ) -> Host {
+    gateway_host_with_vars(stores, kind, redis, recording, features, &[])
+}
+
+/// [`gateway_host_with`], and app variables of the row's own, set last.
+pub(crate) fn gateway_host_with_vars(
+    stores: Stores,
+    kind: HostKind,
+    redis: Option<&RedisServer>,
+    recording: bool,
+    features: Features,
+    vars: &[(&str, &str)],
+) -> Host {
     let Features { breakers, tool_metrics, audit, static_variables } = features;
     let mut builder = HostBuilder::app(Some(&["gateway", "text-tools", "calc"]))
         .var("tool_components", "text-tools,calc")
@@ -247,6 +259,9 @@ pub(crate) fn gateway_host_with(
         .var("audit_enabled", if audit { "true" } else { "false" });
     for (name, value) in bench_vars() {
         builder = builder.var(&name, &value);
+    }
+    for (name, value) in vars {
+        builder = builder.var(name, value);
     }
     if static_variables {
         builder = builder.static_variables();
