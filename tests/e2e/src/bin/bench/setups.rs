@@ -108,10 +108,14 @@ pub(crate) fn gateway_host(stores: Stores, kind: HostKind, redis: Option<&RedisS
 pub(crate) const NOTHING_RECORDED: &str = "sqlite: nothing recorded (metrics, audit off)";
 
 pub(crate) fn gateway_nothing_recorded(kind: HostKind) -> Config {
-    let features = Features { audit: false, ..Features::DEFAULT };
-    let host = gateway_host_with(Stores::Sqlite, kind, None, false, features);
+    sqlite_row(NOTHING_RECORDED, kind, false, Features { audit: false, ..Features::DEFAULT })
+}
+
+/// A row of `tools/call word_count` through a gateway on SQLite.
+fn sqlite_row(name: &str, kind: HostKind, recording: bool, features: Features) -> Config {
+    let host = gateway_host_with(Stores::Sqlite, kind, None, recording, features);
     let req = tool_call(&host);
-    Config::new(NOTHING_RECORDED, kind, req, host)
+    Config::new(name, kind, req, host)
 }
 
 /// The row of a gateway on SQLite, recording on, with its tool components'
@@ -120,9 +124,7 @@ pub(crate) const BREAKERS_OFF: &str = "sqlite: recording on, breakers off";
 
 /// A gateway with breakers on (the app's default) or off.
 pub(crate) fn gateway_breakers_off(kind: HostKind) -> Config {
-    let host = gateway_host_with(Stores::Sqlite, kind, None, true, Features { breakers: false, ..Features::DEFAULT });
-    let req = tool_call(&host);
-    Config::new(BREAKERS_OFF, kind, req, host)
+    sqlite_row(BREAKERS_OFF, kind, true, Features { breakers: false, ..Features::DEFAULT })
 }
 
 /// The rows of a gateway on SQLite, recording on, calling `calc`'s
@@ -148,10 +150,7 @@ pub(crate) const AUDIT_OFF: &str = "sqlite: recording on, audit off";
 
 /// A gateway with the audit trail off.
 pub(crate) fn gateway_audit_off(kind: HostKind) -> Config {
-    let features = Features { audit: false, ..Features::DEFAULT };
-    let host = gateway_host_with(Stores::Sqlite, kind, None, true, features);
-    let req = tool_call(&host);
-    Config::new(AUDIT_OFF, kind, req, host)
+    sqlite_row(AUDIT_OFF, kind, true, Features { audit: false, ..Features::DEFAULT })
 }
 
 /// How a caller proves who it is, for the rows that say what checking it
