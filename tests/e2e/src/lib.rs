@@ -179,6 +179,35 @@ impl HostBuilder {
         Self::new(path).var("breaker_failures", "0")
     }
 
+    /// The bench's hop app (`tests/e2e/manifests/hop.toml`), its `hop`
+    /// doing `extras` too (`HOP_EXTRAS`, tests/components/hop) with the
+    /// default store granted, and with `gateway_variables` the app's
+    /// variables, mapped to it as `spin.toml` maps them to the gateway.
+    pub fn hop_with_extras(extras: &str, gateway_variables: bool) -> Self {
+        let root = workspace_root();
+        let mut doc: toml::Table =
+            std::fs::read_to_string(root.join("tests/e2e/manifests/hop.toml")).unwrap().parse().unwrap();
+        let target = target_dir().join("wasm32-wasip2/component");
+        let comps = doc.get_mut("component").and_then(|c| c.as_table_mut()).unwrap();
+        for (_, comp) in comps.iter_mut() {
+            let comp = comp.as_table_mut().unwrap();
+            let file = std::path::Path::new(comp["source"].as_str().unwrap()).file_name().unwrap().to_owned();
+            comp.insert("source".into(), target.join(file).display().to_string().into());
+        }
+        let hop = comps.get_mut("hop").and_then(|c| c.as_table_mut()).unwrap();
+        let env: toml::Table = [("HOP_EXTRAS".to_string(), extras.into())].into_iter().collect();
+        hop.insert("environment".into(), env.into());
+        hop.insert("key_value_stores".into(), toml::Value::Array(vec!["default".into()]));
+        if gateway_variables {
+            let app: toml::Table = std::fs::read_to_string(root.join("spin.toml")).unwrap().parse().unwrap();
+            hop.insert("variables".into(), app["component"]["gateway"]["variables"].clone());
+            doc.insert("variables".into(), app["variables"].clone());
+        }
+        let path = temp_dir("manifest").join("spin.toml");
+        std::fs::write(&path, toml::to_string(&doc).unwrap()).unwrap();
+        Self::new(path)
+    }
+
     /// One more component on a private route (reached by service chaining
     /// only), built as `wasm` under the wasm32 target dir: a test-only tool
     /// component such as `conformance`.

@@ -29,23 +29,7 @@ fn the_bare_hop_answers_what_the_gateway_answers() {
 /// answers the call, and prints the line.
 #[test]
 fn the_hop_with_every_extra_still_answers() {
-    let root = workspace_root();
-    let mut doc: toml::Table =
-        std::fs::read_to_string(root.join("tests/e2e/manifests/hop.toml")).unwrap().parse().unwrap();
-    let target = target_dir().join("wasm32-wasip2/component");
-    for (id, comp) in doc["component"].as_table_mut().unwrap().iter_mut() {
-        let comp = comp.as_table_mut().unwrap();
-        let file = std::path::Path::new(comp["source"].as_str().unwrap()).file_name().unwrap().to_owned();
-        comp.insert("source".into(), target.join(file).display().to_string().into());
-        if id == "hop" {
-            let env: toml::Table = [("HOP_EXTRAS".to_string(), "config,store,log".into())].into_iter().collect();
-            comp.insert("environment".into(), env.into());
-            comp.insert("key_value_stores".into(), toml::Value::Array(vec!["default".into()]));
-        }
-    }
-    let path = temp_dir("manifest").join("spin.toml");
-    std::fs::write(&path, toml::to_string(&doc).unwrap()).unwrap();
-    let hop = HostBuilder::new(&path).start();
+    let hop = HostBuilder::hop_with_extras("config,store,log", false).start();
     let reply = hop.post("/mcp", &[("content-type", "application/json")], CALL);
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.json()["result"]["structuredContent"]["words"], 4, "{}", reply.body);

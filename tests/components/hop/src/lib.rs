@@ -77,7 +77,7 @@ fn answer(status: u16, body: &Value) -> Response {
 /// (recording off): open, the encoding marker, the session, one `get-many`.
 fn read_as_the_gateway_does() {
     let Ok(store) = spinscope_spin::kv::Store::open_default() else { return };
-    let _ = store.get(spinscope::keys::STORE_ENCODING);
+    let _ = store.get(keys::STORE_ENCODING);
     let _ = store.get(&keys::session("0af7651916cd43dd8448eb211c80319c"));
     let mut wanted = vec![keys::tool_entry("word_count").unwrap_or_default()];
     wanted.extend(["text-tools", "calc"].map(keys::breaker_state));

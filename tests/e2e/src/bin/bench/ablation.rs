@@ -25,62 +25,14 @@ const GATEWAY_ENV: &str = "gateway, metrics and audit off, env provider only";
 const GATEWAY_QUIET: &str = "gateway, metrics and audit off, no access line";
 
 /// A hop whose component does `extras` too; with `config`, it is given
-/// the app's variables and the gateway's mapping of them, as `spin.toml`
-/// declares them.
+/// the app's variables and the gateway's mapping of them, and with
+/// `static` they are in a static provider, as `make up` gives them.
 fn hop_with(kind: HostKind, extras: &str) -> Host {
-    let root = workspace_root();
-    let mut doc: toml::Table =
-        std::fs::read_to_string(root.join("tests/e2e/manifests/hop.toml")).unwrap().parse().unwrap();
-    let app: toml::Table = std::fs::read_to_string(root.join("spin.toml")).unwrap().parse().unwrap();
-    let target = target_dir().join("wasm32-wasip2/component");
-    let comps = doc.get_mut("component").and_then(|c| c.as_table_mut()).unwrap();
-    for (_, comp) in comps.iter_mut() {
-        let comp = comp.as_table_mut().unwrap();
-        let file = std::path::Path::new(comp["source"].as_str().unwrap()).file_name().unwrap().to_owned();
-        comp.insert("source".into(), target.join(file).display().to_string().into());
-    }
-    let hop = comps.get_mut("hop").and_then(|c| c.as_table_mut()).unwrap();
-    let mut env = toml::Table::new();
-    env.insert("HOP_EXTRAS".into(), extras.into());
-    hop.insert("environment".into(), toml::Value::Table(env));
-    hop.insert("key_value_stores".into(), toml::Value::Array(vec!["default".into()]));
-    if extras.contains("config") {
-        hop.insert("variables".into(), app["component"]["gateway"]["variables"].clone());
-        doc.insert("variables".into(), app["variables"].clone());
-    }
-    let path = temp_dir("manifest").join("spin.toml");
-    std::fs::write(&path, toml::to_string(&doc).unwrap()).unwrap();
-    let mut builder = HostBuilder::new(&path);
+    let mut builder = HostBuilder::hop_with_extras(extras, extras.contains("config"));
     if extras.contains("static") {
-        // Every app variable in a `static` provider, which Spin asks before
-        // its environment provider.
-        let values: toml::Table = app["variables"]
-            .as_table()
-            .unwrap()
-            .iter()
-            .map(|(name, v)| (name.clone(), v.get("default").cloned().unwrap_or_else(|| "".into())))
-            .collect();
-        let mut provider = toml::Table::new();
-        provider.insert("type".into(), "static".into());
-        provider.insert("values".into(), toml::Value::Table(values));
-        let mut section = toml::Table::new();
-        section.insert("variables_provider".into(), toml::Value::Array(vec![toml::Value::Table(provider)]));
-        builder = builder.runtime_config_section(&toml::to_string(&section).unwrap());
+        builder = builder.static_variables();
     }
     start(builder, kind)
-}
-
-fn hop_req(host: &Host) -> Req {
-    let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call",
-        "params":{"name":"word_count","arguments":{"text":"the quick brown fox"}}});
-    let headers = [("content-type", "application/json"), ("accept", "application/json, text/event-stream")];
-    Req {
-        url: host.url("/mcp"),
-        headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        body: Some(body.to_string()),
-        cpu: host.cpu_meter(),
-        committed: None,
-    }
 }
 
 /// Table 9: the bare hop, the hop with each extra, the hop with all of
@@ -94,7 +46,7 @@ pub(crate) fn ablation_group(kinds: &[HostKind], plan: &Plan, results: &mut Resu
         configs.push(hop(kind));
         for (name, extras) in ROWS {
             let host = hop_with(kind, extras);
-            let req = hop_req(&host);
+            let req = hop_call(&host);
             configs.push(Config::new(name, kind, req, host));
         }
         let quiet: &[(&str, &str)] = &[("log_level", "warn")];

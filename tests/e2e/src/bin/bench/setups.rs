@@ -44,17 +44,22 @@ pub(crate) const HOP: &str = "one bare chained hop (text-tools)";
 /// The bare hop's row, on a host of its own (`hop` and `text-tools`).
 pub(crate) fn hop(kind: HostKind) -> Config {
     let host = start(HostBuilder::new("tests/e2e/manifests/hop.toml"), kind);
+    let req = hop_call(&host);
+    Config::new(HOP, kind, req, host)
+}
+
+/// The hop's request: the gateway's `tools/call word_count` body.
+pub(crate) fn hop_call(host: &Host) -> Req {
     let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call",
         "params":{"name":"word_count","arguments":{"text":"the quick brown fox"}}});
     let headers = [("content-type", "application/json"), ("accept", "application/json, text/event-stream")];
-    let req = Req {
+    Req {
         url: host.url("/mcp"),
         headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         body: Some(body.to_string()),
         cpu: host.cpu_meter(),
         committed: None,
-    };
-    Config::new(HOP, kind, req, host)
+    }
 }
 
 /// The row of a 2026-07-28 `tools/call` (no session) with recording on or
