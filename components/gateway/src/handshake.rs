@@ -7,7 +7,7 @@ use crate::context::Context;
 use serde_json::Value;
 use spinscope::gateway::logger::TARGET_GATEWAY;
 use spinscope::gateway::record::ClientFacts;
-use spinscope::gateway::{peer, GatewayError};
+use spinscope::gateway::{peer, session_id, GatewayError};
 use spinscope::log::Level;
 use spinscope::mcp;
 use spinscope_spin::kv::KvError;
@@ -33,7 +33,8 @@ pub fn initialize(cx: &Context, params: Option<&Value>) -> Result<Created, Gatew
     let capabilities = spinscope::gateway::bridge::declared_capabilities(params);
     let params = mcp::parse_initialize_params(params)?;
     let version = mcp::negotiate(&params.protocol_version);
-    let session_id = sessions::new_id(random_bytes::<16>());
+    let store = cx.store().map_err(unavailable)?;
+    let session_id = sessions::new_id(random_bytes::<16>(), store);
     let now = time::now_unix_ms();
     let session = Session {
         created_ms: now,
@@ -50,7 +51,6 @@ pub fn initialize(cx: &Context, params: Option<&Value>) -> Result<Created, Gatew
         capabilities,
         store_encoding: None,
     };
-    let store = cx.store().map_err(unavailable)?;
     // Sessions that expired unseen are ended here, a bounded number at a
     // time, so the store does not grow and the live counts stay exact.
     let swept = sessions::sweep(store, now, cx.config.session_idle_timeout).unwrap_or_else(|e| {
@@ -74,6 +74,16 @@ pub fn initialize(cx: &Context, params: Option<&Value>) -> Result<Created, Gatew
     let client =
         ClientFacts { protocol_version: version.to_string(), name: params.client_name, version: params.client_version };
     Ok(Created { session_id, client, swept })
+}
+
+/// A `tools/call`'s first reads (`keys`: the tool's entry, the breakers)
+/// and its session's, in one store call, where the session id says its
+/// store can (`spinscope::gateway::session_id`); else nothing is read here.
+pub fn read_ahead(cx: &Context, mut keys: Vec<String>) {
+    let Some(id) = cx.header(mcp::SESSION_ID_HEADER).filter(|id| session_id::batch_reads(id)) else { return };
+    let Ok(store) = cx.store() else { return };
+    keys.push(spinscope::keys::session(id));
+    store.read_ahead(&keys);
 }
 
 /// A session a message belongs to.

@@ -88,6 +88,10 @@ fn in_session(cx: &mut Context) -> Result<(), GatewayError> {
 
 /// A request inside a session.
 fn session_request(cx: &mut Context, method: &str, params: Option<&Value>) -> Result<Value, GatewayError> {
+    if method == "tools/call" {
+        // The session and the call's first reads in one store call.
+        handshake::read_ahead(cx, tools::first_reads(cx, params));
+    }
     in_session(cx)?;
     match route::operation(method, Era::Handshake)? {
         Operation::Ping => Ok(json!({})),

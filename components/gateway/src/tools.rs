@@ -87,7 +87,7 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
     // store allows (a name too long for an entry reads the whole map).
     let policy = Policy::of(&cx.config);
     let entry_key = keys::tool_entry(&call.name);
-    let first = entry_key.as_deref().unwrap_or(keys::TOOL_MAP);
+    let first = first_key(entry_key.as_deref());
     let prefetched = cx.store().ok().map(|store| breaker::prefetch(store, first, &cx.config.tool_components, policy));
     let cached = prefetched.as_ref().and_then(|p| p.map.as_deref());
     let Some((entry, extended)) = find_tool(cx, cached, entry_key.is_some(), &call.name, facts) else {
@@ -132,6 +132,20 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
             Ok(result)
         }
     }
+}
+
+/// What a `tools/call` of the tool `params` names reads first (the tool's
+/// entry of the map, the breakers: `breaker::prefetch`), for reading them
+/// ahead with its session (`handshake::read_ahead`).
+pub fn first_reads(cx: &Context, params: Option<&Value>) -> Vec<String> {
+    let name = params.and_then(|p| p.get("name")).and_then(Value::as_str).unwrap_or_default();
+    let entry_key = keys::tool_entry(name);
+    breaker::prefetch_keys(first_key(entry_key.as_deref()), &cx.config.tool_components, Policy::of(&cx.config))
+}
+
+/// The tool's entry of the map, or (a name too long for an entry) the map.
+fn first_key(entry_key: Option<&str>) -> &str {
+    entry_key.unwrap_or(keys::TOOL_MAP)
 }
 
 /// The tool policy on a `tools/call` (docs/auth.md): the decision is

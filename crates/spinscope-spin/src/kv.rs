@@ -7,6 +7,7 @@
 //! never used there).
 
 use crate::bindings::wasi::keyvalue::{atomics, batch, store};
+use spinscope::read_ahead::ReadAhead;
 
 /// An open key-value store (a Spin key-value store label).
 pub struct Store {
@@ -15,6 +16,8 @@ pub struct Store {
     listing: std::cell::OnceCell<Vec<String>>,
     /// The counter encoding, read at most once per handle (see [`Store::encoding`]).
     encoding: std::cell::OnceCell<Encoding>,
+    /// Values read ahead of their use (see [`Store::read_ahead`]).
+    ahead: std::cell::RefCell<ReadAhead>,
 }
 
 /// Keys per batch call: bounds what one call reads into memory.
@@ -67,7 +70,8 @@ impl Encoding {
 impl Store {
     /// Opens the store labelled `name`; the component must be granted it in `spin.toml`.
     pub fn open(name: &str) -> Result<Store, KvError> {
-        Ok(Store { bucket: store::open(name)?, listing: Default::default(), encoding: Default::default() })
+        let bucket = store::open(name)?;
+        Ok(Store { bucket, listing: Default::default(), encoding: Default::default(), ahead: Default::default() })
     }
 
     /// Opens the `"default"` store.
@@ -77,16 +81,43 @@ impl Store {
 
     /// The value of `key`, `None` when it is absent.
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        if let Some(known) = self.ahead.borrow().get(key) {
+            return Ok(known);
+        }
         Ok(self.bucket.get(key)?)
+    }
+
+    /// Reads `keys` in one `get-many` for the reads of them that follow
+    /// ([`Store::get`], [`Store::get_many`]), until the request writes one.
+    /// For a store known to read many keys in one call; where it cannot,
+    /// the read fails, nothing is kept, and each key is read when asked.
+    /// Returns whether the keys were read.
+    pub fn read_ahead(&self, keys: &[String]) -> bool {
+        // Spin's Redis `get-many` is `KEYS` with the keys as arguments:
+        // one key would be a pattern scanned over the whole key space;
+        // two or more are refused at once.
+        if keys.len() < 2 {
+            return false;
+        }
+        let Ok(found) = batch::get_many(&self.bucket, keys) else { return false };
+        let found = found.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
+        self.ahead.borrow_mut().keep(keys, found);
+        true
+    }
+
+    fn forget(&self, key: &str) {
+        self.ahead.borrow_mut().forget(key);
     }
 
     /// Sets `key` to `value`, replacing any previous value.
     pub fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        self.forget(key);
         Ok(self.bucket.set(key, value)?)
     }
 
     /// Deletes `key`; deleting a missing key is not an error.
     pub fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.forget(key);
         Ok(self.bucket.delete(key)?)
     }
 
@@ -94,6 +125,9 @@ impl Store {
     /// chunk on Spin's SQLite store). Only for SQLite: Spin's Redis
     /// `get-many` treats keys as patterns.
     pub fn get_many(&self, keys: &[String]) -> Result<Vec<(String, Vec<u8>)>, KvError> {
+        if let Some(known) = self.ahead.borrow().get_many(keys) {
+            return Ok(known);
+        }
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(BATCH) {
             let found = batch::get_many(&self.bucket, chunk)?;
@@ -117,6 +151,7 @@ impl Store {
     /// Sets every pair: on Spin's SQLite store one transaction (one
     /// commit) per chunk, on Redis one `MSET`, where `set` costs one each.
     pub fn set_many(&self, pairs: Vec<(String, Vec<u8>)>) -> Result<(), KvError> {
+        pairs.iter().for_each(|(key, _)| self.forget(key));
         let mut pairs = pairs.into_iter().peekable();
         while pairs.peek().is_some() {
             let chunk: Vec<(String, Vec<u8>)> = pairs.by_ref().take(BATCH).collect();
@@ -128,6 +163,7 @@ impl Store {
     /// Deletes `keys`: on Spin's SQLite store one `DELETE ... IN` statement
     /// (one commit, one fsync) per chunk, where `delete` costs one each.
     pub fn delete_many(&self, keys: &[String]) -> Result<(), KvError> {
+        keys.iter().for_each(|key| self.forget(key));
         for chunk in keys.chunks(BATCH) {
             batch::delete_many(&self.bucket, chunk)?;
         }
@@ -171,6 +207,7 @@ impl Store {
     /// Atomically adds `delta` to the integer at `key` (missing counts as 0)
     /// and returns the new value.
     pub fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
+        self.forget(key);
         Ok(atomics::increment(&self.bucket, key, delta)?)
     }
 
@@ -182,6 +219,7 @@ impl Store {
     /// would both "succeed" and one write would be lost. Create keys with
     /// [`Store::claim`] instead. Only sound where [`Encoding::LittleEndian`].
     pub fn swap_existing(&self, key: &str, f: impl FnOnce(&[u8]) -> Option<Vec<u8>>) -> Result<Swap, KvError> {
+        self.forget(key);
         let cas = atomics::Cas::new(&self.bucket, key)?;
         let Some(current) = cas.current()? else {
             return Ok(Swap::Absent);

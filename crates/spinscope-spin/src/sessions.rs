@@ -10,6 +10,7 @@
 
 use crate::kv::{Encoding, KvError, Store};
 use serde::{Deserialize, Serialize};
+use spinscope::gateway::session_id;
 use spinscope::keys;
 use std::time::Duration;
 
@@ -72,13 +73,10 @@ pub enum Lookup {
     },
 }
 
-/// 128 random bits, hex: unguessable, and only visible ASCII as the spec asks.
-pub fn new_id(random: [u8; 16]) -> String {
-    spinscope::trace::hex(&random)
-}
-
-fn well_formed(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+/// A new session id (`spinscope::gateway::session_id`): 127 random bits,
+/// and whether `store` reads many keys in one call (Spin's SQLite store).
+pub fn new_id(random: [u8; 16], store: &Store) -> String {
+    session_id::new(random, matches!(store.encoding(), Ok(Encoding::LittleEndian)))
 }
 
 fn read(store: &Store, id: &str) -> Result<Option<Session>, KvError> {
@@ -153,7 +151,7 @@ pub fn create(store: &Store, id: &str, session: &Session, caps: Caps) -> Result<
 
 /// The session `id`; an expired one is ended on the way.
 pub fn lookup(store: &Store, id: &str, now_ms: u64, idle: Duration) -> Result<Lookup, KvError> {
-    if !well_formed(id) {
+    if !session_id::well_formed(id) {
         return Ok(Lookup::Missing);
     }
     let Some(session) = read(store, id)? else {
@@ -228,7 +226,7 @@ pub fn sweep(store: &Store, now_ms: u64, idle: Duration) -> Result<u64, KvError>
     let mut examined = 0;
     for key in store.keys_with_prefix(keys::SESSION_PREFIX)? {
         let id = key.trim_start_matches(keys::SESSION_PREFIX);
-        if !well_formed(id) {
+        if !session_id::well_formed(id) {
             continue;
         }
         let expired = match read(store, id)? {

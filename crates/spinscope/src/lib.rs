@@ -18,6 +18,7 @@ pub mod mcp;
 pub mod metrics;
 pub mod oauth;
 pub mod otlp;
+pub mod read_ahead;
 pub mod redact;
 pub mod sampling;
 pub mod status_page;

@@ -2,6 +2,7 @@
 //! live sessions, expired sessions swept, `sessions_active` back to zero.
 
 use serde_json::json;
+use spinscope::gateway::session_id;
 use spinscope_e2e::*;
 use spinscope_testkit::exposition::parse;
 use std::time::{Duration, Instant};
@@ -83,4 +84,67 @@ fn a_tenant_holds_at_most_max_sessions_per_tenant() {
         parse(&r.body).unwrap().value("spinscope_rejected_total", &[("reason", "sessions")]) == Some(1.0)
     });
     assert_eq!(gauge(&host, "spinscope_sessions_active"), 3.0);
+}
+
+/// A handshake-era `tools/call` on SQLite reads its session with the
+/// tool's entry and the breakers, in one `get-many`, because the session
+/// id says its store can (`spinscope::gateway::session_id`). What is read
+/// ahead stays right when the request writes: the session's last-seen
+/// time is refreshed (a write of a key read ahead), the tool map is
+/// written on the first call (its entries were read ahead absent), and
+/// every later call still finds both.
+#[test]
+fn on_sqlite_a_call_reads_its_session_with_the_tool_and_stays_exact() {
+    // Refreshed on every request: last-seen granularity is a tenth of the timeout.
+    let host = app().var("session_idle_timeout_secs", "1").start();
+    let (mut mcp, _) = Mcp::connect(&host);
+    let id = mcp.session.clone().expect("a session id");
+    assert!(session_id::batch_reads(&id), "an id made on SQLite says so: {id}");
+    for i in 0..8 {
+        let text = "one two three ".repeat(i + 1);
+        let result = mcp.call_tool("word_count", json!({"text": text}));
+        assert_eq!(result["structuredContent"]["words"], json!(3 * (i + 1)), "{result}");
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    // The refreshes were written: the session is alive past its timeout
+    // from creation, and ends once.
+    assert_eq!(mcp.request("ping", json!({})).status, 200);
+    assert_eq!(gauge(&host, "spinscope_sessions_active"), 1.0);
+}
+
+/// On Redis a session id says its store reads keys one at a time, so a
+/// call never sends Spin's Redis `get-many` (a `KEYS`); an id that says
+/// otherwise (a client may send anything) costs one refused `KEYS` and is
+/// then looked up the usual way: unknown, 404, nothing scanned.
+#[test]
+fn on_redis_a_session_id_that_claims_batch_reads_is_refused_cleanly() {
+    let redis = RedisServer::start();
+    let host = app().redis(&redis).start();
+    let (mut mcp, _) = Mcp::connect(&host);
+    let id = mcp.session.clone().expect("a session id");
+    assert!(!session_id::batch_reads(&id), "an id made on Redis says so: {id}");
+    // `KEYS` calls so far (`initialize` sweeps with `KEYS *`), and refused ones.
+    let keys = || {
+        let info = redis.command(&["INFO", "commandstats"]);
+        let line = info.lines().find_map(|l| l.strip_prefix("cmdstat_keys:")).unwrap_or("").to_string();
+        let field = |name: &str| line.split(',').find_map(|f| f.strip_prefix(name)).map_or(0, |v| v.parse().unwrap());
+        (field("calls="), field("rejected_calls="))
+    };
+    let before = keys();
+    mcp.call_tool("word_count", json!({"text": "a b"}));
+    mcp.call_tool("word_count", json!({"text": "a b"}));
+    assert_eq!(keys(), before, "a real session's call sends no KEYS");
+
+    // The same id with the hint flipped: another, unknown session.
+    let last = u8::from_str_radix(&id[31..], 16).unwrap() | 1;
+    let forged = format!("{}{:x}", &id[..31], last);
+    assert!(session_id::batch_reads(&forged));
+    let mut forger = Mcp::new(&host);
+    forger.protocol_version = mcp.protocol_version.clone();
+    forger.session = Some(forged);
+    let reply = forger.request("tools/call", json!({"name": "word_count", "arguments": {"text": "a b"}}));
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    assert_eq!(keys(), (before.0, before.1 + 1), "one KEYS, refused: nothing scanned");
+    // The real session still works.
+    assert_eq!(mcp.call_tool("word_count", json!({"text": "a b c"}))["structuredContent"]["words"], json!(3));
 }

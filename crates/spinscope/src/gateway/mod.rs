@@ -17,6 +17,7 @@
 //! - [`catalog`]: prompts, resources and completions served by components;
 //! - [`notifications`]: a tool's progress and log notifications, relayed as SSE;
 //! - [`peer`]: the client's address, for open mode's per-client cap;
+//! - [`session_id`]: session ids, and what they say of their store;
 //! - [`timing`]: a tool call's time split and memory, from its answer's headers;
 //! - [`logger`]: the request's log lines and their correlation fields;
 //! - [`reply`]: the HTTP answer as data.
@@ -35,6 +36,7 @@ pub mod record;
 pub mod reply;
 pub mod report;
 pub mod route;
+pub mod session_id;
 pub mod spans;
 pub mod timing;
 pub mod tool_map;

@@ -74,12 +74,12 @@ fn answer(status: u16, body: &Value) -> Response {
 }
 
 /// The store calls of a handshake-era `tools/call` through the gateway
-/// (recording off): open, the encoding marker, the session, one `get-many`.
+/// (recording off) on SQLite: open, and one `get-many` of the session, the
+/// tool's entry and the breakers.
 fn read_as_the_gateway_does() {
     let Ok(store) = spinscope_spin::kv::Store::open_default() else { return };
-    let _ = store.get(keys::STORE_ENCODING);
-    let _ = store.get(&keys::session("0af7651916cd43dd8448eb211c80319c"));
     let mut wanted = vec![keys::tool_entry("word_count").unwrap_or_default()];
     wanted.extend(["text-tools", "calc"].map(keys::breaker_state));
-    let _ = std::hint::black_box(store.get_many(&wanted));
+    wanted.push(keys::session("0af7651916cd43dd8448eb211c80319d"));
+    let _ = std::hint::black_box(store.read_ahead(&wanted));
 }

@@ -11,7 +11,7 @@ use super::*;
 const ROWS: [(&str, &str); 5] = [
     ("hop + config (the gateway's variables, one get-all)", "config"),
     ("hop + config, values from a static provider", "config,static"),
-    ("hop + store (4 calls: open, 2 gets, 1 get-many)", "store"),
+    ("hop + store (2 calls: open, 1 get-many)", "store"),
     ("hop + access line", "log"),
     ("hop + config + store + access line", "config,store,log"),
 ];
