@@ -135,7 +135,12 @@ fn modern_request(cx: &mut Context, method: &str, params: Option<&Value>) -> Res
             modern::set_cache_hints(&mut result, ttl_ms, scope);
             result
         }
-        operation => serve(cx, operation, method, params)?,
+        operation => {
+            if operation == Operation::ToolsCall {
+                tools::read_ahead(cx, params);
+            }
+            serve(cx, operation, method, params)?
+        }
     };
     result = modern::complete(result, SERVER_NAME, VERSION);
     Ok(result)

@@ -143,6 +143,22 @@ pub fn first_reads(cx: &Context, params: Option<&Value>) -> Vec<String> {
     breaker::prefetch_keys(first_key(entry_key.as_deref()), &cx.config.tool_components, Policy::of(&cx.config))
 }
 
+/// A 2026-07-28 `tools/call`'s first reads and the store's encoding
+/// marker (which a session tells in the handshake era), in one store call
+/// where the store can (`kv::Store::read_ahead`: Spin's SQLite store; on
+/// Redis the refused read tells the encoding instead of the marker's
+/// `get`). With breakers off the call reads one key, and nothing here.
+pub fn read_ahead(cx: &Context, params: Option<&Value>) {
+    let mut keys = first_reads(cx, params);
+    if keys.len() < 2 {
+        return;
+    }
+    keys.push(keys::STORE_ENCODING.to_string());
+    if let Ok(store) = cx.store() {
+        store.read_ahead(&keys);
+    }
+}
+
 /// The tool's entry of the map, or (a name too long for an entry) the map.
 fn first_key(entry_key: Option<&str>) -> &str {
     entry_key.unwrap_or(keys::TOOL_MAP)

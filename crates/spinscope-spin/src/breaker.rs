@@ -93,8 +93,8 @@ impl Prefetched {
 /// [`Prefetched`]).
 pub fn prefetch(store: &Store, first: &str, components: &[String], policy: Policy) -> Prefetched {
     let wanted = prefetch_keys(first, components, policy);
-    let sqlite = matches!(store.encoding(), Ok(crate::kv::Encoding::LittleEndian));
-    if !(sqlite && wanted.len() > 1) {
+    // The encoding is read (when no session told it) only if it decides something.
+    if !(wanted.len() > 1 && matches!(store.encoding(), Ok(crate::kv::Encoding::LittleEndian))) {
         return Prefetched { map: store.get(first).ok().flatten(), states: None };
     }
     let Ok(found) = store.get_many(&wanted) else {

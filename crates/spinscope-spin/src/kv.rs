@@ -7,7 +7,7 @@
 //! never used there).
 
 use crate::bindings::wasi::keyvalue::{atomics, batch, store};
-use spinscope::read_ahead::ReadAhead;
+use spinscope::read_ahead::{self, ReadAhead};
 
 /// An open key-value store (a Spin key-value store label).
 pub struct Store {
@@ -91,7 +91,8 @@ impl Store {
     /// ([`Store::get`], [`Store::get_many`]), until the request writes one.
     /// For a store known to read many keys in one call; where it cannot,
     /// the read fails, nothing is kept, and each key is read when asked.
-    /// Returns whether the keys were read.
+    /// Spin's Redis store refuses the read, which tells its encoding
+    /// (decimal). Returns whether the keys were read.
     pub fn read_ahead(&self, keys: &[String]) -> bool {
         // Spin's Redis `get-many` is `KEYS` with the keys as arguments:
         // one key would be a pattern scanned over the whole key space;
@@ -99,10 +100,18 @@ impl Store {
         if keys.len() < 2 {
             return false;
         }
-        let Ok(found) = batch::get_many(&self.bucket, keys) else { return false };
-        let found = found.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
-        self.ahead.borrow_mut().keep(keys, found);
-        true
+        match batch::get_many(&self.bucket, keys) {
+            Ok(found) => {
+                let found = found.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
+                self.ahead.borrow_mut().keep(keys, found);
+                true
+            }
+            Err(store::Error::Other(message)) if read_ahead::refused_by_redis(&message) => {
+                self.learn_encoding(Encoding::Decimal);
+                false
+            }
+            Err(_) => false,
+        }
     }
 
     fn forget(&self, key: &str) {

@@ -50,6 +50,15 @@ impl ReadAhead {
     }
 }
 
+/// Whether a read ahead failed because the store was Spin's Redis store:
+/// its `get-many` sends `KEYS` with the keys as arguments, which Redis
+/// refuses at once for two or more. Spin's other stores read many keys
+/// in one call, so the refusal tells the store (and its counters'
+/// encoding) without a read of the encoding marker.
+pub fn refused_by_redis(message: &str) -> bool {
+    message.contains("wrong number of arguments for 'keys' command")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +95,16 @@ mod tests {
         assert_eq!(ahead.get("a"), None);
         assert_eq!(ahead.get_many(&keys(&["a", "b"])), None);
         assert_eq!(ahead.get("b"), Some(None));
+    }
+
+    #[test]
+    fn only_redis_refusing_keys_tells_the_store() {
+        // What Spin's Redis store reports (redis-rs formats the server's error).
+        assert!(refused_by_redis(
+            "An error was signalled by the server - ResponseError: wrong number of arguments for 'keys' command"
+        ));
+        assert!(!refused_by_redis("wrong number of arguments to function rarray()"));
+        assert!(!refused_by_redis("database is locked"));
     }
 
     #[test]

@@ -237,6 +237,35 @@ fn a_recorded_call_reads_only_what_it_needs_and_never_swaps() {
     assert_eq!(stateless.get("set"), Some(&1.0), "no session to refresh; the audit event: {stateless:?}");
 }
 
+/// With breakers on, a 2026-07-28 call first tries to read the tool's
+/// entry, the breakers and the store's encoding marker in one `get-many`
+/// (`tools::read_ahead`). Spin's Redis store refuses it (its `get-many` is
+/// a `KEYS` with the keys as arguments: refused at once, nothing scanned),
+/// and the refusal tells the encoding: the marker is not read. So the call
+/// costs what it did, one command spent differently: the entry's and the
+/// breaker's `GET`s and one refused `KEYS`, no marker `GET`.
+#[test]
+fn on_redis_a_refused_read_ahead_replaces_the_encoding_read() {
+    const CALLS: u64 = 10;
+    let redis = RedisServer::start();
+    let host = app().var("breaker_failures", "5").redis(&redis).start();
+    let modern = ModernRequest::call("word_count", json!({"text": "a b"}));
+    assert_eq!(modern.send(&host, &[]).status, 200, "fills the tool map");
+    let rejected_keys = || {
+        let info = redis.command(&["INFO", "commandstats"]);
+        let line = info.lines().find_map(|l| l.strip_prefix("cmdstat_keys:")).unwrap_or("").to_string();
+        line.split(',').find_map(|f| f.strip_prefix("rejected_calls=")).map_or(0, |v| v.parse::<u64>().unwrap())
+    };
+    let (before, refused_before) = (redis.settled_commandstats(), rejected_keys());
+    for _ in 0..CALLS {
+        assert_eq!(modern.send(&host, &[]).status, 200);
+    }
+    let cost = commands_per_call(&before, &redis.settled_commandstats(), CALLS);
+    assert_eq!(rejected_keys() - refused_before, CALLS, "one refused KEYS per call: {cost:?}");
+    assert_eq!(cost.get("get"), Some(&2.0), "the entry and text-tools' breaker; no marker: {cost:?}");
+    assert_eq!(cost.get("keys"), None, "no KEYS ran: {cost:?}");
+}
+
 #[test]
 fn two_hosts_sharing_redis_add_to_the_same_numbers() {
     const PER_HOST: usize = 5_000;
