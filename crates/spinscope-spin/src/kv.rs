@@ -81,14 +81,15 @@ impl Store {
 
     /// The value of `key`, `None` when it is absent.
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
-        if let Some(known) = self.ahead.borrow().get(key) {
+        if let Some(known) = self.ahead.borrow_mut().take(key) {
             return Ok(known);
         }
         Ok(self.bucket.get(key)?)
     }
 
-    /// Reads `keys` in one `get-many` for the reads of them that follow
-    /// ([`Store::get`], [`Store::get_many`]), until the request writes one.
+    /// Reads `keys` in one `get-many` for the first read of each that
+    /// follows ([`Store::get`], [`Store::get_many`]), unless the request
+    /// writes it first (`spinscope::read_ahead`).
     /// For a store known to read many keys in one call; where it cannot,
     /// the read fails, nothing is kept, and each key is read when asked.
     /// Spin's Redis store refuses the read, which tells its encoding
@@ -134,7 +135,7 @@ impl Store {
     /// chunk on Spin's SQLite store). Only for SQLite: Spin's Redis
     /// `get-many` treats keys as patterns.
     pub fn get_many(&self, keys: &[String]) -> Result<Vec<(String, Vec<u8>)>, KvError> {
-        if let Some(known) = self.ahead.borrow().get_many(keys) {
+        if let Some(known) = self.ahead.borrow_mut().take_many(keys) {
             return Ok(known);
         }
         let mut out = Vec::with_capacity(keys.len());

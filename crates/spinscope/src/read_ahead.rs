@@ -1,8 +1,11 @@
 //! Values read ahead of their use, in one store call, for the reads that
 //! follow in the same request: what a handshake-era `tools/call` reads
 //! (its session, the tool's entry, the breakers) in one `get-many` rather
-//! than one call each. A key read ahead answers from here until the
-//! request writes it; a key not read ahead goes to the store.
+//! than one call each. A key read ahead answers its first read from here,
+//! unless the request wrote it first; any later read goes to the store.
+//! Once only, because a later read is made for a reason: ending a session
+//! reads its record again after claiming the end, to find it gone if
+//! another request ended it meanwhile.
 
 use std::collections::HashMap;
 
@@ -26,22 +29,20 @@ impl ReadAhead {
         }
     }
 
-    /// `key`'s value if it was read ahead (`Some(None)`: read, absent);
-    /// `None` when it must be read from the store.
-    pub fn get(&self, key: &str) -> Option<Option<Vec<u8>>> {
-        self.values.get(key).cloned()
+    /// `key`'s value if it was read ahead (`Some(None)`: read, absent),
+    /// once; `None` when it must be read from the store.
+    pub fn take(&mut self, key: &str) -> Option<Option<Vec<u8>>> {
+        self.values.remove(key)
     }
 
-    /// The values of `keys` that exist, when every one of them was read
-    /// ahead; `None` when any must be read from the store.
-    pub fn get_many(&self, keys: &[String]) -> Option<Vec<(String, Vec<u8>)>> {
-        let mut found = Vec::with_capacity(keys.len());
-        for key in keys {
-            if let Some(value) = self.values.get(key)?.clone() {
-                found.push((key.clone(), value));
-            }
+    /// The values of `keys` that exist, once, when every one of them was
+    /// read ahead; `None` (and nothing taken) when any must be read from
+    /// the store.
+    pub fn take_many(&mut self, keys: &[String]) -> Option<Vec<(String, Vec<u8>)>> {
+        if !keys.iter().all(|key| self.values.contains_key(key)) {
+            return None;
         }
-        Some(found)
+        Some(keys.iter().filter_map(|key| self.values.remove(key)?.map(|value| (key.clone(), value))).collect())
     }
 
     /// Forgets `key`: the request writes it, so a later read goes to the store.
@@ -71,20 +72,32 @@ mod tests {
     fn a_key_read_ahead_answers_present_or_absent() {
         let mut ahead = ReadAhead::default();
         ahead.keep(&keys(&["a", "b"]), vec![("a".into(), b"1".to_vec())]);
-        assert_eq!(ahead.get("a"), Some(Some(b"1".to_vec())));
-        assert_eq!(ahead.get("b"), Some(None), "asked and not found: known absent");
-        assert_eq!(ahead.get("c"), None, "never asked: the store answers");
+        assert_eq!(ahead.take("a"), Some(Some(b"1".to_vec())));
+        assert_eq!(ahead.take("b"), Some(None), "asked and not found: known absent");
+        assert_eq!(ahead.take("c"), None, "never asked: the store answers");
+    }
+
+    #[test]
+    fn a_key_read_ahead_answers_once() {
+        let mut ahead = ReadAhead::default();
+        ahead.keep(&keys(&["a", "b"]), vec![("a".into(), b"1".to_vec())]);
+        assert_eq!(ahead.take("a"), Some(Some(b"1".to_vec())));
+        assert_eq!(ahead.take("a"), None, "a second read goes to the store");
+        assert_eq!(ahead.take_many(&keys(&["b"])), Some(vec![]));
+        assert_eq!(ahead.take_many(&keys(&["b"])), None);
     }
 
     #[test]
     fn many_keys_answer_only_when_all_were_read_ahead() {
         let mut ahead = ReadAhead::default();
         ahead.keep(&keys(&["a", "b", "c"]), vec![("a".into(), b"1".to_vec()), ("c".into(), b"3".to_vec())]);
+        assert_eq!(ahead.take_many(&keys(&["a", "d"])), None);
+        assert_eq!(ahead.take("a"), Some(Some(b"1".to_vec())), "a miss takes nothing");
+        ahead.keep(&keys(&["a"]), vec![("a".into(), b"1".to_vec())]);
         assert_eq!(
-            ahead.get_many(&keys(&["c", "b", "a"])),
+            ahead.take_many(&keys(&["c", "b", "a"])),
             Some(vec![("c".into(), b"3".to_vec()), ("a".into(), b"1".to_vec())])
         );
-        assert_eq!(ahead.get_many(&keys(&["a", "d"])), None);
     }
 
     #[test]
@@ -92,9 +105,9 @@ mod tests {
         let mut ahead = ReadAhead::default();
         ahead.keep(&keys(&["a", "b"]), vec![("a".into(), b"1".to_vec())]);
         ahead.forget("a");
-        assert_eq!(ahead.get("a"), None);
-        assert_eq!(ahead.get_many(&keys(&["a", "b"])), None);
-        assert_eq!(ahead.get("b"), Some(None));
+        assert_eq!(ahead.take("a"), None);
+        assert_eq!(ahead.take_many(&keys(&["a", "b"])), None);
+        assert_eq!(ahead.take("b"), Some(None));
     }
 
     #[test]
@@ -111,7 +124,7 @@ mod tests {
     fn a_store_that_answers_keys_not_asked_for_adds_nothing() {
         let mut ahead = ReadAhead::default();
         ahead.keep(&keys(&["a"]), vec![("z".into(), b"?".to_vec())]);
-        assert_eq!(ahead.get("z"), None);
-        assert_eq!(ahead.get("a"), Some(None));
+        assert_eq!(ahead.take("z"), None);
+        assert_eq!(ahead.take("a"), Some(None));
     }
 }
