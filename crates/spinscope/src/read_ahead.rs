@@ -7,47 +7,46 @@
 //! reads its record again after claiming the end, to find it gone if
 //! another request ended it meanwhile.
 
-use std::collections::HashMap;
-
 /// The values read ahead: each key asked for, with its value or `None`
 /// when the store had none.
 #[derive(Debug, Default)]
 pub struct ReadAhead {
-    values: HashMap<String, Option<Vec<u8>>>,
+    /// A handful of keys: a list, no hashing.
+    values: Vec<(String, Option<Vec<u8>>)>,
 }
 
 impl ReadAhead {
     /// Keeps what one read of `asked` `found` (the keys that exist, with
     /// their values): every key asked for is known from now on, absent
     /// when it was not found.
-    pub fn keep(&mut self, asked: &[String], found: Vec<(String, Vec<u8>)>) {
+    pub fn keep(&mut self, asked: &[String], mut found: Vec<(String, Vec<u8>)>) {
         for key in asked {
-            self.values.insert(key.clone(), None);
-        }
-        for (key, value) in found.into_iter().filter(|(k, _)| asked.contains(k)) {
-            self.values.insert(key, Some(value));
+            let value = found.iter().position(|(k, _)| k == key).map(|i| found.swap_remove(i).1);
+            self.forget(key);
+            self.values.push((key.clone(), value));
         }
     }
 
     /// `key`'s value if it was read ahead (`Some(None)`: read, absent),
     /// once; `None` when it must be read from the store.
     pub fn take(&mut self, key: &str) -> Option<Option<Vec<u8>>> {
-        self.values.remove(key)
+        let i = self.values.iter().position(|(k, _)| k == key)?;
+        Some(self.values.swap_remove(i).1)
     }
 
     /// The values of `keys` that exist, once, when every one of them was
     /// read ahead; `None` (and nothing taken) when any must be read from
     /// the store.
     pub fn take_many(&mut self, keys: &[String]) -> Option<Vec<(String, Vec<u8>)>> {
-        if !keys.iter().all(|key| self.values.contains_key(key)) {
+        if !keys.iter().all(|key| self.values.iter().any(|(k, _)| k == key)) {
             return None;
         }
-        Some(keys.iter().filter_map(|key| self.values.remove(key)?.map(|value| (key.clone(), value))).collect())
+        Some(keys.iter().filter_map(|key| self.take(key)?.map(|value| (key.clone(), value))).collect())
     }
 
     /// Forgets `key`: the request writes it, so a later read goes to the store.
     pub fn forget(&mut self, key: &str) {
-        self.values.remove(key);
+        self.values.retain(|(k, _)| k != key);
     }
 }
 

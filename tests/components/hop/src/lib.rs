@@ -14,8 +14,8 @@
 //! - `config`: every variable of the component in one `get-all`, as the
 //!   gateway reads its configuration;
 //! - `store`: the default store opened and read as a handshake-era
-//!   `tools/call` reads it (the counter encoding, a session, one
-//!   `get-many` of the tool's entry and two breaker states);
+//!   `tools/call` reads it on SQLite (one `get-many` of a session, the
+//!   tool's entry and two breaker states);
 //! - `log`: one access line on stdout.
 
 use serde_json::{json, Value};

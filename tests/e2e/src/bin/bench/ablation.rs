@@ -13,7 +13,7 @@ const ROWS: [(&str, &str); 5] = [
     ("hop + config, values from a static provider", "config,static"),
     ("hop + store (2 calls: open, 1 get-many)", "store"),
     ("hop + access line", "log"),
-    ("hop + config + store + access line", "config,store,log"),
+    ("hop + all three (config from a static provider)", "config,static,store,log"),
 ];
 
 /// The gateway with nothing recorded (neither metrics nor the audit
