@@ -7,7 +7,7 @@ use crate::context::Context;
 use serde_json::Value;
 use spinscope::gateway::logger::TARGET_GATEWAY;
 use spinscope::gateway::record::ClientFacts;
-use spinscope::gateway::{peer, session_id, GatewayError};
+use spinscope::gateway::{peer, GatewayError};
 use spinscope::log::Level;
 use spinscope::mcp;
 use spinscope_spin::kv::KvError;
@@ -74,16 +74,6 @@ pub fn initialize(cx: &Context, params: Option<&Value>) -> Result<Created, Gatew
     let client =
         ClientFacts { protocol_version: version.to_string(), name: params.client_name, version: params.client_version };
     Ok(Created { session_id, client, swept })
-}
-
-/// A `tools/call`'s first reads (`keys`: the tool's entry, the breakers)
-/// and its session's, in one store call, where the session id says its
-/// store can (`spinscope::gateway::session_id`); else nothing is read here.
-pub fn read_ahead(cx: &Context, mut keys: Vec<String>) {
-    let Some(id) = cx.header(mcp::SESSION_ID_HEADER).filter(|id| session_id::batch_reads(id)) else { return };
-    let Ok(store) = cx.store() else { return };
-    keys.push(spinscope::keys::session(id));
-    store.read_ahead(&keys);
 }
 
 /// A session a message belongs to.

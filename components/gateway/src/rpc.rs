@@ -90,7 +90,7 @@ fn in_session(cx: &mut Context) -> Result<(), GatewayError> {
 fn session_request(cx: &mut Context, method: &str, params: Option<&Value>) -> Result<Value, GatewayError> {
     if method == "tools/call" {
         // The session and the call's first reads in one store call.
-        handshake::read_ahead(cx, tools::first_reads(cx, params));
+        tools::read_ahead(cx, params, Era::Handshake);
     }
     in_session(cx)?;
     match route::operation(method, Era::Handshake)? {
@@ -137,7 +137,7 @@ fn modern_request(cx: &mut Context, method: &str, params: Option<&Value>) -> Res
         }
         operation => {
             if operation == Operation::ToolsCall {
-                tools::read_ahead(cx, params);
+                tools::read_ahead(cx, params, Era::Modern);
             }
             serve(cx, operation, method, params)?
         }

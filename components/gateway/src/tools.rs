@@ -17,7 +17,7 @@ use spinscope::gateway::record::{Invocation, ToolCallRecord};
 use spinscope::gateway::timing;
 use spinscope::gateway::tool_map::{self, ToolEntry, ToolMap, DISCOVERY_TIMEOUT};
 use spinscope::gateway::tool_result::{self, Bounds, Ending, Failure, ToolAnswer};
-use spinscope::gateway::{Answer, GatewayError};
+use spinscope::gateway::{session_id, Answer, GatewayError};
 use spinscope::keys;
 use spinscope::log::Level;
 use spinscope::mcp::modern::Era;
@@ -134,29 +134,27 @@ pub fn call(cx: &Context, params: Option<&Value>, facts: &mut CallFacts) -> Resu
     }
 }
 
-/// What a `tools/call` of the tool `params` names reads first (the tool's
-/// entry of the map, the breakers: `breaker::prefetch`), for reading them
-/// ahead with its session (`handshake::read_ahead`).
-pub fn first_reads(cx: &Context, params: Option<&Value>) -> Vec<String> {
+/// A `tools/call`'s first reads (the tool's entry of the map, the
+/// breakers: `breaker::prefetch`) in one store call where the store can
+/// (`kv::Store::read_ahead`), with the key that tells which store it is:
+/// in the handshake era the session, when its id says its store reads
+/// many keys in one call (`gateway::session_id`); in 2026-07-28 the
+/// store's encoding marker, with breakers on (off, the call reads one key
+/// and needs no encoding). On Redis that read is refused, and the refusal
+/// tells the encoding instead of the marker's `get`.
+pub fn read_ahead(cx: &Context, params: Option<&Value>, era: Era) {
     let name = params.and_then(|p| p.get("name")).and_then(Value::as_str).unwrap_or_default();
     let entry_key = keys::tool_entry(name);
-    breaker::prefetch_keys(first_key(entry_key.as_deref()), &cx.config.tool_components, Policy::of(&cx.config))
-}
-
-/// A 2026-07-28 `tools/call`'s first reads and the store's encoding
-/// marker (which a session tells in the handshake era), in one store call
-/// where the store can (`kv::Store::read_ahead`: Spin's SQLite store; on
-/// Redis the refused read tells the encoding instead of the marker's
-/// `get`). With breakers off the call reads one key, and nothing here.
-pub fn read_ahead(cx: &Context, params: Option<&Value>) {
-    let mut keys = first_reads(cx, params);
-    if keys.len() < 2 {
-        return;
-    }
-    keys.push(keys::STORE_ENCODING.to_string());
-    if let Ok(store) = cx.store() {
-        store.read_ahead(&keys);
-    }
+    let first = first_key(entry_key.as_deref());
+    let mut wanted =
+        spinscope::gateway::breaker::prefetch_keys(first, &cx.config.tool_components, Policy::of(&cx.config));
+    let teller = match era {
+        Era::Handshake => cx.header(mcp::SESSION_ID_HEADER).filter(|id| session_id::batch_reads(id)).map(keys::session),
+        Era::Modern => (wanted.len() > 1).then(|| keys::STORE_ENCODING.to_string()),
+    };
+    let (Some(teller), Ok(store)) = (teller, cx.store()) else { return };
+    wanted.push(teller);
+    store.read_ahead(&wanted);
 }
 
 /// The tool's entry of the map, or (a name too long for an entry) the map.

@@ -92,7 +92,7 @@ impl Prefetched {
 /// SQLite with breakers on, every component's breaker state with it (see
 /// [`Prefetched`]).
 pub fn prefetch(store: &Store, first: &str, components: &[String], policy: Policy) -> Prefetched {
-    let wanted = prefetch_keys(first, components, policy);
+    let wanted = breaker::prefetch_keys(first, components, policy);
     // The encoding is read (when no session told it) only if it decides something.
     if !(wanted.len() > 1 && matches!(store.encoding(), Ok(crate::kv::Encoding::LittleEndian))) {
         return Prefetched { map: store.get(first).ok().flatten(), states: None };
@@ -104,16 +104,6 @@ pub fn prefetch(store: &Store, first: &str, components: &[String], policy: Polic
     let states =
         components.iter().map(|c| (c.clone(), value(&keys::breaker_state(c)).and_then(State::decode))).collect();
     Prefetched { map: value(first).map(<[u8]>::to_vec), states: Some(states) }
-}
-
-/// What [`prefetch`] reads: `first`, and with breakers on every
-/// component's breaker state.
-pub fn prefetch_keys(first: &str, components: &[String], policy: Policy) -> Vec<String> {
-    let mut wanted = vec![first.to_string()];
-    if policy.enabled() {
-        wanted.extend(components.iter().map(|c| keys::breaker_state(c)));
-    }
-    wanted
 }
 
 /// Reads (unless `known`, from [`prefetch`]) and decides `component`'s

@@ -95,10 +95,7 @@ impl Store {
     /// Spin's Redis store refuses the read, which tells its encoding
     /// (decimal). Returns whether the keys were read.
     pub fn read_ahead(&self, keys: &[String]) -> bool {
-        // Spin's Redis `get-many` is `KEYS` with the keys as arguments:
-        // one key would be a pattern scanned over the whole key space;
-        // two or more are refused at once.
-        if keys.len() < 2 {
+        if !read_ahead::can_batch(keys) {
             return false;
         }
         match batch::get_many(&self.bucket, keys) {

@@ -50,6 +50,14 @@ impl ReadAhead {
     }
 }
 
+/// Whether `keys` may be read ahead in one `get-many` on any of Spin's
+/// stores: two or more. Spin's Redis `get-many` is `KEYS` with the keys
+/// as arguments: one key would be a pattern scanned over the whole key
+/// space; two or more are refused at once.
+pub fn can_batch(keys: &[String]) -> bool {
+    keys.len() >= 2
+}
+
 /// Whether a read ahead failed because the store was Spin's Redis store:
 /// its `get-many` sends `KEYS` with the keys as arguments, which Redis
 /// refuses at once for two or more. Spin's other stores read many keys
@@ -107,6 +115,13 @@ mod tests {
         assert_eq!(ahead.take("a"), None);
         assert_eq!(ahead.take_many(&keys(&["a", "b"])), None);
         assert_eq!(ahead.take("b"), Some(None));
+    }
+
+    #[test]
+    fn one_key_is_never_batched() {
+        assert!(!can_batch(&[]));
+        assert!(!can_batch(&keys(&["spinscope:v1:session:*"])), "on Redis a pattern over every key");
+        assert!(can_batch(&keys(&["a", "b"])));
     }
 
     #[test]

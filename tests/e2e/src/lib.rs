@@ -729,6 +729,16 @@ impl RedisServer {
             .filter(|(name, _)| !matches!(name.as_str(), "info" | "client" | "hello"))
             .collect()
     }
+    /// How often Redis ran `command` and how often it refused it before
+    /// running it (arity errors: `INFO commandstats`' `calls` and
+    /// `rejected_calls`), since it started.
+    pub fn command_calls(&self, command: &str) -> (u64, u64) {
+        let info = self.command(&["INFO", "commandstats"]);
+        let prefix = format!("cmdstat_{command}:");
+        let line = info.lines().find_map(|l| l.strip_prefix(prefix.as_str())).unwrap_or("").to_string();
+        let field = |name: &str| line.split(',').find_map(|f| f.strip_prefix(name)).map_or(0, |v| v.parse().unwrap());
+        (field("calls="), field("rejected_calls="))
+    }
     /// [`RedisServer::commandstats`] once the gateway's recordings (made
     /// after each answer) have finished: two reads 200 ms apart that agree.
     pub fn settled_commandstats(&self) -> std::collections::BTreeMap<String, u64> {

@@ -124,12 +124,7 @@ fn on_redis_a_session_id_that_claims_batch_reads_is_refused_cleanly() {
     let id = mcp.session.clone().expect("a session id");
     assert!(!session_id::batch_reads(&id), "an id made on Redis says so: {id}");
     // `KEYS` calls so far (`initialize` sweeps with `KEYS *`), and refused ones.
-    let keys = || {
-        let info = redis.command(&["INFO", "commandstats"]);
-        let line = info.lines().find_map(|l| l.strip_prefix("cmdstat_keys:")).unwrap_or("").to_string();
-        let field = |name: &str| line.split(',').find_map(|f| f.strip_prefix(name)).map_or(0, |v| v.parse().unwrap());
-        (field("calls="), field("rejected_calls="))
-    };
+    let keys = || redis.command_calls("keys");
     let before = keys();
     mcp.call_tool("word_count", json!({"text": "a b"}));
     mcp.call_tool("word_count", json!({"text": "a b"}));

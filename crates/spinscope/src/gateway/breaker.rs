@@ -104,6 +104,17 @@ impl Policy {
     }
 }
 
+/// What a `tools/call` reads before it calls, in one store call where the
+/// store can: `first` (the tool's entry of the map, or the map) and, with
+/// breakers on, every component's breaker state.
+pub fn prefetch_keys(first: &str, components: &[String], policy: Policy) -> Vec<String> {
+    let mut wanted = vec![first.to_string()];
+    if policy.enabled() {
+        wanted.extend(components.iter().map(|c| crate::keys::breaker_state(c)));
+    }
+    wanted
+}
+
 /// What to do with one call, given the stored state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {

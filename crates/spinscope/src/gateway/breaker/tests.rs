@@ -78,3 +78,16 @@ fn later_failures_of_a_streak_never_write_suspect_over_an_opening() {
     assert_eq!(Transition::Open.label(), "open");
     assert_eq!(Transition::Closed.label(), "closed");
 }
+
+#[test]
+fn a_call_reads_its_first_key_and_the_breakers_only_when_they_are_on() {
+    let components = vec!["text-tools".to_string(), "calc".to_string()];
+    let on = Policy { failures: 5, cooldown_ms: 1_000 };
+    let off = Policy { failures: 0, cooldown_ms: 1_000 };
+    assert_eq!(
+        prefetch_keys("entry", &components, on),
+        vec!["entry".to_string(), crate::keys::breaker_state("text-tools"), crate::keys::breaker_state("calc")]
+    );
+    assert_eq!(prefetch_keys("entry", &components, off), vec!["entry".to_string()]);
+    assert_eq!(prefetch_keys("entry", &[], on), vec!["entry".to_string()]);
+}
